@@ -1,0 +1,29 @@
+# Finds the Debian 12 packages Latchkey builds on and papers over their packaging quirks.
+
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+
+# Boost.DLL is header-only; Boost 1.74 has no Boost::dll target.
+find_package(Boost 1.74 REQUIRED)
+add_compile_definitions(BOOST_DLL_USE_STD_FS)
+
+# Debian's PocoDataPostgreSQL/PocoDataMySQL configs refer to these targets without creating them.
+find_package(PostgreSQL QUIET)
+if(PostgreSQL_FOUND AND NOT TARGET PostgreSQL::client)
+  add_library(PostgreSQL::client ALIAS PostgreSQL::PostgreSQL)
+endif()
+if(NOT TARGET MySQL::client)
+  find_library(LATCHKEY_MARIADB_LIBRARY NAMES mariadb mysqlclient)
+  if(LATCHKEY_MARIADB_LIBRARY)
+    add_library(MySQL::client INTERFACE IMPORTED)
+    target_link_libraries(MySQL::client INTERFACE ${LATCHKEY_MARIADB_LIBRARY})
+  endif()
+endif()
+
+find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net NetSSL Crypto JSON Util Data DataSQLite)
+
+find_package(yaml-cpp REQUIRED)
+find_package(spdlog REQUIRED)
+
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)

@@ -1,0 +1,63 @@
+// `/v1.1/account/auth/` (email + password → account key) and `/v1.1/account/`.
+#include "core/caller.hpp"
+#include "core/request_input.hpp"
+#include "core/routes.hpp"
+#include "core/views.hpp"
+
+#include <cctype>
+#include <charconv>
+
+namespace latchkey::host {
+
+std::string asciiLower(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+Id pathId(const Request& request, std::string_view name) {
+    const std::string& text = request.param(name);
+    Id id = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || ptr != text.data() + text.size() || id < 1) {
+        throw HttpError(404, "Not found.");
+    }
+    return id;
+}
+
+namespace {
+
+Response accountResponse(const CoreServices& core, const AccountRecord& account) {
+    JsonWriter out;
+    writeAccount(out, account, core.vault.open(account.key, KeyPurpose::AccountKey));
+    return Response::json(200, out.take());
+}
+
+} // namespace
+
+void mountAccountRoutes(Router& router, const CoreServices& core) {
+    router.add("POST", "/v1.1/account/auth/", [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        FieldErrors errors;
+        const auto email = body.text("email", errors, {.required = true, .maxLength = 254});
+        const auto password = body.text("password", errors, {.required = true});
+        throwIfInvalid(std::move(errors));
+
+        const auto account = core.store.findAccountByEmail(asciiLower(*email));
+        // Unknown emails cost the same hashing work and get the same answer.
+        const PasswordCheck check =
+            core.hasher.verify(*password, account ? account->passwordHash : std::string());
+        if (!account || !check.ok || !account->active) {
+            throw HttpError(401, "Invalid email or password.");
+        }
+        if (check.needsRehash) {
+            core.store.updateAccountPasswordHash(account->id, core.hasher.hash(*password));
+        }
+        return accountResponse(core, *account);
+    });
+
+    router.add("GET", "/v1.1/account/", [&core](const Request& request) {
+        return accountResponse(core, requireAccount(core, request));
+    });
+}
+
+} // namespace latchkey::host

@@ -1,0 +1,44 @@
+// What every part of the identity core's REST API shares: the store, hasher, vault, clock and
+// randomness, and helpers over them.
+#pragma once
+
+#include "core/key_vault.hpp"
+
+#include <latchkey/clock.hpp>
+#include <latchkey/password_hasher.hpp>
+#include <latchkey/random.hpp>
+#include <latchkey/store.hpp>
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace latchkey::host {
+
+/// The identity core's dependencies, shared by its route handlers.
+struct CoreServices {
+    Store& store;
+    PasswordHasher& hasher;
+    const KeyVault& vault;
+    const Clock& clock;
+    Random& random;
+    std::shared_ptr<spdlog::logger> log;
+
+    /// Now, in the store's time unit.
+    Micros now() const {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+                   clock.now().time_since_epoch())
+            .count();
+    }
+
+    /// A fresh key (shown to the client) and its sealed form (kept by the store).
+    std::pair<std::string, SealedKey> newKey(KeyPurpose purpose) const {
+        std::string plain = KeyVault::generateKey(random);
+        SealedKey sealed = vault.seal(plain, purpose, random);
+        return {std::move(plain), std::move(sealed)};
+    }
+};
+
+} // namespace latchkey::host

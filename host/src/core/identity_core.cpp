@@ -1,0 +1,63 @@
+// The identity core: accounts, instances, API keys and users over the Store, served as the
+// Syncano v1.1 API.
+#include "core/identity_core.hpp"
+
+#include "core/routes.hpp"
+
+#include <stdexcept>
+
+namespace latchkey::host {
+
+namespace {
+constexpr const char* kNamespace = "latchkey.core";
+constexpr const char* kSecretCheckKey = "secret_fingerprint";
+constexpr const char* kSecretCheckInput = "latchkey secret fingerprint v1";
+} // namespace
+
+IdentityCore::IdentityCore(CoreServices services) : core_(std::move(services)) {}
+
+void IdentityCore::checkSecret() {
+    const std::string fingerprint = core_.vault.lookup(kSecretCheckInput);
+    if (core_.store.putValueIfAbsent(kNamespace, kSecretCheckKey, fingerprint)) return;
+    const auto stored = core_.store.getValue(kNamespace, kSecretCheckKey);
+    if (stored != fingerprint) {
+        throw std::runtime_error(
+            "the secret key differs from the one this database was created with: keys stored "
+            "in it cannot be checked or shown. Use the original secret (secrets.key or "
+            "secrets.key_file)");
+    }
+}
+
+void IdentityCore::bootstrapAdmin(const std::string& emailGiven, const std::string& password) {
+    const std::string email = asciiLower(emailGiven);
+    if (core_.store.findAccountByEmail(email)) {
+        core_.log->info("administrator account {} exists", email);
+        return;
+    }
+    const auto problems = core_.hasher.checkPolicy(password);
+    if (!problems.empty()) {
+        throw std::runtime_error("admin.password: " + problems.front());
+    }
+    AccountRecord account;
+    account.email = email;
+    account.passwordHash = core_.hasher.hash(password);
+    auto [plainKey, sealedKey] = core_.newKey(KeyPurpose::AccountKey);
+    account.key = std::move(sealedKey);
+    account.createdAt = account.updatedAt = core_.now();
+    try {
+        core_.store.createAccount(account);
+        core_.log->info("created administrator account {}", email);
+    } catch (const Conflict&) {
+        // Another host created it at the same moment.
+        core_.log->info("administrator account {} exists", email);
+    }
+}
+
+void IdentityCore::mount(Router& router) {
+    mountAccountRoutes(router, core_);
+    mountInstanceRoutes(router, core_);
+    mountApiKeyRoutes(router, core_);
+    mountUserRoutes(router, core_);
+}
+
+} // namespace latchkey::host

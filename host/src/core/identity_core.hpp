@@ -1,0 +1,35 @@
+// The identity core: accounts, instances, API keys and users over the Store, served as the
+// Syncano v1.1 API.
+#pragma once
+
+#include "core/core_services.hpp"
+
+#include <latchkey/http.hpp>
+
+#include <string>
+
+namespace latchkey::host {
+
+/// Owns nothing but references: the runtime keeps the store, hasher and vault alive longer.
+class IdentityCore {
+public:
+    explicit IdentityCore(CoreServices services);
+
+    /// Makes sure the keys in the store were sealed with this host's secret: the first start
+    /// records a fingerprint of the secret; later starts with another secret fail here instead
+    /// of failing every key check.
+    void checkSecret();
+
+    /// Creates the administrator account `email` with `password` unless it exists. An existing
+    /// account is left as it is (its password may have been changed since). Throws
+    /// std::runtime_error if the password breaks the password policy.
+    void bootstrapAdmin(const std::string& email, const std::string& password);
+
+    /// Mounts the v1.1 routes.
+    void mount(Router& router);
+
+private:
+    CoreServices core_;
+};
+
+} // namespace latchkey::host

@@ -1,0 +1,103 @@
+// `/v1.1/instances/` and `/v1.1/instances/<name>/`: instances owned by the calling account.
+#include "core/caller.hpp"
+#include "core/pagination.hpp"
+#include "core/request_input.hpp"
+#include "core/routes.hpp"
+#include "core/views.hpp"
+
+#include <cctype>
+
+namespace latchkey::host {
+
+namespace {
+
+/// Syncano's rule: at least 5 characters; we also keep names URL-safe and bounded.
+bool isValidInstanceName(const std::string& name) {
+    if (name.size() < 5 || name.size() > 64) return false;
+    if (!std::islower(static_cast<unsigned char>(name.front()))) return false;
+    for (const char c : name) {
+        if (!std::islower(static_cast<unsigned char>(c)) &&
+            !std::isdigit(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+            return false;
+        }
+    }
+    return true;
+}
+
+Response instanceResponse(int status, const InstanceRecord& instance, const AccountRecord& owner) {
+    JsonWriter out;
+    writeInstance(out, instance, owner);
+    return Response::json(status, out.take());
+}
+
+} // namespace
+
+void mountInstanceRoutes(Router& router, const CoreServices& core) {
+    router.add("POST", "/v1.1/instances/", [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        const AccountRecord account = requireAccount(core, request, &body);
+        FieldErrors errors;
+        auto name = body.text("name", errors, {.required = true, .maxLength = 64});
+        const auto description =
+            body.text("description", errors, {.allowBlank = true, .maxLength = 256});
+        const auto metadata = body.object("metadata", errors);
+        if (name) {
+            name = asciiLower(*name);
+            if (!isValidInstanceName(*name)) {
+                addFieldError(errors, "name",
+                              "Use 5 to 64 characters: lowercase letters, digits, '-' or '_', "
+                              "starting with a letter.");
+            }
+        }
+        throwIfInvalid(std::move(errors));
+
+        InstanceRecord instance;
+        instance.name = *name;
+        instance.description = description.value_or("");
+        instance.metadata = metadata.value_or("{}");
+        instance.ownerId = account.id;
+        instance.createdAt = instance.updatedAt = core.now();
+        try {
+            instance = core.store.createInstance(instance);
+        } catch (const Conflict&) {
+            throw HttpError::invalid({{"name", {"Instance with this name already exists."}}});
+        }
+        return instanceResponse(201, instance, account);
+    });
+
+    router.add("GET", "/v1.1/instances/", [&core](const Request& request) {
+        const AccountRecord account = requireAccount(core, request);
+        const PageParams page = readPageParams(request);
+        auto rows = core.store.listInstances(account.id, page.scan());
+        return Response::json(
+            200, writePage<InstanceRecord>(page, std::move(rows), "/v1.1/instances/",
+                                           [&](JsonWriter& out, const InstanceRecord& row) {
+                                               writeInstance(out, row, account);
+                                           }));
+    });
+
+    router.add("GET", "/v1.1/instances/{instance}/", [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        requireFullAccess(access.caller);
+        if (access.caller.account) {
+            return instanceResponse(200, access.instance, *access.caller.account);
+        }
+        const auto owner = core.store.findAccountById(access.instance.ownerId);
+        if (!owner) throw HttpError(404, "Instance was not found.");
+        return instanceResponse(200, access.instance, *owner);
+    });
+
+    router.add("DELETE", "/v1.1/instances/{instance}/", [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        // Deleting an instance is for its owner, never for a key of the instance itself.
+        if (!access.caller.account) throwPermissionDenied();
+        if (!core.store.deleteInstance(access.instance.id)) {
+            throw HttpError(404, "Instance was not found.");
+        }
+        core.log->info("instance {} deleted by account {}", access.instance.name,
+                       access.caller.account->id);
+        return Response::noContent();
+    });
+}
+
+} // namespace latchkey::host

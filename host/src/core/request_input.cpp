@@ -1,0 +1,210 @@
+// The fields of a request body (JSON or form-encoded), read with type checks that produce the
+// v1.1 API's per-field error messages.
+#include "core/request_input.hpp"
+
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/URI.h>
+
+#include <sstream>
+
+namespace latchkey::host {
+
+namespace {
+
+/// Deep enough for any real payload, shallow enough that nesting cannot exhaust a stack.
+constexpr std::size_t kMaxJsonDepth = 32;
+
+/// Form-encoded when declared so, unless the body is plainly a JSON object: `curl -d '{...}'`
+/// declares every body a form, and no form body starts with '{'.
+bool isFormEncoded(const Request& request) {
+    const auto type = request.header("Content-Type");
+    if (!type || type->find("application/x-www-form-urlencoded") == std::string_view::npos) {
+        return false;
+    }
+    const std::size_t start = request.body.find_first_not_of(" \t\r\n");
+    return start == std::string::npos || request.body[start] != '{';
+}
+
+} // namespace
+
+bool isValidUtf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t extra = 0;
+        std::uint32_t codepoint = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            extra = 1;
+            codepoint = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            extra = 2;
+            codepoint = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            extra = 3;
+            codepoint = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + extra >= text.size()) return false;
+        for (std::size_t k = 1; k <= extra; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xC0) != 0x80) return false;
+            codepoint = (codepoint << 6) | (next & 0x3F);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+        static constexpr std::uint32_t minimum[] = {0, 0x80, 0x800, 0x10000};
+        if (codepoint < minimum[extra] || codepoint > 0x10FFFF ||
+            (codepoint >= 0xD800 && codepoint <= 0xDFFF)) {
+            return false;
+        }
+        i += extra + 1;
+    }
+    return true;
+}
+
+std::size_t utf8Length(std::string_view text) {
+    std::size_t count = 0;
+    for (const char c : text) {
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
+    }
+    return count;
+}
+
+void addFieldError(FieldErrors& errors, std::string_view field, std::string message) {
+    for (auto& [name, messages] : errors) {
+        if (name == field) {
+            messages.push_back(std::move(message));
+            return;
+        }
+    }
+    errors.emplace_back(std::string(field), std::vector<std::string>{std::move(message)});
+}
+
+void throwIfInvalid(FieldErrors errors) {
+    if (!errors.empty()) throw HttpError::invalid(std::move(errors));
+}
+
+RequestInput::RequestInput(Poco::JSON::Object::Ptr fields) : fields_(std::move(fields)) {}
+
+RequestInput RequestInput::parse(const Request& request) {
+    Poco::JSON::Object::Ptr fields = new Poco::JSON::Object;
+    const std::string& body = request.body;
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return RequestInput(fields);
+    if (isFormEncoded(request)) {
+        try {
+            Poco::URI uri("/?" + body);
+            for (const auto& [key, value] : uri.getQueryParameters()) {
+                if (!fields->has(key)) fields->set(key, value);
+            }
+        } catch (const Poco::Exception&) {
+            throw HttpError(400, "Malformed form data.");
+        }
+        return RequestInput(fields);
+    }
+    if (!isValidUtf8(body)) throw HttpError(400, "JSON parse error - the body is not UTF-8.");
+    Poco::Dynamic::Var parsed;
+    try {
+        Poco::JSON::Parser parser;
+        parser.setDepth(kMaxJsonDepth);
+        parsed = parser.parse(body);
+    } catch (const Poco::Exception& e) {
+        throw HttpError(400, "JSON parse error - " + e.message());
+    }
+    if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
+        std::string got = "a value";
+        if (parsed.type() == typeid(Poco::JSON::Array::Ptr)) got = "list";
+        else if (parsed.isString()) got = "str";
+        else if (parsed.isBoolean()) got = "bool";
+        else if (parsed.isNumeric()) got = "number";
+        else if (parsed.isEmpty()) got = "null";
+        throw HttpError(400, "Invalid data. Expected a dictionary, but got " + got + ".");
+    }
+    return RequestInput(parsed.extract<Poco::JSON::Object::Ptr>());
+}
+
+bool RequestInput::has(std::string_view name) const { return fields_->has(std::string(name)); }
+
+std::optional<std::string> RequestInput::text(std::string_view name, FieldErrors& errors,
+                                              const TextRule& rule) const {
+    const std::string key(name);
+    if (!fields_->has(key)) {
+        if (rule.required) addFieldError(errors, name, "This field is required.");
+        return std::nullopt;
+    }
+    const Poco::Dynamic::Var value = fields_->get(key);
+    if (value.isEmpty()) {
+        addFieldError(errors, name, "This field may not be null.");
+        return std::nullopt;
+    }
+    std::string out;
+    if (value.isString()) {
+        out = value.extract<std::string>();
+    } else if (value.isNumeric() && !value.isBoolean()) {
+        out = value.convert<std::string>();
+    } else {
+        addFieldError(errors, name, "Not a valid string.");
+        return std::nullopt;
+    }
+    if (!isValidUtf8(out)) {
+        addFieldError(errors, name, "Not a valid string.");
+        return std::nullopt;
+    }
+    if (out.empty() && !rule.allowBlank) {
+        addFieldError(errors, name, "This field may not be blank.");
+        return std::nullopt;
+    }
+    if (rule.maxLength && utf8Length(out) > rule.maxLength) {
+        addFieldError(errors, name,
+                      "Ensure this field has no more than " + std::to_string(rule.maxLength) +
+                          " characters.");
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::optional<bool> RequestInput::flag(std::string_view name, FieldErrors& errors) const {
+    const std::string key(name);
+    if (!fields_->has(key)) return std::nullopt;
+    const Poco::Dynamic::Var value = fields_->get(key);
+    if (value.isBoolean()) return value.extract<bool>();
+    if (value.isInteger()) {
+        const auto n = value.convert<Poco::Int64>();
+        if (n == 0 || n == 1) return n == 1;
+    }
+    if (value.isString()) {
+        const std::string text = value.extract<std::string>();
+        if (text == "true" || text == "True" || text == "1") return true;
+        if (text == "false" || text == "False" || text == "0") return false;
+    }
+    addFieldError(errors, name, "Must be a valid boolean.");
+    return std::nullopt;
+}
+
+std::optional<std::string> RequestInput::object(std::string_view name,
+                                                FieldErrors& errors) const {
+    const std::string key(name);
+    if (!fields_->has(key)) return std::nullopt;
+    const Poco::Dynamic::Var value = fields_->get(key);
+    if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
+        addFieldError(errors, name, "Expected a dictionary of items.");
+        return std::nullopt;
+    }
+    std::ostringstream out;
+    Poco::JSON::Stringifier::condense(value, out);
+    return out.str();
+}
+
+std::optional<std::string> RequestInput::rawString(std::string_view name) const {
+    const std::string key(name);
+    if (!fields_->has(key)) return std::nullopt;
+    const Poco::Dynamic::Var value = fields_->get(key);
+    if (!value.isString()) return std::nullopt;
+    return value.extract<std::string>();
+}
+
+} // namespace latchkey::host

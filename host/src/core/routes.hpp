@@ -1,0 +1,25 @@
+// The identity core's v1.1 routes, one mount function per resource.
+#pragma once
+
+#include "core/core_services.hpp"
+
+#include <latchkey/http.hpp>
+
+namespace latchkey::host {
+
+/// `/v1.1/account/auth/` and `/v1.1/account/`.
+void mountAccountRoutes(Router& router, const CoreServices& core);
+/// `/v1.1/instances/` and `/v1.1/instances/<name>/`.
+void mountInstanceRoutes(Router& router, const CoreServices& core);
+/// `/v1.1/instances/<name>/api_keys/...`.
+void mountApiKeyRoutes(Router& router, const CoreServices& core);
+/// `/v1.1/instances/<name>/users/`, `user/`, `user/auth/`.
+void mountUserRoutes(Router& router, const CoreServices& core);
+
+/// The path parameter `name` as a positive id; 404 otherwise (as a URL that does not exist).
+Id pathId(const Request& request, std::string_view name);
+
+/// `text` in lowercase (ASCII).
+std::string asciiLower(std::string text);
+
+} // namespace latchkey::host

@@ -1,0 +1,197 @@
+// Wires a validated configuration into a running host and takes it down in the right order:
+// drain the server, destroy plugin objects, then unload their libraries.
+#include "runtime/application.hpp"
+
+#include <latchkey/json.hpp>
+#include <latchkey/password_hasher.hpp>
+
+#ifndef LATCHKEY_DEFAULT_PLUGIN_DIR
+#define LATCHKEY_DEFAULT_PLUGIN_DIR "/usr/local/lib/latchkey/plugins"
+#endif
+
+namespace latchkey::host {
+
+std::string formatIssue(const std::string& file, const ConfigIssue& issue) {
+    std::string out = file;
+    if (issue.line > 0) {
+        out += ":" + std::to_string(issue.line);
+        if (issue.column > 0) out += ":" + std::to_string(issue.column);
+    }
+    out += ": ";
+    if (!issue.path.empty()) out += issue.path + ": ";
+    return out + issue.message;
+}
+
+LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
+                               ConfigErrors& errors) {
+    LoadedConfig loaded;
+    const ConfigValue root = loadYamlFile(file, env, errors);
+    if (!errors.empty()) return loaded;
+    loaded.host = readHostConfig(root, file, LATCHKEY_DEFAULT_PLUGIN_DIR, errors);
+
+    loaded.catalog = scanPlugins(loaded.host.pluginPaths);
+    const ConfigValue* pluginsNode = root.find("plugins");
+    const ConfigValue* paths = pluginsNode ? pluginsNode->find("paths") : nullptr;
+    const ConfigValue& problemAt = paths ? *paths : (pluginsNode ? *pluginsNode : root);
+    for (const auto& problem : loaded.catalog.problems) {
+        errors.add(ConfigIssue{paths ? paths->path() : "plugins.paths", problemAt.line(),
+                               problemAt.column(), problem});
+    }
+
+    std::string searched;
+    for (const auto& dir : loaded.host.pluginPaths) searched += (searched.empty() ? "" : ", ") + dir;
+    for (const auto& use : loaded.host.plugins) {
+        auto library = loaded.catalog.find(use.name);
+        if (!library) {
+            errors.add(use.nameAt, "no plugin named \"" + use.name + "\" in " + searched +
+                                       " (found: " + loaded.catalog.names() + ")");
+        } else if (library->info().kind != use.kind) {
+            errors.add(use.nameAt, "plugin \"" + use.name + "\" is a " +
+                                       kindName(library->info().kind) + " plugin, not " +
+                                       kindName(use.kind));
+            library.reset();
+        } else {
+            library->validate(use.node, errors);
+        }
+        loaded.selected.push_back(std::move(library));
+    }
+    return loaded;
+}
+
+Application::Application(LoadedConfig config, std::shared_ptr<spdlog::logger> log)
+    : config_(std::move(config)), log_(std::move(log)) {}
+
+Application::~Application() { stop(); }
+
+void Application::createPlugins() {
+    const HostConfig& host = config_.host;
+    ServiceLocator services{[this] { return store_; }, [this] { return mailer_; },
+                            [this] { return hasher_; }};
+    for (std::size_t i = 0; i < host.plugins.size(); ++i) {
+        const PluginUse& use = host.plugins[i];
+        const auto& library = config_.selected.at(i);
+        contexts_.push_back(std::make_unique<HostContext>(
+            use.node, makeLogger(use.name, host.logging.level), clock_, random_, services,
+            host.server.publicUrl, host.directory));
+        std::shared_ptr<Plugin> plugin;
+        try {
+            plugin = createPlugin(library, *contexts_.back());
+        } catch (const PluginLoadError& e) {
+            throw StartupError(e.what());
+        }
+        switch (use.kind) {
+        case PluginKind::Storage: store_ = plugin->asStore(); break;
+        case PluginKind::Mailer: mailer_ = plugin->asMailer(); break;
+        case PluginKind::Credential: {
+            CredentialPlugin* credential = plugin->asCredential();
+            credentials_.push_back(credential);
+            if (PasswordHasher* hasher = credential->passwordHasher()) {
+                if (hasher_) {
+                    throw StartupError("plugin " + use.name +
+                                       " provides password hashing, but another plugin already "
+                                       "does; configure only one");
+                }
+                hasher_ = hasher;
+            }
+            break;
+        }
+        case PluginKind::Social: break;
+        }
+        log_->info("plugin {} {} ({}) ready", use.name, library->info().version,
+                   kindName(use.kind));
+        plugins_.push_back(std::move(plugin));
+    }
+    if (!hasher_) {
+        throw StartupError("no credential plugin provides password hashing: add `password:` "
+                           "under `auth:` in " + host.file);
+    }
+}
+
+void Application::mountRoutes() {
+    router_ = std::make_unique<HostRouter>(log_);
+    router_->add("GET", "/healthz", [](const Request&) {
+        return Response::json(200, "{\"status\": \"ok\"}");
+    });
+    router_->add("GET", "/readyz", [this](const Request&) {
+        store_->ping();
+        return Response::json(200, "{\"status\": \"ready\"}");
+    });
+    core_->mount(*router_);
+    for (CredentialPlugin* credential : credentials_) credential->mount(*router_);
+}
+
+void Application::start() {
+    const HostConfig& host = config_.host;
+    try {
+        const KeyVault::Secret secret =
+            host.secrets.key.empty()
+                ? KeyVault::loadOrCreateSecretFile(host.secrets.keyFile, random_)
+                : KeyVault::parseSecret(host.secrets.key);
+        vault_ = std::make_unique<KeyVault>(secret);
+    } catch (const std::exception& e) {
+        throw StartupError(std::string("secrets: ") + e.what());
+    }
+
+    createPlugins();
+
+    core_ = std::make_unique<IdentityCore>(
+        CoreServices{*store_, *hasher_, *vault_, clock_, random_, log_});
+    try {
+        core_->checkSecret();
+        if (!host.admin.email.empty()) {
+            core_->bootstrapAdmin(host.admin.email, host.admin.password);
+        } else {
+            log_->warn("admin.email is not set: no administrator account is created at start");
+        }
+    } catch (const std::exception& e) {
+        throw StartupError(e.what());
+    }
+
+    try {
+        mountRoutes();
+    } catch (const std::logic_error& e) {
+        throw StartupError(std::string("routes: ") + e.what());
+    }
+
+    server_ = std::make_unique<HttpServer>(
+        host.server, *router_, log_,
+        host.logging.accessLog ? makeLogger("access", "info") : nullptr);
+    try {
+        server_->start();
+    } catch (const std::exception& e) {
+        throw StartupError("cannot listen on " + host.server.host + ":" +
+                           std::to_string(host.server.port) + ": " + e.what());
+    }
+}
+
+std::uint16_t Application::port() const { return server_ ? server_->port() : 0; }
+
+std::string Application::listenUrl() const {
+    const std::string& host = config_.host.server.host;
+    const bool v6 = host.find(':') != std::string::npos;
+    return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
+}
+
+bool Application::stop() {
+    bool drained = true;
+    if (server_) {
+        drained = server_->stop(config_.host.server.drainTimeout);
+        server_.reset();
+    }
+    // Handlers hold references into the core and the plugins: drop them first.
+    router_.reset();
+    core_.reset();
+    credentials_.clear();
+    store_ = nullptr;
+    mailer_ = nullptr;
+    hasher_ = nullptr;
+    // Newest first: later plugins may use earlier ones (everything uses the store).
+    while (!plugins_.empty()) plugins_.pop_back();
+    contexts_.clear();
+    // The catalog's references go last; each library unloads when its last object is gone.
+    config_.selected.clear();
+    config_.catalog = PluginCatalog{};
+    return drained;
+}
+
+} // namespace latchkey::host

@@ -1,0 +1,87 @@
+// Wires a validated configuration into a running host and takes it down in the right order:
+// drain the server, destroy plugin objects, then unload their libraries.
+#pragma once
+
+#include "core/identity_core.hpp"
+#include "core/key_vault.hpp"
+#include "runtime/host_config.hpp"
+#include "runtime/http_server.hpp"
+#include "runtime/plugin_loader.hpp"
+#include "runtime/router.hpp"
+#include "runtime/services.hpp"
+#include "runtime/yaml_loader.hpp"
+
+#include <latchkey/credential.hpp>
+#include <latchkey/mailer.hpp>
+#include <latchkey/store.hpp>
+
+#include <spdlog/logger.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace latchkey::host {
+
+/// A config file read and checked: host settings, the plugins found, and the library chosen for
+/// each plugin the config names (parallel to `host.plugins`).
+struct LoadedConfig {
+    HostConfig host;
+    PluginCatalog catalog;
+    std::vector<std::shared_ptr<PluginLibrary>> selected;
+};
+
+/// Reads `file`, validates the host's sections, finds every named plugin and runs its own
+/// validation. Every problem goes into `errors`; nothing is created.
+LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
+                               ConfigErrors& errors);
+
+/// Formats a problem as `file:line:column: key.path: message`.
+std::string formatIssue(const std::string& file, const ConfigIssue& issue);
+
+/// A failure while starting (a plugin that throws, an unusable database, a wrong secret).
+class StartupError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The running host.
+class Application {
+public:
+    Application(LoadedConfig config, std::shared_ptr<spdlog::logger> log);
+    ~Application();
+    Application(const Application&) = delete;
+    Application& operator=(const Application&) = delete;
+
+    /// Creates the plugins, the identity core and the routes, then starts serving.
+    /// Throws StartupError with a message for the operator.
+    void start();
+    /// The port actually bound.
+    std::uint16_t port() const;
+    /// The URL the server listens on.
+    std::string listenUrl() const;
+    /// Drains and stops; safe to call more than once. Returns false if the drain timed out.
+    bool stop();
+
+private:
+    void createPlugins();
+    void mountRoutes();
+
+    LoadedConfig config_;
+    std::shared_ptr<spdlog::logger> log_;
+    SystemClock clock_;
+    SodiumRandom random_;
+    std::unique_ptr<KeyVault> vault_;
+    std::vector<std::unique_ptr<HostContext>> contexts_;
+    std::vector<std::shared_ptr<Plugin>> plugins_; ///< In creation order.
+    Store* store_ = nullptr;
+    Mailer* mailer_ = nullptr;
+    PasswordHasher* hasher_ = nullptr;
+    std::vector<CredentialPlugin*> credentials_;
+    std::unique_ptr<IdentityCore> core_;
+    std::unique_ptr<HostRouter> router_;
+    std::unique_ptr<HttpServer> server_;
+};
+
+} // namespace latchkey::host

@@ -1,0 +1,205 @@
+// The host's own settings, read and validated from the config tree, and the plugins it names.
+#include "runtime/host_config.hpp"
+
+#include <filesystem>
+
+namespace latchkey::host {
+
+namespace fs = std::filesystem;
+
+std::string resolveAgainst(const std::string& directory, const std::string& path) {
+    if (path.empty()) return path;
+    const fs::path p(path);
+    if (p.is_absolute()) return p.lexically_normal().string();
+    return (fs::path(directory) / p).lexically_normal().string();
+}
+
+namespace {
+
+void readListen(ConfigReader& server, ServerSettings& out) {
+    const ConfigValue* listen = server.child("listen");
+    if (!listen || listen->isNull()) return;
+    if (listen->kind() != ConfigValue::Kind::Scalar) {
+        server.errors().add(*listen, "expected host:port");
+        return;
+    }
+    const std::string& text = listen->scalar();
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        server.errors().add(*listen, "expected host:port, got \"" + text + "\"");
+        return;
+    }
+    std::string host = text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    const auto port = detail::parseInt(text.substr(colon + 1));
+    if (!port || *port < 0 || *port > 65535) {
+        server.errors().add(*listen, "port must be 0-65535, got \"" + text.substr(colon + 1) + "\"");
+        return;
+    }
+    out.host = host;
+    out.port = static_cast<std::uint16_t>(*port);
+}
+
+void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& out) {
+    static const ConfigValue empty;
+    const ConfigValue* node = root.find("server");
+    ConfigReader r(node ? *node : empty, errors);
+    readListen(r, out);
+    out.publicUrl = r.string("public_url");
+    if (!out.publicUrl.empty() && out.publicUrl.rfind("http://", 0) != 0 &&
+        out.publicUrl.rfind("https://", 0) != 0) {
+        errors.add(*r.child("public_url"), "must start with http:// or https://");
+    }
+    while (!out.publicUrl.empty() && out.publicUrl.back() == '/') out.publicUrl.pop_back();
+    out.threads = static_cast<int>(r.integer("threads", out.threads, 2, 4096));
+    out.queue = static_cast<int>(r.integer("queue", out.queue, 1, 65536));
+    out.keepAlive = r.boolean("keep_alive", out.keepAlive);
+    out.keepAliveTimeout =
+        r.duration("keep_alive_timeout", out.keepAliveTimeout, std::chrono::milliseconds(100));
+    out.maxKeepAliveRequests =
+        static_cast<int>(r.integer("max_keep_alive_requests", out.maxKeepAliveRequests, 1, 1000000));
+    out.maxBodyBytes = r.bytes("max_body", out.maxBodyBytes, 1024, 1ULL << 30);
+    out.requestTimeout =
+        r.duration("request_timeout", out.requestTimeout, std::chrono::milliseconds(100));
+    out.drainTimeout = r.duration("drain_timeout", out.drainTimeout);
+    r.finish();
+}
+
+void readSecrets(const ConfigValue& root, const std::string& dir, ConfigErrors& errors,
+                 SecretSettings& out) {
+    static const ConfigValue empty;
+    const ConfigValue* node = root.find("secrets");
+    ConfigReader r(node ? *node : empty, errors);
+    out.key = r.string("key");
+    out.keyFile = resolveAgainst(dir, r.string("key_file"));
+    if (!out.key.empty() && !out.keyFile.empty()) {
+        errors.add(*r.child("key"), "give either secrets.key or secrets.key_file, not both");
+    }
+    if (out.key.empty() && out.keyFile.empty()) {
+        errors.add(node ? *node : root,
+                   "secrets: set key (64 hex characters, e.g. from ${LATCHKEY_SECRET_KEY}) or "
+                   "key_file (created on first start)");
+    }
+    if (!out.key.empty() && out.key.size() != 64) {
+        errors.add(*r.child("key"), "must be 64 hex characters (32 bytes)");
+    }
+    r.finish();
+}
+
+void readAdmin(const ConfigValue& root, ConfigErrors& errors, AdminSettings& out) {
+    static const ConfigValue empty;
+    const ConfigValue* node = root.find("admin");
+    ConfigReader r(node ? *node : empty, errors);
+    out.email = r.string("email");
+    out.password = r.string("password");
+    if (!out.email.empty() && out.password.empty()) {
+        errors.addUnder(node ? *node : root, "password",
+                        "is required when admin.email is set (there is no default password)");
+    }
+    if (out.email.empty() && !out.password.empty()) {
+        errors.addUnder(node ? *node : root, "email", "is required when admin.password is set");
+    }
+    r.finish();
+}
+
+void readLogging(const ConfigValue& root, ConfigErrors& errors, LoggingSettings& out) {
+    static const ConfigValue empty;
+    const ConfigValue* node = root.find("logging");
+    ConfigReader r(node ? *node : empty, errors);
+    out.level = r.string("level", out.level);
+    if (out.level != "debug" && out.level != "info" && out.level != "warn" &&
+        out.level != "error") {
+        errors.add(*r.child("level"), "must be debug, info, warn or error");
+    }
+    out.accessLog = r.boolean("access_log", out.accessLog);
+    r.finish();
+}
+
+/// A `{driver: NAME, ...}` slot: the plugin gets the node without `driver`.
+void readDriverSlot(const ConfigValue& root, const char* section, PluginKind kind,
+                    ConfigErrors& errors, std::vector<PluginUse>& out) {
+    const ConfigValue* node = root.find(section);
+    if (!node || node->isNull()) {
+        errors.addUnder(root, section, "is required (a map with a `driver` key)");
+        return;
+    }
+    if (node->kind() != ConfigValue::Kind::Map) {
+        errors.add(*node, "expected a map with a `driver` key");
+        return;
+    }
+    const ConfigValue* driver = node->find("driver");
+    if (!driver || driver->kind() != ConfigValue::Kind::Scalar || driver->scalar().empty()) {
+        errors.addUnder(*node, "driver", "is required (the name of a " +
+                                             std::string(kindName(kind)) + " plugin)");
+        return;
+    }
+    PluginUse use{driver->scalar(), kind, *driver, *node};
+    use.node.removeEntry("driver");
+    out.push_back(std::move(use));
+}
+
+/// `auth:` holds one entry per credential plugin and `social:` with one per social backend.
+void readAuth(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginUse>& out) {
+    const ConfigValue* auth = root.find("auth");
+    if (!auth || auth->isNull()) return;
+    if (auth->kind() != ConfigValue::Kind::Map) {
+        errors.add(*auth, "expected a map of credential plugins (and `social`)");
+        return;
+    }
+    std::vector<PluginUse> social;
+    for (const auto& [name, node] : auth->entries()) {
+        if (name == "social") {
+            if (node.isNull()) continue;
+            if (node.kind() != ConfigValue::Kind::Map) {
+                errors.add(node, "expected a map of social backends");
+                continue;
+            }
+            for (const auto& [backend, settings] : node.entries()) {
+                social.push_back({backend, PluginKind::Social, settings, settings});
+            }
+            continue;
+        }
+        out.push_back({name, PluginKind::Credential, node, node});
+    }
+    for (auto& use : social) out.push_back(std::move(use));
+}
+
+} // namespace
+
+HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
+                          const std::string& defaultPluginDir, ConfigErrors& errors) {
+    HostConfig config;
+    config.file = file;
+    config.directory = fs::absolute(fs::path(file)).parent_path().lexically_normal().string();
+
+    ConfigReader top(root, errors);
+    top.allow({"server", "secrets", "admin", "logging", "plugins", "storage", "mailer", "auth"});
+
+    readServer(root, errors, config.server);
+    if (config.server.publicUrl.empty()) {
+        const std::string host = config.server.host == "0.0.0.0" ? "localhost" : config.server.host;
+        config.server.publicUrl = "http://" + host + ":" + std::to_string(config.server.port);
+    }
+    readSecrets(root, config.directory, errors, config.secrets);
+    readAdmin(root, errors, config.admin);
+    readLogging(root, errors, config.logging);
+
+    static const ConfigValue empty;
+    const ConfigValue* pluginsNode = root.find("plugins");
+    ConfigReader plugins(pluginsNode ? *pluginsNode : empty, errors);
+    for (const auto& dir : plugins.strings("paths")) {
+        config.pluginPaths.push_back(resolveAgainst(config.directory, dir));
+    }
+    plugins.finish();
+    if (config.pluginPaths.empty()) config.pluginPaths.push_back(defaultPluginDir);
+
+    readDriverSlot(root, "storage", PluginKind::Storage, errors, config.plugins);
+    readDriverSlot(root, "mailer", PluginKind::Mailer, errors, config.plugins);
+    readAuth(root, errors, config.plugins);
+    top.finish();
+    return config;
+}
+
+} // namespace latchkey::host

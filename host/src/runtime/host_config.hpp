@@ -1,0 +1,75 @@
+// The host's own settings, read and validated from the config tree, and the plugins it names.
+#pragma once
+
+#include <latchkey/config.hpp>
+#include <latchkey/plugin.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace latchkey::host {
+
+/// How the HTTP server listens and how much it accepts.
+struct ServerSettings {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;            ///< 0 picks a free port (tests).
+    std::string publicUrl;                ///< Base URL for links; derived from listen if unset.
+    int threads = 64;                     ///< Worker threads: one per open keep-alive connection.
+    int queue = 256;                      ///< Accepted connections waiting for a thread.
+    bool keepAlive = true;
+    std::chrono::milliseconds keepAliveTimeout{5000};
+    int maxKeepAliveRequests = 1000;
+    std::uint64_t maxBodyBytes = 1 << 20; ///< Larger request bodies get 413.
+    std::chrono::milliseconds requestTimeout{30000}; ///< Socket read/write timeout.
+    std::chrono::milliseconds drainTimeout{30000};   ///< How long shutdown waits for requests.
+};
+
+/// Where the host's secret key (for sealing and looking up API/user/account keys) comes from.
+struct SecretSettings {
+    std::string key;     ///< 64 hex characters given inline (normally via ${VAR}); or
+    std::string keyFile; ///< a file holding it, created with a fresh key if missing.
+};
+
+/// The administrator account created at start-up when it does not exist yet.
+struct AdminSettings {
+    std::string email;    ///< Empty: no bootstrap.
+    std::string password; ///< Required when email is set; never defaulted.
+};
+
+/// Log output.
+struct LoggingSettings {
+    std::string level = "info";
+    bool accessLog = true;
+};
+
+/// One plugin the config asks for, with the node it gets.
+struct PluginUse {
+    std::string name;    ///< Plugin name ("sqlite").
+    PluginKind kind;     ///< The kind the config slot requires.
+    ConfigValue nameAt;  ///< Where the name was written (for errors).
+    ConfigValue node;    ///< The plugin's own settings (the slot minus host keys).
+};
+
+/// Everything the host reads from the config file.
+struct HostConfig {
+    std::string file;      ///< The config file as given.
+    std::string directory; ///< Its directory, absolute: relative paths are resolved against it.
+    ServerSettings server;
+    SecretSettings secrets;
+    AdminSettings admin;
+    LoggingSettings logging;
+    std::vector<std::string> pluginPaths; ///< Absolute directories searched for plugins.
+    std::vector<PluginUse> plugins;       ///< In creation order: storage, mailer, auth, social.
+};
+
+/// Reads the host's sections from `root`, recording every problem in `errors`. `file` is the
+/// config file's path; `defaultPluginDir` is used when `plugins.paths` is absent.
+HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
+                          const std::string& defaultPluginDir, ConfigErrors& errors);
+
+/// `path` resolved against `directory` unless already absolute.
+std::string resolveAgainst(const std::string& directory, const std::string& path);
+
+} // namespace latchkey::host

@@ -1,0 +1,252 @@
+// The Poco HTTP server: reads each request (size-limited) into the SDK's Request, dispatches it,
+// writes the Response and logs one access line without secrets.
+#include "runtime/http_server.hpp"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/URI.h>
+
+#include <array>
+#include <thread>
+
+namespace latchkey::host {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Query parameters whose values are safe to log.
+bool isLoggableParam(std::string_view name) {
+    static constexpr std::array<std::string_view, 6> safe{"page_size", "ordering", "direction",
+                                                          "last_pk",   "format",   "page"};
+    for (auto s : safe) {
+        if (s == name) return true;
+    }
+    return false;
+}
+
+/// Splits the raw path on '/' and percent-decodes each segment, so an encoded slash stays
+/// inside its segment instead of creating a new one.
+std::string decodePath(const std::string& rawPath) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= rawPath.size()) {
+        const std::size_t slash = rawPath.find('/', start);
+        const std::size_t end = slash == std::string::npos ? rawPath.size() : slash;
+        std::string segment;
+        Poco::URI::decode(rawPath.substr(start, end - start), segment);
+        // A decoded '/' would change routing; keep it encoded.
+        for (char c : segment) {
+            if (c == '/') out += "%2F";
+            else out += c;
+        }
+        if (slash == std::string::npos) break;
+        out += '/';
+        start = slash + 1;
+    }
+    return out;
+}
+
+class RequestHandler final : public Poco::Net::HTTPRequestHandler {
+public:
+    RequestHandler(const ServerSettings& settings, const HostRouter& router,
+                   spdlog::logger& log, spdlog::logger* accessLog)
+        : settings_(settings), router_(router), log_(log), accessLog_(accessLog) {}
+
+    void handleRequest(Poco::Net::HTTPServerRequest& in,
+                       Poco::Net::HTTPServerResponse& out) override {
+        const auto started = Clock::now();
+        std::string rawPath;
+        std::string rawQuery;
+        Response response;
+        try {
+            response = handle(in, out, rawPath, rawQuery);
+        } catch (const std::exception& e) {
+            log_.error("request failed before dispatch: {}", e.what());
+            response = router_.render(rawPath, HttpError(500, "Internal server error."));
+        }
+        try {
+            send(out, response);
+        } catch (const std::exception& e) {
+            // The client went away or the socket timed out; nothing more to tell it.
+            log_.debug("could not send the response: {}", e.what());
+        }
+        if (accessLog_) {
+            const auto micros =
+                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+            const std::string query = HttpServer::redactQuery(rawQuery);
+            accessLog_->info("{} {} {}{}{} {} {} {:.3f}ms", in.clientAddress().host().toString(),
+                             in.getMethod(), rawPath.empty() ? "-" : rawPath,
+                             query.empty() ? "" : "?", query, response.status,
+                             response.body.size(), static_cast<double>(micros.count()) / 1000.0);
+        }
+    }
+
+private:
+    Response handle(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out,
+                    std::string& rawPath, std::string& rawQuery) {
+        const std::string& uri = in.getURI();
+        const std::size_t q = uri.find('?');
+        rawPath = uri.substr(0, q);
+        rawQuery = q == std::string::npos ? "" : uri.substr(q + 1);
+        if (rawPath.empty() || rawPath.front() != '/') {
+            return router_.render(rawPath, HttpError(400, "Malformed request target."));
+        }
+
+        Request request;
+        request.method = in.getMethod();
+        request.remoteAddress = in.clientAddress().toString();
+        try {
+            request.path = decodePath(rawPath);
+            Poco::URI parsed("/?" + rawQuery);
+            for (auto& [key, value] : parsed.getQueryParameters()) {
+                request.query.emplace_back(key, value);
+            }
+        } catch (const Poco::Exception&) {
+            return router_.render(rawPath, HttpError(400, "Malformed request target."));
+        }
+        for (const auto& [name, value] : in) request.headers.emplace_back(name, value);
+
+        const std::uint64_t limit = settings_.maxBodyBytes;
+        const auto tooLarge = [&] {
+            // The rest of the body is not read: close the connection instead of draining it.
+            out.setKeepAlive(false);
+            return router_.render(request.path,
+                                  HttpError(413, "Request body too large (limit " +
+                                                     std::to_string(limit) + " bytes)."));
+        };
+        if (in.hasContentLength() && in.getContentLength64() > static_cast<Poco::Int64>(limit)) {
+            return tooLarge();
+        }
+        std::istream& body = in.stream();
+        std::array<char, 16384> buffer{};
+        while (body) {
+            body.read(buffer.data(), buffer.size());
+            const auto got = static_cast<std::size_t>(body.gcount());
+            if (request.body.size() + got > limit) return tooLarge();
+            request.body.append(buffer.data(), got);
+        }
+        return router_.dispatch(request);
+    }
+
+    static void send(Poco::Net::HTTPServerResponse& out, const Response& response) {
+        out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
+        // Keys and tokens travel in these bodies: no cache may keep them.
+        out.set("Cache-Control", "no-store");
+        out.set("X-Content-Type-Options", "nosniff");
+        for (const auto& [name, value] : response.headers) {
+            if (equalsIgnoreCase(name, "Set-Cookie")) out.add(name, value);
+            else out.set(name, value);
+        }
+        if (response.status == 204 || response.status == 304) {
+            out.setContentLength(0);
+            out.send();
+            return;
+        }
+        if (!response.contentType.empty()) out.setContentType(response.contentType);
+        out.setContentLength64(static_cast<Poco::Int64>(response.body.size()));
+        out.send() << response.body;
+    }
+
+    const ServerSettings& settings_;
+    const HostRouter& router_;
+    spdlog::logger& log_;
+    spdlog::logger* accessLog_;
+};
+
+class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    HandlerFactory(const ServerSettings& settings, const HostRouter& router,
+                   spdlog::logger& log, spdlog::logger* accessLog)
+        : settings_(settings), router_(router), log_(log), accessLog_(accessLog) {}
+
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+        return new RequestHandler(settings_, router_, log_, accessLog_);
+    }
+
+private:
+    const ServerSettings& settings_;
+    const HostRouter& router_;
+    spdlog::logger& log_;
+    spdlog::logger* accessLog_;
+};
+
+} // namespace
+
+HttpServer::HttpServer(const ServerSettings& settings, const HostRouter& router,
+                       std::shared_ptr<spdlog::logger> log,
+                       std::shared_ptr<spdlog::logger> accessLog)
+    : settings_(settings), router_(router), log_(std::move(log)),
+      accessLog_(std::move(accessLog)) {}
+
+HttpServer::~HttpServer() {
+    if (server_) stop(std::chrono::milliseconds(0));
+}
+
+void HttpServer::start() {
+    Poco::Net::ServerSocket socket;
+    socket.bind(Poco::Net::SocketAddress(settings_.host, settings_.port), true);
+    socket.listen(settings_.queue);
+    port_ = socket.address().port();
+
+    auto params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(settings_.threads);
+    params->setMaxQueued(settings_.queue);
+    params->setKeepAlive(settings_.keepAlive);
+    params->setKeepAliveTimeout(Poco::Timespan(settings_.keepAliveTimeout.count() * 1000));
+    params->setMaxKeepAliveRequests(settings_.maxKeepAliveRequests);
+    params->setTimeout(Poco::Timespan(settings_.requestTimeout.count() * 1000));
+    params->setSoftwareVersion("latchkey");
+
+    pool_ = std::make_unique<Poco::ThreadPool>(2, settings_.threads);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(
+        new HandlerFactory(settings_, router_, *log_, accessLog_.get()), *pool_, socket, params);
+    server_->start();
+}
+
+std::uint16_t HttpServer::port() const { return port_; }
+
+bool HttpServer::stop(std::chrono::milliseconds drainTimeout) {
+    if (!server_) return true;
+    // Stops accepting, then waits for each connection's in-flight request before closing it.
+    server_->stopAll(false);
+    const auto deadline = Clock::now() + drainTimeout;
+    while (server_->currentThreads() > 0 && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const bool drained = server_->currentThreads() == 0;
+    if (!drained) {
+        log_->warn("{} request(s) still running after the drain timeout; aborting them",
+                   server_->currentThreads());
+        server_->stopAll(true);
+    }
+    server_.reset();
+    pool_->joinAll();
+    pool_.reset();
+    return drained;
+}
+
+std::string HttpServer::redactQuery(const std::string& rawQuery) {
+    std::string out;
+    std::size_t start = 0;
+    while (start < rawQuery.size()) {
+        std::size_t end = rawQuery.find('&', start);
+        if (end == std::string::npos) end = rawQuery.size();
+        const std::string pair = rawQuery.substr(start, end - start);
+        const std::size_t eq = pair.find('=');
+        const std::string name = pair.substr(0, eq);
+        if (!out.empty()) out += '&';
+        if (eq == std::string::npos) out += isLoggableParam(name) ? name : "***";
+        else out += name + "=" + (isLoggableParam(name) ? pair.substr(eq + 1) : "***");
+        start = end + 1;
+    }
+    return out;
+}
+
+} // namespace latchkey::host

@@ -1,0 +1,186 @@
+// Finds plugin libraries, checks their ABI stamp before running any of their code, and creates
+// plugin objects that keep their library loaded for as long as they live.
+#include "runtime/plugin_loader.hpp"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+namespace latchkey::host {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string versionText(unsigned major, unsigned minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+}
+
+std::string toolchainOf(const AbiStamp& stamp) {
+    // The field is fixed-size; never trust it to be terminated.
+    return std::string(stamp.toolchain, strnlen(stamp.toolchain, sizeof stamp.toolchain));
+}
+
+void checkAbi(const std::string& path, const AbiStamp& stamp) {
+    if (stamp.magic != kAbiMagic) {
+        throw PluginLoadError(path + ": " + kAbiSymbol + " is not a Latchkey ABI stamp");
+    }
+    const std::string theirs = versionText(stamp.major, stamp.minor);
+    const std::string ours = versionText(kThisAbi.major, kThisAbi.minor);
+    if (stamp.major != kThisAbi.major) {
+        throw PluginLoadError(path + ": built for Latchkey SDK " + theirs + ", this host has SDK " +
+                              ours + " (the major versions must match; rebuild the plugin)");
+    }
+    if (stamp.minor > kThisAbi.minor) {
+        throw PluginLoadError(path + ": built for Latchkey SDK " + theirs +
+                              ", newer than this host's SDK " + ours +
+                              " (upgrade the host or build the plugin against SDK " + ours + ")");
+    }
+    if (toolchainOf(stamp) != kThisAbi.toolchain) {
+        throw PluginLoadError(path + ": built with C++ library ABI \"" + toolchainOf(stamp) +
+                              "\", this host uses \"" + kThisAbi.toolchain +
+                              "\" (rebuild the plugin with the host's toolchain)");
+    }
+}
+
+} // namespace
+
+PluginLibrary::PluginLibrary(std::string path, boost::dll::shared_library library,
+                             AbiStamp stamp, const PluginEntry* entry)
+    : path_(std::move(path)), library_(std::move(library)), stamp_(stamp), entry_(entry) {}
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
+    namespace dll = boost::dll;
+    dll::shared_library library;
+    boost::dll::fs::error_code ec;
+    // rtld_now: an unresolved symbol fails here, not in the middle of a request.
+    library.load(path, dll::load_mode::rtld_now | dll::load_mode::rtld_local, ec);
+    if (ec) {
+        const char* reason = dlerror();
+        throw PluginLoadError(path + ": cannot load: " + (reason ? reason : ec.message()));
+    }
+    if (!library.has(kAbiSymbol)) {
+        throw PluginLoadError(path + ": not a Latchkey plugin (no " + kAbiSymbol +
+                              " symbol; use the LATCHKEY_PLUGIN macro)");
+    }
+    // Reading data, not calling code: nothing of the plugin runs before the check passes.
+    const AbiStamp stamp = library.get<const AbiStamp>(kAbiSymbol);
+    checkAbi(path, stamp);
+    if (!library.has(kEntrySymbol)) {
+        throw PluginLoadError(path + ": has an ABI stamp but no " + kEntrySymbol + " function");
+    }
+    auto entryFunction = library.get<const PluginEntry*()>(kEntrySymbol);
+    const PluginEntry* entry = entryFunction();
+    if (!entry || !entry->info.name || !*entry->info.name || !entry->create ||
+        !entry->validate) {
+        throw PluginLoadError(path + ": " + kEntrySymbol + " returned an incomplete entry");
+    }
+    return std::shared_ptr<PluginLibrary>(
+        new PluginLibrary(path, std::move(library), stamp, entry));
+}
+
+std::string PluginLibrary::sdkVersion() const { return versionText(stamp_.major, stamp_.minor); }
+
+void PluginLibrary::validate(const ConfigValue& config, ConfigErrors& errors) const {
+    try {
+        entry_->validate(config, errors);
+    } catch (const std::exception& e) {
+        errors.add(config, std::string("plugin ") + info().name +
+                               " failed while validating its settings: " + e.what());
+    }
+}
+
+std::shared_ptr<Plugin> createPlugin(const std::shared_ptr<PluginLibrary>& library,
+                                     PluginContext& context) {
+    const std::string name = library->info().name;
+    Plugin* raw = nullptr;
+    try {
+        raw = library->entry_->create(context);
+    } catch (const std::exception& e) {
+        throw PluginLoadError("plugin " + name + " (" + library->path() +
+                              ") failed to start: " + e.what());
+    } catch (...) {
+        throw PluginLoadError("plugin " + name + " (" + library->path() +
+                              ") failed to start with an unknown exception");
+    }
+    if (!raw) {
+        throw PluginLoadError("plugin " + name + " (" + library->path() +
+                              "): its factory returned nothing");
+    }
+    // The deleter owns a reference to the library: the code of the object's destructor stays
+    // mapped until the object is gone, however long others hold it.
+    std::shared_ptr<Plugin> object(raw, [library](Plugin* p) { delete p; });
+    bool kindMatches = false;
+    switch (library->info().kind) {
+    case PluginKind::Storage: kindMatches = object->asStore() != nullptr; break;
+    case PluginKind::Mailer: kindMatches = object->asMailer() != nullptr; break;
+    case PluginKind::Credential: kindMatches = object->asCredential() != nullptr; break;
+    case PluginKind::Social: kindMatches = object->asSocial() != nullptr; break;
+    }
+    if (!kindMatches) {
+        throw PluginLoadError("plugin " + name + " (" + library->path() + ") says it is a " +
+                              kindName(library->info().kind) +
+                              " plugin but its object does not implement that interface");
+    }
+    return object;
+}
+
+std::shared_ptr<PluginLibrary> PluginCatalog::find(const std::string& name) const {
+    for (const auto& library : libraries) {
+        if (name == library->info().name) return library;
+    }
+    return nullptr;
+}
+
+std::string PluginCatalog::names() const {
+    std::string out;
+    for (const auto& library : libraries) {
+        if (!out.empty()) out += ", ";
+        out += library->info().name;
+    }
+    return out.empty() ? "none" : out;
+}
+
+PluginCatalog scanPlugins(const std::vector<std::string>& directories) {
+    PluginCatalog catalog;
+    std::vector<std::string> files;
+    for (const auto& dir : directories) {
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) {
+            catalog.problems.push_back(dir + ": plugin directory does not exist");
+            continue;
+        }
+        std::vector<std::string> found;
+        for (const auto& item : fs::directory_iterator(dir, ec)) {
+            if (item.path().extension() == ".so" && item.is_regular_file(ec)) {
+                found.push_back(item.path().string());
+            }
+        }
+        std::sort(found.begin(), found.end());
+        files.insert(files.end(), found.begin(), found.end());
+    }
+    std::map<std::string, std::string> firstFileOf;
+    for (const auto& file : files) {
+        std::shared_ptr<PluginLibrary> library;
+        try {
+            library = PluginLibrary::load(file);
+        } catch (const PluginLoadError& e) {
+            catalog.problems.push_back(e.what());
+            continue;
+        }
+        const std::string name = library->info().name;
+        const auto [it, inserted] = firstFileOf.emplace(name, file);
+        if (!inserted) {
+            catalog.problems.push_back("two plugins are named \"" + name + "\": " + it->second +
+                                       " and " + file);
+            continue;
+        }
+        catalog.libraries.push_back(std::move(library));
+    }
+    return catalog;
+}
+
+} // namespace latchkey::host

@@ -1,0 +1,71 @@
+// Finds plugin libraries, checks their ABI stamp before running any of their code, and creates
+// plugin objects that keep their library loaded for as long as they live.
+#pragma once
+
+#include <latchkey/context.hpp>
+#include <latchkey/plugin.hpp>
+
+#include <boost/dll/shared_library.hpp>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace latchkey::host {
+
+/// A library that passed the ABI check. Destroying the last reference unloads it.
+class PluginLibrary {
+public:
+    /// Loads `path` (rtld_now) and checks its stamp; throws PluginLoadError naming the file.
+    static std::shared_ptr<PluginLibrary> load(const std::string& path);
+
+    /// The file it was loaded from.
+    const std::string& path() const noexcept { return path_; }
+    /// Its static facts.
+    const PluginInfo& info() const noexcept { return entry_->info; }
+    /// The SDK version it was built against ("1.0").
+    std::string sdkVersion() const;
+    /// Runs the plugin's config validation.
+    void validate(const ConfigValue& config, ConfigErrors& errors) const;
+
+private:
+    PluginLibrary(std::string path, boost::dll::shared_library library, AbiStamp stamp,
+                  const PluginEntry* entry);
+
+    friend std::shared_ptr<Plugin> createPlugin(const std::shared_ptr<PluginLibrary>&,
+                                                PluginContext&);
+
+    std::string path_;
+    boost::dll::shared_library library_;
+    AbiStamp stamp_;
+    const PluginEntry* entry_;
+};
+
+/// A library that could not be loaded or checked; the message names the file.
+class PluginLoadError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Calls the plugin's factory. The returned object keeps `library` loaded until it is destroyed.
+/// Throws PluginLoadError when the factory throws or returns an object of the wrong kind.
+std::shared_ptr<Plugin> createPlugin(const std::shared_ptr<PluginLibrary>& library,
+                                     PluginContext& context);
+
+/// Every `.so` found in the plugin directories.
+struct PluginCatalog {
+    std::vector<std::shared_ptr<PluginLibrary>> libraries; ///< Loaded and checked.
+    std::vector<std::string> problems; ///< One line per file that failed, or name clash.
+
+    /// The library whose plugin is called `name`, or nullptr.
+    std::shared_ptr<PluginLibrary> find(const std::string& name) const;
+    /// The names found, comma-separated (for "no plugin named X; found: ...").
+    std::string names() const;
+};
+
+/// Loads every `*.so` in `directories` (missing directories are a problem too). Two libraries
+/// claiming one name are both reported.
+PluginCatalog scanPlugins(const std::vector<std::string>& directories);
+
+} // namespace latchkey::host

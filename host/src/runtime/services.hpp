@@ -1,0 +1,78 @@
+// The host's implementations of the SDK services: clock, CSPRNG, logger, and the plugin context.
+#pragma once
+
+#include <latchkey/clock.hpp>
+#include <latchkey/context.hpp>
+#include <latchkey/logger.hpp>
+#include <latchkey/random.hpp>
+
+#include <spdlog/logger.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace latchkey::host {
+
+/// The system wall clock.
+class SystemClock final : public Clock {
+public:
+    std::chrono::system_clock::time_point now() const override;
+};
+
+/// libsodium's randombytes (getrandom(2) underneath).
+class SodiumRandom final : public Random {
+public:
+    SodiumRandom();
+    void fill(void* data, std::size_t size) override;
+};
+
+/// An SDK Logger writing through an spdlog logger.
+class SpdLogger final : public Logger {
+public:
+    explicit SpdLogger(std::shared_ptr<spdlog::logger> log);
+    void log(LogLevel level, std::string_view message) override;
+    bool enabled(LogLevel level) const override;
+
+private:
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+/// Creates the host's spdlog loggers: all write to stderr, with one pattern.
+std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::string& level);
+
+/// Where a context finds the plugins created so far (resolved at call time, not at creation).
+struct ServiceLocator {
+    std::function<Store*()> store;
+    std::function<Mailer*()> mailer;
+    std::function<PasswordHasher*()> passwordHasher;
+};
+
+/// The context handed to one plugin.
+class HostContext final : public PluginContext {
+public:
+    HostContext(ConfigValue config, std::shared_ptr<spdlog::logger> log, const Clock& clock,
+                Random& random, ServiceLocator services, std::string publicUrl,
+                std::string configDirectory);
+
+    const ConfigValue& config() const override { return config_; }
+    Logger& logger() override { return logger_; }
+    const Clock& clock() const override { return clock_; }
+    Random& random() override { return random_; }
+    Store* store() override { return services_.store(); }
+    Mailer* mailer() override { return services_.mailer(); }
+    PasswordHasher* passwordHasher() override { return services_.passwordHasher(); }
+    std::string publicUrl() const override { return publicUrl_; }
+    std::string resolvePath(std::string_view path) const override;
+
+private:
+    ConfigValue config_;
+    SpdLogger logger_;
+    const Clock& clock_;
+    Random& random_;
+    ServiceLocator services_;
+    std::string publicUrl_;
+    std::string configDirectory_;
+};
+
+} // namespace latchkey::host

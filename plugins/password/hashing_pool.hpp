@@ -1,0 +1,52 @@
+// A fixed set of worker threads for password hashing with a bounded queue: when the queue is
+// full, callers get Overloaded at once instead of piling up behind a login flood.
+#pragma once
+
+#include <latchkey/errors.hpp>
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace latchkey::plugins {
+
+/// Runs jobs on `workers` threads; at most `capacity` jobs wait for a worker.
+class HashingPool {
+public:
+    HashingPool(std::size_t workers, std::size_t capacity);
+    ~HashingPool();
+    HashingPool(const HashingPool&) = delete;
+    HashingPool& operator=(const HashingPool&) = delete;
+
+    /// Runs `job` on a worker and waits for its result (or exception). Throws Overloaded when
+    /// `capacity` jobs are already waiting.
+    template <class Job>
+    auto run(Job&& job) -> decltype(job()) {
+        using Result = decltype(job());
+        auto task = std::make_shared<std::packaged_task<Result()>>(std::forward<Job>(job));
+        std::future<Result> result = task->get_future();
+        enqueue([task] { (*task)(); });
+        return result.get();
+    }
+
+    /// Jobs waiting now (for tests and diagnostics).
+    std::size_t waiting() const;
+
+private:
+    void enqueue(std::function<void()> job);
+    void work();
+
+    const std::size_t capacity_;
+    mutable std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<std::function<void()>> queue_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+} // namespace latchkey::plugins

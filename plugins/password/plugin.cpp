@@ -1,0 +1,104 @@
+// The `password` credential plugin: argon2id hashing and the password policy for the host.
+#include "argon2_hasher.hpp"
+
+#include <latchkey/context.hpp>
+#include <latchkey/credential.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+
+namespace latchkey::plugins {
+
+namespace {
+
+constexpr const char* kMinLengthEnv = "LATCHKEY_MIN_PASSWORD_LENGTH";
+// libsodium's own floor for argon2id memory is 8 KiB; below 1 MiB the hash is too cheap to be
+// worth its name even for tests.
+constexpr std::uint64_t kMinMemory = 1ULL << 20;
+
+struct Settings {
+    PasswordPolicy policy;
+    std::size_t workers = 0; ///< 0: one per core.
+    std::size_t queue = 64;
+};
+
+/// The env override of min_length, or nullopt; a malformed value is a config error.
+std::optional<std::size_t> minLengthFromEnv(const ConfigValue& node, ConfigErrors& errors) {
+    const char* value = std::getenv(kMinLengthEnv);
+    if (!value || !*value) return std::nullopt;
+    const auto parsed = detail::parseInt(value);
+    if (!parsed || *parsed < 1 || *parsed > 1024) {
+        errors.add(node, std::string("environment variable ") + kMinLengthEnv +
+                             " must be a whole number from 1 to 1024, got \"" + value + "\"");
+        return std::nullopt;
+    }
+    return static_cast<std::size_t>(*parsed);
+}
+
+Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+    ConfigReader r(node, errors);
+    Settings s;
+    s.policy.minLength = static_cast<std::size_t>(r.integer("min_length", 8, 1, 1024));
+    s.policy.maxLength = static_cast<std::size_t>(r.integer("max_length", 256, 16, 4096));
+    if (auto fromEnv = minLengthFromEnv(node, errors)) s.policy.minLength = *fromEnv;
+    if (s.policy.minLength > s.policy.maxLength) {
+        errors.add(node, "min_length must not exceed max_length");
+    }
+    if (const ConfigValue* argon = r.child("argon2")) {
+        ConfigReader a(*argon, errors);
+        s.policy.memoryBytes = a.bytes("memory", s.policy.memoryBytes, kMinMemory, 4ULL << 30);
+        s.policy.iterations = static_cast<std::uint64_t>(a.integer("iterations", 2, 1, 64));
+        a.finish();
+    }
+    s.workers = static_cast<std::size_t>(r.integer("workers", 0, 0, 256));
+    s.queue = static_cast<std::size_t>(r.integer("queue", 64, 1, 100000));
+    r.finish();
+    return s;
+}
+
+Settings settingsOf(PluginContext& context) {
+    ConfigErrors errors;
+    Settings settings = readSettings(context.config(), errors);
+    if (settings.workers == 0) {
+        settings.workers = std::max(1U, std::thread::hardware_concurrency());
+    }
+    return settings;
+}
+
+class PasswordPlugin final : public CredentialPlugin {
+public:
+    explicit PasswordPlugin(PluginContext& context) : PasswordPlugin(context, settingsOf(context)) {}
+
+    static void validate(const ConfigValue& node, ConfigErrors& errors) {
+        readSettings(node, errors);
+    }
+
+    PasswordHasher* passwordHasher() noexcept override { return &hasher_; }
+
+private:
+    PasswordPlugin(PluginContext& context, const Settings& s)
+        : hasher_(s.policy, s.workers, s.queue) {
+        const bool belowOwasp = s.policy.memoryBytes < (19ULL << 20) || s.policy.iterations < 2;
+        context.logger().info(
+            "argon2id m=" + std::to_string(s.policy.memoryBytes >> 10) + "KiB t=" +
+            std::to_string(s.policy.iterations) + " p=1, " + std::to_string(s.workers) +
+            " workers, queue " + std::to_string(s.queue) + ", passwords " +
+            std::to_string(s.policy.minLength) + "-" + std::to_string(s.policy.maxLength) +
+            " characters");
+        if (belowOwasp) {
+            context.logger().warn("argon2id parameters are below OWASP's minimum (m=19MiB, t=2)");
+        }
+    }
+
+    Argon2Hasher hasher_;
+};
+
+} // namespace
+
+} // namespace latchkey::plugins
+
+LATCHKEY_PLUGIN(latchkey::plugins::PasswordPlugin, "password", Credential, "1.0.0",
+                "argon2id password hashing (libsodium) in a bounded pool, with the password policy",
+                "stable; trusts libsodium; hashes never leave the store")

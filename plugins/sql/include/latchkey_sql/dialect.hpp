@@ -1,0 +1,52 @@
+// What differs between the SQL databases the storage plugins support; everything else is shared.
+#pragma once
+
+#include <Poco/Data/Session.h>
+#include <Poco/Exception.h>
+
+#include <string>
+#include <vector>
+
+namespace latchkey::sql {
+
+/// One schema version: statements applied together, in one transaction where the database
+/// allows transactional DDL.
+struct Migration {
+    int version;                          ///< 1, 2, 3, ... in order.
+    std::string description;              ///< For the log.
+    std::vector<std::string> statements;  ///< With dialect tokens, see Dialect::expand.
+};
+
+/// A database's SQL dialect and error vocabulary.
+class Dialect {
+public:
+    virtual ~Dialect() = default;
+
+    /// "sqlite", "postgresql", "mysql".
+    virtual std::string name() const = 0;
+
+    /// Replaces the schema tokens in shared DDL: {id} (auto-increment primary key column type),
+    /// {table} (options after a CREATE TABLE's closing parenthesis).
+    virtual std::string expand(const std::string& ddl) const = 0;
+
+    /// Rewrites `?` placeholders if the connector needs another style.
+    virtual std::string placeholders(const std::string& sql) const { return sql; }
+
+    /// Per-connection settings, run once when a connection is opened.
+    virtual void prepareSession(Poco::Data::Session& session) const = 0;
+
+    /// Starts a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue at the start
+    /// instead of failing at commit).
+    virtual void beginWrite(Poco::Data::Session& session) const = 0;
+
+    /// True when `error` is a unique-constraint violation.
+    virtual bool isUniqueViolation(const Poco::Exception& error) const = 0;
+
+    /// True when `error` means the database is busy or unreachable (answered with 503).
+    virtual bool isUnavailable(const Poco::Exception& error) const = 0;
+};
+
+/// The schema every SQL storage plugin migrates to, with dialect tokens.
+const std::vector<Migration>& coreMigrations();
+
+} // namespace latchkey::sql

@@ -1,0 +1,83 @@
+// The identity core's Store over Poco::Data, shared by the SQLite, PostgreSQL and MySQL plugins;
+// each plugin supplies its Dialect and how to open a session.
+#pragma once
+
+#include "latchkey_sql/connection_pool.hpp"
+#include "latchkey_sql/dialect.hpp"
+
+#include <latchkey/logger.hpp>
+#include <latchkey/store.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace latchkey::sql {
+
+/// Pool settings shared by every SQL driver.
+struct PoolOptions {
+    std::size_t size = 8;                          ///< Connections at most.
+    std::chrono::milliseconds wait{5000};          ///< How long a request waits for one.
+};
+
+/// A Store on any SQL database Poco::Data reaches. Thread-safe.
+class SqlStore : public Store {
+public:
+    SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
+             Logger& log);
+
+    /// Brings the schema to the newest version, in one write transaction. Throws
+    /// std::runtime_error when the database has a newer schema than this code knows.
+    void migrate();
+    /// The schema version the database is at.
+    int schemaVersion();
+
+    void ping() override;
+
+    std::optional<std::string> getValue(std::string_view ns, std::string_view key) override;
+    void putValue(std::string_view ns, std::string_view key, std::string_view value) override;
+    bool putValueIfAbsent(std::string_view ns, std::string_view key,
+                          std::string_view value) override;
+    bool deleteValue(std::string_view ns, std::string_view key) override;
+
+    AccountRecord createAccount(const AccountRecord& account) override;
+    std::optional<AccountRecord> findAccountById(Id id) override;
+    std::optional<AccountRecord> findAccountByEmail(std::string_view email) override;
+    std::optional<AccountRecord> findAccountByKey(std::string_view lookup) override;
+    void updateAccountPasswordHash(Id id, std::string_view passwordHash) override;
+
+    InstanceRecord createInstance(const InstanceRecord& instance) override;
+    std::optional<InstanceRecord> findInstance(std::string_view name) override;
+    std::vector<InstanceRecord> listInstances(Id ownerId, const PageRequest& page) override;
+    bool deleteInstance(Id id) override;
+
+    ApiKeyRecord createApiKey(const ApiKeyRecord& key) override;
+    std::optional<ApiKeyRecord> findApiKey(Id instanceId, Id id) override;
+    std::optional<ApiKeyRecord> findApiKeyByKey(std::string_view lookup) override;
+    std::vector<ApiKeyRecord> listApiKeys(Id instanceId, const PageRequest& page) override;
+
+    UserRecord createUser(const UserRecord& user) override;
+    std::optional<UserRecord> findUserById(Id instanceId, Id id) override;
+    std::optional<UserRecord> findUserByUsername(Id instanceId, std::string_view username) override;
+    std::optional<UserRecord> findUserByKey(Id instanceId, std::string_view lookup) override;
+    void updateUserPasswordHash(Id userId, std::string_view passwordHash) override;
+
+protected:
+    /// The dialect in use.
+    const Dialect& dialect() const { return *dialect_; }
+
+private:
+    /// Runs `work` on a pooled session, translating database errors (unique violations into
+    /// Conflict(conflictField), busy/unreachable into Unavailable).
+    template <class Work>
+    auto run(const char* conflictField, Work&& work);
+    /// As run(), inside a write transaction that commits when `work` returns.
+    template <class Work>
+    auto write(const char* conflictField, Work&& work);
+
+    std::unique_ptr<Dialect> dialect_;
+    ConnectionPool pool_;
+    Logger& log_;
+};
+
+} // namespace latchkey::sql

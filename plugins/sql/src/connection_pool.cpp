@@ -1,0 +1,73 @@
+// A bounded pool of database sessions that makes callers wait (up to a timeout) when all are busy.
+#include "latchkey_sql/connection_pool.hpp"
+
+#include <latchkey/errors.hpp>
+
+namespace latchkey::sql {
+
+ConnectionPool::Lease::Lease(ConnectionPool& pool, std::unique_ptr<Poco::Data::Session> session)
+    : pool_(&pool), session_(std::move(session)) {}
+
+ConnectionPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_), session_(std::move(other.session_)), discard_(other.discard_) {
+    other.pool_ = nullptr;
+}
+
+ConnectionPool::Lease::~Lease() {
+    if (pool_ && session_) pool_->giveBack(std::move(session_), discard_);
+}
+
+ConnectionPool::ConnectionPool(SessionFactory factory, std::size_t size,
+                               std::chrono::milliseconds wait)
+    : factory_(std::move(factory)), size_(size), wait_(wait) {}
+
+ConnectionPool::Lease ConnectionPool::acquire() {
+    std::unique_lock lock(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + wait_;
+    while (idle_.empty() && open_ >= size_) {
+        if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+            open_ >= size_) {
+            throw Overloaded("all " + std::to_string(size_) +
+                             " database connections stayed busy for " +
+                             std::to_string(wait_.count()) + "ms");
+        }
+    }
+    if (!idle_.empty()) {
+        auto session = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(session));
+    }
+    ++open_;
+    lock.unlock();
+    try {
+        return Lease(*this, factory_());
+    } catch (...) {
+        lock.lock();
+        --open_;
+        returned_.notify_one();
+        throw;
+    }
+}
+
+void ConnectionPool::giveBack(std::unique_ptr<Poco::Data::Session> session, bool discard) {
+    std::unique_ptr<Poco::Data::Session> closing;
+    {
+        std::lock_guard lock(mutex_);
+        if (discard) {
+            closing = std::move(session);
+            --open_;
+        } else {
+            idle_.push_back(std::move(session));
+        }
+    }
+    returned_.notify_one();
+    // Closing a broken session can block on the network: do it outside the lock.
+    closing.reset();
+}
+
+std::size_t ConnectionPool::openCount() const {
+    std::lock_guard lock(mutex_);
+    return open_;
+}
+
+} // namespace latchkey::sql

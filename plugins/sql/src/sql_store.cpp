@@ -1,0 +1,550 @@
+// The identity core's Store over Poco::Data, shared by the SQLite, PostgreSQL and MySQL plugins.
+#include "latchkey_sql/sql_store.hpp"
+
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Statement.h>
+
+#include <optional>
+#include <stdexcept>
+
+namespace latchkey::sql {
+
+namespace {
+
+using Poco::Data::RecordSet;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+
+/// Reads the columns of one row in order.
+class RowReader {
+public:
+    RowReader(const RecordSet& rows, std::size_t row) : rows_(rows), row_(row) {}
+
+    std::int64_t integer() {
+        const std::size_t col = col_++;
+        if (rows_.isNull(col, row_)) return 0;
+        return rows_.value(col, row_).convert<Poco::Int64>();
+    }
+    std::optional<std::int64_t> optionalInteger() {
+        if (rows_.isNull(col_, row_)) {
+            ++col_;
+            return std::nullopt;
+        }
+        return integer();
+    }
+    std::string text() {
+        const std::size_t col = col_++;
+        if (rows_.isNull(col, row_)) return {};
+        return rows_.value(col, row_).convert<std::string>();
+    }
+    bool flag() { return integer() != 0; }
+
+private:
+    const RecordSet& rows_;
+    std::size_t row_;
+    std::size_t col_ = 0;
+};
+
+/// Executes `sql` with `args` bound to its placeholders, in order.
+template <class... Args>
+Statement execute(Session& session, const Dialect& dialect, const std::string& sql,
+                  const Args&... args) {
+    Statement statement(session);
+    statement << dialect.placeholders(sql);
+    (statement.bind(args), ...);
+    statement.execute();
+    return statement;
+}
+
+/// Executes a write and returns how many rows it changed.
+template <class... Args>
+std::size_t affected(Session& session, const Dialect& dialect, const std::string& sql,
+                     const Args&... args) {
+    Statement statement(session);
+    statement << dialect.placeholders(sql);
+    (statement.bind(args), ...);
+    return statement.execute();
+}
+
+/// Runs a query and maps each row with `read`.
+template <class Record, class Read, class... Args>
+std::vector<Record> query(Session& session, const Dialect& dialect, const std::string& sql,
+                          Read read, const Args&... args) {
+    Statement statement = execute(session, dialect, sql, args...);
+    RecordSet rows(statement);
+    std::vector<Record> out;
+    out.reserve(rows.rowCount());
+    for (std::size_t i = 0; i < rows.rowCount(); ++i) {
+        RowReader reader(rows, i);
+        out.push_back(read(reader));
+    }
+    return out;
+}
+
+template <class Record>
+std::optional<Record> first(std::vector<Record> rows) {
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+}
+
+/// INSERT ... RETURNING id (SQLite 3.35+, PostgreSQL, MariaDB 10.5+ all have it).
+template <class... Args>
+Id insertReturningId(Session& session, const Dialect& dialect, const std::string& sql,
+                     const Args&... args) {
+    Statement statement = execute(session, dialect, sql + " RETURNING id", args...);
+    RecordSet rows(statement);
+    if (rows.rowCount() != 1) throw std::runtime_error("INSERT returned no id");
+    return rows.value(0, 0).convert<Poco::Int64>();
+}
+
+std::int16_t asFlag(bool value) { return value ? 1 : 0; }
+
+// Column lists and readers, one per record type, kept next to each other so they stay in step.
+
+const std::string kAccountColumns =
+    "id, email, first_name, last_name, password_hash, key_lookup, key_sealed, is_active, "
+    "metadata, created_at, updated_at";
+
+AccountRecord readAccount(RowReader& r) {
+    AccountRecord a;
+    a.id = r.integer();
+    a.email = r.text();
+    a.firstName = r.text();
+    a.lastName = r.text();
+    a.passwordHash = r.text();
+    a.key.lookup = r.text();
+    a.key.sealed = r.text();
+    a.active = r.flag();
+    a.metadata = r.text();
+    a.createdAt = r.integer();
+    a.updatedAt = r.integer();
+    return a;
+}
+
+const std::string kInstanceColumns =
+    "id, name, description, owner_id, metadata, created_at, updated_at";
+
+InstanceRecord readInstance(RowReader& r) {
+    InstanceRecord i;
+    i.id = r.integer();
+    i.name = r.text();
+    i.description = r.text();
+    i.ownerId = r.integer();
+    i.metadata = r.text();
+    i.createdAt = r.integer();
+    i.updatedAt = r.integer();
+    return i;
+}
+
+const std::string kApiKeyColumns =
+    "id, instance_id, description, key_lookup, key_sealed, ignore_acl, allow_user_create, "
+    "allow_group_create, allow_anonymous_read, created_at";
+
+ApiKeyRecord readApiKey(RowReader& r) {
+    ApiKeyRecord k;
+    k.id = r.integer();
+    k.instanceId = r.integer();
+    k.description = r.text();
+    k.key.lookup = r.text();
+    k.key.sealed = r.text();
+    k.ignoreAcl = r.flag();
+    k.allowUserCreate = r.flag();
+    k.allowGroupCreate = r.flag();
+    k.allowAnonymousRead = r.flag();
+    k.createdAt = r.integer();
+    return k;
+}
+
+const std::string kUserSelect =
+    "SELECT u.id, u.instance_id, u.username, u.password_hash, u.key_lookup, u.key_sealed, "
+    "u.created_at, u.updated_at, p.id, p.revision, p.owner_permissions, p.group_id, "
+    "p.group_permissions, p.other_permissions, p.data, p.created_at, p.updated_at "
+    "FROM users u JOIN user_profiles p ON p.user_id = u.id ";
+
+UserRecord readUser(RowReader& r) {
+    UserRecord u;
+    u.id = r.integer();
+    u.instanceId = r.integer();
+    u.username = r.text();
+    u.passwordHash = r.text();
+    u.key.lookup = r.text();
+    u.key.sealed = r.text();
+    u.createdAt = r.integer();
+    u.updatedAt = r.integer();
+    u.profile.id = r.integer();
+    u.profile.revision = r.integer();
+    u.profile.ownerPermissions = r.text();
+    u.profile.groupId = r.optionalInteger();
+    u.profile.groupPermissions = r.text();
+    u.profile.otherPermissions = r.text();
+    u.profile.data = r.text();
+    u.profile.createdAt = r.integer();
+    u.profile.updatedAt = r.integer();
+    return u;
+}
+
+/// `WHERE ... AND id > ? ORDER BY id ASC LIMIT n` (or the descending mirror) for a keyset page.
+std::string pageClause(const PageRequest& page) {
+    std::string clause;
+    if (page.after) clause += page.ascending ? " AND id > ?" : " AND id < ?";
+    clause += page.ascending ? " ORDER BY id ASC" : " ORDER BY id DESC";
+    clause += " LIMIT " + std::to_string(page.limit);
+    return clause;
+}
+
+} // namespace
+
+SqlStore::SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
+                   Logger& log)
+    : dialect_(std::move(dialect)),
+      pool_(
+          [this, factory = std::move(factory)] {
+              auto session = factory();
+              dialect_->prepareSession(*session);
+              return session;
+          },
+          options.size, options.wait),
+      log_(log) {}
+
+template <class Work>
+auto SqlStore::run(const char* conflictField, Work&& work) {
+    std::optional<ConnectionPool::Lease> held;
+    try {
+        held.emplace(pool_.acquire());
+    } catch (const Poco::Exception& e) {
+        throw Unavailable(dialect_->name() + ": cannot connect: " + e.displayText());
+    }
+    ConnectionPool::Lease& lease = *held;
+    try {
+        return work(lease.session());
+    } catch (const Poco::Exception& e) {
+        if (dialect_->isUniqueViolation(e)) throw Conflict(conflictField);
+        if (dialect_->isUnavailable(e)) {
+            lease.discard();
+            throw Unavailable(dialect_->name() + ": " + e.displayText());
+        }
+        throw std::runtime_error(dialect_->name() + ": " + e.displayText());
+    }
+}
+
+template <class Work>
+auto SqlStore::write(const char* conflictField, Work&& work) {
+    return run(conflictField, [&](Session& session) {
+        dialect_->beginWrite(session);
+        try {
+            if constexpr (std::is_void_v<decltype(work(session))>) {
+                work(session);
+                session << "COMMIT", Poco::Data::Keywords::now;
+            } else {
+                auto result = work(session);
+                session << "COMMIT", Poco::Data::Keywords::now;
+                return result;
+            }
+        } catch (...) {
+            try {
+                session << "ROLLBACK", Poco::Data::Keywords::now;
+            } catch (const Poco::Exception&) {
+                // The transaction is gone with the connection; the original error matters.
+            }
+            throw;
+        }
+    });
+}
+
+int SqlStore::schemaVersion() {
+    return run("schema", [&](Session& session) {
+        Statement statement =
+            execute(session, *dialect_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        RecordSet rows(statement);
+        return static_cast<int>(rows.value(0, 0).convert<Poco::Int64>());
+    });
+}
+
+void SqlStore::migrate() {
+    run("schema", [&](Session& session) {
+        execute(session, *dialect_,
+                dialect_->expand("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 " version INTEGER NOT NULL PRIMARY KEY,"
+                                 " description VARCHAR(255) NOT NULL,"
+                                 " applied_at BIGINT NOT NULL){table}"));
+    });
+    const auto& migrations = coreMigrations();
+    const int newest = migrations.empty() ? 0 : migrations.back().version;
+    write("schema", [&](Session& session) {
+        Statement statement =
+            execute(session, *dialect_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        RecordSet rows(statement);
+        const int current = static_cast<int>(rows.value(0, 0).convert<Poco::Int64>());
+        if (current > newest) {
+            throw std::runtime_error("the database schema is at version " +
+                                     std::to_string(current) + ", newer than this " +
+                                     dialect_->name() + " plugin knows (" +
+                                     std::to_string(newest) +
+                                     "); upgrade latchkey before using this database");
+        }
+        for (const auto& migration : migrations) {
+            if (migration.version <= current) continue;
+            for (const auto& ddl : migration.statements) {
+                execute(session, *dialect_, dialect_->expand(ddl));
+            }
+            const auto appliedAt = std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+            execute(session, *dialect_,
+                    "INSERT INTO schema_migrations (version, description, applied_at) "
+                    "VALUES (?, ?, ?)",
+                    static_cast<Poco::Int64>(migration.version), migration.description,
+                    static_cast<Poco::Int64>(appliedAt));
+            log_.info("applied schema migration " + std::to_string(migration.version) + ": " +
+                      migration.description);
+        }
+    });
+}
+
+void SqlStore::ping() {
+    try {
+        run("ping", [&](Session& session) { execute(session, *dialect_, "SELECT 1"); });
+    } catch (const Unavailable&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Unavailable(e.what());
+    }
+}
+
+// --- key/value area -------------------------------------------------------------------------
+
+std::optional<std::string> SqlStore::getValue(std::string_view ns, std::string_view key) {
+    return run("k", [&](Session& session) {
+        return first(query<std::string>(
+            session, *dialect_, "SELECT v FROM kv_store WHERE ns = ? AND k = ?",
+            [](RowReader& r) { return r.text(); }, std::string(ns), std::string(key)));
+    });
+}
+
+void SqlStore::putValue(std::string_view ns, std::string_view key, std::string_view value) {
+    write("k", [&](Session& session) {
+        const std::string n(ns), k(key), v(value);
+        execute(session, *dialect_, "DELETE FROM kv_store WHERE ns = ? AND k = ?", n, k);
+        execute(session, *dialect_, "INSERT INTO kv_store (ns, k, v) VALUES (?, ?, ?)", n, k, v);
+    });
+}
+
+bool SqlStore::putValueIfAbsent(std::string_view ns, std::string_view key,
+                                std::string_view value) {
+    try {
+        write("k", [&](Session& session) {
+            execute(session, *dialect_, "INSERT INTO kv_store (ns, k, v) VALUES (?, ?, ?)",
+                    std::string(ns), std::string(key), std::string(value));
+        });
+        return true;
+    } catch (const Conflict&) {
+        return false;
+    }
+}
+
+bool SqlStore::deleteValue(std::string_view ns, std::string_view key) {
+    return write("k", [&](Session& session) {
+        return affected(session, *dialect_, "DELETE FROM kv_store WHERE ns = ? AND k = ?",
+                        std::string(ns), std::string(key)) > 0;
+    });
+}
+
+// --- accounts -------------------------------------------------------------------------------
+
+AccountRecord SqlStore::createAccount(const AccountRecord& account) {
+    AccountRecord out = account;
+    out.id = write("email", [&](Session& session) {
+        return insertReturningId(
+            session, *dialect_,
+            "INSERT INTO accounts (email, first_name, last_name, password_hash, key_lookup, "
+            "key_sealed, is_active, metadata, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            account.email, account.firstName, account.lastName, account.passwordHash,
+            account.key.lookup, account.key.sealed, asFlag(account.active), account.metadata,
+            account.createdAt, account.updatedAt);
+    });
+    return out;
+}
+
+std::optional<AccountRecord> SqlStore::findAccountById(Id id) {
+    return run("id", [&](Session& session) {
+        return first(query<AccountRecord>(
+            session, *dialect_, "SELECT " + kAccountColumns + " FROM accounts WHERE id = ?",
+            readAccount, id));
+    });
+}
+
+std::optional<AccountRecord> SqlStore::findAccountByEmail(std::string_view email) {
+    return run("email", [&](Session& session) {
+        return first(query<AccountRecord>(
+            session, *dialect_, "SELECT " + kAccountColumns + " FROM accounts WHERE email = ?",
+            readAccount, std::string(email)));
+    });
+}
+
+std::optional<AccountRecord> SqlStore::findAccountByKey(std::string_view lookup) {
+    return run("key", [&](Session& session) {
+        return first(query<AccountRecord>(
+            session, *dialect_,
+            "SELECT " + kAccountColumns + " FROM accounts WHERE key_lookup = ?", readAccount,
+            std::string(lookup)));
+    });
+}
+
+void SqlStore::updateAccountPasswordHash(Id id, std::string_view passwordHash) {
+    write("password", [&](Session& session) {
+        execute(session, *dialect_, "UPDATE accounts SET password_hash = ? WHERE id = ?",
+                std::string(passwordHash), id);
+    });
+}
+
+// --- instances ------------------------------------------------------------------------------
+
+InstanceRecord SqlStore::createInstance(const InstanceRecord& instance) {
+    InstanceRecord out = instance;
+    out.id = write("name", [&](Session& session) {
+        return insertReturningId(
+            session, *dialect_,
+            "INSERT INTO instances (name, description, owner_id, metadata, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            instance.name, instance.description, instance.ownerId, instance.metadata,
+            instance.createdAt, instance.updatedAt);
+    });
+    return out;
+}
+
+std::optional<InstanceRecord> SqlStore::findInstance(std::string_view name) {
+    return run("name", [&](Session& session) {
+        return first(query<InstanceRecord>(
+            session, *dialect_, "SELECT " + kInstanceColumns + " FROM instances WHERE name = ?",
+            readInstance, std::string(name)));
+    });
+}
+
+std::vector<InstanceRecord> SqlStore::listInstances(Id ownerId, const PageRequest& page) {
+    return run("id", [&](Session& session) {
+        const std::string sql = "SELECT " + kInstanceColumns +
+                                " FROM instances WHERE owner_id = ?" + pageClause(page);
+        return page.after
+                   ? query<InstanceRecord>(session, *dialect_, sql, readInstance, ownerId,
+                                           *page.after)
+                   : query<InstanceRecord>(session, *dialect_, sql, readInstance, ownerId);
+    });
+}
+
+bool SqlStore::deleteInstance(Id id) {
+    return write("id", [&](Session& session) {
+        // Children first, explicitly: the same on every database, foreign keys on or off.
+        execute(session, *dialect_,
+                "DELETE FROM user_profiles WHERE user_id IN "
+                "(SELECT id FROM users WHERE instance_id = ?)",
+                id);
+        execute(session, *dialect_, "DELETE FROM users WHERE instance_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM api_keys WHERE instance_id = ?", id);
+        return affected(session, *dialect_, "DELETE FROM instances WHERE id = ?", id) > 0;
+    });
+}
+
+// --- API keys -------------------------------------------------------------------------------
+
+ApiKeyRecord SqlStore::createApiKey(const ApiKeyRecord& key) {
+    ApiKeyRecord out = key;
+    out.id = write("api_key", [&](Session& session) {
+        return insertReturningId(
+            session, *dialect_,
+            "INSERT INTO api_keys (instance_id, description, key_lookup, key_sealed, ignore_acl, "
+            "allow_user_create, allow_group_create, allow_anonymous_read, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            key.instanceId, key.description, key.key.lookup, key.key.sealed, asFlag(key.ignoreAcl),
+            asFlag(key.allowUserCreate), asFlag(key.allowGroupCreate),
+            asFlag(key.allowAnonymousRead), key.createdAt);
+    });
+    return out;
+}
+
+std::optional<ApiKeyRecord> SqlStore::findApiKey(Id instanceId, Id id) {
+    return run("id", [&](Session& session) {
+        return first(query<ApiKeyRecord>(
+            session, *dialect_,
+            "SELECT " + kApiKeyColumns + " FROM api_keys WHERE instance_id = ? AND id = ?",
+            readApiKey, instanceId, id));
+    });
+}
+
+std::optional<ApiKeyRecord> SqlStore::findApiKeyByKey(std::string_view lookup) {
+    return run("key", [&](Session& session) {
+        return first(query<ApiKeyRecord>(
+            session, *dialect_,
+            "SELECT " + kApiKeyColumns + " FROM api_keys WHERE key_lookup = ?", readApiKey,
+            std::string(lookup)));
+    });
+}
+
+std::vector<ApiKeyRecord> SqlStore::listApiKeys(Id instanceId, const PageRequest& page) {
+    return run("id", [&](Session& session) {
+        const std::string sql = "SELECT " + kApiKeyColumns +
+                                " FROM api_keys WHERE instance_id = ?" + pageClause(page);
+        return page.after
+                   ? query<ApiKeyRecord>(session, *dialect_, sql, readApiKey, instanceId,
+                                         *page.after)
+                   : query<ApiKeyRecord>(session, *dialect_, sql, readApiKey, instanceId);
+    });
+}
+
+// --- users ----------------------------------------------------------------------------------
+
+UserRecord SqlStore::createUser(const UserRecord& user) {
+    UserRecord out = user;
+    write("username", [&](Session& session) {
+        out.id = insertReturningId(
+            session, *dialect_,
+            "INSERT INTO users (instance_id, username, password_hash, key_lookup, key_sealed, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            user.instanceId, user.username, user.passwordHash, user.key.lookup, user.key.sealed,
+            user.createdAt, user.updatedAt);
+        const ProfileRecord& p = user.profile;
+        const Poco::Nullable<Poco::Int64> groupId =
+            p.groupId ? Poco::Nullable<Poco::Int64>(*p.groupId) : Poco::Nullable<Poco::Int64>();
+        out.profile.id = insertReturningId(
+            session, *dialect_,
+            "INSERT INTO user_profiles (user_id, revision, owner_permissions, group_id, "
+            "group_permissions, other_permissions, data, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            out.id, p.revision, p.ownerPermissions, groupId, p.groupPermissions,
+            p.otherPermissions, p.data, p.createdAt, p.updatedAt);
+    });
+    return out;
+}
+
+std::optional<UserRecord> SqlStore::findUserById(Id instanceId, Id id) {
+    return run("id", [&](Session& session) {
+        return first(query<UserRecord>(session, *dialect_,
+                                       kUserSelect + "WHERE u.instance_id = ? AND u.id = ?",
+                                       readUser, instanceId, id));
+    });
+}
+
+std::optional<UserRecord> SqlStore::findUserByUsername(Id instanceId, std::string_view username) {
+    return run("username", [&](Session& session) {
+        return first(query<UserRecord>(session, *dialect_,
+                                       kUserSelect + "WHERE u.instance_id = ? AND u.username = ?",
+                                       readUser, instanceId, std::string(username)));
+    });
+}
+
+std::optional<UserRecord> SqlStore::findUserByKey(Id instanceId, std::string_view lookup) {
+    return run("key", [&](Session& session) {
+        return first(query<UserRecord>(
+            session, *dialect_, kUserSelect + "WHERE u.key_lookup = ? AND u.instance_id = ?",
+            readUser, std::string(lookup), instanceId));
+    });
+}
+
+void SqlStore::updateUserPasswordHash(Id userId, std::string_view passwordHash) {
+    write("password", [&](Session& session) {
+        execute(session, *dialect_, "UPDATE users SET password_hash = ? WHERE id = ?",
+                std::string(passwordHash), userId);
+    });
+}
+
+} // namespace latchkey::sql

@@ -1,0 +1,112 @@
+// The `sqlite` storage plugin: the identity core's store in one SQLite file.
+#include "sqlite_dialect.hpp"
+
+#include "latchkey_sql/sql_store.hpp"
+
+#include <latchkey/context.hpp>
+#include <latchkey/store.hpp>
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace latchkey::plugins {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Settings {
+    std::string path;
+    SqliteSettings sqlite;
+    sql::PoolOptions pool;
+};
+
+Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+    ConfigReader r(node, errors);
+    Settings s;
+    s.path = r.requiredString("path");
+    s.sqlite.busyTimeout =
+        r.duration("busy_timeout", s.sqlite.busyTimeout, std::chrono::milliseconds(0));
+    const std::string sync = r.string("synchronous", "full");
+    if (sync != "full" && sync != "normal") {
+        errors.add(*r.child("synchronous"), "must be full or normal");
+    }
+    s.sqlite.synchronousFull = sync == "full";
+    s.pool.size = static_cast<std::size_t>(r.integer("pool_size", 8, 1, 256));
+    s.pool.wait = r.duration("pool_wait", s.pool.wait, std::chrono::milliseconds(1));
+    r.finish();
+    return s;
+}
+
+/// Fails with a message naming the file when the database cannot be written: SQLite itself would
+/// only say "attempt to write a readonly database" at the first write.
+void checkWritable(const std::string& path) {
+    const fs::path file(path);
+    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        fs::create_directories(dir, ec);
+        if (ec) {
+            throw std::runtime_error("cannot create the directory " + dir.string() +
+                                     " for the database: " + ec.message());
+        }
+        fs::permissions(dir, fs::perms::owner_all, ec);
+    }
+    // WAL keeps -wal and -shm files beside the database: the directory must be writable too.
+    if (::access(dir.c_str(), W_OK) != 0) {
+        throw std::runtime_error("cannot write to " + dir.string() +
+                                 " (SQLite needs to create files there for " + path + ")");
+    }
+    if (fs::exists(file, ec) && ::access(file.c_str(), W_OK) != 0) {
+        throw std::runtime_error("cannot write the database file " + path);
+    }
+}
+
+class SqlitePlugin final : public sql::SqlStore {
+public:
+    explicit SqlitePlugin(PluginContext& context)
+        : SqlitePlugin(context, settingsOf(context)) {}
+
+    static void validate(const ConfigValue& node, ConfigErrors& errors) {
+        readSettings(node, errors);
+    }
+
+private:
+    SqlitePlugin(PluginContext& context, Settings settings)
+        : sql::SqlStore(std::make_unique<SqliteDialect>(settings.sqlite),
+                        [path = settings.path] {
+                            return std::make_unique<Poco::Data::Session>("SQLite", path);
+                        },
+                        settings.pool, context.logger()) {
+        checkWritable(settings.path);
+        try {
+            migrate();
+        } catch (const std::exception& e) {
+            throw std::runtime_error(settings.path + ": " + e.what());
+        }
+        context.logger().info("database " + settings.path + " at schema version " +
+                              std::to_string(schemaVersion()));
+    }
+
+    static Settings settingsOf(PluginContext& context) {
+        static std::once_flag registered;
+        std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+        ConfigErrors errors;
+        Settings settings = readSettings(context.config(), errors);
+        settings.path = context.resolvePath(settings.path);
+        return settings;
+    }
+};
+
+} // namespace
+
+} // namespace latchkey::plugins
+
+LATCHKEY_PLUGIN(latchkey::plugins::SqlitePlugin, "sqlite", Storage, "1.0.0",
+                "Identity store in one SQLite file (WAL, BEGIN IMMEDIATE writes)",
+                "stable; trusts the database file and its directory (keep them 0700)")

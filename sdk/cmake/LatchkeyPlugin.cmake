@@ -1,0 +1,27 @@
+# latchkey_add_plugin(<name> SOURCES <files...> [LIBRARIES <targets...>] [NO_INSTALL])
+#
+# Builds a Latchkey plugin as a MODULE library named <name>.so: hidden visibility (only the
+# LATCHKEY_PLUGIN entry points are exported), linked with -z defs so a missing symbol fails the
+# build rather than the load, and installed into the host's plugin directory.
+# Used both inside the Latchkey tree and by out-of-tree plugins after find_package(Latchkey).
+function(latchkey_add_plugin name)
+  cmake_parse_arguments(ARG "NO_INSTALL" "" "SOURCES;LIBRARIES" ${ARGN})
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "latchkey_add_plugin(${name}): SOURCES is required")
+  endif()
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE Latchkey::sdk ${ARG_LIBRARIES})
+  set_target_properties(${name} PROPERTIES
+    PREFIX ""
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    CXX_STANDARD 20
+    CXX_STANDARD_REQUIRED ON)
+  target_link_options(${name} PRIVATE "LINKER:-z,defs")
+  if(DEFINED LATCHKEY_PLUGIN_OUTPUT_DIR)
+    set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${LATCHKEY_PLUGIN_OUTPUT_DIR}")
+  endif()
+  if(NOT ARG_NO_INSTALL AND DEFINED LATCHKEY_PLUGIN_INSTALL_DIR)
+    install(TARGETS ${name} LIBRARY DESTINATION "${LATCHKEY_PLUGIN_INSTALL_DIR}")
+  endif()
+endfunction()

@@ -1,0 +1,45 @@
+// What the host hands a plugin when it creates it: config, logging, services, other plugins.
+#pragma once
+
+#include <latchkey/clock.hpp>
+#include <latchkey/config.hpp>
+#include <latchkey/logger.hpp>
+#include <latchkey/random.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace latchkey {
+
+class Store;
+class Mailer;
+class PasswordHasher;
+
+/// The host's services for one plugin. Valid for the plugin's whole life; thread-safe.
+/// Plugins are created in this order: storage, mailer, credential (password first), social,
+/// so a plugin sees the ones created before it.
+class PluginContext {
+public:
+    virtual ~PluginContext() = default;
+
+    /// This plugin's own config node, already validated by its ValidateFn.
+    virtual const ConfigValue& config() const = 0;
+    /// A logger named after this plugin.
+    virtual Logger& logger() = 0;
+    /// The clock.
+    virtual const Clock& clock() const = 0;
+    /// The CSPRNG.
+    virtual Random& random() = 0;
+    /// The identity core's store; nullptr while the storage plugin itself is being created.
+    virtual Store* store() = 0;
+    /// The mailer; nullptr before it is created.
+    virtual Mailer* mailer() = 0;
+    /// The password hasher; nullptr before the plugin providing it is created.
+    virtual PasswordHasher* passwordHasher() = 0;
+    /// The server's public base URL ("https://auth.example.com"), for links in mail.
+    virtual std::string publicUrl() const = 0;
+    /// `path` made absolute: relative paths are taken from the config file's directory.
+    virtual std::string resolvePath(std::string_view path) const = 0;
+};
+
+} // namespace latchkey

@@ -1,0 +1,18 @@
+// The whole SDK in one include.
+#pragma once
+
+#include <latchkey/clock.hpp>
+#include <latchkey/config.hpp>
+#include <latchkey/context.hpp>
+#include <latchkey/credential.hpp>
+#include <latchkey/errors.hpp>
+#include <latchkey/http.hpp>
+#include <latchkey/json.hpp>
+#include <latchkey/logger.hpp>
+#include <latchkey/mailer.hpp>
+#include <latchkey/password_hasher.hpp>
+#include <latchkey/plugin.hpp>
+#include <latchkey/random.hpp>
+#include <latchkey/social.hpp>
+#include <latchkey/store.hpp>
+#include <latchkey/version.hpp>

@@ -1,0 +1,173 @@
+// The storage plugin kind: the identity core's records and the Store that keeps them.
+#pragma once
+
+#include <latchkey/errors.hpp>
+#include <latchkey/plugin.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace latchkey {
+
+/// Row ids, assigned by the store.
+using Id = std::int64_t;
+/// Timestamps: microseconds since the Unix epoch, UTC.
+using Micros = std::int64_t;
+
+/// A secret key as the store keeps it: never the key itself.
+struct SealedKey {
+    std::string lookup; ///< Keyed hash of the key (hex), unique: finds the row from a presented key.
+    std::string sealed; ///< The key encrypted under the host's secret, so the API can show it again.
+};
+
+/// An administrator account (owner of instances), authenticated by its account key.
+struct AccountRecord {
+    Id id = 0;
+    std::string email;        ///< Lowercase, unique.
+    std::string firstName;
+    std::string lastName;
+    std::string passwordHash; ///< From PasswordHasher::hash.
+    SealedKey key;            ///< The account key.
+    bool active = true;
+    std::string metadata = "{}"; ///< JSON object.
+    Micros createdAt = 0;
+    Micros updatedAt = 0;
+};
+
+/// An instance: the namespace users, keys and groups live in.
+struct InstanceRecord {
+    Id id = 0;
+    std::string name; ///< Lowercase, unique.
+    std::string description;
+    Id ownerId = 0;              ///< AccountRecord::id.
+    std::string metadata = "{}"; ///< JSON object.
+    Micros createdAt = 0;
+    Micros updatedAt = 0;
+};
+
+/// An API key of an instance, with its permission flags.
+struct ApiKeyRecord {
+    Id id = 0;
+    Id instanceId = 0;
+    std::string description;
+    SealedKey key;
+    bool ignoreAcl = false;
+    bool allowUserCreate = false;
+    bool allowGroupCreate = false;
+    bool allowAnonymousRead = false;
+    Micros createdAt = 0;
+};
+
+/// A user's profile object in the instance's `user_profile` class (one per user).
+struct ProfileRecord {
+    Id id = 0;
+    std::int64_t revision = 1;
+    std::string ownerPermissions = "full";
+    std::optional<Id> groupId;
+    std::string groupPermissions = "none";
+    std::string otherPermissions = "none";
+    std::string data = "{}"; ///< JSON object of the custom schema's fields.
+    Micros createdAt = 0;
+    Micros updatedAt = 0;
+};
+
+/// A user of an instance, with its profile.
+struct UserRecord {
+    Id id = 0;
+    Id instanceId = 0;
+    std::string username;     ///< Unique within the instance.
+    std::string passwordHash; ///< Empty when the user has no usable password.
+    SealedKey key;            ///< The user key.
+    Micros createdAt = 0;
+    Micros updatedAt = 0;
+    ProfileRecord profile;
+};
+
+/// One page of a keyset scan over ids: rows strictly beyond `after` in scan order.
+struct PageRequest {
+    std::optional<Id> after; ///< Exclusive bound; none starts at the first row.
+    bool ascending = true;   ///< Scan by increasing id (true) or decreasing id (false).
+    std::size_t limit = 50;  ///< At most this many rows.
+};
+
+/// The identity core's storage. Every method is atomic and thread-safe; writes that break a
+/// uniqueness rule throw Conflict naming the field; an unreachable database throws Unavailable.
+class Store : public Plugin {
+public:
+    Store* asStore() noexcept final { return this; }
+
+    /// Checks the database answers; throws Unavailable if not.
+    virtual void ping() = 0;
+
+    /// @name Key/value area for plugins' own data, namespaced by plugin name.
+    ///@{
+    /// The value under (ns, key), or nullopt.
+    virtual std::optional<std::string> getValue(std::string_view ns, std::string_view key) = 0;
+    /// Sets (ns, key) to value, replacing any old value.
+    virtual void putValue(std::string_view ns, std::string_view key, std::string_view value) = 0;
+    /// Sets (ns, key) only if absent; true when this call inserted it.
+    virtual bool putValueIfAbsent(std::string_view ns, std::string_view key,
+                                  std::string_view value) = 0;
+    /// Removes (ns, key); true when it existed.
+    virtual bool deleteValue(std::string_view ns, std::string_view key) = 0;
+    ///@}
+
+    /// @name Accounts
+    ///@{
+    /// Inserts an account (Conflict "email"); returns it with its id.
+    virtual AccountRecord createAccount(const AccountRecord& account) = 0;
+    /// The account with this id.
+    virtual std::optional<AccountRecord> findAccountById(Id id) = 0;
+    /// The account with this (lowercase) email.
+    virtual std::optional<AccountRecord> findAccountByEmail(std::string_view email) = 0;
+    /// The account whose key has this lookup hash.
+    virtual std::optional<AccountRecord> findAccountByKey(std::string_view lookup) = 0;
+    /// Replaces the stored password hash (a rehash: the account key stays).
+    virtual void updateAccountPasswordHash(Id id, std::string_view passwordHash) = 0;
+    ///@}
+
+    /// @name Instances
+    ///@{
+    /// Inserts an instance (Conflict "name"); returns it with its id.
+    virtual InstanceRecord createInstance(const InstanceRecord& instance) = 0;
+    /// The instance with this name.
+    virtual std::optional<InstanceRecord> findInstance(std::string_view name) = 0;
+    /// A page of the instances owned by `ownerId`.
+    virtual std::vector<InstanceRecord> listInstances(Id ownerId, const PageRequest& page) = 0;
+    /// Deletes the instance and everything in it; true when it existed.
+    virtual bool deleteInstance(Id id) = 0;
+    ///@}
+
+    /// @name API keys
+    ///@{
+    /// Inserts an API key; returns it with its id.
+    virtual ApiKeyRecord createApiKey(const ApiKeyRecord& key) = 0;
+    /// The key with this id in this instance.
+    virtual std::optional<ApiKeyRecord> findApiKey(Id instanceId, Id id) = 0;
+    /// The key (of any instance) whose lookup hash this is.
+    virtual std::optional<ApiKeyRecord> findApiKeyByKey(std::string_view lookup) = 0;
+    /// A page of the instance's keys.
+    virtual std::vector<ApiKeyRecord> listApiKeys(Id instanceId, const PageRequest& page) = 0;
+    ///@}
+
+    /// @name Users
+    ///@{
+    /// Inserts a user and its profile in one transaction (Conflict "username"); returns both
+    /// with their ids.
+    virtual UserRecord createUser(const UserRecord& user) = 0;
+    /// The user with this id in this instance.
+    virtual std::optional<UserRecord> findUserById(Id instanceId, Id id) = 0;
+    /// The user with this username in this instance.
+    virtual std::optional<UserRecord> findUserByUsername(Id instanceId,
+                                                         std::string_view username) = 0;
+    /// The user of this instance whose key has this lookup hash.
+    virtual std::optional<UserRecord> findUserByKey(Id instanceId, std::string_view lookup) = 0;
+    /// Replaces the stored password hash (a rehash: the user key stays).
+    virtual void updateUserPasswordHash(Id userId, std::string_view passwordHash) = 0;
+    ///@}
+};
+
+} // namespace latchkey
