@@ -57,11 +57,16 @@ void checkWritable(const std::string& path) {
         }
         fs::permissions(dir, fs::perms::owner_all, ec);
     }
+    if (!fs::is_directory(dir, ec)) {
+        throw std::runtime_error(dir.string() + " is not a directory (it should hold " + path +
+                                 ")");
+    }
     // WAL keeps -wal and -shm files beside the database: the directory must be writable too.
     if (::access(dir.c_str(), W_OK) != 0) {
         throw std::runtime_error("cannot write to " + dir.string() +
                                  " (SQLite needs to create files there for " + path + ")");
     }
+    if (fs::is_directory(file, ec)) throw std::runtime_error(path + " is a directory");
     if (fs::exists(file, ec) && ::access(file.c_str(), W_OK) != 0) {
         throw std::runtime_error("cannot write the database file " + path);
     }
@@ -80,7 +85,9 @@ private:
     SqlitePlugin(PluginContext& context, Settings settings)
         : sql::SqlStore(std::make_unique<SqliteDialect>(settings.sqlite),
                         [path = settings.path] {
-                            return std::make_unique<Poco::Data::Session>("SQLite", path);
+                            // Poco retries a failed open for the whole login timeout (60 s by
+                            // default); a local file either opens at once or not at all.
+                            return std::make_unique<Poco::Data::Session>("SQLite", path, 1);
                         },
                         settings.pool, context.logger()) {
         checkWritable(settings.path);

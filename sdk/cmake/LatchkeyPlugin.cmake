@@ -2,7 +2,8 @@
 #
 # Builds a Latchkey plugin as a MODULE library named <name>.so: hidden visibility (only the
 # LATCHKEY_PLUGIN entry points are exported), linked with -z defs so a missing symbol fails the
-# build rather than the load, and installed into the host's plugin directory.
+# build rather than the load, unloadable (no GNU unique symbols), and installed into the host's
+# plugin directory.
 # Used both inside the Latchkey tree and by out-of-tree plugins after find_package(Latchkey).
 function(latchkey_add_plugin name)
   cmake_parse_arguments(ARG "NO_INSTALL" "" "SOURCES;LIBRARIES" ${ARGN})
@@ -18,6 +19,9 @@ function(latchkey_add_plugin name)
     CXX_STANDARD 20
     CXX_STANDARD_REQUIRED ON)
   target_link_options(${name} PRIVATE "LINKER:-z,defs")
+  # GCC marks some template statics (even libstdc++'s) STB_GNU_UNIQUE, which makes a library
+  # impossible to unload; plugins must unload when the host lets go of them.
+  target_compile_options(${name} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
   if(DEFINED LATCHKEY_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${LATCHKEY_PLUGIN_OUTPUT_DIR}")
   endif()

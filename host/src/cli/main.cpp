@@ -140,7 +140,6 @@ int serve(const std::string& file) {
         app.start();
     } catch (const std::exception& e) {
         log->critical("cannot start: {}", e.what());
-        std::cerr << "latchkey: cannot start: " << e.what() << "\n";
         return kExitFailure;
     }
     log->info("latchkey {} listening on {}", LATCHKEY_VERSION, app.listenUrl());

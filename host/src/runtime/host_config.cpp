@@ -78,9 +78,10 @@ void readSecrets(const ConfigValue& root, const std::string& dir, ConfigErrors& 
         errors.add(*r.child("key"), "give either secrets.key or secrets.key_file, not both");
     }
     if (out.key.empty() && out.keyFile.empty()) {
-        errors.add(node ? *node : root,
-                   "secrets: set key (64 hex characters, e.g. from ${LATCHKEY_SECRET_KEY}) or "
-                   "key_file (created on first start)");
+        const std::string message = "set `key` (64 hex characters, e.g. from "
+                                    "${LATCHKEY_SECRET_KEY}) or `key_file` (created on first start)";
+        if (node) errors.add(*node, message);
+        else errors.addUnder(root, "secrets", message);
     }
     if (!out.key.empty() && out.key.size() != 64) {
         errors.add(*r.child("key"), "must be 64 hex characters (32 bytes)");

@@ -20,6 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+/// How much of an over-limit body is read and thrown away so the client can read the 413.
+constexpr std::uint64_t kDrainAllowance = 8ULL << 20;
+
 /// Query parameters whose values are safe to log.
 bool isLoggableParam(std::string_view name) {
     static constexpr std::array<std::string_view, 6> safe{"page_size", "ordering", "direction",
@@ -113,22 +116,30 @@ private:
         for (const auto& [name, value] : in) request.headers.emplace_back(name, value);
 
         const std::uint64_t limit = settings_.maxBodyBytes;
-        const auto tooLarge = [&] {
-            // The rest of the body is not read: close the connection instead of draining it.
+        std::istream& body = in.stream();
+        std::array<char, 16384> buffer{};
+        const auto tooLarge = [&](std::uint64_t readSoFar) {
+            // A client that sends its whole body before reading (no Expect: 100-continue) only
+            // sees the 413 if the body is read: discard a bounded overshoot, and close the
+            // connection either way so the rest of a huge body is never read.
+            for (std::uint64_t discarded = readSoFar; body && discarded < limit + kDrainAllowance;) {
+                body.read(buffer.data(), buffer.size());
+                discarded += static_cast<std::uint64_t>(body.gcount());
+            }
             out.setKeepAlive(false);
             return router_.render(request.path,
                                   HttpError(413, "Request body too large (limit " +
                                                      std::to_string(limit) + " bytes)."));
         };
         if (in.hasContentLength() && in.getContentLength64() > static_cast<Poco::Int64>(limit)) {
-            return tooLarge();
+            const auto declared = static_cast<std::uint64_t>(in.getContentLength64());
+            // Beyond the allowance nothing is read at all.
+            return tooLarge(declared > limit + kDrainAllowance ? declared : 0);
         }
-        std::istream& body = in.stream();
-        std::array<char, 16384> buffer{};
         while (body) {
             body.read(buffer.data(), buffer.size());
             const auto got = static_cast<std::size_t>(body.gcount());
-            if (request.body.size() + got > limit) return tooLarge();
+            if (request.body.size() + got > limit) return tooLarge(request.body.size() + got);
             request.body.append(buffer.data(), got);
         }
         return router_.dispatch(request);

@@ -336,7 +336,11 @@ public:
             std::string best;
             std::size_t bestDistance = 3;
             for (const auto& candidate : known_) {
-                const std::size_t d = detail::editDistance(name, candidate);
+                std::size_t d = detail::editDistance(name, candidate);
+                // A shortened name ("max_len" for "max_length") is a likely slip too.
+                const bool prefix = name.size() >= 3 && (candidate.rfind(name, 0) == 0 ||
+                                                         name.rfind(candidate, 0) == 0);
+                if (prefix) d = std::min<std::size_t>(d, 2);
                 if (d < bestDistance) {
                     bestDistance = d;
                     best = candidate;

@@ -1,0 +1,212 @@
+// The Store contract, run against every storage driver under test. A third-party storage
+// plugin passes this suite before it is trusted with an identity core.
+#include "support/in_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <latchkey/store.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace latchkey;
+
+namespace {
+
+AccountRecord account(const std::string& email, const std::string& keyLookup) {
+    AccountRecord a;
+    a.email = email;
+    a.passwordHash = "$argon2id$stub";
+    a.key = {keyLookup, "v1:sealed-" + keyLookup};
+    a.createdAt = 1'700'000'000'000'000;
+    a.updatedAt = a.createdAt;
+    return a;
+}
+
+InstanceRecord instance(const std::string& name, Id owner) {
+    InstanceRecord i;
+    i.name = name;
+    i.ownerId = owner;
+    i.createdAt = i.updatedAt = 1'700'000'000'000'001;
+    return i;
+}
+
+UserRecord user(Id instanceId, const std::string& username, const std::string& keyLookup) {
+    UserRecord u;
+    u.instanceId = instanceId;
+    u.username = username;
+    u.passwordHash = "$argon2id$hash-of-" + username;
+    u.key = {keyLookup, "v1:sealed"};
+    u.createdAt = u.updatedAt = 1'700'000'000'123'456;
+    u.profile.createdAt = u.profile.updatedAt = u.createdAt;
+    return u;
+}
+
+ApiKeyRecord apiKey(Id instanceId, const std::string& lookup) {
+    ApiKeyRecord k;
+    k.instanceId = instanceId;
+    k.key = {lookup, "v1:sealed"};
+    k.allowUserCreate = true;
+    k.createdAt = 5;
+    return k;
+}
+
+} // namespace
+
+TEST_CASE("Store conformance", "[conformance]") {
+    const std::string driver = GENERATE(from_range(latchkey::test::storageDriversUnderTest()));
+    INFO("driver " << driver);
+    latchkey::test::TempDir dir;
+    auto loaded = latchkey::test::openStore(driver, dir.path().string());
+    Store& store = *loaded->plugin().asStore();
+    REQUIRE_NOTHROW(store.ping());
+
+    SECTION("key/value area") {
+        CHECK_FALSE(store.getValue("ns", "k"));
+        CHECK(store.putValueIfAbsent("ns", "k", "one"));
+        CHECK_FALSE(store.putValueIfAbsent("ns", "k", "two"));
+        CHECK(store.getValue("ns", "k") == "one");
+        store.putValue("ns", "k", "three");
+        CHECK(store.getValue("ns", "k") == "three");
+        CHECK_FALSE(store.getValue("other", "k"));
+        CHECK(store.deleteValue("ns", "k"));
+        CHECK_FALSE(store.deleteValue("ns", "k"));
+    }
+
+    SECTION("accounts: round trip, lookups, unique email") {
+        const AccountRecord created = store.createAccount(account("a@example.com", "lk-a"));
+        CHECK(created.id > 0);
+        const auto byEmail = store.findAccountByEmail("a@example.com");
+        REQUIRE(byEmail);
+        CHECK(byEmail->id == created.id);
+        CHECK(byEmail->key.sealed == "v1:sealed-lk-a");
+        CHECK(byEmail->createdAt == 1'700'000'000'000'000);
+        CHECK(byEmail->active);
+        CHECK(store.findAccountByKey("lk-a")->email == "a@example.com");
+        CHECK(store.findAccountById(created.id)->email == "a@example.com");
+        CHECK_FALSE(store.findAccountByKey("nope"));
+        CHECK_THROWS_AS(store.createAccount(account("a@example.com", "lk-b")), Conflict);
+        store.updateAccountPasswordHash(created.id, "$argon2id$new");
+        CHECK(store.findAccountById(created.id)->passwordHash == "$argon2id$new");
+        CHECK(store.findAccountById(created.id)->key.lookup == "lk-a");
+    }
+
+    SECTION("instances: unique names, keyset pages, delete removes everything in them") {
+        const Id owner = store.createAccount(account("o@example.com", "lk-o")).id;
+        const Id other = store.createAccount(account("p@example.com", "lk-p")).id;
+        std::vector<Id> ids;
+        for (int i = 0; i < 5; ++i) {
+            ids.push_back(store.createInstance(instance("inst-" + std::to_string(i), owner)).id);
+        }
+        store.createInstance(instance("not-mine", other));
+        CHECK_THROWS_AS(store.createInstance(instance("inst-0", other)), Conflict);
+
+        PageRequest page;
+        page.limit = 2;
+        auto first = store.listInstances(owner, page);
+        REQUIRE(first.size() == 2);
+        CHECK(first[0].id == ids[0]);
+        page.after = first[1].id;
+        auto second = store.listInstances(owner, page);
+        REQUIRE(second.size() == 2);
+        CHECK(second[0].id == ids[2]);
+        page.after = ids[4];
+        page.ascending = false;
+        page.limit = 10;
+        auto down = store.listInstances(owner, page);
+        REQUIRE(down.size() == 4);
+        CHECK(down[0].id == ids[3]);
+
+        const Id target = ids[0];
+        const Id keyId = store.createApiKey(apiKey(target, "lk-key")).id;
+        store.createUser(user(target, "u1", "lk-u1"));
+        CHECK(store.deleteInstance(target));
+        CHECK_FALSE(store.deleteInstance(target));
+        CHECK_FALSE(store.findInstance("inst-0"));
+        CHECK_FALSE(store.findApiKey(target, keyId));
+        CHECK_FALSE(store.findApiKeyByKey("lk-key"));
+        CHECK_FALSE(store.findUserByKey(target, "lk-u1"));
+        // The name is free again.
+        CHECK_NOTHROW(store.createInstance(instance("inst-0", owner)));
+    }
+
+    SECTION("API keys: flags round trip, lookup by key, pages per instance") {
+        const Id owner = store.createAccount(account("k@example.com", "lk-k")).id;
+        const Id a = store.createInstance(instance("keys-a", owner)).id;
+        const Id b = store.createInstance(instance("keys-b", owner)).id;
+        ApiKeyRecord record = apiKey(a, "lk-1");
+        record.ignoreAcl = true;
+        record.description = "ci";
+        const ApiKeyRecord created = store.createApiKey(record);
+        store.createApiKey(apiKey(b, "lk-2"));
+        const auto found = store.findApiKeyByKey("lk-1");
+        REQUIRE(found);
+        CHECK(found->instanceId == a);
+        CHECK(found->ignoreAcl);
+        CHECK(found->allowUserCreate);
+        CHECK_FALSE(found->allowGroupCreate);
+        CHECK(found->description == "ci");
+        CHECK_FALSE(store.findApiKey(b, created.id));
+        CHECK(store.listApiKeys(a, PageRequest{}).size() == 1);
+    }
+
+    SECTION("users: unique per instance, profile created with the user, lookups") {
+        const Id owner = store.createAccount(account("u@example.com", "lk-uo")).id;
+        const Id a = store.createInstance(instance("users-a", owner)).id;
+        const Id b = store.createInstance(instance("users-b", owner)).id;
+        const UserRecord created = store.createUser(user(a, "gordon", "lk-g"));
+        CHECK(created.id > 0);
+        CHECK(created.profile.id > 0);
+        CHECK_THROWS_AS(store.createUser(user(a, "gordon", "lk-g2")), Conflict);
+        CHECK_NOTHROW(store.createUser(user(b, "gordon", "lk-g3")));
+        // Exact names: another case is another user.
+        CHECK_NOTHROW(store.createUser(user(a, "Gordon", "lk-g4")));
+
+        const auto found = store.findUserByUsername(a, "gordon");
+        REQUIRE(found);
+        CHECK(found->id == created.id);
+        CHECK(found->profile.id == created.profile.id);
+        CHECK(found->profile.revision == 1);
+        CHECK(found->profile.ownerPermissions == "full");
+        CHECK_FALSE(found->profile.groupId);
+        CHECK(found->profile.data == "{}");
+        CHECK(found->createdAt == 1'700'000'000'123'456);
+        CHECK(store.findUserByKey(a, "lk-g")->id == created.id);
+        CHECK_FALSE(store.findUserByKey(b, "lk-g"));
+        CHECK(store.findUserById(a, created.id)->username == "gordon");
+        CHECK_FALSE(store.findUserById(b, created.id));
+
+        store.updateUserPasswordHash(created.id, "$argon2id$rehashed");
+        const auto after = store.findUserById(a, created.id);
+        CHECK(after->passwordHash == "$argon2id$rehashed");
+        CHECK(after->key.lookup == "lk-g");
+    }
+
+    SECTION("racing writers: exactly one of eight threads wins each username") {
+        const Id owner = store.createAccount(account("r@example.com", "lk-r")).id;
+        const Id inst = store.createInstance(instance("race", owner)).id;
+        std::atomic<int> wins{0}, conflicts{0}, other{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&, t] {
+                for (int n = 0; n < 10; ++n) {
+                    try {
+                        store.createUser(user(inst, "name-" + std::to_string(n),
+                                              "lk-" + std::to_string(t) + "-" + std::to_string(n)));
+                        ++wins;
+                    } catch (const Conflict&) {
+                        ++conflicts;
+                    } catch (...) {
+                        ++other;
+                    }
+                }
+            });
+        }
+        for (auto& thread : threads) thread.join();
+        CHECK(wins == 10);
+        CHECK(conflicts == 70);
+        CHECK(other == 0);
+        CHECK(store.listApiKeys(inst, PageRequest{}).empty());
+    }
+}

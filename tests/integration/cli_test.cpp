@@ -1,0 +1,117 @@
+// The `latchkey` command line: --version, --help, check-config and plugins, and how config
+// problems are reported (file, line, key path) before anything starts.
+#include "support/host_process.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace latchkey::test;
+
+TEST_CASE("The version and help options answer and exit 0", "[cli]") {
+    const auto version = runLatchkey({"--version"});
+    CHECK(version.exitCode == 0);
+    CHECK_THAT(version.out, Catch::StartsWith("latchkey 1.0.0 (plugin SDK 1.0.0, libstdc++/cxx11"));
+    const auto help = runLatchkey({"--help"});
+    CHECK(help.exitCode == 0);
+    CHECK_THAT(help.out, Catch::Contains("latchkey serve -c FILE") &&
+                             Catch::Contains("check-config") && Catch::Contains("plugins"));
+}
+
+TEST_CASE("Usage errors exit 2 with the help", "[cli]") {
+    CHECK(runLatchkey({}).exitCode == 2);
+    const auto unknown = runLatchkey({"frobnicate", "-c", "x.yaml"});
+    CHECK(unknown.exitCode == 2);
+    CHECK_THAT(unknown.err, Catch::Contains("unknown command \"frobnicate\""));
+    const auto noConfig = runLatchkey({"serve"});
+    CHECK(noConfig.exitCode == 2);
+    CHECK_THAT(noConfig.err, Catch::Contains("serve needs -c FILE"));
+}
+
+TEST_CASE("check-config accepts a good file", "[cli]") {
+    TempDir dir;
+    const std::string config = dir.write("latchkey.yaml", testConfig(dir));
+    const auto result = runLatchkey({"check-config", "-c", config});
+    INFO(result.err);
+    CHECK(result.exitCode == 0);
+    CHECK(result.out == config + ": OK (sqlite, outbox, password)\n");
+}
+
+TEST_CASE("check-config prints every problem with file, line and key path", "[cli]") {
+    TempDir dir;
+    const std::string config = dir.write("bad.yaml",
+                                         "server:\n"
+                                         "  listen: 127.0.0.1:0\n"
+                                         "  threads: lots\n"
+                                         "  colour: blue\n"
+                                         "secrets: {key_file: s.key}\n"
+                                         "plugins:\n"
+                                         "  paths: [" + pluginDir() + "]\n"
+                                         "storage: {driver: sqlit, path: x.db}\n"
+                                         "mailer: {driver: outbox}\n"
+                                         "auth:\n"
+                                         "  password: {min_length: zero, max_len: 3}\n");
+    const auto result = runLatchkey({"check-config", "-c", config});
+    INFO(result.err);
+    CHECK(result.exitCode == 2);
+    CHECK_THAT(result.err, Catch::Contains(config + ":3:12: server.threads: expected a whole "
+                                                    "number, got \"lots\""));
+    CHECK_THAT(result.err, Catch::Contains(config + ":4:11: server.colour: unknown key \"colour\""));
+    CHECK_THAT(result.err, Catch::Contains(config + ":8:19: storage.driver: no plugin named "
+                                                    "\"sqlit\""));
+    CHECK_THAT(result.err, Catch::Contains("(found: outbox, password, sqlite)"));
+    CHECK_THAT(result.err, Catch::Contains(config + ":9:9: mailer.dir: is required"));
+    CHECK_THAT(result.err, Catch::Contains(":11:26: auth.password.min_length: expected a whole "
+                                           "number, got \"zero\""));
+    CHECK_THAT(result.err, Catch::Contains(":11:41: auth.password.max_len: unknown key \"max_len\" "
+                                           "(did you mean \"max_length\"?)"));
+    CHECK_THAT(result.err, Catch::EndsWith("6 problems\n"));
+}
+
+TEST_CASE("Unset variables, bad YAML and missing files are config errors", "[cli]") {
+    TempDir dir;
+    const std::string unset = dir.write(
+        "unset.yaml", "server:\n  listen: ${LATCHKEY_TEST_SURELY_UNSET}\n");
+    const auto a = runLatchkey({"check-config", "-c", unset});
+    CHECK(a.exitCode == 2);
+    CHECK_THAT(a.err, Catch::Contains(unset + ":2:11: server.listen: environment variable "
+                                              "LATCHKEY_TEST_SURELY_UNSET is not set"));
+
+    const std::string broken = dir.write("broken.yaml", "server:\n  listen: [oops\n");
+    const auto b = runLatchkey({"check-config", "-c", broken});
+    CHECK(b.exitCode == 2);
+    CHECK_THAT(b.err, Catch::Contains(broken + ":3:1: YAML syntax"));
+
+    const auto c = runLatchkey({"check-config", "-c", dir.file("missing.yaml")});
+    CHECK(c.exitCode == 2);
+    CHECK_THAT(c.err, Catch::Contains("missing.yaml: cannot read the file"));
+
+    // serve refuses the same way, before listening.
+    const auto d = runLatchkey({"serve", "-c", unset});
+    CHECK(d.exitCode == 2);
+    CHECK(d.out.empty());
+}
+
+TEST_CASE("Variables from the environment fill the config", "[cli]") {
+    TempDir dir;
+    std::string text = testConfig(dir);
+    text.replace(text.find("127.0.0.1:0"), 11, "${LISTEN_AT:-127.0.0.1:1}");
+    const std::string config = dir.write("env.yaml", text);
+    CHECK(runLatchkey({"check-config", "-c", config}, {{"LISTEN_AT", "127.0.0.1:0"}}).exitCode == 0);
+    const auto bad = runLatchkey({"check-config", "-c", config}, {{"LISTEN_AT", "nowhere"}});
+    CHECK(bad.exitCode == 2);
+    CHECK_THAT(bad.err, Catch::Contains("server.listen: expected host:port, got \"nowhere\""));
+}
+
+TEST_CASE("plugins lists what the paths hold and what the config uses", "[cli]") {
+    TempDir dir;
+    const std::string config =
+        dir.write("latchkey.yaml", testConfig(dir, "", "", "", {fixtureDir("good")}));
+    const auto result = runLatchkey({"plugins", "-c", config});
+    INFO(result.err);
+    CHECK(result.exitCode == 0);
+    CHECK_THAT(result.out, Catch::Contains("NAME") && Catch::Contains("KIND"));
+    CHECK_THAT(result.out, Catch::Matches("(.|\\n)*sqlite +storage +1\\.0\\.0 +1\\.0 +yes +" +
+                                          pluginDir() + "/latchkey-sqlite\\.so(.|\\n)*"));
+    CHECK_THAT(result.out, Catch::Matches("(.|\\n)*fixture-good +credential +0\\.1\\.0 +1\\.0 +no "
+                                          "+.*fixture-good\\.so(.|\\n)*"));
+    CHECK_THAT(result.out, Catch::Contains("posture: stable; trusts libsodium"));
+}

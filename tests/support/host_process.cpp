@@ -1,0 +1,198 @@
+// Runs the real `latchkey` binary: one-shot CLI commands, or `serve` on port 0 in the background.
+#include "support/host_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace latchkey::test {
+
+std::string latchkeyBinary() { return LATCHKEY_TEST_BINARY; }
+std::string pluginDir() { return LATCHKEY_TEST_PLUGIN_DIR; }
+std::string fixtureDir(const std::string& name) {
+    return std::string(LATCHKEY_TEST_FIXTURE_DIR) + "/" + name;
+}
+
+namespace {
+
+/// The environment for the child: ours with `extra` laid over it.
+std::vector<std::string> childEnvironment(const Env& extra) {
+    std::vector<std::string> out;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry(*e);
+        const std::string name = entry.substr(0, entry.find('='));
+        bool replaced = false;
+        for (const auto& [key, value] : extra) replaced = replaced || key == name;
+        // Never let the developer's own settings leak into a test.
+        if (!replaced && name.rfind("LATCHKEY_", 0) != 0) out.push_back(entry);
+    }
+    for (const auto& [key, value] : extra) out.push_back(key + "=" + value);
+    return out;
+}
+
+/// fork + execve with stdout and stderr redirected to the given descriptors.
+pid_t spawn(const std::vector<std::string>& args, const Env& env, int outFd, int errFd) {
+    std::vector<std::string> argv{latchkeyBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> argvPtrs;
+    for (auto& a : argv) argvPtrs.push_back(a.data());
+    argvPtrs.push_back(nullptr);
+    std::vector<std::string> envp = childEnvironment(env);
+    std::vector<char*> envPtrs;
+    for (auto& e : envp) envPtrs.push_back(e.data());
+    envPtrs.push_back(nullptr);
+
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        ::dup2(outFd, STDOUT_FILENO);
+        ::dup2(errFd, STDERR_FILENO);
+        ::execve(argvPtrs[0], argvPtrs.data(), envPtrs.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+int exitCodeOf(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+/// Waits for `pid` up to `timeout`; kills it after that. Returns its exit code.
+int waitFor(pid_t pid, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    for (;;) {
+        const pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid) return exitCodeOf(status);
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            throw std::runtime_error("latchkey did not exit in time");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+} // namespace
+
+CommandResult runLatchkey(const std::vector<std::string>& args, const Env& env,
+                          std::chrono::seconds timeout) {
+    TempDir dir;
+    const std::string outFile = dir.file("out");
+    const std::string errFile = dir.file("err");
+    const int outFd = ::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int errFd = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const pid_t pid = spawn(args, env, outFd, errFd);
+    ::close(outFd);
+    ::close(errFd);
+    CommandResult result;
+    result.exitCode = waitFor(pid, timeout);
+    result.out = readFile(outFile);
+    result.err = readFile(errFile);
+    return result;
+}
+
+std::string testConfig(const TempDir& dir, const std::string& passwordSettings,
+                       const std::string& extraAuth, const std::string& extraTop,
+                       const std::vector<std::string>& extraPluginDirs) {
+    std::string paths = "    - " + pluginDir() + "\n";
+    for (const auto& extra : extraPluginDirs) paths += "    - " + extra + "\n";
+    const std::string password =
+        passwordSettings.empty() ? "{argon2: {memory: 1MiB, iterations: 1}}" : passwordSettings;
+    return "server:\n"
+           "  listen: 127.0.0.1:0\n"
+           "  threads: 16\n"
+           "  drain_timeout: 10s\n"
+           "secrets:\n"
+           "  key_file: " + dir.file("secret.key") + "\n"
+           "plugins:\n"
+           "  paths:\n" + paths +
+           "storage:\n"
+           "  driver: sqlite\n"
+           "  path: " + dir.file("latchkey.db") + "\n"
+           "mailer:\n"
+           "  driver: outbox\n"
+           "  dir: " + dir.file("outbox") + "\n"
+           "admin:\n"
+           "  email: " + kAdminEmail + "\n"
+           "  password: " + kAdminPassword + "\n"
+           "auth:\n"
+           "  password: " + password + "\n" +
+           extraAuth + extraTop;
+}
+
+HostProcess::HostProcess(const std::string& configPath, const Env& env) {
+    logFile_ = logDir_.file("stderr.log");
+    int pipeFds[2];
+    if (::pipe2(pipeFds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    const int errFd = ::open(logFile_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    pid_ = spawn({"serve", "-c", configPath}, env, pipeFds[1], errFd);
+    ::close(pipeFds[1]);
+    ::close(errFd);
+
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const std::string marker = "listening on ";
+    while (out.find('\n', out.find(marker)) == std::string::npos ||
+           out.find(marker) == std::string::npos) {
+        pollfd pfd{pipeFds[0], POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, 100);
+        if (ready > 0) {
+            char buf[512];
+            const ssize_t n = ::read(pipeFds[0], buf, sizeof buf);
+            if (n > 0) {
+                out.append(buf, static_cast<std::size_t>(n));
+                continue;
+            }
+        }
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_ || std::chrono::steady_clock::now() > deadline) {
+            ::close(pipeFds[0]);
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &status, 0);
+            pid_ = -1;
+            throw std::runtime_error("latchkey did not start:\n" + readFile(logFile_));
+        }
+    }
+    ::close(pipeFds[0]);
+    const std::size_t at = out.find(marker) + marker.size();
+    baseUrl_ = out.substr(at, out.find('\n', at) - at);
+}
+
+HostProcess::~HostProcess() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+}
+
+int HostProcess::stop(int signal, std::chrono::seconds timeout) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, signal);
+    const int code = waitFor(pid_, timeout);
+    pid_ = -1;
+    return code;
+}
+
+std::string HostProcess::log() const { return readFile(logFile_); }
+
+std::string adminAccountKey(const HttpClient& client) {
+    const auto result = client.post("/v1.1/account/auth/",
+                                    std::string("{\"email\": \"") + kAdminEmail +
+                                        "\", \"password\": \"" + kAdminPassword + "\"}");
+    if (result.status != 200) throw std::runtime_error("admin login failed: " + result.body);
+    return result.str("account_key");
+}
+
+} // namespace latchkey::test

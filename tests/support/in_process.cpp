@@ -1,0 +1,54 @@
+// Loads built-in plugins in the test process, the way the host does, for component tests.
+#include "support/in_process.hpp"
+
+#include "runtime/yaml_loader.hpp"
+#include "support/host_process.hpp"
+
+#include <spdlog/sinks/null_sink.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+namespace latchkey::test {
+
+LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
+                           host::ServiceLocator services) {
+    ConfigErrors errors;
+    ConfigValue config = host::parseYaml(yaml, host::processEnvironment(), errors);
+    auto library = host::PluginLibrary::load(pluginDir() + "/" + file);
+    library->validate(config, errors);
+    if (!errors.empty()) throw std::runtime_error("bad test config: " + errors.issues()[0].message);
+    if (!services.store) services.store = [] { return nullptr; };
+    if (!services.mailer) services.mailer = [] { return nullptr; };
+    if (!services.passwordHasher) services.passwordHasher = [] { return nullptr; };
+    auto log = std::make_shared<spdlog::logger>("test",
+                                                std::make_shared<spdlog::sinks::null_sink_mt>());
+    context_ = std::make_unique<host::HostContext>(config, log, clock_, random_, services,
+                                                   "http://localhost", "/");
+    plugin_ = host::createPlugin(library, *context_);
+}
+
+LoadedPlugin::~LoadedPlugin() { plugin_.reset(); }
+
+std::vector<std::string> storageDriversUnderTest() {
+    std::vector<std::string> drivers{"sqlite"};
+    if (const char* extra = std::getenv("LATCHKEY_TEST_DRIVERS")) {
+        std::stringstream list(extra);
+        std::string name;
+        while (std::getline(list, name, ',')) {
+            if (!name.empty() && name != "sqlite") drivers.push_back(name);
+        }
+    }
+    return drivers;
+}
+
+std::unique_ptr<LoadedPlugin> openStore(const std::string& driver, const std::string& dir) {
+    if (driver == "sqlite") {
+        return std::make_unique<LoadedPlugin>("latchkey-sqlite.so",
+                                              "path: " + dir + "/store.db\n");
+    }
+    throw std::runtime_error("no test set-up for storage driver " + driver);
+}
+
+} // namespace latchkey::test

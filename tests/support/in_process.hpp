@@ -1,0 +1,42 @@
+// Loads built-in plugins in the test process, the way the host does, for component tests.
+#pragma once
+
+#include "runtime/plugin_loader.hpp"
+#include "runtime/services.hpp"
+
+#include <latchkey/store.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace latchkey::test {
+
+/// A plugin from the build's plugin directory, created with `yaml` as its config node. Keeps
+/// its context alive as long as the plugin.
+class LoadedPlugin {
+public:
+    /// `file` like "latchkey-sqlite.so"; `yaml` the plugin's settings (a YAML map).
+    LoadedPlugin(const std::string& file, const std::string& yaml,
+                 host::ServiceLocator services = {});
+    ~LoadedPlugin();
+    LoadedPlugin(const LoadedPlugin&) = delete;
+    LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+
+    Plugin& plugin() { return *plugin_; }
+
+private:
+    host::SystemClock clock_;
+    host::SodiumRandom random_;
+    std::unique_ptr<host::HostContext> context_;
+    std::shared_ptr<Plugin> plugin_;
+};
+
+/// The storage drivers the conformance suite runs against: "sqlite" always, plus those named in
+/// LATCHKEY_TEST_DRIVERS (comma-separated) when their servers are set up.
+std::vector<std::string> storageDriversUnderTest();
+
+/// A fresh, empty store of `driver` (a new SQLite file in `dir`, or a new database).
+std::unique_ptr<LoadedPlugin> openStore(const std::string& driver, const std::string& dir);
+
+} // namespace latchkey::test

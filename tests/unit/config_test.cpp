@@ -1,0 +1,170 @@
+// The YAML loader (positions, ${VAR} expansion), the SDK's ConfigReader and the host's sections.
+#include "runtime/host_config.hpp"
+#include "runtime/yaml_loader.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+using namespace latchkey;
+using namespace latchkey::host;
+
+namespace {
+
+EnvLookup fakeEnv(std::map<std::string, std::string> vars) {
+    return [vars](const std::string& name) -> std::optional<std::string> {
+        const auto it = vars.find(name);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+}
+
+std::string messages(const ConfigErrors& errors) {
+    std::string out;
+    for (const auto& issue : errors.issues()) {
+        out += std::to_string(issue.line) + ":" + issue.path + ": " + issue.message + "\n";
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("YAML nodes keep their key path and 1-based line", "[config]") {
+    ConfigErrors errors;
+    const auto root = parseYaml("server:\n  listen: 1.2.3.4:80\nlist:\n  - a\n  - b\n",
+                                fakeEnv({}), errors);
+    REQUIRE(errors.empty());
+    const ConfigValue* server = root.find("server");
+    REQUIRE(server);
+    const ConfigValue* listen = server->find("listen");
+    REQUIRE(listen);
+    CHECK(listen->path() == "server.listen");
+    CHECK(listen->line() == 2);
+    CHECK(listen->scalar() == "1.2.3.4:80");
+    const ConfigValue* list = root.find("list");
+    REQUIRE(list);
+    const auto& items = list->items();
+    REQUIRE(items.size() == 2);
+    CHECK(items[1].path() == "list[1]");
+    CHECK(items[1].line() == 5);
+}
+
+TEST_CASE("YAML syntax errors and duplicate keys are reported with their line", "[config]") {
+    ConfigErrors errors;
+    parseYaml("a: [1, 2\n", fakeEnv({}), errors);
+    REQUIRE(errors.issues().size() == 1);
+    CHECK(errors.issues()[0].message.find("YAML syntax") == 0);
+
+    ConfigErrors dup;
+    parseYaml("a: 1\nb: 2\na: 3\n", fakeEnv({}), dup);
+    REQUIRE(dup.issues().size() == 1);
+    CHECK(dup.issues()[0].line == 3);
+    CHECK(dup.issues()[0].message == "duplicate key \"a\"");
+
+    ConfigErrors notMap;
+    parseYaml("- just\n- a list\n", fakeEnv({}), notMap);
+    REQUIRE_FALSE(notMap.empty());
+}
+
+TEST_CASE("${VAR} and ${VAR:-default} expand from the environment", "[config]") {
+    const auto env = fakeEnv({{"HOST", "example.org"}, {"EMPTY", ""}});
+    const ConfigValue at(ConfigValue::Kind::Scalar, "x", 1, 1);
+    ConfigErrors errors;
+    CHECK(expandEnvironment("${HOST}:80", env, at, errors) == "example.org:80");
+    CHECK(expandEnvironment("${MISSING:-fallback}", env, at, errors) == "fallback");
+    CHECK(expandEnvironment("${EMPTY:-fallback}", env, at, errors) == "fallback");
+    CHECK(expandEnvironment("${MISSING:-}", env, at, errors).empty());
+    CHECK(expandEnvironment("cost $$5 and $HOME", env, at, errors) == "cost $5 and $HOME");
+    CHECK(errors.empty());
+
+    expandEnvironment("${MISSING}", env, at, errors);
+    expandEnvironment("${1BAD}", env, at, errors);
+    expandEnvironment("${OPEN", env, at, errors);
+    REQUIRE(errors.issues().size() == 3);
+    CHECK(errors.issues()[0].message == "environment variable MISSING is not set");
+    CHECK(errors.issues()[0].path == "x");
+}
+
+TEST_CASE("ConfigReader reads typed values and reports every problem", "[config]") {
+    ConfigErrors errors;
+    const auto root = parseYaml("n: 12\nbad_n: twelve\nflag: yes\nttl: 24h\nsize: 2MiB\n"
+                                "list: [a, b]\nmin_lenght: 3\nbig: 99\n",
+                                fakeEnv({}), errors);
+    REQUIRE(errors.empty());
+    ConfigReader r(root, errors);
+    CHECK(r.integer("n", 0) == 12);
+    CHECK(r.integer("bad_n", 7) == 7);
+    CHECK(r.boolean("flag", false));
+    CHECK(r.duration("ttl", {}) == std::chrono::hours(24));
+    CHECK(r.bytes("size", 0) == 2u * 1024 * 1024);
+    CHECK(r.strings("list") == std::vector<std::string>{"a", "b"});
+    CHECK(r.integer("min_length", 8) == 8);
+    CHECK(r.integer("big", 1, 1, 10) == 1);
+    CHECK(r.requiredString("absent").empty());
+    r.finish();
+    const std::string all = messages(errors);
+    CHECK(all.find("2:bad_n: expected a whole number, got \"twelve\"") != std::string::npos);
+    CHECK(all.find("8:big: must be between 1 and 10, got 99") != std::string::npos);
+    CHECK(all.find("absent: is required") != std::string::npos);
+    CHECK(all.find("7:min_lenght: unknown key \"min_lenght\" (did you mean \"min_length\"?)") !=
+          std::string::npos);
+}
+
+TEST_CASE("Durations and sizes parse with units and refuse garbage", "[config]") {
+    CHECK(parseDuration("1500ms") == std::chrono::milliseconds(1500));
+    CHECK(parseDuration("30") == std::chrono::seconds(30));
+    CHECK(parseDuration("10m") == std::chrono::minutes(10));
+    CHECK(parseDuration("7d") == std::chrono::hours(24 * 7));
+    CHECK_FALSE(parseDuration("ten seconds"));
+    CHECK_FALSE(parseDuration("-5s"));
+    CHECK_FALSE(parseDuration("99999999999999999999s"));
+    CHECK(parseBytes("64KiB") == 64u * 1024);
+    CHECK(parseBytes("1MB") == 1000u * 1000);
+    CHECK(parseBytes("512") == 512u);
+    CHECK_FALSE(parseBytes("1 lot"));
+}
+
+TEST_CASE("The host config lists plugins in creation order and strips host keys", "[config]") {
+    ConfigErrors errors;
+    const auto root = parseYaml(
+        "secrets: {key_file: s.key}\n"
+        "storage: {driver: sqlite, path: x.db}\n"
+        "mailer: {driver: outbox, dir: out}\n"
+        "auth:\n  social:\n    facebook: {app_id: '1'}\n  password: {min_length: 10}\n",
+        fakeEnv({}), errors);
+    const HostConfig config = readHostConfig(root, "/etc/latchkey/latchkey.yaml", "/plugins", errors);
+    INFO(messages(errors));
+    REQUIRE(errors.empty());
+    REQUIRE(config.plugins.size() == 4);
+    CHECK(config.plugins[0].name == "sqlite");
+    CHECK(config.plugins[0].node.find("driver") == nullptr);
+    CHECK(config.plugins[0].node.find("path") != nullptr);
+    CHECK(config.plugins[1].name == "outbox");
+    CHECK(config.plugins[2].name == "password");
+    CHECK(config.plugins[2].kind == PluginKind::Credential);
+    CHECK(config.plugins[3].name == "facebook");
+    CHECK(config.plugins[3].kind == PluginKind::Social);
+    CHECK(config.secrets.keyFile == "/etc/latchkey/s.key");
+    CHECK(config.pluginPaths == std::vector<std::string>{"/plugins"});
+    CHECK(config.server.publicUrl == "http://127.0.0.1:8080");
+}
+
+TEST_CASE("The host config reports wrong types, unknown keys and missing sections", "[config]") {
+    ConfigErrors errors;
+    const auto root = parseYaml("server:\n  listen: nowhere\n  threads: many\n  colour: blue\n"
+                                "storage: {path: x.db}\n"
+                                "admin: {email: a@b.c}\n"
+                                "extra: 1\n",
+                                fakeEnv({}), errors);
+    readHostConfig(root, "c.yaml", "/plugins", errors);
+    const std::string all = messages(errors);
+    INFO(all);
+    CHECK(all.find("2:server.listen: expected host:port") != std::string::npos);
+    CHECK(all.find("3:server.threads: expected a whole number") != std::string::npos);
+    CHECK(all.find("4:server.colour: unknown key") != std::string::npos);
+    CHECK(all.find("storage.driver: is required") != std::string::npos);
+    CHECK(all.find("mailer: is required") != std::string::npos);
+    CHECK(all.find("admin.password: is required when admin.email is set") != std::string::npos);
+    CHECK(all.find("secrets: set `key`") != std::string::npos);
+    CHECK(all.find("7:extra: unknown key") != std::string::npos);
+}

@@ -1,0 +1,30 @@
+// The response JSON writer.
+#include "core/json_writer.hpp"
+
+#include <catch2/catch.hpp>
+
+using latchkey::host::JsonWriter;
+
+TEST_CASE("The writer nests, separates and escapes", "[json]") {
+    JsonWriter out;
+    out.beginObject()
+        .field("s", "quote \" and \\ and \n")
+        .field("n", std::int64_t{-5})
+        .field("b", false)
+        .field("o", std::optional<std::int64_t>{})
+        .key("a")
+        .beginArray()
+        .value(1)
+        .raw("{\"x\": 1}")
+        .null()
+        .endArray()
+        .key("e")
+        .beginObject()
+        .endObject()
+        .endObject();
+    CHECK(out.text() == R"({"s": "quote \" and \\ and \n", "n": -5, "b": false, "o": null, )"
+                        R"("a": [1, {"x": 1}, null], "e": {}})");
+    JsonWriter control;
+    control.value(std::string_view("\x01", 1));
+    CHECK(control.text() == "\"\\u0001\"");
+}

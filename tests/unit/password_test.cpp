@@ -1,0 +1,113 @@
+// The hashing pool (bounded queue) and the argon2id hasher (policy, verify, rehash).
+#include "argon2_hasher.hpp"
+#include "hashing_pool.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+using namespace latchkey;
+using namespace latchkey::plugins;
+
+namespace {
+
+PasswordPolicy cheapPolicy() {
+    PasswordPolicy policy;
+    policy.memoryBytes = 1 << 20;
+    policy.iterations = 1;
+    return policy;
+}
+
+/// Holds every worker until released, to fill the queue deterministically.
+struct Gate {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool open = false;
+    void wait() {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [this] { return open; });
+    }
+    void release() {
+        {
+            std::lock_guard lock(mutex);
+            open = true;
+        }
+        cv.notify_all();
+    }
+};
+
+} // namespace
+
+TEST_CASE("The pool runs jobs and passes back results and exceptions", "[password]") {
+    HashingPool pool(2, 4);
+    CHECK(pool.run([] { return 6 * 7; }) == 42);
+    CHECK_THROWS_WITH(pool.run([]() -> int { throw std::runtime_error("inside"); }), "inside");
+}
+
+TEST_CASE("A full queue answers Overloaded at once instead of waiting", "[password]") {
+    HashingPool pool(1, 2);
+    Gate gate;
+    std::atomic<int> started{0};
+    auto blocker = std::async(std::launch::async, [&] {
+        return pool.run([&] {
+            ++started;
+            gate.wait();
+            return 1;
+        });
+    });
+    while (started == 0) std::this_thread::yield();
+    // The worker is busy: two jobs may wait, the third is refused.
+    auto queued1 = std::async(std::launch::async, [&] { return pool.run([] { return 2; }); });
+    auto queued2 = std::async(std::launch::async, [&] { return pool.run([] { return 3; }); });
+    while (pool.waiting() < 2) std::this_thread::yield();
+    CHECK_THROWS_AS(pool.run([] { return 4; }), Overloaded);
+    gate.release();
+    CHECK(blocker.get() + queued1.get() + queued2.get() == 6);
+    CHECK(pool.run([] { return 5; }) == 5);
+}
+
+TEST_CASE("The policy counts characters and bounds the length", "[password]") {
+    PasswordPolicy policy = cheapPolicy();
+    policy.minLength = 8;
+    policy.maxLength = 16;
+    Argon2Hasher hasher(policy, 1, 4);
+    CHECK(hasher.checkPolicy("12345678").empty());
+    CHECK(hasher.checkPolicy("1234567").size() == 1);
+    // Eight characters, sixteen bytes.
+    CHECK(hasher.checkPolicy("\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc")
+              .empty());
+    CHECK(hasher.checkPolicy(std::string(17, 'a')).front().find("no more than 16") !=
+          std::string::npos);
+    CHECK_THROWS(hasher.hash("short"));
+}
+
+TEST_CASE("Hashes are argon2id, salted, and verify only the right password", "[password]") {
+    Argon2Hasher hasher(cheapPolicy(), 2, 8);
+    const std::string a = hasher.hash("correct horse");
+    const std::string b = hasher.hash("correct horse");
+    CHECK(a.rfind("$argon2id$", 0) == 0);
+    CHECK(a != b);
+    CHECK(hasher.verify("correct horse", a).ok);
+    CHECK_FALSE(hasher.verify("correct horsf", a).ok);
+    CHECK_FALSE(hasher.verify("correct horse", "").ok);
+    CHECK_FALSE(hasher.verify("correct horse", "sha256:1000:salt:hash").ok);
+    CHECK_FALSE(hasher.verify(std::string(1 << 20, 'x'), a).ok);
+    CHECK_FALSE(hasher.verify("correct horse", a).needsRehash);
+}
+
+TEST_CASE("A hash made with other parameters still verifies and asks for a rehash",
+          "[password]") {
+    Argon2Hasher old(cheapPolicy(), 1, 4);
+    const std::string stored = old.hash("correct horse");
+    PasswordPolicy stronger = cheapPolicy();
+    stronger.memoryBytes = 2 << 20;
+    stronger.iterations = 2;
+    Argon2Hasher current(stronger, 1, 4);
+    const PasswordCheck check = current.verify("correct horse", stored);
+    CHECK(check.ok);
+    CHECK(check.needsRehash);
+    CHECK_FALSE(current.verify("correct horse", current.hash("correct horse")).needsRehash);
+}

@@ -1,0 +1,129 @@
+// Loading plugin libraries in-process: each fixture's failure, and the object/library lifetime.
+#include "runtime/plugin_loader.hpp"
+#include "runtime/router.hpp"
+#include "runtime/services.hpp"
+#include "support/host_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <latchkey/credential.hpp>
+
+#include <catch2/catch.hpp>
+#include <spdlog/sinks/null_sink.h>
+
+#include <filesystem>
+
+using namespace latchkey;
+using namespace latchkey::host;
+using latchkey::test::fixtureDir;
+
+namespace {
+
+std::string onlySo(const std::string& dir) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() == ".so") return entry.path().string();
+    }
+    FAIL("no .so in " << dir);
+    return {};
+}
+
+std::string loadError(const std::string& fixture) {
+    try {
+        PluginLibrary::load(onlySo(fixtureDir(fixture)));
+    } catch (const PluginLoadError& e) {
+        return e.what();
+    }
+    return "loaded";
+}
+
+std::shared_ptr<spdlog::logger> quietLog() {
+    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+struct ContextFixture {
+    SystemClock clock;
+    SodiumRandom random;
+    HostContext make(ConfigValue config) {
+        return HostContext(std::move(config), quietLog(), clock, random,
+                           ServiceLocator{[] { return nullptr; }, [] { return nullptr; },
+                                          [] { return nullptr; }},
+                           "http://localhost", "/");
+    }
+};
+
+} // namespace
+
+TEST_CASE("A good plugin loads and tells its name, kind and SDK version", "[loader]") {
+    const auto library = PluginLibrary::load(onlySo(fixtureDir("good")));
+    CHECK(std::string(library->info().name) == "fixture-good");
+    CHECK(library->info().kind == PluginKind::Credential);
+    CHECK(library->sdkVersion() == "1.0");
+}
+
+TEST_CASE("Each broken library is refused with a message naming the file", "[loader]") {
+    // The wrong-ABI fixtures abort if their entry is called: getting a message at all shows the
+    // stamp is checked before any plugin code runs.
+    const std::string wrongMajor = loadError("wrong-abi");
+    CHECK_THAT(wrongMajor, Catch::Contains(fixtureDir("wrong-abi")) &&
+                               Catch::Contains("built for Latchkey SDK 99.0") &&
+                               Catch::Contains("this host has SDK 1.0"));
+    CHECK_THAT(loadError("newer-minor"),
+               Catch::Contains("SDK 1.1, newer than this host's SDK 1.0"));
+    CHECK_THAT(loadError("missing-entry"), Catch::Contains("no latchkey_plugin_entry function"));
+    CHECK_THAT(loadError("not-a-plugin"), Catch::Contains("not a Latchkey plugin"));
+    CHECK_THAT(loadError("unresolved"),
+               Catch::Contains("undefined symbol: latchkey_fixture_function_nobody_defines"));
+    CHECK_THAT(loadError("old-abi"), Catch::Contains("C++ library ABI \"libstdc++/cxx98/ptr8\"") &&
+                                         Catch::Contains("this host uses \"libstdc++/cxx11/ptr8\""));
+}
+
+TEST_CASE("Two libraries claiming one name are both named", "[loader]") {
+    const PluginCatalog catalog = scanPlugins({fixtureDir("duplicate")});
+    REQUIRE(catalog.problems.size() == 1);
+    CHECK_THAT(catalog.problems[0], Catch::Contains("two plugins are named \"fixture-dup\"") &&
+                                        Catch::Contains("fixture-dup-a.so") &&
+                                        Catch::Contains("fixture-dup-b.so"));
+    CHECK(catalog.libraries.size() == 1);
+    const PluginCatalog missing = scanPlugins({"/nonexistent/plugins"});
+    REQUIRE(missing.problems.size() == 1);
+    CHECK_THAT(missing.problems[0], Catch::Contains("does not exist"));
+}
+
+TEST_CASE("A factory that throws, or lies about its kind, is reported", "[loader]") {
+    ContextFixture fixture;
+    HostContext context = fixture.make({});
+    CHECK_THROWS_WITH(createPlugin(PluginLibrary::load(onlySo(fixtureDir("throws"))), context),
+                      Catch::Contains("fixture-throws") &&
+                          Catch::Contains("failed to start: fixture refuses to start"));
+    CHECK_THROWS_WITH(createPlugin(PluginLibrary::load(onlySo(fixtureDir("wrong-kind"))), context),
+                      Catch::Contains("says it is a storage plugin"));
+}
+
+TEST_CASE("A plugin object keeps its library loaded until it is destroyed", "[loader]") {
+    latchkey::test::TempDir dir;
+    const std::string trace = dir.file("trace");
+    ConfigValue config(ConfigValue::Kind::Map, "", 1, 1);
+    ConfigValue file(ConfigValue::Kind::Scalar, "trace_file", 1, 1);
+    file.setScalar(trace);
+    config.addEntry("trace_file", file);
+
+    ContextFixture fixture;
+    HostContext context = fixture.make(config);
+    std::shared_ptr<Plugin> plugin;
+    {
+        auto library = PluginLibrary::load(onlySo(fixtureDir("good")));
+        plugin = createPlugin(library, context);
+    }
+    // Every reference to the library is gone but the object's: its code must still be mapped.
+    auto router = std::make_unique<HostRouter>(quietLog());
+    plugin->asCredential()->mount(*router);
+    Request request;
+    request.method = "GET";
+    request.path = "/fixture/hello";
+    CHECK(router->dispatch(request).body == "{\"hello\": \"world\"}");
+    CHECK(latchkey::test::readFile(trace) == "created\n");
+
+    // The routes' handlers are code of the plugin too: they go before the object.
+    router.reset();
+    plugin.reset();
+    CHECK(latchkey::test::readFile(trace) == "created\ndestroyed\nunloaded\n");
+}

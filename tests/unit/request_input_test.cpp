@@ -1,0 +1,104 @@
+// Request bodies: JSON and forms, type checks with v1.1 messages, UTF-8, nesting limits.
+#include "core/request_input.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace latchkey;
+using namespace latchkey::host;
+
+namespace {
+
+Request jsonRequest(std::string body, std::string type = "application/json") {
+    Request r;
+    r.method = "POST";
+    r.body = std::move(body);
+    r.headers.emplace_back("Content-Type", std::move(type));
+    return r;
+}
+
+int statusOf(const Request& r) {
+    try {
+        RequestInput::parse(r);
+    } catch (const HttpError& e) {
+        return e.status();
+    }
+    return 0;
+}
+
+} // namespace
+
+TEST_CASE("Text fields: required, blank, null, wrong type, length, numbers as text", "[input]") {
+    const auto in = RequestInput::parse(jsonRequest(
+        R"({"name": "gordon", "blank": "", "nothing": null, "list": [1], "num": 42,
+            "flag": true, "long": "abcdef", "unicode": "żółw"})"));
+    FieldErrors errors;
+    CHECK(in.text("name", errors, {.required = true}) == "gordon");
+    CHECK_FALSE(in.text("missing", errors, {.required = true}));
+    CHECK_FALSE(in.text("blank", errors));
+    CHECK(in.text("blank", errors, {.allowBlank = true}) == "");
+    CHECK_FALSE(in.text("nothing", errors));
+    CHECK_FALSE(in.text("list", errors));
+    CHECK(in.text("num", errors) == "42");
+    CHECK_FALSE(in.text("flag", errors));
+    CHECK_FALSE(in.text("long", errors, {.maxLength = 5}));
+    CHECK(in.text("unicode", errors, {.maxLength = 4}) == "żółw");
+    REQUIRE(errors.size() == 6);
+    CHECK(errors[0] == FieldErrors::value_type{"missing", {"This field is required."}});
+    CHECK(errors[1].second[0] == "This field may not be blank.");
+    CHECK(errors[2].second[0] == "This field may not be null.");
+    CHECK(errors[3].second[0] == "Not a valid string.");
+    CHECK(errors[4].first == "flag");
+    CHECK(errors[5].second[0] == "Ensure this field has no more than 5 characters.");
+}
+
+TEST_CASE("Boolean fields accept JSON booleans, 0/1 and their text", "[input]") {
+    const auto in = RequestInput::parse(
+        jsonRequest(R"({"a": true, "b": 0, "c": "true", "d": "False", "e": "maybe", "f": 2})"));
+    FieldErrors errors;
+    CHECK(in.flag("a", errors) == true);
+    CHECK(in.flag("b", errors) == false);
+    CHECK(in.flag("c", errors) == true);
+    CHECK(in.flag("d", errors) == false);
+    CHECK_FALSE(in.flag("e", errors));
+    CHECK_FALSE(in.flag("f", errors));
+    CHECK_FALSE(in.flag("absent", errors));
+    CHECK(errors.size() == 2);
+}
+
+TEST_CASE("Malformed, non-object, non-UTF-8 and too deep bodies are 400", "[input]") {
+    CHECK(statusOf(jsonRequest("{\"a\": ")) == 400);
+    CHECK(statusOf(jsonRequest("[1, 2]")) == 400);
+    CHECK(statusOf(jsonRequest("\"text\"")) == 400);
+    CHECK(statusOf(jsonRequest("{\"a\": \"\xff\xfe\"}")) == 400);
+    CHECK(statusOf(jsonRequest(std::string(100000, '[') ))== 400);
+    std::string deepObject;
+    for (int i = 0; i < 40; ++i) deepObject += "{\"a\": ";
+    deepObject += "1" + std::string(40, '}');
+    CHECK(statusOf(jsonRequest(deepObject)) == 400);
+    CHECK(statusOf(jsonRequest("")) == 0);
+    CHECK(statusOf(jsonRequest("   \n")) == 0);
+}
+
+TEST_CASE("Form bodies are read as text fields; a form-typed JSON object is JSON", "[input]") {
+    const auto form = RequestInput::parse(
+        jsonRequest("username=gordon&password=Black%20Mesa&ignore_acl=true",
+                    "application/x-www-form-urlencoded"));
+    FieldErrors errors;
+    CHECK(form.text("password", errors) == "Black Mesa");
+    CHECK(form.flag("ignore_acl", errors) == true);
+    const auto curlish =
+        RequestInput::parse(jsonRequest("{\"username\": \"x\"}", "application/x-www-form-urlencoded"));
+    CHECK(curlish.text("username", errors) == "x");
+    CHECK(errors.empty());
+}
+
+TEST_CASE("UTF-8 validation rejects overlong forms, surrogates and truncation", "[input]") {
+    CHECK(isValidUtf8("plain ascii"));
+    CHECK(isValidUtf8("\xc5\xbc\xc3\xb3\xc5\x82w"));
+    CHECK(isValidUtf8("\xf0\x9f\x94\x91"));
+    CHECK_FALSE(isValidUtf8("\xc0\xaf"));
+    CHECK_FALSE(isValidUtf8("\xed\xa0\x80"));
+    CHECK_FALSE(isValidUtf8("\xe2\x82"));
+    CHECK_FALSE(isValidUtf8("\xf4\x90\x80\x80"));
+    CHECK(utf8Length("\xc5\xbc\xc3\xb3\xc5\x82w") == 4);
+}
