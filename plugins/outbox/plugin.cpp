@@ -16,10 +16,10 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 namespace latchkey::plugins {
 
@@ -103,14 +103,14 @@ public:
             mail.setContent(message.text, Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
         } else {
             auto* alternative = new Poco::Net::MultipartSource("multipart/alternative");
-            alternative->addPart("", new Poco::Net::StringPartSource(message.text,
-                                                                    "text/plain; charset=UTF-8"),
-                                 Poco::Net::MailMessage::CONTENT_INLINE,
-                                 Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
-            alternative->addPart("", new Poco::Net::StringPartSource(message.html,
-                                                                    "text/html; charset=UTF-8"),
-                                 Poco::Net::MailMessage::CONTENT_INLINE,
-                                 Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
+            alternative->addPart(
+                "", new Poco::Net::StringPartSource(message.text, "text/plain; charset=UTF-8"),
+                Poco::Net::MailMessage::CONTENT_INLINE,
+                Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
+            alternative->addPart(
+                "", new Poco::Net::StringPartSource(message.html, "text/html; charset=UTF-8"),
+                Poco::Net::MailMessage::CONTENT_INLINE,
+                Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
             mail.addContent(alternative, Poco::Net::MailMessage::ENCODING_8BIT);
         }
         std::ostringstream text;
@@ -132,7 +132,7 @@ private:
         const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
             throw std::runtime_error("cannot create " + temporary.string() + ": " +
-                                     std::strerror(errno));
+                                     std::generic_category().message(errno));
         }
         std::size_t written = 0;
         while (written < content.size()) {
@@ -143,7 +143,7 @@ private:
                 ::close(fd);
                 ::unlink(temporary.c_str());
                 throw std::runtime_error("cannot write " + temporary.string() + ": " +
-                                         std::strerror(error));
+                                         std::generic_category().message(error));
             }
             written += static_cast<std::size_t>(n);
         }
@@ -151,7 +151,8 @@ private:
         ::close(fd);
         std::error_code ec;
         fs::rename(temporary, final, ec);
-        if (ec) throw std::runtime_error("cannot rename " + temporary.string() + ": " + ec.message());
+        if (ec)
+            throw std::runtime_error("cannot rename " + temporary.string() + ": " + ec.message());
     }
 
     PluginContext& context_;

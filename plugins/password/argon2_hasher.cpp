@@ -75,9 +75,9 @@ PasswordCheck Argon2Hasher::verify(std::string_view password, std::string_view s
     PasswordCheck check;
     check.ok = usable && matches;
     if (check.ok) {
-        check.needsRehash = crypto_pwhash_str_needs_rehash(
-                                hash.c_str(), policy_.iterations,
-                                static_cast<std::size_t>(policy_.memoryBytes)) != 0;
+        check.needsRehash =
+            crypto_pwhash_str_needs_rehash(hash.c_str(), policy_.iterations,
+                                           static_cast<std::size_t>(policy_.memoryBytes)) != 0;
     }
     return check;
 }

@@ -7,7 +7,8 @@ namespace latchkey::plugins {
 
 HashingPool::HashingPool(std::size_t workers, std::size_t capacity) : capacity_(capacity) {
     threads_.reserve(workers);
-    for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+    for (std::size_t i = 0; i < workers; ++i)
+        threads_.emplace_back([this] { work(); });
 }
 
 HashingPool::~HashingPool() {
@@ -16,7 +17,8 @@ HashingPool::~HashingPool() {
         stopping_ = true;
     }
     ready_.notify_all();
-    for (auto& thread : threads_) thread.join();
+    for (auto& thread : threads_)
+        thread.join();
 }
 
 void HashingPool::enqueue(std::function<void()> job) {

@@ -26,7 +26,8 @@ struct Settings {
 
 /// The env override of min_length, or nullopt; a malformed value is a config error.
 std::optional<std::size_t> minLengthFromEnv(const ConfigValue& node, ConfigErrors& errors) {
-    const char* value = std::getenv(kMinLengthEnv);
+    // Read while the host starts, before request threads exist.
+    const char* value = std::getenv(kMinLengthEnv); // NOLINT(concurrency-mt-unsafe)
     if (!value || !*value) return std::nullopt;
     const auto parsed = detail::parseInt(value);
     if (!parsed || *parsed < 1 || *parsed > 1024) {
@@ -69,7 +70,8 @@ Settings settingsOf(PluginContext& context) {
 
 class PasswordPlugin final : public CredentialPlugin {
 public:
-    explicit PasswordPlugin(PluginContext& context) : PasswordPlugin(context, settingsOf(context)) {}
+    explicit PasswordPlugin(PluginContext& context)
+        : PasswordPlugin(context, settingsOf(context)) {}
 
     static void validate(const ConfigValue& node, ConfigErrors& errors) {
         readSettings(node, errors);
@@ -81,12 +83,12 @@ private:
     PasswordPlugin(PluginContext& context, const Settings& s)
         : hasher_(s.policy, s.workers, s.queue) {
         const bool belowOwasp = s.policy.memoryBytes < (19ULL << 20) || s.policy.iterations < 2;
-        context.logger().info(
-            "argon2id m=" + std::to_string(s.policy.memoryBytes >> 10) + "KiB t=" +
-            std::to_string(s.policy.iterations) + " p=1, " + std::to_string(s.workers) +
-            " workers, queue " + std::to_string(s.queue) + ", passwords " +
-            std::to_string(s.policy.minLength) + "-" + std::to_string(s.policy.maxLength) +
-            " characters");
+        context.logger().info("argon2id m=" + std::to_string(s.policy.memoryBytes >> 10) +
+                              "KiB t=" + std::to_string(s.policy.iterations) + " p=1, " +
+                              std::to_string(s.workers) + " workers, queue " +
+                              std::to_string(s.queue) + ", passwords " +
+                              std::to_string(s.policy.minLength) + "-" +
+                              std::to_string(s.policy.maxLength) + " characters");
         if (belowOwasp) {
             context.logger().warn("argon2id parameters are below OWASP's minimum (m=19MiB, t=2)");
         }

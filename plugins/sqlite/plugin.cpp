@@ -74,22 +74,22 @@ void checkWritable(const std::string& path) {
 
 class SqlitePlugin final : public sql::SqlStore {
 public:
-    explicit SqlitePlugin(PluginContext& context)
-        : SqlitePlugin(context, settingsOf(context)) {}
+    explicit SqlitePlugin(PluginContext& context) : SqlitePlugin(context, settingsOf(context)) {}
 
     static void validate(const ConfigValue& node, ConfigErrors& errors) {
         readSettings(node, errors);
     }
 
 private:
-    SqlitePlugin(PluginContext& context, Settings settings)
-        : sql::SqlStore(std::make_unique<SqliteDialect>(settings.sqlite),
-                        [path = settings.path] {
-                            // Poco retries a failed open for the whole login timeout (60 s by
-                            // default); a local file either opens at once or not at all.
-                            return std::make_unique<Poco::Data::Session>("SQLite", path, 1);
-                        },
-                        settings.pool, context.logger()) {
+    SqlitePlugin(PluginContext& context, const Settings& settings)
+        : sql::SqlStore(
+              std::make_unique<SqliteDialect>(settings.sqlite),
+              [path = settings.path] {
+                  // Poco retries a failed open for the whole login timeout (60 s by
+                  // default); a local file either opens at once or not at all.
+                  return std::make_unique<Poco::Data::Session>("SQLite", path, 1);
+              },
+              settings.pool, context.logger()) {
         checkWritable(settings.path);
         try {
             migrate();

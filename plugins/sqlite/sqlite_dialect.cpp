@@ -26,7 +26,8 @@ void SqliteDialect::prepareSession(Poco::Data::Session& session) const {
     using Poco::Data::Keywords::now;
     session << "PRAGMA busy_timeout = " + std::to_string(settings_.busyTimeout.count()), now;
     session << "PRAGMA journal_mode = WAL", now;
-    session << std::string("PRAGMA synchronous = ") + (settings_.synchronousFull ? "FULL" : "NORMAL"),
+    session << std::string("PRAGMA synchronous = ") +
+                   (settings_.synchronousFull ? "FULL" : "NORMAL"),
         now;
     session << "PRAGMA foreign_keys = ON", now;
 }

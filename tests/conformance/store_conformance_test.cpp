@@ -203,7 +203,8 @@ TEST_CASE("Store conformance", "[conformance]") {
                 }
             });
         }
-        for (auto& thread : threads) thread.join();
+        for (auto& thread : threads)
+            thread.join();
         CHECK(wins == 10);
         CHECK(conflicts == 70);
         CHECK(other == 0);

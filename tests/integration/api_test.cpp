@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <regex>
 
 using namespace latchkey::test;
@@ -31,7 +32,8 @@ struct ApiFixture {
     }
 
     std::string newApiKey(const std::string& body) {
-        const auto r = http.post("/v1.1/instances/my-app/api_keys/", body, {{"X-API-KEY", accountKey}});
+        const auto r =
+            http.post("/v1.1/instances/my-app/api_keys/", body, {{"X-API-KEY", accountKey}});
         REQUIRE(r.status == 201);
         return r.str("api_key");
     }
@@ -56,8 +58,9 @@ TEST_CASE("Account login returns the account with its key; the key reads the acc
     TempDir dir;
     HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
     const HttpClient http = host.client();
-    const auto auth = http.post("/v1.1/account/auth/",
-                                R"({"email": "ADMIN@example.com", "password": "admin-password-for-tests"})");
+    const auto auth =
+        http.post("/v1.1/account/auth/",
+                  R"({"email": "ADMIN@example.com", "password": "admin-password-for-tests"})");
     REQUIRE(auth.status == 200);
     const auto account = auth.json();
     CHECK(account->getValue<std::string>("email") == "admin@example.com");
@@ -140,13 +143,17 @@ TEST_CASE("API keys: create with flags, list and read with the account key", "[a
     CHECK(std::regex_match(key->getValue<std::string>("api_key"), std::regex("[0-9a-f]{40}")));
     const std::string self = key->getObject("links")->getValue<std::string>("self");
     CHECK(f.http.get(self, admin).str("api_key") == key->getValue<std::string>("api_key"));
-    CHECK(f.http.get("/v1.1/instances/my-app/api_keys/", admin).json()->getArray("objects")->size() == 3);
-    CHECK(f.http.post("/v1.1/instances/my-app/api_keys/", R"({"ignore_acl": "perhaps"})", admin).body ==
-          R"({"ignore_acl": ["Must be a valid boolean."]})");
+    CHECK(
+        f.http.get("/v1.1/instances/my-app/api_keys/", admin).json()->getArray("objects")->size() ==
+        3);
+    CHECK(f.http.post("/v1.1/instances/my-app/api_keys/", R"({"ignore_acl": "perhaps"})", admin)
+              .body == R"({"ignore_acl": ["Must be a valid boolean."]})");
     // A plain key may not list or create keys; a key with ignore_acl may.
-    CHECK(f.http.get("/v1.1/instances/my-app/api_keys/", {{"X-API-KEY", f.plainKey}}).status == 403);
-    CHECK(f.http.get("/v1.1/instances/my-app/api_keys/",
-                     {{"X-API-KEY", key->getValue<std::string>("api_key")}})
+    CHECK(f.http.get("/v1.1/instances/my-app/api_keys/", {{"X-API-KEY", f.plainKey}}).status ==
+          403);
+    CHECK(f.http
+              .get("/v1.1/instances/my-app/api_keys/",
+                   {{"X-API-KEY", key->getValue<std::string>("api_key")}})
               .status == 200);
     CHECK(f.http.get("/v1.1/instances/my-app/api_keys/999/", admin).status == 404);
     CHECK(f.http.get("/v1.1/instances/my-app/api_keys/-1/", admin).status == 404);
@@ -167,7 +174,8 @@ TEST_CASE("The whole path: create a user, log in, read yourself with the user ke
     CHECK(profile->getValue<std::string>("owner_permissions") == "full");
     CHECK(profile->getValue<int>("revision") == 1);
     CHECK(user->getObject("links")->getValue<std::string>("reset-key") ==
-          "/v1.1/instances/my-app/users/" + std::to_string(user->getValue<int>("id")) + "/reset_key/");
+          "/v1.1/instances/my-app/users/" + std::to_string(user->getValue<int>("id")) +
+              "/reset_key/");
 
     const auto login = f.login("gordon", "Black Mesa 1998");
     REQUIRE(login.status == 200);
@@ -183,8 +191,9 @@ TEST_CASE("The whole path: create a user, log in, read yourself with the user ke
     // The same keys in the query string and in Authorization work too.
     CHECK(f.http.get("/v1.1/instances/my-app/user/?api_key=" + f.plainKey + "&user_key=" + userKey)
               .status == 200);
-    CHECK(f.http.get("/v1.1/instances/my-app/user/?userkey=" + userKey,
-                     {{"Authorization", "Token " + f.plainKey}})
+    CHECK(f.http
+              .get("/v1.1/instances/my-app/user/?userkey=" + userKey,
+                   {{"Authorization", "Token " + f.plainKey}})
               .status == 200);
 }
 
@@ -195,12 +204,14 @@ TEST_CASE("Who may create users and read `user/`", "[api]") {
     CHECK(f.createUser("alyx", "Half Life 2004", f.accountKey).status == 201);
     const std::string userKey = f.login("alyx", "Half Life 2004").str("user_key");
 
-    CHECK(f.http.get("/v1.1/instances/my-app/user/",
-                     {{"X-API-KEY", f.accountKey}, {"X-USER-KEY", userKey}})
+    CHECK(f.http
+              .get("/v1.1/instances/my-app/user/",
+                   {{"X-API-KEY", f.accountKey}, {"X-USER-KEY", userKey}})
               .status == 403);
     CHECK(f.http.get("/v1.1/instances/my-app/user/", {{"X-API-KEY", f.plainKey}}).status == 403);
-    CHECK(f.http.get("/v1.1/instances/my-app/user/",
-                     {{"X-API-KEY", f.plainKey}, {"X-USER-KEY", std::string(40, 'a')}})
+    CHECK(f.http
+              .get("/v1.1/instances/my-app/user/",
+                   {{"X-API-KEY", f.plainKey}, {"X-USER-KEY", std::string(40, 'a')}})
               .body == R"({"detail": "No such user key."})");
     CHECK(f.http.get("/v1.1/instances/my-app/user/").body ==
           R"({"detail": "Authentication credentials were not provided."})");
@@ -211,12 +222,14 @@ TEST_CASE("Who may create users and read `user/`", "[api]") {
     const std::string otherKey =
         f.http.post("/v1.1/instances/other-app/api_keys/", R"({"allow_user_create": true})", admin)
             .str("api_key");
-    CHECK(f.http.get("/v1.1/instances/my-app/user/",
-                     {{"X-API-KEY", otherKey}, {"X-USER-KEY", userKey}})
-              .body == R"({"detail": "No such API Key."})");
+    CHECK(
+        f.http
+            .get("/v1.1/instances/my-app/user/", {{"X-API-KEY", otherKey}, {"X-USER-KEY", userKey}})
+            .body == R"({"detail": "No such API Key."})");
     // And a user key of my-app means nothing in other-app.
-    CHECK(f.http.get("/v1.1/instances/other-app/user/",
-                     {{"X-API-KEY", otherKey}, {"X-USER-KEY", userKey}})
+    CHECK(f.http
+              .get("/v1.1/instances/other-app/user/",
+                   {{"X-API-KEY", otherKey}, {"X-USER-KEY", userKey}})
               .status == 403);
     CHECK(f.http.get("/v1.1/instances/no-such-app/user/", {{"X-API-KEY", otherKey}}).status == 403);
     CHECK(f.http.get("/v1.1/instances/no-such-app/", admin).status == 404);
@@ -242,8 +255,9 @@ TEST_CASE("Usernames are unique per instance; bad users are field errors", "[api
           R"({"password": ["Ensure this field has at least 8 characters."]})");
     CHECK(f.createUser(std::string(65, 'u'), "long enough pass", f.creatorKey).body ==
           R"({"username": ["Ensure this field has no more than 64 characters."]})");
-    CHECK(f.http.post("/v1.1/instances/my-app/users/", R"({"username": ["x"], "password": 12345678})",
-                      {{"X-API-KEY", f.creatorKey}})
+    CHECK(f.http
+              .post("/v1.1/instances/my-app/users/", R"({"username": ["x"], "password": 12345678})",
+                    {{"X-API-KEY", f.creatorKey}})
               .body == R"({"username": ["Not a valid string."]})");
     CHECK(f.http.post("/v1.1/instances/my-app/users/", "{}", {{"X-API-KEY", f.creatorKey}}).body ==
           R"({"username": ["This field is required."], "password": ["This field is required."]})");
@@ -261,14 +275,27 @@ TEST_CASE("Bad input gets 4xx in the v1.1 error shape, never a 500", "[api]") {
     CHECK(f.http.post(users, "\"text\"", key).status == 400);
     CHECK(f.http.post(users, std::string(5000, '['), key).status == 400);
     CHECK(f.http.post(users, "{\"username\": \"\xff\"}", key).status == 400);
-    CHECK(f.http.request("POST", users, "username=x", key, "application/x-www-form-urlencoded").body ==
-          R"({"password": ["This field is required."]})");
+    CHECK(f.http.request("POST", users, "username=x", key, "application/x-www-form-urlencoded")
+              .body == R"({"password": ["This field is required."]})");
     CHECK(f.http.request("PATCH", "/v1.1/instances/", "{}", key).status == 405);
     CHECK(f.http.request("DELETE", "/v1.1/instances/my-app/user/auth/", "", key).status == 405);
     CHECK(f.http.get("/v1.1/nothing/here/", key).body == R"({"detail": "Not found."})");
-    CHECK(f.http.get("/v1.1/instances/my-app/api_keys/?page_size=1000",
-                     {{"X-API-KEY", f.accountKey}})
-              .body == R"({"page_size": ["Ensure this value is a whole number from 1 to 100."]})");
+    CHECK(
+        f.http.get("/v1.1/instances/my-app/api_keys/?page_size=1000", {{"X-API-KEY", f.accountKey}})
+            .body == R"({"page_size": ["Ensure this value is a whole number from 1 to 100."]})");
     // Every answer above is JSON.
     CHECK(f.http.get("/nope").header("Content-Type") == "application/json");
+}
+
+TEST_CASE("The curl walkthrough in examples/ runs against the host", "[api]") {
+    TempDir dir;
+    HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
+    const std::string command = "LATCHKEY_ADMIN_EMAIL='" + std::string(kAdminEmail) +
+                                "' LATCHKEY_ADMIN_PASSWORD='" + kAdminPassword + "' " +
+                                LATCHKEY_TEST_SOURCE_DIR + "/examples/v1-walkthrough.sh " +
+                                host.baseUrl() + " > " + dir.file("walk.log") + " 2>&1";
+    const int status = std::system(command.c_str()); // NOLINT(concurrency-mt-unsafe)
+    INFO(readFile(dir.file("walk.log")));
+    CHECK(status == 0);
+    CHECK_THAT(readFile(dir.file("walk.log")), Catch::Contains("OK: gordon is logged in"));
 }

@@ -37,24 +37,27 @@ TEST_CASE("check-config accepts a good file", "[cli]") {
 
 TEST_CASE("check-config prints every problem with file, line and key path", "[cli]") {
     TempDir dir;
-    const std::string config = dir.write("bad.yaml",
-                                         "server:\n"
-                                         "  listen: 127.0.0.1:0\n"
-                                         "  threads: lots\n"
-                                         "  colour: blue\n"
-                                         "secrets: {key_file: s.key}\n"
-                                         "plugins:\n"
-                                         "  paths: [" + pluginDir() + "]\n"
-                                         "storage: {driver: sqlit, path: x.db}\n"
-                                         "mailer: {driver: outbox}\n"
-                                         "auth:\n"
-                                         "  password: {min_length: zero, max_len: 3}\n");
+    const std::string config =
+        dir.write("bad.yaml", "server:\n"
+                              "  listen: 127.0.0.1:0\n"
+                              "  threads: lots\n"
+                              "  colour: blue\n"
+                              "secrets: {key_file: s.key}\n"
+                              "plugins:\n"
+                              "  paths: [" +
+                                  pluginDir() +
+                                  "]\n"
+                                  "storage: {driver: sqlit, path: x.db}\n"
+                                  "mailer: {driver: outbox}\n"
+                                  "auth:\n"
+                                  "  password: {min_length: zero, max_len: 3}\n");
     const auto result = runLatchkey({"check-config", "-c", config});
     INFO(result.err);
     CHECK(result.exitCode == 2);
     CHECK_THAT(result.err, Catch::Contains(config + ":3:12: server.threads: expected a whole "
                                                     "number, got \"lots\""));
-    CHECK_THAT(result.err, Catch::Contains(config + ":4:11: server.colour: unknown key \"colour\""));
+    CHECK_THAT(result.err,
+               Catch::Contains(config + ":4:11: server.colour: unknown key \"colour\""));
     CHECK_THAT(result.err, Catch::Contains(config + ":8:19: storage.driver: no plugin named "
                                                     "\"sqlit\""));
     CHECK_THAT(result.err, Catch::Contains("(found: outbox, password, sqlite)"));
@@ -68,8 +71,8 @@ TEST_CASE("check-config prints every problem with file, line and key path", "[cl
 
 TEST_CASE("Unset variables, bad YAML and missing files are config errors", "[cli]") {
     TempDir dir;
-    const std::string unset = dir.write(
-        "unset.yaml", "server:\n  listen: ${LATCHKEY_TEST_SURELY_UNSET}\n");
+    const std::string unset =
+        dir.write("unset.yaml", "server:\n  listen: ${LATCHKEY_TEST_SURELY_UNSET}\n");
     const auto a = runLatchkey({"check-config", "-c", unset});
     CHECK(a.exitCode == 2);
     CHECK_THAT(a.err, Catch::Contains(unset + ":2:11: server.listen: environment variable "
@@ -95,7 +98,8 @@ TEST_CASE("Variables from the environment fill the config", "[cli]") {
     std::string text = testConfig(dir);
     text.replace(text.find("127.0.0.1:0"), 11, "${LISTEN_AT:-127.0.0.1:1}");
     const std::string config = dir.write("env.yaml", text);
-    CHECK(runLatchkey({"check-config", "-c", config}, {{"LISTEN_AT", "127.0.0.1:0"}}).exitCode == 0);
+    CHECK(runLatchkey({"check-config", "-c", config}, {{"LISTEN_AT", "127.0.0.1:0"}}).exitCode ==
+          0);
     const auto bad = runLatchkey({"check-config", "-c", config}, {{"LISTEN_AT", "nowhere"}});
     CHECK(bad.exitCode == 2);
     CHECK_THAT(bad.err, Catch::Contains("server.listen: expected host:port, got \"nowhere\""));

@@ -23,8 +23,9 @@ struct Deployment {
         const HttpClient http = host->client();
         accountKey = adminAccountKey(http);
         if (http.get("/v1.1/instances/pw-app/", {{"X-API-KEY", accountKey}}).status == 404) {
-            REQUIRE(http.post("/v1.1/instances/", R"({"name": "pw-app"})", {{"X-API-KEY", accountKey}})
-                        .status == 201);
+            REQUIRE(
+                http.post("/v1.1/instances/", R"({"name": "pw-app"})", {{"X-API-KEY", accountKey}})
+                    .status == 201);
             apiKey = http.post("/v1.1/instances/pw-app/api_keys/", R"({"allow_user_create": true})",
                                {{"X-API-KEY", accountKey}})
                          .str("api_key");
@@ -66,8 +67,8 @@ TEST_CASE("LATCHKEY_MIN_PASSWORD_LENGTH overrides min_length", "[password]") {
 TEST_CASE("A malformed LATCHKEY_MIN_PASSWORD_LENGTH is a config error", "[password]") {
     TempDir dir;
     const std::string config = dir.write("latchkey.yaml", testConfig(dir));
-    const auto result = runLatchkey({"check-config", "-c", config},
-                                    {{"LATCHKEY_MIN_PASSWORD_LENGTH", "twelve"}});
+    const auto result =
+        runLatchkey({"check-config", "-c", config}, {{"LATCHKEY_MIN_PASSWORD_LENGTH", "twelve"}});
     CHECK(result.exitCode == 2);
     CHECK_THAT(result.err, Catch::Contains("auth.password: environment variable "
                                            "LATCHKEY_MIN_PASSWORD_LENGTH must be a whole number"));
@@ -92,14 +93,15 @@ TEST_CASE("Over-long passwords are refused, never truncated or hashed", "[passwo
               .status == 401);
 }
 
-TEST_CASE("Changed argon2 parameters rehash on the next login and keep the user key", "[password]") {
+TEST_CASE("Changed argon2 parameters rehash on the next login and keep the user key",
+          "[password]") {
     Deployment d;
     std::string userKey;
     {
         auto host = d.start("{argon2: {memory: 1MiB, iterations: 1}}");
         const auto created =
-            host->client().post("/v1.1/instances/pw-app/users/", userBody("gordon", "Black Mesa 1998"),
-                                {{"X-API-KEY", d.apiKey}});
+            host->client().post("/v1.1/instances/pw-app/users/",
+                                userBody("gordon", "Black Mesa 1998"), {{"X-API-KEY", d.apiKey}});
         REQUIRE(created.status == 201);
         userKey = created.str("user_key");
         CHECK(host->stop() == 0);

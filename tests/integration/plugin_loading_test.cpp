@@ -59,8 +59,8 @@ TEST_CASE("Two plugins with one name stop start-up, naming both files", "[plugin
 }
 
 TEST_CASE("A plugin validates its own config node, and every problem is reported", "[plugins]") {
-    const auto result = checkWithFixture(
-        "validating", "  fixture-validating:\n    repeat: 20\n    colour: blue\n");
+    const auto result =
+        checkWithFixture("validating", "  fixture-validating:\n    repeat: 20\n    colour: blue\n");
     INFO(result.err);
     CHECK(result.exitCode == 2);
     CHECK_THAT(result.err, Catch::Contains("auth.fixture-validating.greeting: is required"));
@@ -79,12 +79,10 @@ TEST_CASE("A plugin in the wrong slot is named with both kinds", "[plugins]") {
                                            "credential plugin, not storage"));
 }
 
-TEST_CASE("A factory that throws stops `serve` with exit 1 and the plugin's message",
-          "[plugins]") {
+TEST_CASE("A factory that throws stops `serve` with exit 1 and the plugin's message", "[plugins]") {
     TempDir dir;
     const std::string config = dir.write(
-        "latchkey.yaml",
-        testConfig(dir, "", "  fixture-throws: {}\n", "", {fixtureDir("throws")}));
+        "latchkey.yaml", testConfig(dir, "", "  fixture-throws: {}\n", "", {fixtureDir("throws")}));
     CHECK(runLatchkey({"check-config", "-c", config}).exitCode == 0);
     const auto result = runLatchkey({"serve", "-c", config});
     CHECK(result.exitCode == 1);

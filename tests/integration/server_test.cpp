@@ -37,8 +37,7 @@ TEST_CASE("healthz and readyz answer", "[server]") {
 
 TEST_CASE("Bodies over the limit get 413, whether sized or chunked", "[server]") {
     TempDir dir;
-    HostProcess host(dir.write("latchkey.yaml",
-                               testConfig(dir) + "" /* default limit: 1 MiB */));
+    HostProcess host(dir.write("latchkey.yaml", testConfig(dir) + "" /* default limit: 1 MiB */));
     const HttpClient http = host.client();
     const std::string big(2 << 20, 'x');
     const auto sized = http.post("/v1.1/instances/", big);
@@ -51,7 +50,8 @@ TEST_CASE("Bodies over the limit get 413, whether sized or chunked", "[server]")
     request.setChunkedTransferEncoding(true);
     std::ostream& body = session.sendRequest(request);
     try {
-        for (int i = 0; i < 40; ++i) body << std::string(64 << 10, 'y');
+        for (int i = 0; i < 40; ++i)
+            body << std::string(64 << 10, 'y');
     } catch (...) {
         // The server may close the connection as soon as the limit is passed.
     }
@@ -92,10 +92,10 @@ TEST_CASE("The access log has a line per request and no keys, passwords or token
     const std::string accountKey = adminAccountKey(http);
     REQUIRE(http.post("/v1.1/instances/", R"({"name": "logged"})", {{"X-API-KEY", accountKey}})
                 .status == 201);
-    const std::string apiKey = http.post("/v1.1/instances/logged/api_keys/",
-                                         R"({"allow_user_create": true})",
-                                         {{"X-API-KEY", accountKey}})
-                                   .str("api_key");
+    const std::string apiKey =
+        http.post("/v1.1/instances/logged/api_keys/", R"({"allow_user_create": true})",
+                  {{"X-API-KEY", accountKey}})
+            .str("api_key");
     const std::string password = "Sup3r-Secret-Passphrase";
     const std::string userKey =
         http.post("/v1.1/instances/logged/users/",
@@ -147,8 +147,9 @@ TEST_CASE("A full hashing queue answers 503 with Retry-After, not a pile-up", "[
         testConfig(dir, "{workers: 1, queue: 1, argon2: {memory: 64MiB, iterations: 3}}")));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
-    REQUIRE(http.post("/v1.1/instances/", R"({"name": "flood"})", {{"X-API-KEY", accountKey}})
-                .status == 201);
+    REQUIRE(
+        http.post("/v1.1/instances/", R"({"name": "flood"})", {{"X-API-KEY", accountKey}}).status ==
+        201);
     const std::string apiKey =
         http.post("/v1.1/instances/flood/api_keys/", "{}", {{"X-API-KEY", accountKey}})
             .str("api_key");

@@ -55,19 +55,21 @@ TEST_CASE("Keys are not stored in the clear", "[storage]") {
     HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
-    REQUIRE(http.post("/v1.1/instances/", R"({"name": "vault"})", {{"X-API-KEY", accountKey}})
-                .status == 201);
+    REQUIRE(
+        http.post("/v1.1/instances/", R"({"name": "vault"})", {{"X-API-KEY", accountKey}}).status ==
+        201);
     const std::string apiKey =
         http.post("/v1.1/instances/vault/api_keys/", R"({"allow_user_create": true})",
                   {{"X-API-KEY", accountKey}})
             .str("api_key");
-    const std::string userKey = http.post("/v1.1/instances/vault/users/",
-                                          R"({"username": "gordon", "password": "Black Mesa 1998"})",
-                                          {{"X-API-KEY", apiKey}})
-                                    .str("user_key");
+    const std::string userKey =
+        http.post("/v1.1/instances/vault/users/",
+                  R"({"username": "gordon", "password": "Black Mesa 1998"})",
+                  {{"X-API-KEY", apiKey}})
+            .str("user_key");
     CHECK(host.stop() == 0);
-    const std::string database = readFile(dir.file("latchkey.db")) +
-                                 readFile(dir.file("latchkey.db-wal"));
+    const std::string database =
+        readFile(dir.file("latchkey.db")) + readFile(dir.file("latchkey.db-wal"));
     REQUIRE(database.size() > 1000);
     CHECK(database.find(accountKey) == std::string::npos);
     CHECK(database.find(apiKey) == std::string::npos);
@@ -83,8 +85,8 @@ TEST_CASE("An unusable database path stops start-up naming the path", "[storage]
                  dir.file("not-a-dir/latchkey.db"));
     const auto result = runLatchkey({"serve", "-c", dir.write("latchkey.yaml", text)});
     CHECK(result.exitCode == 1);
-    CHECK_THAT(result.err, Catch::Contains("plugin sqlite") &&
-                               Catch::Contains(dir.file("not-a-dir")));
+    CHECK_THAT(result.err,
+               Catch::Contains("plugin sqlite") && Catch::Contains(dir.file("not-a-dir")));
 
     TempDir directory;
     std::filesystem::create_directories(directory.file("latchkey.db"));
@@ -98,8 +100,8 @@ TEST_CASE("An unusable database path stops start-up naming the path", "[storage]
     const auto notDb =
         runLatchkey({"serve", "-c", garbage.write("latchkey.yaml", testConfig(garbage))});
     CHECK(notDb.exitCode == 1);
-    CHECK_THAT(notDb.err, Catch::Contains(garbage.file("latchkey.db")) &&
-                              Catch::Contains("not a database"));
+    CHECK_THAT(notDb.err,
+               Catch::Contains(garbage.file("latchkey.db")) && Catch::Contains("not a database"));
 }
 
 TEST_CASE("A database from a newer schema is refused", "[storage]") {

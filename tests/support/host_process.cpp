@@ -15,8 +15,12 @@ extern char** environ;
 
 namespace latchkey::test {
 
-std::string latchkeyBinary() { return LATCHKEY_TEST_BINARY; }
-std::string pluginDir() { return LATCHKEY_TEST_PLUGIN_DIR; }
+std::string latchkeyBinary() {
+    return LATCHKEY_TEST_BINARY;
+}
+std::string pluginDir() {
+    return LATCHKEY_TEST_PLUGIN_DIR;
+}
 std::string fixtureDir(const std::string& name) {
     return std::string(LATCHKEY_TEST_FIXTURE_DIR) + "/" + name;
 }
@@ -30,11 +34,13 @@ std::vector<std::string> childEnvironment(const Env& extra) {
         const std::string entry(*e);
         const std::string name = entry.substr(0, entry.find('='));
         bool replaced = false;
-        for (const auto& [key, value] : extra) replaced = replaced || key == name;
+        for (const auto& [key, value] : extra)
+            replaced = replaced || key == name;
         // Never let the developer's own settings leak into a test.
         if (!replaced && name.rfind("LATCHKEY_", 0) != 0) out.push_back(entry);
     }
-    for (const auto& [key, value] : extra) out.push_back(key + "=" + value);
+    for (const auto& [key, value] : extra)
+        out.push_back(key + "=" + value);
     return out;
 }
 
@@ -43,11 +49,13 @@ pid_t spawn(const std::vector<std::string>& args, const Env& env, int outFd, int
     std::vector<std::string> argv{latchkeyBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> argvPtrs;
-    for (auto& a : argv) argvPtrs.push_back(a.data());
+    for (auto& a : argv)
+        argvPtrs.push_back(a.data());
     argvPtrs.push_back(nullptr);
     std::vector<std::string> envp = childEnvironment(env);
     std::vector<char*> envPtrs;
-    for (auto& e : envp) envPtrs.push_back(e.data());
+    for (auto& e : envp)
+        envPtrs.push_back(e.data());
     envPtrs.push_back(nullptr);
 
     const pid_t pid = ::fork();
@@ -106,7 +114,8 @@ std::string testConfig(const TempDir& dir, const std::string& passwordSettings,
                        const std::string& extraAuth, const std::string& extraTop,
                        const std::vector<std::string>& extraPluginDirs) {
     std::string paths = "    - " + pluginDir() + "\n";
-    for (const auto& extra : extraPluginDirs) paths += "    - " + extra + "\n";
+    for (const auto& extra : extraPluginDirs)
+        paths += "    - " + extra + "\n";
     const std::string password =
         passwordSettings.empty() ? "{argon2: {memory: 1MiB, iterations: 1}}" : passwordSettings;
     return "server:\n"
@@ -114,21 +123,32 @@ std::string testConfig(const TempDir& dir, const std::string& passwordSettings,
            "  threads: 16\n"
            "  drain_timeout: 10s\n"
            "secrets:\n"
-           "  key_file: " + dir.file("secret.key") + "\n"
+           "  key_file: " +
+           dir.file("secret.key") +
+           "\n"
            "plugins:\n"
-           "  paths:\n" + paths +
+           "  paths:\n" +
+           paths +
            "storage:\n"
            "  driver: sqlite\n"
-           "  path: " + dir.file("latchkey.db") + "\n"
+           "  path: " +
+           dir.file("latchkey.db") +
+           "\n"
            "mailer:\n"
            "  driver: outbox\n"
-           "  dir: " + dir.file("outbox") + "\n"
+           "  dir: " +
+           dir.file("outbox") +
+           "\n"
            "admin:\n"
-           "  email: " + kAdminEmail + "\n"
-           "  password: " + kAdminPassword + "\n"
+           "  email: " +
+           kAdminEmail +
+           "\n"
+           "  password: " +
+           kAdminPassword +
+           "\n"
            "auth:\n"
-           "  password: " + password + "\n" +
-           extraAuth + extraTop;
+           "  password: " +
+           password + "\n" + extraAuth + extraTop;
 }
 
 HostProcess::HostProcess(const std::string& configPath, const Env& env) {
@@ -156,7 +176,8 @@ HostProcess::HostProcess(const std::string& configPath, const Env& env) {
             }
         }
         int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_ || std::chrono::steady_clock::now() > deadline) {
+        if (::waitpid(pid_, &status, WNOHANG) == pid_ ||
+            std::chrono::steady_clock::now() > deadline) {
             ::close(pipeFds[0]);
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, &status, 0);
@@ -185,12 +206,14 @@ int HostProcess::stop(int signal, std::chrono::seconds timeout) {
     return code;
 }
 
-std::string HostProcess::log() const { return readFile(logFile_); }
+std::string HostProcess::log() const {
+    return readFile(logFile_);
+}
 
 std::string adminAccountKey(const HttpClient& client) {
-    const auto result = client.post("/v1.1/account/auth/",
-                                    std::string("{\"email\": \"") + kAdminEmail +
-                                        "\", \"password\": \"" + kAdminPassword + "\"}");
+    const auto result =
+        client.post("/v1.1/account/auth/", std::string("{\"email\": \"") + kAdminEmail +
+                                               "\", \"password\": \"" + kAdminPassword + "\"}");
     if (result.status != 200) throw std::runtime_error("admin login failed: " + result.body);
     return result.str("account_key");
 }

@@ -48,7 +48,8 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
     Poco::Net::HTTPClientSession session(host_, port_);
     session.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : headers) request.set(name, value);
+    for (const auto& [name, value] : headers)
+        request.set(name, value);
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
         request.setContentType(contentType);
         request.setContentLength64(static_cast<Poco::Int64>(body.size()));
@@ -58,7 +59,8 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
     std::istream& in = session.receiveResponse(response);
     HttpResult result;
     result.status = static_cast<int>(response.getStatus());
-    for (const auto& [name, value] : response) result.headers.emplace_back(name, value);
+    for (const auto& [name, value] : response)
+        result.headers.emplace_back(name, value);
     std::ostringstream text;
     Poco::StreamCopier::copyStream(in, text);
     result.body = text.str();

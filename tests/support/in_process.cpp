@@ -22,14 +22,16 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
     if (!services.store) services.store = [] { return nullptr; };
     if (!services.mailer) services.mailer = [] { return nullptr; };
     if (!services.passwordHasher) services.passwordHasher = [] { return nullptr; };
-    auto log = std::make_shared<spdlog::logger>("test",
-                                                std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto log =
+        std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
     context_ = std::make_unique<host::HostContext>(config, log, clock_, random_, services,
                                                    "http://localhost", "/");
     plugin_ = host::createPlugin(library, *context_);
 }
 
-LoadedPlugin::~LoadedPlugin() { plugin_.reset(); }
+LoadedPlugin::~LoadedPlugin() {
+    plugin_.reset();
+}
 
 std::vector<std::string> storageDriversUnderTest() {
     std::vector<std::string> drivers{"sqlite"};
@@ -45,8 +47,7 @@ std::vector<std::string> storageDriversUnderTest() {
 
 std::unique_ptr<LoadedPlugin> openStore(const std::string& driver, const std::string& dir) {
     if (driver == "sqlite") {
-        return std::make_unique<LoadedPlugin>("latchkey-sqlite.so",
-                                              "path: " + dir + "/store.db\n");
+        return std::make_unique<LoadedPlugin>("latchkey-sqlite.so", "path: " + dir + "/store.db\n");
     }
     throw std::runtime_error("no test set-up for storage driver " + driver);
 }

@@ -10,7 +10,8 @@
 namespace latchkey::test {
 
 TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "latchkey-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "latchkey-test-XXXXXX").string();
     if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
 }

@@ -31,8 +31,8 @@ std::string messages(const ConfigErrors& errors) {
 
 TEST_CASE("YAML nodes keep their key path and 1-based line", "[config]") {
     ConfigErrors errors;
-    const auto root = parseYaml("server:\n  listen: 1.2.3.4:80\nlist:\n  - a\n  - b\n",
-                                fakeEnv({}), errors);
+    const auto root =
+        parseYaml("server:\n  listen: 1.2.3.4:80\nlist:\n  - a\n  - b\n", fakeEnv({}), errors);
     REQUIRE(errors.empty());
     const ConfigValue* server = root.find("server");
     REQUIRE(server);
@@ -126,13 +126,14 @@ TEST_CASE("Durations and sizes parse with units and refuse garbage", "[config]")
 
 TEST_CASE("The host config lists plugins in creation order and strips host keys", "[config]") {
     ConfigErrors errors;
-    const auto root = parseYaml(
-        "secrets: {key_file: s.key}\n"
-        "storage: {driver: sqlite, path: x.db}\n"
-        "mailer: {driver: outbox, dir: out}\n"
-        "auth:\n  social:\n    facebook: {app_id: '1'}\n  password: {min_length: 10}\n",
-        fakeEnv({}), errors);
-    const HostConfig config = readHostConfig(root, "/etc/latchkey/latchkey.yaml", "/plugins", errors);
+    const auto root =
+        parseYaml("secrets: {key_file: s.key}\n"
+                  "storage: {driver: sqlite, path: x.db}\n"
+                  "mailer: {driver: outbox, dir: out}\n"
+                  "auth:\n  social:\n    facebook: {app_id: '1'}\n  password: {min_length: 10}\n",
+                  fakeEnv({}), errors);
+    const HostConfig config =
+        readHostConfig(root, "/etc/latchkey/latchkey.yaml", "/plugins", errors);
     INFO(messages(errors));
     REQUIRE(errors.empty());
     REQUIRE(config.plugins.size() == 4);

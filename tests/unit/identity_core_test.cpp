@@ -47,13 +47,13 @@ struct Harness {
     SystemClock clock;
     SodiumRandom random;
     LoadedPlugin storePlugin{"latchkey-sqlite.so", "path: " + dir.file("core.db") + "\n"};
-    LoadedPlugin passwordPlugin{"latchkey-password.so",
-                                "argon2: {memory: 1MiB, iterations: 1}\n"};
+    LoadedPlugin passwordPlugin{"latchkey-password.so", "argon2: {memory: 1MiB, iterations: 1}\n"};
     CountingHasher hasher{*passwordPlugin.plugin().asCredential()->passwordHasher()};
     KeyVault vault{KeyVault::Secret{}};
     std::shared_ptr<spdlog::logger> log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    IdentityCore core{CoreServices{*storePlugin.plugin().asStore(), hasher, vault, clock, random, log}};
+    IdentityCore core{
+        CoreServices{*storePlugin.plugin().asStore(), hasher, vault, clock, random, log}};
     HostRouter router{log};
 
     Harness() {
@@ -83,8 +83,9 @@ struct Harness {
                                R"({"email": "admin@example.com", "password": "admin-password"})");
         REQUIRE(auth.status == 200);
         const std::string accountKey = field(auth, "account_key");
-        REQUIRE(call("POST", "/v1.1/instances/", R"({"name": "demo-app"})", {{"X-API-KEY", accountKey}})
-                    .status == 201);
+        REQUIRE(
+            call("POST", "/v1.1/instances/", R"({"name": "demo-app"})", {{"X-API-KEY", accountKey}})
+                .status == 201);
         const auto key = call("POST", "/v1.1/instances/demo-app/api_keys/",
                               R"({"allow_user_create": true})", {{"X-API-KEY", accountKey}});
         const std::string apiKey = field(key, "api_key");
@@ -102,15 +103,15 @@ TEST_CASE("Unknown usernames cost one password check, like wrong passwords", "[c
     const std::string apiKey = h.setUp();
     const int before = h.hasher.verifies;
 
-    const auto unknown = h.call("POST", "/v1.1/instances/demo-app/user/auth/",
-                                R"({"username": "nobody", "password": "black mesa"})",
-                                {{"X-API-KEY", apiKey}});
+    const auto unknown =
+        h.call("POST", "/v1.1/instances/demo-app/user/auth/",
+               R"({"username": "nobody", "password": "black mesa"})", {{"X-API-KEY", apiKey}});
     CHECK(h.hasher.verifies == before + 1);
     CHECK(h.hasher.verifiesWithoutHash == 1);
 
-    const auto wrong = h.call("POST", "/v1.1/instances/demo-app/user/auth/",
-                              R"({"username": "gordon", "password": "white mesa"})",
-                              {{"X-API-KEY", apiKey}});
+    const auto wrong =
+        h.call("POST", "/v1.1/instances/demo-app/user/auth/",
+               R"({"username": "gordon", "password": "white mesa"})", {{"X-API-KEY", apiKey}});
     CHECK(h.hasher.verifies == before + 2);
     CHECK(h.hasher.verifiesWithoutHash == 1);
 
@@ -118,9 +119,9 @@ TEST_CASE("Unknown usernames cost one password check, like wrong passwords", "[c
     CHECK(wrong.status == 401);
     CHECK(unknown.body == wrong.body);
 
-    const auto right = h.call("POST", "/v1.1/instances/demo-app/user/auth/",
-                              R"({"username": "gordon", "password": "black mesa"})",
-                              {{"X-API-KEY", apiKey}});
+    const auto right =
+        h.call("POST", "/v1.1/instances/demo-app/user/auth/",
+               R"({"username": "gordon", "password": "black mesa"})", {{"X-API-KEY", apiKey}});
     CHECK(right.status == 200);
     CHECK(h.hasher.verifies == before + 3);
 }
@@ -142,9 +143,9 @@ TEST_CASE("A taken username costs no hashing", "[core]") {
     Harness h;
     const std::string apiKey = h.setUp();
     const int before = h.hasher.hashes;
-    const auto again = h.call("POST", "/v1.1/instances/demo-app/users/",
-                              R"({"username": "gordon", "password": "another pass"})",
-                              {{"X-API-KEY", apiKey}});
+    const auto again =
+        h.call("POST", "/v1.1/instances/demo-app/users/",
+               R"({"username": "gordon", "password": "another pass"})", {{"X-API-KEY", apiKey}});
     CHECK(again.status == 400);
     CHECK(again.body == R"({"username": ["User with this username already exists."]})");
     CHECK(h.hasher.hashes == before);

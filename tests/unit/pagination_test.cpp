@@ -20,7 +20,8 @@ Request withQuery(std::vector<std::pair<std::string, std::string>> query) {
 
 std::string page(const PageParams& params, std::vector<Id> ids) {
     std::vector<Row> rows;
-    for (Id id : ids) rows.push_back({id});
+    for (Id id : ids)
+        rows.push_back({id});
     return writePage<Row>(params, rows, "/v1.1/x/",
                           [](JsonWriter& out, const Row& r) { out.value(r.id); });
 }
@@ -54,20 +55,24 @@ TEST_CASE("The scan direction follows ordering and direction", "[pagination]") {
 TEST_CASE("Pages link forward and back with last_pk", "[pagination]") {
     PageParams first;
     first.size = 2;
-    CHECK(page(first, {1, 2, 3}) ==
-          R"({"objects": [1, 2], "next": "/v1.1/x/?direction=1&last_pk=2&page_size=2", "prev": null})");
+    CHECK(
+        page(first, {1, 2, 3}) ==
+        R"({"objects": [1, 2], "next": "/v1.1/x/?direction=1&last_pk=2&page_size=2", "prev": null})");
     PageParams second = first;
     second.lastPk = 2;
-    CHECK(page(second, {3}) ==
-          R"({"objects": [3], "next": null, "prev": "/v1.1/x/?direction=0&last_pk=3&page_size=2"})");
+    CHECK(
+        page(second, {3}) ==
+        R"({"objects": [3], "next": null, "prev": "/v1.1/x/?direction=0&last_pk=3&page_size=2"})");
     PageParams back = first;
     back.lastPk = 3;
     back.backward = true;
     // A backward scan reads 2, 1 (descending) and shows them in list order.
-    CHECK(page(back, {2, 1}) ==
-          R"({"objects": [1, 2], "next": "/v1.1/x/?direction=1&last_pk=2&page_size=2", "prev": null})");
+    CHECK(
+        page(back, {2, 1}) ==
+        R"({"objects": [1, 2], "next": "/v1.1/x/?direction=1&last_pk=2&page_size=2", "prev": null})");
     PageParams desc = first;
     desc.descending = true;
-    CHECK(page(desc, {9, 8, 7}) ==
-          R"({"objects": [9, 8], "next": "/v1.1/x/?direction=1&last_pk=8&page_size=2&ordering=desc", "prev": null})");
+    CHECK(
+        page(desc, {9, 8, 7}) ==
+        R"({"objects": [9, 8], "next": "/v1.1/x/?direction=1&last_pk=8&page_size=2&ordering=desc", "prev": null})");
 }

@@ -58,11 +58,13 @@ TEST_CASE("A full queue answers Overloaded at once instead of waiting", "[passwo
             return 1;
         });
     });
-    while (started == 0) std::this_thread::yield();
+    while (started == 0)
+        std::this_thread::yield();
     // The worker is busy: two jobs may wait, the third is refused.
     auto queued1 = std::async(std::launch::async, [&] { return pool.run([] { return 2; }); });
     auto queued2 = std::async(std::launch::async, [&] { return pool.run([] { return 3; }); });
-    while (pool.waiting() < 2) std::this_thread::yield();
+    while (pool.waiting() < 2)
+        std::this_thread::yield();
     CHECK_THROWS_AS(pool.run([] { return 4; }), Overloaded);
     gate.release();
     CHECK(blocker.get() + queued1.get() + queued2.get() == 6);
@@ -98,8 +100,7 @@ TEST_CASE("Hashes are argon2id, salted, and verify only the right password", "[p
     CHECK_FALSE(hasher.verify("correct horse", a).needsRehash);
 }
 
-TEST_CASE("A hash made with other parameters still verifies and asks for a rehash",
-          "[password]") {
+TEST_CASE("A hash made with other parameters still verifies and asks for a rehash", "[password]") {
     Argon2Hasher old(cheapPolicy(), 1, 4);
     const std::string stored = old.hash("correct horse");
     PasswordPolicy stronger = cheapPolicy();

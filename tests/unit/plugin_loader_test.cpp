@@ -36,17 +36,18 @@ std::string loadError(const std::string& fixture) {
 }
 
 std::shared_ptr<spdlog::logger> quietLog() {
-    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+    return std::make_shared<spdlog::logger>("test",
+                                            std::make_shared<spdlog::sinks::null_sink_mt>());
 }
 
 struct ContextFixture {
     SystemClock clock;
     SodiumRandom random;
     HostContext make(ConfigValue config) {
-        return HostContext(std::move(config), quietLog(), clock, random,
-                           ServiceLocator{[] { return nullptr; }, [] { return nullptr; },
-                                          [] { return nullptr; }},
-                           "http://localhost", "/");
+        return HostContext(
+            std::move(config), quietLog(), clock, random,
+            ServiceLocator{[] { return nullptr; }, [] { return nullptr; }, [] { return nullptr; }},
+            "http://localhost", "/");
     }
 };
 
@@ -72,8 +73,9 @@ TEST_CASE("Each broken library is refused with a message naming the file", "[loa
     CHECK_THAT(loadError("not-a-plugin"), Catch::Contains("not a Latchkey plugin"));
     CHECK_THAT(loadError("unresolved"),
                Catch::Contains("undefined symbol: latchkey_fixture_function_nobody_defines"));
-    CHECK_THAT(loadError("old-abi"), Catch::Contains("C++ library ABI \"libstdc++/cxx98/ptr8\"") &&
-                                         Catch::Contains("this host uses \"libstdc++/cxx11/ptr8\""));
+    CHECK_THAT(loadError("old-abi"),
+               Catch::Contains("C++ library ABI \"libstdc++/cxx98/ptr8\"") &&
+                   Catch::Contains("this host uses \"libstdc++/cxx11/ptr8\""));
 }
 
 TEST_CASE("Two libraries claiming one name are both named", "[loader]") {

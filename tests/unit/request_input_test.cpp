@@ -70,9 +70,10 @@ TEST_CASE("Malformed, non-object, non-UTF-8 and too deep bodies are 400", "[inpu
     CHECK(statusOf(jsonRequest("[1, 2]")) == 400);
     CHECK(statusOf(jsonRequest("\"text\"")) == 400);
     CHECK(statusOf(jsonRequest("{\"a\": \"\xff\xfe\"}")) == 400);
-    CHECK(statusOf(jsonRequest(std::string(100000, '[') ))== 400);
+    CHECK(statusOf(jsonRequest(std::string(100000, '['))) == 400);
     std::string deepObject;
-    for (int i = 0; i < 40; ++i) deepObject += "{\"a\": ";
+    for (int i = 0; i < 40; ++i)
+        deepObject += "{\"a\": ";
     deepObject += "1" + std::string(40, '}');
     CHECK(statusOf(jsonRequest(deepObject)) == 400);
     CHECK(statusOf(jsonRequest("")) == 0);
@@ -80,14 +81,14 @@ TEST_CASE("Malformed, non-object, non-UTF-8 and too deep bodies are 400", "[inpu
 }
 
 TEST_CASE("Form bodies are read as text fields; a form-typed JSON object is JSON", "[input]") {
-    const auto form = RequestInput::parse(
-        jsonRequest("username=gordon&password=Black%20Mesa&ignore_acl=true",
-                    "application/x-www-form-urlencoded"));
+    const auto form =
+        RequestInput::parse(jsonRequest("username=gordon&password=Black%20Mesa&ignore_acl=true",
+                                        "application/x-www-form-urlencoded"));
     FieldErrors errors;
     CHECK(form.text("password", errors) == "Black Mesa");
     CHECK(form.flag("ignore_acl", errors) == true);
-    const auto curlish =
-        RequestInput::parse(jsonRequest("{\"username\": \"x\"}", "application/x-www-form-urlencoded"));
+    const auto curlish = RequestInput::parse(
+        jsonRequest("{\"username\": \"x\"}", "application/x-www-form-urlencoded"));
     CHECK(curlish.text("username", errors) == "x");
     CHECK(errors.empty());
 }

@@ -10,7 +10,8 @@ using namespace latchkey::host;
 namespace {
 
 std::shared_ptr<spdlog::logger> quietLog() {
-    return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+    return std::make_shared<spdlog::logger>("test",
+                                            std::make_shared<spdlog::sinks::null_sink_mt>());
 }
 
 Response call(const HostRouter& router, std::string method, std::string path) {
@@ -60,20 +61,17 @@ TEST_CASE("Handler failures become 4xx/503/500 in the error shape of their prefi
     router.add("GET", "/v1.1/fields/", [](const Request&) -> Response {
         throw HttpError::invalid({{"username", {"This field is required."}}});
     });
-    router.add("GET", "/v1.1/busy/", [](const Request&) -> Response {
-        throw Overloaded("queue full", 3);
-    });
-    router.add("GET", "/v1.1/down/", [](const Request&) -> Response {
-        throw Unavailable("db gone");
-    });
-    router.add("GET", "/v1.1/bug/", [](const Request&) -> Response {
-        throw std::runtime_error("secret internals");
-    });
-    router.add("GET", "/rest/thing", [](const Request&) -> Response {
-        throw HttpError(403, "nope");
-    });
+    router.add("GET", "/v1.1/busy/",
+               [](const Request&) -> Response { throw Overloaded("queue full", 3); });
+    router.add("GET", "/v1.1/down/",
+               [](const Request&) -> Response { throw Unavailable("db gone"); });
+    router.add("GET", "/v1.1/bug/",
+               [](const Request&) -> Response { throw std::runtime_error("secret internals"); });
+    router.add("GET", "/rest/thing",
+               [](const Request&) -> Response { throw HttpError(403, "nope"); });
     router.setErrorRenderer("/rest", [](const HttpError& e) {
-        return Response::json(e.status(), "{\"success\": false, \"errors\": [\"" + e.detail() + "\"]}");
+        return Response::json(e.status(),
+                              "{\"success\": false, \"errors\": [\"" + e.detail() + "\"]}");
     });
 
     const Response fields = call(router, "GET", "/v1.1/fields/");

@@ -71,7 +71,8 @@ bool parseArguments(int argc, char** argv, Arguments& out, std::string& error) {
 }
 
 void printIssues(const std::string& file, const ConfigErrors& errors) {
-    for (const auto& issue : errors.issues()) std::cerr << formatIssue(file, issue) << "\n";
+    for (const auto& issue : errors.issues())
+        std::cerr << formatIssue(file, issue) << "\n";
     std::cerr << file << ": " << errors.issues().size() << " problem"
               << (errors.issues().size() == 1 ? "" : "s") << "\n";
 }
@@ -100,11 +101,12 @@ int listPlugins(const std::string& file) {
     for (const auto& library : loaded.catalog.libraries) {
         const PluginInfo& info = library->info();
         bool used = false;
-        for (const auto& use : loaded.host.plugins) used = used || use.name == info.name;
-        std::cout << std::left << std::setw(16) << info.name << std::setw(12)
-                  << kindName(info.kind) << std::setw(10) << (info.version ? info.version : "")
-                  << std::setw(6) << library->sdkVersion() << std::setw(6)
-                  << (used ? "yes" : "no") << library->path() << "\n";
+        for (const auto& use : loaded.host.plugins)
+            used = used || use.name == info.name;
+        std::cout << std::left << std::setw(16) << info.name << std::setw(12) << kindName(info.kind)
+                  << std::setw(10) << (info.version ? info.version : "") << std::setw(6)
+                  << library->sdkVersion() << std::setw(6) << (used ? "yes" : "no")
+                  << library->path() << "\n";
         if (info.description && *info.description) {
             std::cout << "    " << info.description << "\n";
         }
@@ -148,7 +150,8 @@ int serve(const std::string& file) {
 
     int received = 0;
     sigwait(&signals, &received);
-    log->info("received {}; draining in-flight requests", received == SIGINT ? "SIGINT" : "SIGTERM");
+    log->info("received {}; draining in-flight requests",
+              received == SIGINT ? "SIGINT" : "SIGTERM");
     const bool drained = app.stop();
     log->info("stopped{}", drained ? "" : " (some requests were cut off at the drain timeout)");
     return kExitOk;
@@ -164,8 +167,7 @@ int main(int argc, char** argv) {
     if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
         std::cout << "latchkey " << LATCHKEY_VERSION << " (plugin SDK "
                   << LATCHKEY_SDK_VERSION_MAJOR << "." << LATCHKEY_SDK_VERSION_MINOR << "."
-                  << LATCHKEY_SDK_VERSION_PATCH << ", " << LATCHKEY_TOOLCHAIN_FINGERPRINT
-                  << ")\n";
+                  << LATCHKEY_SDK_VERSION_PATCH << ", " << LATCHKEY_TOOLCHAIN_FINGERPRINT << ")\n";
         return kExitOk;
     }
     Arguments args;

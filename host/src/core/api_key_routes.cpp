@@ -14,32 +14,31 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         };
     };
 
-    router.add("POST", "/v1.1/instances/{instance}/api_keys/",
-               [&core, writeKey](const Request& request) {
-                   const auto body = RequestInput::parse(request);
-                   const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-                   requireFullAccess(access.caller);
-                   FieldErrors errors;
-                   ApiKeyRecord key;
-                   key.description =
-                       body.text("description", errors, {.allowBlank = true, .maxLength = 256})
-                           .value_or("");
-                   key.ignoreAcl = body.flag("ignore_acl", errors).value_or(false);
-                   key.allowUserCreate = body.flag("allow_user_create", errors).value_or(false);
-                   key.allowGroupCreate = body.flag("allow_group_create", errors).value_or(false);
-                   key.allowAnonymousRead =
-                       body.flag("allow_anonymous_read", errors).value_or(false);
-                   throwIfInvalid(std::move(errors));
+    router.add(
+        "POST", "/v1.1/instances/{instance}/api_keys/", [&core, writeKey](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+            requireFullAccess(access.caller);
+            FieldErrors errors;
+            ApiKeyRecord key;
+            key.description =
+                body.text("description", errors, {.allowBlank = true, .maxLength = 256})
+                    .value_or("");
+            key.ignoreAcl = body.flag("ignore_acl", errors).value_or(false);
+            key.allowUserCreate = body.flag("allow_user_create", errors).value_or(false);
+            key.allowGroupCreate = body.flag("allow_group_create", errors).value_or(false);
+            key.allowAnonymousRead = body.flag("allow_anonymous_read", errors).value_or(false);
+            throwIfInvalid(std::move(errors));
 
-                   key.instanceId = access.instance.id;
-                   key.createdAt = core.now();
-                   auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
-                   key.key = std::move(sealed);
-                   key = core.store.createApiKey(key);
-                   JsonWriter out;
-                   writeApiKey(out, access.instance, key, plain);
-                   return Response::json(201, out.take());
-               });
+            key.instanceId = access.instance.id;
+            key.createdAt = core.now();
+            auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
+            key.key = std::move(sealed);
+            key = core.store.createApiKey(key);
+            JsonWriter out;
+            writeApiKey(out, access.instance, key, plain);
+            return Response::json(201, out.take());
+        });
 
     router.add("GET", "/v1.1/instances/{instance}/api_keys/",
                [&core, writeKey](const Request& request) {
@@ -57,7 +56,8 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
                [&core, writeKey](const Request& request) {
                    const InstanceAccess access = resolveInstanceAccess(core, request);
                    requireFullAccess(access.caller);
-                   const auto key = core.store.findApiKey(access.instance.id, pathId(request, "id"));
+                   const auto key =
+                       core.store.findApiKey(access.instance.id, pathId(request, "id"));
                    if (!key) throw HttpError(404, "Not found.");
                    JsonWriter out;
                    writeKey(access.instance)(out, *key);

@@ -13,7 +13,8 @@ std::optional<std::string> nonEmpty(std::optional<std::string_view> value) {
 }
 
 std::string lowercase(std::string text) {
-    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return text;
 }
 
@@ -46,7 +47,9 @@ std::optional<std::string> presentedUserKey(const Request& request, const Reques
     return std::nullopt;
 }
 
-void throwPermissionDenied(const std::string& detail) { throw HttpError(403, detail); }
+void throwPermissionDenied(const std::string& detail) {
+    throw HttpError(403, detail);
+}
 
 AccountRecord requireAccount(const CoreServices& core, const Request& request,
                              const RequestInput* body) {
@@ -69,7 +72,8 @@ InstanceAccess resolveInstanceAccess(const CoreServices& core, const Request& re
     if (auto apiKey = core.store.findApiKeyByKey(lookup)) {
         auto instance = core.store.findInstance(name);
         // A key of another instance is as unknown here as a made-up one.
-        if (!instance || instance->id != apiKey->instanceId) throwPermissionDenied("No such API Key.");
+        if (!instance || instance->id != apiKey->instanceId)
+            throwPermissionDenied("No such API Key.");
         access.instance = std::move(*instance);
         access.caller.apiKey = std::move(*apiKey);
         if (const auto userKey = presentedUserKey(request, body)) {

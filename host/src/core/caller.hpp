@@ -50,7 +50,7 @@ InstanceAccess resolveInstanceAccess(const CoreServices& core, const Request& re
 void requireFullAccess(const Caller& caller);
 
 /// The 403 every permission failure uses.
-[[noreturn]] void throwPermissionDenied(const std::string& detail =
-                                            "You do not have permission to perform this action.");
+[[noreturn]] void throwPermissionDenied(
+    const std::string& detail = "You do not have permission to perform this action.");
 
 } // namespace latchkey::host

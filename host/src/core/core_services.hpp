@@ -28,8 +28,7 @@ struct CoreServices {
 
     /// Now, in the store's time unit.
     Micros now() const {
-        return std::chrono::duration_cast<std::chrono::microseconds>(
-                   clock.now().time_since_epoch())
+        return std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch())
             .count();
     }
 

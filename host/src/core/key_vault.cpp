@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
 #include <vector>
 
 namespace latchkey::host {
@@ -45,7 +46,7 @@ std::string toHex(const unsigned char* data, std::size_t size) {
 KeyVault::KeyVault(const Secret& secret) {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
     static constexpr char context[crypto_kdf_CONTEXTBYTES] = {'l', 'a', 't', 'c',
-                                                               'h', 'k', 'e', 'y'};
+                                                              'h', 'k', 'e', 'y'};
     crypto_kdf_derive_from_key(lookupKey_.data(), lookupKey_.size(), 1, context, secret.data());
     crypto_kdf_derive_from_key(sealKey_.data(), sealKey_.size(), 2, context, secret.data());
 }
@@ -80,19 +81,19 @@ KeyVault::Secret KeyVault::loadOrCreateSecretFile(const std::string& path, Rando
         // O_EXCL: two hosts starting at once must not both write a different secret.
         const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
-            const bool ok = ::write(fd, text.data(), text.size()) ==
-                            static_cast<ssize_t>(text.size());
+            const bool ok =
+                ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
             const bool synced = ::fsync(fd) == 0;
             ::close(fd);
             if (!ok || !synced) {
                 throw std::runtime_error("cannot write the secret key file " + path + ": " +
-                                         std::strerror(errno));
+                                         std::generic_category().message(errno));
             }
             return secret;
         }
         if (errno != EEXIST) {
             throw std::runtime_error("cannot create the secret key file " + path + ": " +
-                                     std::strerror(errno));
+                                     std::generic_category().message(errno));
         }
     }
     struct stat info {};
@@ -105,7 +106,8 @@ KeyVault::Secret KeyVault::loadOrCreateSecretFile(const std::string& path, Rando
     if (!in || !std::getline(in, text)) {
         throw std::runtime_error("cannot read the secret key file " + path);
     }
-    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+    while (!text.empty() && (text.back() == '\r' || text.back() == ' '))
+        text.pop_back();
     try {
         return parseSecret(text);
     } catch (const std::invalid_argument&) {

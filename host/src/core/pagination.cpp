@@ -41,17 +41,23 @@ PageParams readPageParams(const Request& request) {
         }
     }
     if (const auto ordering = request.queryParam("ordering")) {
-        if (*ordering == "desc") params.descending = true;
-        else if (*ordering != "asc") addFieldError(errors, "ordering", "Must be asc or desc.");
+        if (*ordering == "desc")
+            params.descending = true;
+        else if (*ordering != "asc")
+            addFieldError(errors, "ordering", "Must be asc or desc.");
     }
     if (const auto direction = request.queryParam("direction")) {
-        if (*direction == "0") params.backward = true;
-        else if (*direction != "1") addFieldError(errors, "direction", "Must be 0 or 1.");
+        if (*direction == "0")
+            params.backward = true;
+        else if (*direction != "1")
+            addFieldError(errors, "direction", "Must be 0 or 1.");
     }
     if (const auto lastPk = request.queryParam("last_pk")) {
         const auto n = parseWhole(*lastPk);
-        if (!n || *n < 1) addFieldError(errors, "last_pk", "A valid positive integer is required.");
-        else params.lastPk = *n;
+        if (!n || *n < 1)
+            addFieldError(errors, "last_pk", "A valid positive integer is required.");
+        else
+            params.lastPk = *n;
     }
     throwIfInvalid(std::move(errors));
     return params;

@@ -21,9 +21,9 @@ inline constexpr std::size_t kMaxPageSize = 100;
 /// A list request's paging parameters.
 struct PageParams {
     std::size_t size = kMaxPageSize;
-    bool descending = false;     ///< ordering=desc
-    bool backward = false;       ///< direction=0: the page before last_pk
-    std::optional<Id> lastPk;    ///< The cursor.
+    bool descending = false;  ///< ordering=desc
+    bool backward = false;    ///< direction=0: the page before last_pk
+    std::optional<Id> lastPk; ///< The cursor.
 
     /// The store scan: one row more than the page, to learn whether another page follows.
     PageRequest scan() const;
@@ -54,14 +54,19 @@ std::string writePage(const PageParams& params, std::vector<Row> rows, const std
 
     JsonWriter out;
     out.beginObject().key("objects").beginArray();
-    for (const auto& row : rows) writeRow(out, row);
+    for (const auto& row : rows)
+        writeRow(out, row);
     out.endArray();
     out.key("next");
-    if (hasNext && !rows.empty()) out.value(pageLink(basePath, params, false, rows.back().id));
-    else out.null();
+    if (hasNext && !rows.empty())
+        out.value(pageLink(basePath, params, false, rows.back().id));
+    else
+        out.null();
     out.key("prev");
-    if (hasPrev && !rows.empty()) out.value(pageLink(basePath, params, true, rows.front().id));
-    else out.null();
+    if (hasPrev && !rows.empty())
+        out.value(pageLink(basePath, params, true, rows.front().id));
+    else
+        out.null();
     out.endObject();
     return out.take();
 }

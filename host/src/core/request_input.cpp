@@ -117,17 +117,24 @@ RequestInput RequestInput::parse(const Request& request) {
     }
     if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
         std::string got = "a value";
-        if (parsed.type() == typeid(Poco::JSON::Array::Ptr)) got = "list";
-        else if (parsed.isString()) got = "str";
-        else if (parsed.isBoolean()) got = "bool";
-        else if (parsed.isNumeric()) got = "number";
-        else if (parsed.isEmpty()) got = "null";
+        if (parsed.type() == typeid(Poco::JSON::Array::Ptr))
+            got = "list";
+        else if (parsed.isString())
+            got = "str";
+        else if (parsed.isBoolean())
+            got = "bool";
+        else if (parsed.isNumeric())
+            got = "number";
+        else if (parsed.isEmpty())
+            got = "null";
         throw HttpError(400, "Invalid data. Expected a dictionary, but got " + got + ".");
     }
     return RequestInput(parsed.extract<Poco::JSON::Object::Ptr>());
 }
 
-bool RequestInput::has(std::string_view name) const { return fields_->has(std::string(name)); }
+bool RequestInput::has(std::string_view name) const {
+    return fields_->has(std::string(name));
+}
 
 std::optional<std::string> RequestInput::text(std::string_view name, FieldErrors& errors,
                                               const TextRule& rule) const {
@@ -185,8 +192,7 @@ std::optional<bool> RequestInput::flag(std::string_view name, FieldErrors& error
     return std::nullopt;
 }
 
-std::optional<std::string> RequestInput::object(std::string_view name,
-                                                FieldErrors& errors) const {
+std::optional<std::string> RequestInput::object(std::string_view name, FieldErrors& errors) const {
     const std::string key(name);
     if (!fields_->has(key)) return std::nullopt;
     const Poco::Dynamic::Var value = fields_->get(key);

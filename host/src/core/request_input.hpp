@@ -16,9 +16,9 @@ namespace latchkey::host {
 
 /// Rules for a text field.
 struct TextRule {
-    bool required = false;      ///< Missing → "This field is required."
-    bool allowBlank = false;    ///< "" → "This field may not be blank." unless allowed.
-    std::size_t maxLength = 0;  ///< In characters; 0 = no limit beyond the body limit.
+    bool required = false;     ///< Missing → "This field is required."
+    bool allowBlank = false;   ///< "" → "This field may not be blank." unless allowed.
+    std::size_t maxLength = 0; ///< In characters; 0 = no limit beyond the body limit.
 };
 
 /// A parsed request body. Unknown fields are ignored, as the Syncano API and its clients expect
@@ -35,7 +35,7 @@ public:
     /// A text field; nullopt when absent or wrong (the problem is added to `errors`).
     /// Numbers are accepted and written out as text, as the original API did.
     std::optional<std::string> text(std::string_view name, FieldErrors& errors,
-                                     const TextRule& rule = {}) const;
+                                    const TextRule& rule = {}) const;
 
     /// A boolean (true/false, 1/0, "true"/"false"); nullopt when absent or wrong.
     std::optional<bool> flag(std::string_view name, FieldErrors& errors) const;

@@ -39,7 +39,8 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
     }
 
     std::string searched;
-    for (const auto& dir : loaded.host.pluginPaths) searched += (searched.empty() ? "" : ", ") + dir;
+    for (const auto& dir : loaded.host.pluginPaths)
+        searched += (searched.empty() ? "" : ", ") + dir;
     for (const auto& use : loaded.host.plugins) {
         auto library = loaded.catalog.find(use.name);
         if (!library) {
@@ -61,7 +62,9 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
 Application::Application(LoadedConfig config, std::shared_ptr<spdlog::logger> log)
     : config_(std::move(config)), log_(std::move(log)) {}
 
-Application::~Application() { stop(); }
+Application::~Application() {
+    stop();
+}
 
 void Application::createPlugins() {
     const HostConfig& host = config_.host;
@@ -103,21 +106,22 @@ void Application::createPlugins() {
     }
     if (!hasher_) {
         throw StartupError("no credential plugin provides password hashing: add `password:` "
-                           "under `auth:` in " + host.file);
+                           "under `auth:` in " +
+                           host.file);
     }
 }
 
 void Application::mountRoutes() {
     router_ = std::make_unique<HostRouter>(log_);
-    router_->add("GET", "/healthz", [](const Request&) {
-        return Response::json(200, "{\"status\": \"ok\"}");
-    });
+    router_->add("GET", "/healthz",
+                 [](const Request&) { return Response::json(200, "{\"status\": \"ok\"}"); });
     router_->add("GET", "/readyz", [this](const Request&) {
         store_->ping();
         return Response::json(200, "{\"status\": \"ready\"}");
     });
     core_->mount(*router_);
-    for (CredentialPlugin* credential : credentials_) credential->mount(*router_);
+    for (CredentialPlugin* credential : credentials_)
+        credential->mount(*router_);
 }
 
 void Application::start() {
@@ -153,9 +157,9 @@ void Application::start() {
         throw StartupError(std::string("routes: ") + e.what());
     }
 
-    server_ = std::make_unique<HttpServer>(
-        host.server, *router_, log_,
-        host.logging.accessLog ? makeLogger("access", "info") : nullptr);
+    server_ = std::make_unique<HttpServer>(host.server, *router_, log_,
+                                           host.logging.accessLog ? makeLogger("access", "info")
+                                                                  : nullptr);
     try {
         server_->start();
     } catch (const std::exception& e) {
@@ -164,7 +168,9 @@ void Application::start() {
     }
 }
 
-std::uint16_t Application::port() const { return server_ ? server_->port() : 0; }
+std::uint16_t Application::port() const {
+    return server_ ? server_->port() : 0;
+}
 
 std::string Application::listenUrl() const {
     const std::string& host = config_.host.server.host;
@@ -186,7 +192,8 @@ bool Application::stop() {
     mailer_ = nullptr;
     hasher_ = nullptr;
     // Newest first: later plugins may use earlier ones (everything uses the store).
-    while (!plugins_.empty()) plugins_.pop_back();
+    while (!plugins_.empty())
+        plugins_.pop_back();
     contexts_.clear();
     // The catalog's references go last; each library unloads when its last object is gone.
     config_.selected.clear();

@@ -34,8 +34,7 @@ struct LoadedConfig {
 
 /// Reads `file`, validates the host's sections, finds every named plugin and runs its own
 /// validation. Every problem goes into `errors`; nothing is created.
-LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
-                               ConfigErrors& errors);
+LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env, ConfigErrors& errors);
 
 /// Formats a problem as `file:line:column: key.path: message`.
 std::string formatIssue(const std::string& file, const ConfigIssue& issue);

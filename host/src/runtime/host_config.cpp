@@ -35,7 +35,8 @@ void readListen(ConfigReader& server, ServerSettings& out) {
     }
     const auto port = detail::parseInt(text.substr(colon + 1));
     if (!port || *port < 0 || *port > 65535) {
-        server.errors().add(*listen, "port must be 0-65535, got \"" + text.substr(colon + 1) + "\"");
+        server.errors().add(*listen,
+                            "port must be 0-65535, got \"" + text.substr(colon + 1) + "\"");
         return;
     }
     out.host = host;
@@ -52,14 +53,15 @@ void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& o
         out.publicUrl.rfind("https://", 0) != 0) {
         errors.add(*r.child("public_url"), "must start with http:// or https://");
     }
-    while (!out.publicUrl.empty() && out.publicUrl.back() == '/') out.publicUrl.pop_back();
+    while (!out.publicUrl.empty() && out.publicUrl.back() == '/')
+        out.publicUrl.pop_back();
     out.threads = static_cast<int>(r.integer("threads", out.threads, 2, 4096));
     out.queue = static_cast<int>(r.integer("queue", out.queue, 1, 65536));
     out.keepAlive = r.boolean("keep_alive", out.keepAlive);
     out.keepAliveTimeout =
         r.duration("keep_alive_timeout", out.keepAliveTimeout, std::chrono::milliseconds(100));
-    out.maxKeepAliveRequests =
-        static_cast<int>(r.integer("max_keep_alive_requests", out.maxKeepAliveRequests, 1, 1000000));
+    out.maxKeepAliveRequests = static_cast<int>(
+        r.integer("max_keep_alive_requests", out.maxKeepAliveRequests, 1, 1000000));
     out.maxBodyBytes = r.bytes("max_body", out.maxBodyBytes, 1024, 1ULL << 30);
     out.requestTimeout =
         r.duration("request_timeout", out.requestTimeout, std::chrono::milliseconds(100));
@@ -78,10 +80,13 @@ void readSecrets(const ConfigValue& root, const std::string& dir, ConfigErrors& 
         errors.add(*r.child("key"), "give either secrets.key or secrets.key_file, not both");
     }
     if (out.key.empty() && out.keyFile.empty()) {
-        const std::string message = "set `key` (64 hex characters, e.g. from "
-                                    "${LATCHKEY_SECRET_KEY}) or `key_file` (created on first start)";
-        if (node) errors.add(*node, message);
-        else errors.addUnder(root, "secrets", message);
+        const std::string message =
+            "set `key` (64 hex characters, e.g. from "
+            "${LATCHKEY_SECRET_KEY}) or `key_file` (created on first start)";
+        if (node)
+            errors.add(*node, message);
+        else
+            errors.addUnder(root, "secrets", message);
     }
     if (!out.key.empty() && out.key.size() != 64) {
         errors.add(*r.child("key"), "must be 64 hex characters (32 bytes)");
@@ -132,8 +137,8 @@ void readDriverSlot(const ConfigValue& root, const char* section, PluginKind kin
     }
     const ConfigValue* driver = node->find("driver");
     if (!driver || driver->kind() != ConfigValue::Kind::Scalar || driver->scalar().empty()) {
-        errors.addUnder(*node, "driver", "is required (the name of a " +
-                                             std::string(kindName(kind)) + " plugin)");
+        errors.addUnder(*node, "driver",
+                        "is required (the name of a " + std::string(kindName(kind)) + " plugin)");
         return;
     }
     PluginUse use{driver->scalar(), kind, *driver, *node};
@@ -164,7 +169,8 @@ void readAuth(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginU
         }
         out.push_back({name, PluginKind::Credential, node, node});
     }
-    for (auto& use : social) out.push_back(std::move(use));
+    for (auto& use : social)
+        out.push_back(std::move(use));
 }
 
 } // namespace

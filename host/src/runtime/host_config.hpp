@@ -14,14 +14,14 @@ namespace latchkey::host {
 /// How the HTTP server listens and how much it accepts.
 struct ServerSettings {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8080;            ///< 0 picks a free port (tests).
-    std::string publicUrl;                ///< Base URL for links; derived from listen if unset.
-    int threads = 64;                     ///< Worker threads: one per open keep-alive connection.
-    int queue = 256;                      ///< Accepted connections waiting for a thread.
+    std::uint16_t port = 8080; ///< 0 picks a free port (tests).
+    std::string publicUrl;     ///< Base URL for links; derived from listen if unset.
+    int threads = 64;          ///< Worker threads: one per open keep-alive connection.
+    int queue = 256;           ///< Accepted connections waiting for a thread.
     bool keepAlive = true;
     std::chrono::milliseconds keepAliveTimeout{5000};
     int maxKeepAliveRequests = 1000;
-    std::uint64_t maxBodyBytes = 1 << 20; ///< Larger request bodies get 413.
+    std::uint64_t maxBodyBytes = 1 << 20;            ///< Larger request bodies get 413.
     std::chrono::milliseconds requestTimeout{30000}; ///< Socket read/write timeout.
     std::chrono::milliseconds drainTimeout{30000};   ///< How long shutdown waits for requests.
 };
@@ -46,10 +46,10 @@ struct LoggingSettings {
 
 /// One plugin the config asks for, with the node it gets.
 struct PluginUse {
-    std::string name;    ///< Plugin name ("sqlite").
-    PluginKind kind;     ///< The kind the config slot requires.
-    ConfigValue nameAt;  ///< Where the name was written (for errors).
-    ConfigValue node;    ///< The plugin's own settings (the slot minus host keys).
+    std::string name;   ///< Plugin name ("sqlite").
+    PluginKind kind;    ///< The kind the config slot requires.
+    ConfigValue nameAt; ///< Where the name was written (for errors).
+    ConfigValue node;   ///< The plugin's own settings (the slot minus host keys).
 };
 
 /// Everything the host reads from the config file.

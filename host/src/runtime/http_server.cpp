@@ -45,8 +45,10 @@ std::string decodePath(const std::string& rawPath) {
         Poco::URI::decode(rawPath.substr(start, end - start), segment);
         // A decoded '/' would change routing; keep it encoded.
         for (char c : segment) {
-            if (c == '/') out += "%2F";
-            else out += c;
+            if (c == '/')
+                out += "%2F";
+            else
+                out += c;
         }
         if (slash == std::string::npos) break;
         out += '/';
@@ -57,8 +59,8 @@ std::string decodePath(const std::string& rawPath) {
 
 class RequestHandler final : public Poco::Net::HTTPRequestHandler {
 public:
-    RequestHandler(const ServerSettings& settings, const HostRouter& router,
-                   spdlog::logger& log, spdlog::logger* accessLog)
+    RequestHandler(const ServerSettings& settings, const HostRouter& router, spdlog::logger& log,
+                   spdlog::logger* accessLog)
         : settings_(settings), router_(router), log_(log), accessLog_(accessLog) {}
 
     void handleRequest(Poco::Net::HTTPServerRequest& in,
@@ -85,8 +87,8 @@ public:
             const std::string query = HttpServer::redactQuery(rawQuery);
             accessLog_->info("{} {} {}{}{} {} {} {:.3f}ms", in.clientAddress().host().toString(),
                              in.getMethod(), rawPath.empty() ? "-" : rawPath,
-                             query.empty() ? "" : "?", query, response.status,
-                             response.body.size(), static_cast<double>(micros.count()) / 1000.0);
+                             query.empty() ? "" : "?", query, response.status, response.body.size(),
+                             static_cast<double>(micros.count()) / 1000.0);
         }
     }
 
@@ -113,7 +115,8 @@ private:
         } catch (const Poco::Exception&) {
             return router_.render(rawPath, HttpError(400, "Malformed request target."));
         }
-        for (const auto& [name, value] : in) request.headers.emplace_back(name, value);
+        for (const auto& [name, value] : in)
+            request.headers.emplace_back(name, value);
 
         const std::uint64_t limit = settings_.maxBodyBytes;
         std::istream& body = in.stream();
@@ -122,7 +125,8 @@ private:
             // A client that sends its whole body before reading (no Expect: 100-continue) only
             // sees the 413 if the body is read: discard a bounded overshoot, and close the
             // connection either way so the rest of a huge body is never read.
-            for (std::uint64_t discarded = readSoFar; body && discarded < limit + kDrainAllowance;) {
+            for (std::uint64_t discarded = readSoFar;
+                 body && discarded < limit + kDrainAllowance;) {
                 body.read(buffer.data(), buffer.size());
                 discarded += static_cast<std::uint64_t>(body.gcount());
             }
@@ -151,8 +155,10 @@ private:
         out.set("Cache-Control", "no-store");
         out.set("X-Content-Type-Options", "nosniff");
         for (const auto& [name, value] : response.headers) {
-            if (equalsIgnoreCase(name, "Set-Cookie")) out.add(name, value);
-            else out.set(name, value);
+            if (equalsIgnoreCase(name, "Set-Cookie"))
+                out.add(name, value);
+            else
+                out.set(name, value);
         }
         if (response.status == 204 || response.status == 304) {
             out.setContentLength(0);
@@ -172,12 +178,12 @@ private:
 
 class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    HandlerFactory(const ServerSettings& settings, const HostRouter& router,
-                   spdlog::logger& log, spdlog::logger* accessLog)
+    HandlerFactory(const ServerSettings& settings, const HostRouter& router, spdlog::logger& log,
+                   spdlog::logger* accessLog)
         : settings_(settings), router_(router), log_(log), accessLog_(accessLog) {}
 
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
+    Poco::Net::HTTPRequestHandler*
+    createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
         return new RequestHandler(settings_, router_, log_, accessLog_);
     }
 
@@ -193,8 +199,8 @@ private:
 HttpServer::HttpServer(const ServerSettings& settings, const HostRouter& router,
                        std::shared_ptr<spdlog::logger> log,
                        std::shared_ptr<spdlog::logger> accessLog)
-    : settings_(settings), router_(router), log_(std::move(log)),
-      accessLog_(std::move(accessLog)) {}
+    : settings_(settings), router_(router), log_(std::move(log)), accessLog_(std::move(accessLog)) {
+}
 
 HttpServer::~HttpServer() {
     if (server_) stop(std::chrono::milliseconds(0));
@@ -221,7 +227,9 @@ void HttpServer::start() {
     server_->start();
 }
 
-std::uint16_t HttpServer::port() const { return port_; }
+std::uint16_t HttpServer::port() const {
+    return port_;
+}
 
 bool HttpServer::stop(std::chrono::milliseconds drainTimeout) {
     if (!server_) return true;
@@ -253,8 +261,10 @@ std::string HttpServer::redactQuery(const std::string& rawQuery) {
         const std::size_t eq = pair.find('=');
         const std::string name = pair.substr(0, eq);
         if (!out.empty()) out += '&';
-        if (eq == std::string::npos) out += isLoggableParam(name) ? name : "***";
-        else out += name + "=" + (isLoggableParam(name) ? pair.substr(eq + 1) : "***");
+        if (eq == std::string::npos)
+            out += isLoggableParam(name) ? name : "***";
+        else
+            out += name + "=" + (isLoggableParam(name) ? pair.substr(eq + 1) : "***");
         start = end + 1;
     }
     return out;

@@ -48,8 +48,8 @@ void checkAbi(const std::string& path, const AbiStamp& stamp) {
 
 } // namespace
 
-PluginLibrary::PluginLibrary(std::string path, boost::dll::shared_library library,
-                             AbiStamp stamp, const PluginEntry* entry)
+PluginLibrary::PluginLibrary(std::string path, boost::dll::shared_library library, AbiStamp stamp,
+                             const PluginEntry* entry)
     : path_(std::move(path)), library_(std::move(library)), stamp_(stamp), entry_(entry) {}
 
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
@@ -59,7 +59,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
     // rtld_now: an unresolved symbol fails here, not in the middle of a request.
     library.load(path, dll::load_mode::rtld_now | dll::load_mode::rtld_local, ec);
     if (ec) {
-        const char* reason = dlerror();
+        // Plugins load at start-up on one thread: dlerror's shared state is not contended.
+        const char* reason = dlerror(); // NOLINT(concurrency-mt-unsafe)
         throw PluginLoadError(path + ": cannot load: " + (reason ? reason : ec.message()));
     }
     if (!library.has(kAbiSymbol)) {
@@ -74,15 +75,16 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
     }
     auto entryFunction = library.get<const PluginEntry*()>(kEntrySymbol);
     const PluginEntry* entry = entryFunction();
-    if (!entry || !entry->info.name || !*entry->info.name || !entry->create ||
-        !entry->validate) {
+    if (!entry || !entry->info.name || !*entry->info.name || !entry->create || !entry->validate) {
         throw PluginLoadError(path + ": " + kEntrySymbol + " returned an incomplete entry");
     }
     return std::shared_ptr<PluginLibrary>(
         new PluginLibrary(path, std::move(library), stamp, entry));
 }
 
-std::string PluginLibrary::sdkVersion() const { return versionText(stamp_.major, stamp_.minor); }
+std::string PluginLibrary::sdkVersion() const {
+    return versionText(stamp_.major, stamp_.minor);
+}
 
 void PluginLibrary::validate(const ConfigValue& config, ConfigErrors& errors) const {
     try {

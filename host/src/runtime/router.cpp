@@ -115,7 +115,8 @@ Response HostRouter::dispatch(Request& request) const {
     if (!found) {
         if (allowed.empty()) return render(request.path, HttpError(404, "Not found."));
         std::string allow;
-        for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+        for (const auto& m : allowed)
+            allow += (allow.empty() ? "" : ", ") + m;
         return render(request.path, HttpError(405, "Method \"" + request.method + "\" not allowed.",
                                               {}, {{"Allow", allow}}));
     }

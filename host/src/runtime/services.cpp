@@ -19,7 +19,9 @@ SodiumRandom::SodiumRandom() {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
-void SodiumRandom::fill(void* data, std::size_t size) { randombytes_buf(data, size); }
+void SodiumRandom::fill(void* data, std::size_t size) {
+    randombytes_buf(data, size);
+}
 
 SpdLogger::SpdLogger(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
 
@@ -39,7 +41,9 @@ void SpdLogger::log(LogLevel level, std::string_view message) {
     log_->log(toSpd(level), "{}", message);
 }
 
-bool SpdLogger::enabled(LogLevel level) const { return log_->should_log(toSpd(level)); }
+bool SpdLogger::enabled(LogLevel level) const {
+    return log_->should_log(toSpd(level));
+}
 
 std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::string& level) {
     static const auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();

@@ -1,4 +1,5 @@
-// Reads the YAML config file into the SDK's ConfigValue tree, expanding ${VAR} from the environment.
+// Reads the YAML config file into the SDK's ConfigValue tree, expanding ${VAR} from the
+// environment.
 #include "runtime/yaml_loader.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -13,7 +14,8 @@ namespace latchkey::host {
 
 EnvLookup processEnvironment() {
     return [](const std::string& name) -> std::optional<std::string> {
-        const char* value = std::getenv(name.c_str());
+        // Read at start-up only, before any thread that could change the environment exists.
+        const char* value = std::getenv(name.c_str()); // NOLINT(concurrency-mt-unsafe)
         if (!value) return std::nullopt;
         return std::string(value);
     };
@@ -88,8 +90,8 @@ ConfigValue convert(const YAML::Node& node, const std::string& path, const EnvLo
 
 } // namespace
 
-std::string expandEnvironment(const std::string& text, const EnvLookup& env,
-                              const ConfigValue& at, ConfigErrors& errors) {
+std::string expandEnvironment(const std::string& text, const EnvLookup& env, const ConfigValue& at,
+                              ConfigErrors& errors) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -114,7 +116,8 @@ std::string expandEnvironment(const std::string& text, const EnvLookup& env,
         }
         const std::string expression = text.substr(i + 2, close - i - 2);
         std::size_t nameEnd = 0;
-        while (nameEnd < expression.size() && isNameChar(expression[nameEnd])) ++nameEnd;
+        while (nameEnd < expression.size() && isNameChar(expression[nameEnd]))
+            ++nameEnd;
         const std::string name = expression.substr(0, nameEnd);
         const std::string rest = expression.substr(nameEnd);
         if (name.empty() || !isNameStart(name[0]) || (!rest.empty() && rest.rfind(":-", 0) != 0)) {

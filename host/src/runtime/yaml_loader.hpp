@@ -1,4 +1,5 @@
-// Reads the YAML config file into the SDK's ConfigValue tree, expanding ${VAR} from the environment.
+// Reads the YAML config file into the SDK's ConfigValue tree, expanding ${VAR} from the
+// environment.
 #pragma once
 
 #include <latchkey/config.hpp>
@@ -17,8 +18,8 @@ EnvLookup processEnvironment();
 
 /// Expands `${NAME}` and `${NAME:-default}` (default when unset or empty) in `text`; `$$` is a
 /// literal `$`. Problems (unset variable, bad syntax) are recorded against `at`.
-std::string expandEnvironment(const std::string& text, const EnvLookup& env,
-                              const ConfigValue& at, ConfigErrors& errors);
+std::string expandEnvironment(const std::string& text, const EnvLookup& env, const ConfigValue& at,
+                              ConfigErrors& errors);
 
 /// Parses YAML `text` into a tree with key paths and 1-based positions, expanding variables
 /// in scalar values. Syntax errors, non-scalar keys and duplicate keys are recorded in `errors`.

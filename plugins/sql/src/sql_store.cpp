@@ -97,11 +97,13 @@ Id insertReturningId(Session& session, const Dialect& dialect, const std::string
     return rows.value(0, 0).convert<Poco::Int64>();
 }
 
-std::int16_t asFlag(bool value) { return value ? 1 : 0; }
+std::int16_t asFlag(bool value) {
+    return value ? 1 : 0;
+}
 
 // Column lists and readers, one per record type, kept next to each other so they stay in step.
 
-const std::string kAccountColumns =
+constexpr const char* kAccountColumns =
     "id, email, first_name, last_name, password_hash, key_lookup, key_sealed, is_active, "
     "metadata, created_at, updated_at";
 
@@ -121,7 +123,7 @@ AccountRecord readAccount(RowReader& r) {
     return a;
 }
 
-const std::string kInstanceColumns =
+constexpr const char* kInstanceColumns =
     "id, name, description, owner_id, metadata, created_at, updated_at";
 
 InstanceRecord readInstance(RowReader& r) {
@@ -136,7 +138,7 @@ InstanceRecord readInstance(RowReader& r) {
     return i;
 }
 
-const std::string kApiKeyColumns =
+constexpr const char* kApiKeyColumns =
     "id, instance_id, description, key_lookup, key_sealed, ignore_acl, allow_user_create, "
     "allow_group_create, allow_anonymous_read, created_at";
 
@@ -155,7 +157,7 @@ ApiKeyRecord readApiKey(RowReader& r) {
     return k;
 }
 
-const std::string kUserSelect =
+constexpr const char* kUserSelect =
     "SELECT u.id, u.instance_id, u.username, u.password_hash, u.key_lookup, u.key_sealed, "
     "u.created_at, u.updated_at, p.id, p.revision, p.owner_permissions, p.group_id, "
     "p.group_permissions, p.other_permissions, p.data, p.created_at, p.updated_at "
@@ -196,14 +198,13 @@ std::string pageClause(const PageRequest& page) {
 
 SqlStore::SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
                    Logger& log)
-    : dialect_(std::move(dialect)),
-      pool_(
-          [this, factory = std::move(factory)] {
-              auto session = factory();
-              dialect_->prepareSession(*session);
-              return session;
-          },
-          options.size, options.wait),
+    : dialect_(std::move(dialect)), pool_(
+                                        [this, factory = std::move(factory)] {
+                                            auto session = factory();
+                                            dialect_->prepareSession(*session);
+                                            return session;
+                                        },
+                                        options.size, options.wait),
       log_(log) {}
 
 template <class Work>
@@ -278,8 +279,7 @@ void SqlStore::migrate() {
         if (current > newest) {
             throw std::runtime_error("the database schema is at version " +
                                      std::to_string(current) + ", newer than this " +
-                                     dialect_->name() + " plugin knows (" +
-                                     std::to_string(newest) +
+                                     dialect_->name() + " plugin knows (" + std::to_string(newest) +
                                      "); upgrade latchkey before using this database");
         }
         for (const auto& migration : migrations) {
@@ -323,14 +323,15 @@ std::optional<std::string> SqlStore::getValue(std::string_view ns, std::string_v
 
 void SqlStore::putValue(std::string_view ns, std::string_view key, std::string_view value) {
     write("k", [&](Session& session) {
-        const std::string n(ns), k(key), v(value);
+        const std::string n(ns);
+        const std::string k(key);
+        const std::string v(value);
         execute(session, *dialect_, "DELETE FROM kv_store WHERE ns = ? AND k = ?", n, k);
         execute(session, *dialect_, "INSERT INTO kv_store (ns, k, v) VALUES (?, ?, ?)", n, k, v);
     });
 }
 
-bool SqlStore::putValueIfAbsent(std::string_view ns, std::string_view key,
-                                std::string_view value) {
+bool SqlStore::putValueIfAbsent(std::string_view ns, std::string_view key, std::string_view value) {
     try {
         write("k", [&](Session& session) {
             execute(session, *dialect_, "INSERT INTO kv_store (ns, k, v) VALUES (?, ?, ?)",
@@ -368,26 +369,28 @@ AccountRecord SqlStore::createAccount(const AccountRecord& account) {
 
 std::optional<AccountRecord> SqlStore::findAccountById(Id id) {
     return run("id", [&](Session& session) {
-        return first(query<AccountRecord>(
-            session, *dialect_, "SELECT " + kAccountColumns + " FROM accounts WHERE id = ?",
-            readAccount, id));
+        return first(query<AccountRecord>(session, *dialect_,
+                                          std::string("SELECT ") + kAccountColumns +
+                                              " FROM accounts WHERE id = ?",
+                                          readAccount, id));
     });
 }
 
 std::optional<AccountRecord> SqlStore::findAccountByEmail(std::string_view email) {
     return run("email", [&](Session& session) {
-        return first(query<AccountRecord>(
-            session, *dialect_, "SELECT " + kAccountColumns + " FROM accounts WHERE email = ?",
-            readAccount, std::string(email)));
+        return first(query<AccountRecord>(session, *dialect_,
+                                          std::string("SELECT ") + kAccountColumns +
+                                              " FROM accounts WHERE email = ?",
+                                          readAccount, std::string(email)));
     });
 }
 
 std::optional<AccountRecord> SqlStore::findAccountByKey(std::string_view lookup) {
     return run("key", [&](Session& session) {
-        return first(query<AccountRecord>(
-            session, *dialect_,
-            "SELECT " + kAccountColumns + " FROM accounts WHERE key_lookup = ?", readAccount,
-            std::string(lookup)));
+        return first(query<AccountRecord>(session, *dialect_,
+                                          std::string("SELECT ") + kAccountColumns +
+                                              " FROM accounts WHERE key_lookup = ?",
+                                          readAccount, std::string(lookup)));
     });
 }
 
@@ -415,20 +418,20 @@ InstanceRecord SqlStore::createInstance(const InstanceRecord& instance) {
 
 std::optional<InstanceRecord> SqlStore::findInstance(std::string_view name) {
     return run("name", [&](Session& session) {
-        return first(query<InstanceRecord>(
-            session, *dialect_, "SELECT " + kInstanceColumns + " FROM instances WHERE name = ?",
-            readInstance, std::string(name)));
+        return first(query<InstanceRecord>(session, *dialect_,
+                                           std::string("SELECT ") + kInstanceColumns +
+                                               " FROM instances WHERE name = ?",
+                                           readInstance, std::string(name)));
     });
 }
 
 std::vector<InstanceRecord> SqlStore::listInstances(Id ownerId, const PageRequest& page) {
     return run("id", [&](Session& session) {
-        const std::string sql = "SELECT " + kInstanceColumns +
+        const std::string sql = std::string("SELECT ") + kInstanceColumns +
                                 " FROM instances WHERE owner_id = ?" + pageClause(page);
-        return page.after
-                   ? query<InstanceRecord>(session, *dialect_, sql, readInstance, ownerId,
-                                           *page.after)
-                   : query<InstanceRecord>(session, *dialect_, sql, readInstance, ownerId);
+        return page.after ? query<InstanceRecord>(session, *dialect_, sql, readInstance, ownerId,
+                                                  *page.after)
+                          : query<InstanceRecord>(session, *dialect_, sql, readInstance, ownerId);
     });
 }
 
@@ -464,30 +467,29 @@ ApiKeyRecord SqlStore::createApiKey(const ApiKeyRecord& key) {
 
 std::optional<ApiKeyRecord> SqlStore::findApiKey(Id instanceId, Id id) {
     return run("id", [&](Session& session) {
-        return first(query<ApiKeyRecord>(
-            session, *dialect_,
-            "SELECT " + kApiKeyColumns + " FROM api_keys WHERE instance_id = ? AND id = ?",
-            readApiKey, instanceId, id));
+        return first(query<ApiKeyRecord>(session, *dialect_,
+                                         std::string("SELECT ") + kApiKeyColumns +
+                                             " FROM api_keys WHERE instance_id = ? AND id = ?",
+                                         readApiKey, instanceId, id));
     });
 }
 
 std::optional<ApiKeyRecord> SqlStore::findApiKeyByKey(std::string_view lookup) {
     return run("key", [&](Session& session) {
-        return first(query<ApiKeyRecord>(
-            session, *dialect_,
-            "SELECT " + kApiKeyColumns + " FROM api_keys WHERE key_lookup = ?", readApiKey,
-            std::string(lookup)));
+        return first(query<ApiKeyRecord>(session, *dialect_,
+                                         std::string("SELECT ") + kApiKeyColumns +
+                                             " FROM api_keys WHERE key_lookup = ?",
+                                         readApiKey, std::string(lookup)));
     });
 }
 
 std::vector<ApiKeyRecord> SqlStore::listApiKeys(Id instanceId, const PageRequest& page) {
     return run("id", [&](Session& session) {
-        const std::string sql = "SELECT " + kApiKeyColumns +
+        const std::string sql = std::string("SELECT ") + kApiKeyColumns +
                                 " FROM api_keys WHERE instance_id = ?" + pageClause(page);
-        return page.after
-                   ? query<ApiKeyRecord>(session, *dialect_, sql, readApiKey, instanceId,
-                                         *page.after)
-                   : query<ApiKeyRecord>(session, *dialect_, sql, readApiKey, instanceId);
+        return page.after ? query<ApiKeyRecord>(session, *dialect_, sql, readApiKey, instanceId,
+                                                *page.after)
+                          : query<ApiKeyRecord>(session, *dialect_, sql, readApiKey, instanceId);
     });
 }
 
@@ -510,33 +512,35 @@ UserRecord SqlStore::createUser(const UserRecord& user) {
             "INSERT INTO user_profiles (user_id, revision, owner_permissions, group_id, "
             "group_permissions, other_permissions, data, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            out.id, p.revision, p.ownerPermissions, groupId, p.groupPermissions,
-            p.otherPermissions, p.data, p.createdAt, p.updatedAt);
+            out.id, p.revision, p.ownerPermissions, groupId, p.groupPermissions, p.otherPermissions,
+            p.data, p.createdAt, p.updatedAt);
     });
     return out;
 }
 
 std::optional<UserRecord> SqlStore::findUserById(Id instanceId, Id id) {
     return run("id", [&](Session& session) {
-        return first(query<UserRecord>(session, *dialect_,
-                                       kUserSelect + "WHERE u.instance_id = ? AND u.id = ?",
-                                       readUser, instanceId, id));
+        return first(query<UserRecord>(
+            session, *dialect_, std::string(kUserSelect) + "WHERE u.instance_id = ? AND u.id = ?",
+            readUser, instanceId, id));
     });
 }
 
 std::optional<UserRecord> SqlStore::findUserByUsername(Id instanceId, std::string_view username) {
     return run("username", [&](Session& session) {
         return first(query<UserRecord>(session, *dialect_,
-                                       kUserSelect + "WHERE u.instance_id = ? AND u.username = ?",
+                                       std::string(kUserSelect) +
+                                           "WHERE u.instance_id = ? AND u.username = ?",
                                        readUser, instanceId, std::string(username)));
     });
 }
 
 std::optional<UserRecord> SqlStore::findUserByKey(Id instanceId, std::string_view lookup) {
     return run("key", [&](Session& session) {
-        return first(query<UserRecord>(
-            session, *dialect_, kUserSelect + "WHERE u.key_lookup = ? AND u.instance_id = ?",
-            readUser, std::string(lookup), instanceId));
+        return first(query<UserRecord>(session, *dialect_,
+                                       std::string(kUserSelect) +
+                                           "WHERE u.key_lookup = ? AND u.instance_id = ?",
+                                       readUser, std::string(lookup), instanceId));
     });
 }
 

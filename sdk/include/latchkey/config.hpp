@@ -99,8 +99,8 @@ public:
     }
     /// Records a problem with `key` under `parent` (for keys that are missing).
     void addUnder(const ConfigValue& parent, std::string_view key, std::string message) {
-        issues_.push_back({join(parent.path(), key), parent.line(), parent.column(),
-                           std::move(message)});
+        issues_.push_back(
+            {join(parent.path(), key), parent.line(), parent.column(), std::move(message)});
     }
     /// Records a problem found outside any node.
     void add(ConfigIssue issue) { issues_.push_back(std::move(issue)); }
@@ -126,13 +126,15 @@ namespace detail {
 
 inline std::string lower(std::string_view s) {
     std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
 inline std::size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
         std::size_t diagonal = row[0];
         row[0] = i;
@@ -166,12 +168,18 @@ inline std::optional<std::chrono::milliseconds> parseDuration(std::string_view t
     if (!number) return std::nullopt;
     const std::string unit = detail::lower(text.substr(digits));
     std::int64_t factor = 0;
-    if (unit == "ms") factor = 1;
-    else if (unit.empty() || unit == "s") factor = 1000;
-    else if (unit == "m" || unit == "min") factor = 60'000;
-    else if (unit == "h") factor = 3'600'000;
-    else if (unit == "d") factor = 86'400'000;
-    else return std::nullopt;
+    if (unit == "ms")
+        factor = 1;
+    else if (unit.empty() || unit == "s")
+        factor = 1000;
+    else if (unit == "m" || unit == "min")
+        factor = 60'000;
+    else if (unit == "h")
+        factor = 3'600'000;
+    else if (unit == "d")
+        factor = 86'400'000;
+    else
+        return std::nullopt;
     if (*number > std::numeric_limits<std::int64_t>::max() / factor) return std::nullopt;
     return std::chrono::milliseconds(*number * factor);
 }
@@ -186,14 +194,22 @@ inline std::optional<std::uint64_t> parseBytes(std::string_view text) {
     if (!number) return std::nullopt;
     const std::string unit = detail::lower(text.substr(digits));
     std::uint64_t factor = 0;
-    if (unit.empty() || unit == "b") factor = 1;
-    else if (unit == "kib") factor = 1ULL << 10;
-    else if (unit == "mib") factor = 1ULL << 20;
-    else if (unit == "gib") factor = 1ULL << 30;
-    else if (unit == "kb") factor = 1000;
-    else if (unit == "mb") factor = 1000 * 1000;
-    else if (unit == "gb") factor = 1000 * 1000 * 1000;
-    else return std::nullopt;
+    if (unit.empty() || unit == "b")
+        factor = 1;
+    else if (unit == "kib")
+        factor = 1ULL << 10;
+    else if (unit == "mib")
+        factor = 1ULL << 20;
+    else if (unit == "gib")
+        factor = 1ULL << 30;
+    else if (unit == "kb")
+        factor = 1000;
+    else if (unit == "mb")
+        factor = 1'000'000;
+    else if (unit == "gb")
+        factor = 1'000'000'000;
+    else
+        return std::nullopt;
     const auto value = static_cast<std::uint64_t>(*number);
     if (value > std::numeric_limits<std::uint64_t>::max() / factor) return std::nullopt;
     return value * factor;
@@ -214,7 +230,8 @@ public:
     /// A string; `fallback` when absent.
     std::string string(std::string_view key, std::string fallback = {}) {
         const ConfigValue* v = scalar(key);
-        return v ? v->scalar() : std::move(fallback);
+        if (!v) return fallback;
+        return v->scalar();
     }
 
     /// A string that must be present and not empty.
@@ -265,8 +282,8 @@ public:
         if (!v) return fallback;
         const auto parsed = parseDuration(v->scalar());
         if (!parsed) {
-            errors_.add(*v, "expected a duration such as 30s, 10m or 24h, got \"" +
-                                v->scalar() + "\"");
+            errors_.add(*v,
+                        "expected a duration such as 30s, 10m or 24h, got \"" + v->scalar() + "\"");
             return fallback;
         }
         if (*parsed < min) {
@@ -325,13 +342,14 @@ public:
 
     /// Marks keys as handled elsewhere, so finish() does not call them unknown.
     void allow(std::initializer_list<std::string_view> keys) {
-        for (auto key : keys) known_.insert(std::string(key));
+        for (auto key : keys)
+            known_.insert(std::string(key));
     }
 
     /// Reports every key that no getter asked for, suggesting the closest known one.
     void finish() {
         for (const auto& [name, value] : node_.entries()) {
-            if (known_.count(name)) continue;
+            if (known_.contains(name)) continue;
             std::string message = "unknown key \"" + name + "\"";
             std::string best;
             std::size_t bestDistance = 3;

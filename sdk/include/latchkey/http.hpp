@@ -28,13 +28,13 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept {
 
 /// A request as the host received it, with the body already read (and size-limited).
 struct Request {
-    std::string method;                                      ///< "GET", "POST", ...
-    std::string path;                                        ///< Percent-decoded path.
-    std::vector<std::pair<std::string, std::string>> query;  ///< Decoded query, in order.
-    std::vector<Header> headers;                             ///< As received.
-    std::string body;                                        ///< The whole body.
-    std::string remoteAddress;                               ///< Peer "ip:port".
-    std::map<std::string, std::string, std::less<>> params;  ///< Values of `{name}` segments.
+    std::string method;                                     ///< "GET", "POST", ...
+    std::string path;                                       ///< Percent-decoded path.
+    std::vector<std::pair<std::string, std::string>> query; ///< Decoded query, in order.
+    std::vector<Header> headers;                            ///< As received.
+    std::string body;                                       ///< The whole body.
+    std::string remoteAddress;                              ///< Peer "ip:port".
+    std::map<std::string, std::string, std::less<>> params; ///< Values of `{name}` segments.
 
     /// The first header called `name` (case-insensitive), or nullopt.
     std::optional<std::string_view> header(std::string_view name) const {

@@ -45,7 +45,7 @@ struct PluginInfo {
     PluginKind kind;         ///< What the plugin provides.
     const char* version;     ///< The plugin's own version ("1.2.0").
     const char* description; ///< One line for `latchkey plugins`.
-    const char* posture;     ///< Status and what it trusts, e.g. "stable; trusts the database file".
+    const char* posture; ///< Status and what it trusts, e.g. "stable; trusts the database file".
 };
 
 /// Base of every plugin object. The host asks for the interface matching the plugin's kind.
@@ -96,14 +96,14 @@ Plugin* createPlugin(PluginContext& context) {
 /// CredentialPlugin, SocialBackend), has a constructor taking `latchkey::PluginContext&` and a
 /// `static void validate(const latchkey::ConfigValue&, latchkey::ConfigErrors&)`.
 /// `Kind` is one of Storage, Mailer, Credential, Social. Use it once per library, at file scope.
-#define LATCHKEY_PLUGIN(PluginClass, Name, Kind, Version, Description, Posture)                  \
-    extern "C" LATCHKEY_PLUGIN_EXPORT const ::latchkey::AbiStamp latchkey_plugin_abi =           \
-        ::latchkey::kThisAbi;                                                                     \
-    extern "C" LATCHKEY_PLUGIN_EXPORT const ::latchkey::PluginEntry*                             \
-    latchkey_plugin_entry() noexcept {                                                            \
-        static const ::latchkey::PluginEntry entry{                                               \
-            {Name, ::latchkey::PluginKind::Kind, Version, Description, Posture},                  \
-            &::latchkey::detail::validatePlugin<PluginClass>,                                     \
-            &::latchkey::detail::createPlugin<PluginClass>};                                      \
-        return &entry;                                                                            \
+#define LATCHKEY_PLUGIN(PluginClass, Name, Kind, Version, Description, Posture)                    \
+    extern "C" LATCHKEY_PLUGIN_EXPORT const ::latchkey::AbiStamp latchkey_plugin_abi =             \
+        ::latchkey::kThisAbi;                                                                      \
+    extern "C" LATCHKEY_PLUGIN_EXPORT const ::latchkey::PluginEntry*                               \
+    latchkey_plugin_entry() noexcept {                                                             \
+        static const ::latchkey::PluginEntry entry{                                                \
+            {Name, ::latchkey::PluginKind::Kind, Version, Description, Posture},                   \
+            &::latchkey::detail::validatePlugin<PluginClass>,                                      \
+            &::latchkey::detail::createPlugin<PluginClass>};                                       \
+        return &entry;                                                                             \
     }

@@ -19,14 +19,16 @@ using Micros = std::int64_t;
 
 /// A secret key as the store keeps it: never the key itself.
 struct SealedKey {
-    std::string lookup; ///< Keyed hash of the key (hex), unique: finds the row from a presented key.
-    std::string sealed; ///< The key encrypted under the host's secret, so the API can show it again.
+    std::string
+        lookup; ///< Keyed hash of the key (hex), unique: finds the row from a presented key.
+    std::string
+        sealed; ///< The key encrypted under the host's secret, so the API can show it again.
 };
 
 /// An administrator account (owner of instances), authenticated by its account key.
 struct AccountRecord {
     Id id = 0;
-    std::string email;        ///< Lowercase, unique.
+    std::string email; ///< Lowercase, unique.
     std::string firstName;
     std::string lastName;
     std::string passwordHash; ///< From PasswordHasher::hash.

@@ -32,8 +32,8 @@
 
 /// The toolchain fingerprint a plugin and the host must share exactly.
 #define LATCHKEY_TOOLCHAIN_FINGERPRINT                                                             \
-    LATCHKEY_DETAIL_STDLIB "/" LATCHKEY_DETAIL_STDLIB_ABI "/ptr" LATCHKEY_DETAIL_STR(           \
-        __SIZEOF_POINTER__)
+    LATCHKEY_DETAIL_STDLIB "/" LATCHKEY_DETAIL_STDLIB_ABI                                          \
+                           "/ptr" LATCHKEY_DETAIL_STR(__SIZEOF_POINTER__)
 
 namespace latchkey {
 
@@ -43,10 +43,10 @@ inline constexpr std::uint32_t kAbiMagic = 0x4C4B4142; // "LKAB"
 /// Plain data the host reads from a plugin library before running any of the plugin's functions.
 /// Its layout never changes, in any version, so every host can read every plugin's stamp.
 struct AbiStamp {
-    std::uint32_t magic;     ///< Always kAbiMagic.
-    std::uint16_t major;     ///< LATCHKEY_SDK_VERSION_MAJOR the plugin was built with.
-    std::uint16_t minor;     ///< LATCHKEY_SDK_VERSION_MINOR the plugin was built with.
-    char toolchain[64];      ///< LATCHKEY_TOOLCHAIN_FINGERPRINT the plugin was built with.
+    std::uint32_t magic; ///< Always kAbiMagic.
+    std::uint16_t major; ///< LATCHKEY_SDK_VERSION_MAJOR the plugin was built with.
+    std::uint16_t minor; ///< LATCHKEY_SDK_VERSION_MINOR the plugin was built with.
+    char toolchain[64];  ///< LATCHKEY_TOOLCHAIN_FINGERPRINT the plugin was built with.
 };
 
 /// The stamp of the code being compiled now (host or plugin).

@@ -12,9 +12,9 @@ namespace latchkey::sql {
 /// One schema version: statements applied together, in one transaction where the database
 /// allows transactional DDL.
 struct Migration {
-    int version;                          ///< 1, 2, 3, ... in order.
-    std::string description;              ///< For the log.
-    std::vector<std::string> statements;  ///< With dialect tokens, see Dialect::expand.
+    int version;                         ///< 1, 2, 3, ... in order.
+    std::string description;             ///< For the log.
+    std::vector<std::string> statements; ///< With dialect tokens, see Dialect::expand.
 };
 
 /// A database's SQL dialect and error vocabulary.

@@ -16,8 +16,8 @@ namespace latchkey::sql {
 
 /// Pool settings shared by every SQL driver.
 struct PoolOptions {
-    std::size_t size = 8;                          ///< Connections at most.
-    std::chrono::milliseconds wait{5000};          ///< How long a request waits for one.
+    std::size_t size = 8;                 ///< Connections at most.
+    std::chrono::milliseconds wait{5000}; ///< How long a request waits for one.
 };
 
 /// A Store on any SQL database Poco::Data reaches. Thread-safe.
