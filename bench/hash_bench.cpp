@@ -23,19 +23,20 @@ int main(int argc, char** argv) {
     }
     std::atomic<long> verified{0};
     std::atomic<bool> stop{false};
-    std::vector<double> latencies;
     std::vector<std::thread> workers;
     const auto start = std::chrono::steady_clock::now();
     for (unsigned t = 0; t < threads; ++t) {
         workers.emplace_back([&] {
             while (!stop) {
-                if (crypto_pwhash_str_verify(stored, password, sizeof password - 1) == 0) ++verified;
+                if (crypto_pwhash_str_verify(stored, password, sizeof password - 1) == 0)
+                    ++verified;
             }
         });
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     stop = true;
-    for (auto& w : workers) w.join();
+    for (auto& w : workers)
+        w.join();
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("argon2id m=19MiB t=2 p=1: %u threads, %ld verifications in %.1fs = %.1f/s "
