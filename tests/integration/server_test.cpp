@@ -5,6 +5,7 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 #include <catch2/catch.hpp>
@@ -177,4 +178,23 @@ TEST_CASE("A full hashing queue answers 503 with Retry-After, not a pile-up", "[
     CHECK(refused >= 2);
     // Key-authenticated traffic is not stuck behind the hashing.
     CHECK(http.get("/v1.1/instances/flood/", {{"X-API-KEY", accountKey}}).status == 200);
+}
+
+TEST_CASE("A chunked body cut off mid-chunk is a 400, not a 500", "[server]") {
+    TempDir dir;
+    HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
+    Poco::URI uri(host.baseUrl());
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
+    const std::string raw = "POST /v1.1/instances/ HTTP/1.1\r\nHost: x\r\n"
+                            "Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+                            "ff\r\nonly a few bytes of the promised 255";
+    socket.sendBytes(raw.data(), static_cast<int>(raw.size()));
+    // The client stops sending in the middle of the chunk.
+    socket.shutdownSend();
+    char buffer[1024] = {};
+    const int got = socket.receiveBytes(buffer, sizeof buffer - 1);
+    const std::string answer(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
+    // Poco ends the body at the cut; what is left is not JSON.
+    CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 400") && Catch::Contains(R"({"detail": )"));
+    CHECK(host.client().get("/healthz").status == 200);
 }

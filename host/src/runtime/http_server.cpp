@@ -140,11 +140,17 @@ private:
             // Beyond the allowance nothing is read at all.
             return tooLarge(declared > limit + kDrainAllowance ? declared : 0);
         }
-        while (body) {
-            body.read(buffer.data(), buffer.size());
-            const auto got = static_cast<std::size_t>(body.gcount());
-            if (request.body.size() + got > limit) return tooLarge(request.body.size() + got);
-            request.body.append(buffer.data(), got);
+        try {
+            while (body) {
+                body.read(buffer.data(), buffer.size());
+                const auto got = static_cast<std::size_t>(body.gcount());
+                if (request.body.size() + got > limit) return tooLarge(request.body.size() + got);
+                request.body.append(buffer.data(), got);
+            }
+        } catch (const Poco::Exception&) {
+            // A broken chunked encoding, or the client gave up mid-body.
+            out.setKeepAlive(false);
+            return router_.render(request.path, HttpError(400, "Malformed request body."));
         }
         return router_.dispatch(request);
     }
