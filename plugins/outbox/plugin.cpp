@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -41,10 +42,48 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     return s;
 }
 
-/// Refuses header injection: a recipient or subject with a line break could add headers.
+/// Refuses header injection: a value with a line break could add headers.
 void checkHeaderValue(const std::string& name, const std::string& value) {
     if (value.find_first_of("\r\n") != std::string::npos) {
         throw std::invalid_argument("mail " + name + " contains a line break");
+    }
+}
+
+/// One bare address: no display name, no list, nothing a mail server could read as two.
+void checkRecipient(const std::string& address) {
+    const auto at = address.find('@');
+    if (address.empty() || at == std::string::npos || at == 0 || at + 1 == address.size() ||
+        address.find('@', at + 1) != std::string::npos ||
+        address.find_first_of(",;<>()\"\\ \t\r\n") != std::string::npos) {
+        throw std::invalid_argument("mail recipient must be one plain address");
+    }
+}
+
+/// Extra headers may not replace the ones the mailer writes, and names must be RFC 5322 names.
+void checkExtraHeaderName(const std::string& name) {
+    static const char* const reserved[] = {"from",
+                                           "to",
+                                           "cc",
+                                           "bcc",
+                                           "sender",
+                                           "subject",
+                                           "date",
+                                           "mime-version",
+                                           "content-type",
+                                           "content-transfer-encoding",
+                                           "content-disposition"};
+    if (name.empty()) throw std::invalid_argument("mail header without a name");
+    std::string lower;
+    for (const char c : name) {
+        // Printable ASCII except ':' (RFC 5322 ftext).
+        if (c < 33 || c > 126 || c == ':') {
+            throw std::invalid_argument("mail header name is not a valid field name");
+        }
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    for (const char* r : reserved) {
+        if (lower == r)
+            throw std::invalid_argument("mail header " + name + " is set by the mailer");
     }
 }
 
@@ -85,7 +124,7 @@ public:
     void send(const MailMessage& message) override {
         const std::string from = message.from.empty() ? settings_.from : message.from;
         checkHeaderValue("sender", from);
-        checkHeaderValue("recipient", message.to);
+        checkRecipient(message.to);
         checkHeaderValue("subject", message.subject);
 
         Poco::Net::MailMessage mail;
@@ -95,10 +134,12 @@ public:
         mail.setSubject(Poco::Net::MailMessage::encodeWord(message.subject, "UTF-8"));
         mail.setDate(Poco::Timestamp());
         for (const auto& [name, value] : message.headers) {
+            checkExtraHeaderName(name);
             checkHeaderValue(name, value);
             mail.set(name, value);
         }
         if (message.html.empty()) {
+            mail.set("MIME-Version", "1.0");
             mail.setContentType("text/plain; charset=UTF-8");
             mail.setContent(message.text, Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
         } else {

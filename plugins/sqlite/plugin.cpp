@@ -30,15 +30,16 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     ConfigReader r(node, errors);
     Settings s;
     s.path = r.requiredString("path");
-    s.sqlite.busyTimeout =
-        r.duration("busy_timeout", s.sqlite.busyTimeout, std::chrono::milliseconds(0));
+    s.sqlite.busyTimeout = r.duration("busy_timeout", s.sqlite.busyTimeout,
+                                      std::chrono::milliseconds(0), std::chrono::minutes(10));
     const std::string sync = r.string("synchronous", "full");
     if (sync != "full" && sync != "normal") {
         errors.add(*r.child("synchronous"), "must be full or normal");
     }
     s.sqlite.synchronousFull = sync == "full";
     s.pool.size = static_cast<std::size_t>(r.integer("pool_size", 8, 1, 256));
-    s.pool.wait = r.duration("pool_wait", s.pool.wait, std::chrono::milliseconds(1));
+    s.pool.wait = r.duration("pool_wait", s.pool.wait, std::chrono::milliseconds(1),
+                             std::chrono::minutes(10));
     r.finish();
     return s;
 }

@@ -122,3 +122,20 @@ TEST_CASE("Changed argon2 parameters rehash on the next login and keep the user 
               .status == 200);
     CHECK(d.storedHash("gordon") == after);
 }
+
+TEST_CASE("A password from before a policy change still logs in and is rehashed", "[password]") {
+    Deployment d;
+    {
+        auto host = d.start("{min_length: 8, argon2: {memory: 1MiB, iterations: 1}}");
+        REQUIRE(host->client()
+                    .post("/v1.1/instances/pw-app/users/", userBody("old", "8 chars!"),
+                          {{"X-API-KEY", d.apiKey}})
+                    .status == 201);
+        CHECK(host->stop() == 0);
+    }
+    auto host = d.start("{min_length: 12, argon2: {memory: 2MiB, iterations: 2}}");
+    const auto login = host->client().post("/v1.1/instances/pw-app/user/auth/",
+                                           userBody("old", "8 chars!"), {{"X-API-KEY", d.apiKey}});
+    CHECK(login.status == 200);
+    CHECK_THAT(d.storedHash("old"), Catch::StartsWith("$argon2id$v=19$m=2048,t=2,p=1$"));
+}

@@ -198,3 +198,77 @@ TEST_CASE("A chunked body cut off mid-chunk is a 400, not a 500", "[server]") {
     CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 400") && Catch::Contains(R"({"detail": )"));
     CHECK(host.client().get("/healthz").status == 200);
 }
+
+namespace {
+
+/// Sends raw bytes on a fresh connection and returns whatever comes back before the server
+/// closes it or `wait` passes.
+std::string exchange(const std::string& baseUrl, const std::string& raw, bool closeSending,
+                     Poco::Timespan wait = Poco::Timespan(5, 0)) {
+    Poco::URI uri(baseUrl);
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
+    socket.setReceiveTimeout(wait);
+    socket.sendBytes(raw.data(), static_cast<int>(raw.size()));
+    if (closeSending) socket.shutdownSend();
+    std::string answer;
+    char buffer[4096];
+    try {
+        for (int got; (got = socket.receiveBytes(buffer, sizeof buffer)) > 0;) {
+            answer.append(buffer, static_cast<std::size_t>(got));
+        }
+    } catch (const Poco::TimeoutException&) {
+        // Whatever arrived is the answer.
+    }
+    return answer;
+}
+
+} // namespace
+
+TEST_CASE("A body shorter than its Content-Length is a 400, never processed", "[server]") {
+    TempDir dir;
+    HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
+    const std::string answer =
+        exchange(host.baseUrl(),
+                 "POST /v1.1/account/auth/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+                 "Content-Type: application/x-www-form-urlencoded\r\n\r\nemail=a%40b.c&password=pa",
+                 true);
+    CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 400") &&
+                           Catch::Contains(R"({"detail": "Incomplete request body."})"));
+}
+
+TEST_CASE("A request without Content-Length has no body and does not wait for one", "[server]") {
+    TempDir dir;
+    HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
+    // Two requests on one connection: the first must not swallow the second as its body.
+    const auto started = std::chrono::steady_clock::now();
+    const std::string answer =
+        exchange(host.baseUrl(),
+                 "POST /v1.1/account/auth/ HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                 false);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(4));
+    CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 400") &&
+                           Catch::Contains(R"({"email": ["This field is required."])") &&
+                           Catch::Contains(R"({"status": "ok"})"));
+}
+
+TEST_CASE("After drain_timeout a stalled request is cut off and the host still exits 0",
+          "[server]") {
+    TempDir dir;
+    std::string config = testConfig(dir);
+    config.replace(config.find("drain_timeout: 10s"), 18, "drain_timeout: 1s");
+    HostProcess host(dir.write("latchkey.yaml", config));
+    // A client that promises a body and never sends it holds its request open.
+    auto stalled = std::async(std::launch::async, [&] {
+        return exchange(
+            host.baseUrl(),
+            "POST /v1.1/account/auth/ HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{", false,
+            Poco::Timespan(20, 0));
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto stopping = std::chrono::steady_clock::now();
+    CHECK(host.stop(SIGTERM) == 0);
+    CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(5));
+    stalled.get();
+    CHECK_THAT(host.log(), Catch::Contains("still busy after the drain timeout"));
+}

@@ -169,3 +169,15 @@ TEST_CASE("The host config reports wrong types, unknown keys and missing section
     CHECK(all.find("secrets: set `key`") != std::string::npos);
     CHECK(all.find("7:extra: unknown key") != std::string::npos);
 }
+
+TEST_CASE("Durations are bounded above and errors never echo the value", "[config]") {
+    ConfigErrors errors;
+    const auto root = parseYaml("huge: 106751991167d\nsecret: 'pa${ss'\n", fakeEnv({}), errors);
+    ConfigReader r(root, errors);
+    CHECK(r.duration("huge", std::chrono::seconds(5)) == std::chrono::seconds(5));
+    r.string("secret");
+    const std::string all = messages(errors);
+    CHECK_THAT(all, Catch::Contains("secret: unterminated ${"));
+    CHECK_THAT(all, !Catch::Contains("pa${ss"));
+    CHECK_THAT(all, Catch::Contains("huge: ") && Catch::Contains("must be between"));
+}

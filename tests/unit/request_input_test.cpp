@@ -103,3 +103,11 @@ TEST_CASE("UTF-8 validation rejects overlong forms, surrogates and truncation", 
     CHECK_FALSE(isValidUtf8("\xf4\x90\x80\x80"));
     CHECK(utf8Length("\xc5\xbc\xc3\xb3\xc5\x82w") == 4);
 }
+
+TEST_CASE("Numbers out of range are field errors, not exceptions", "[input]") {
+    const auto in = RequestInput::parse(jsonRequest(R"({"flag": 18446744073709551615})"));
+    FieldErrors errors;
+    CHECK_FALSE(in.flag("flag", errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].second[0] == "Must be a valid boolean.");
+}

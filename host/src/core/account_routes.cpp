@@ -51,7 +51,9 @@ void mountAccountRoutes(Router& router, const CoreServices& core) {
             throw HttpError(401, "Invalid email or password.");
         }
         if (check.needsRehash) {
-            core.store.updateAccountPasswordHash(account->id, core.hasher.hash(*password));
+            core.refreshHash(*password, [&](const std::string& hash) {
+                core.store.updateAccountPasswordHash(account->id, hash);
+            });
         }
         return accountResponse(core, *account);
     });

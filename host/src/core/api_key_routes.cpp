@@ -1,4 +1,8 @@
 // `/v1.1/instances/<name>/api_keys/`: the instance's API keys and their permission flags.
+//
+// Keys are administered with the account key only. An API key, even one with ignore_acl, sees
+// just its own record (as Syncano did): otherwise one leaked backend key could mint new keys
+// that outlive it, or read every other key of the instance.
 #include "core/caller.hpp"
 #include "core/pagination.hpp"
 #include "core/request_input.hpp"
@@ -18,7 +22,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         "POST", "/v1.1/instances/{instance}/api_keys/", [&core, writeKey](const Request& request) {
             const auto body = RequestInput::parse(request);
             const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-            requireFullAccess(access.caller);
+            if (!access.caller.account) throwPermissionDenied();
             FieldErrors errors;
             ApiKeyRecord key;
             key.description =
@@ -43,9 +47,13 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
     router.add("GET", "/v1.1/instances/{instance}/api_keys/",
                [&core, writeKey](const Request& request) {
                    const InstanceAccess access = resolveInstanceAccess(core, request);
-                   requireFullAccess(access.caller);
                    const PageParams page = readPageParams(request);
-                   auto rows = core.store.listApiKeys(access.instance.id, page.scan());
+                   std::vector<ApiKeyRecord> rows;
+                   if (access.caller.account) {
+                       rows = core.store.listApiKeys(access.instance.id, page.scan());
+                   } else if (!page.lastPk) {
+                       rows.push_back(*access.caller.apiKey);
+                   }
                    return Response::json(
                        200, writePage<ApiKeyRecord>(page, std::move(rows),
                                                     instancePath(access.instance) + "/api_keys/",
@@ -55,10 +63,11 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
     router.add("GET", "/v1.1/instances/{instance}/api_keys/{id}/",
                [&core, writeKey](const Request& request) {
                    const InstanceAccess access = resolveInstanceAccess(core, request);
-                   requireFullAccess(access.caller);
-                   const auto key =
-                       core.store.findApiKey(access.instance.id, pathId(request, "id"));
-                   if (!key) throw HttpError(404, "Not found.");
+                   const Id id = pathId(request, "id");
+                   const auto key = access.caller.account
+                                        ? core.store.findApiKey(access.instance.id, id)
+                                        : std::optional<ApiKeyRecord>(access.caller.apiKey);
+                   if (!key || key->id != id) throw HttpError(404, "Not found.");
                    JsonWriter out;
                    writeKey(access.instance)(out, *key);
                    return Response::json(200, out.take());

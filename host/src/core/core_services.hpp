@@ -11,6 +11,7 @@
 
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -30,6 +31,18 @@ struct CoreServices {
     Micros now() const {
         return std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch())
             .count();
+    }
+
+    /// After a successful login with a hash made under older parameters: hashes the password
+    /// again and hands the new hash to `save`. Best effort: a full hashing queue or a store
+    /// error is logged and the login still succeeds.
+    void refreshHash(std::string_view password,
+                     const std::function<void(const std::string&)>& save) const {
+        try {
+            save(hasher.hash(password));
+        } catch (const std::exception& e) {
+            log->warn("password rehash skipped: {}", e.what());
+        }
     }
 
     /// A fresh key (shown to the client) and its sealed form (kept by the store).

@@ -180,8 +180,12 @@ std::optional<bool> RequestInput::flag(std::string_view name, FieldErrors& error
     const Poco::Dynamic::Var value = fields_->get(key);
     if (value.isBoolean()) return value.extract<bool>();
     if (value.isInteger()) {
-        const auto n = value.convert<Poco::Int64>();
-        if (n == 0 || n == 1) return n == 1;
+        try {
+            const auto n = value.convert<Poco::Int64>();
+            if (n == 0 || n == 1) return n == 1;
+        } catch (const Poco::Exception&) {
+            // Out of range for Int64 (a huge unsigned number): not a boolean either.
+        }
     }
     if (value.isString()) {
         const std::string text = value.extract<std::string>();

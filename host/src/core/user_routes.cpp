@@ -78,7 +78,9 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
             core.hasher.verify(*password, user ? user->passwordHash : std::string());
         if (!user || !check.ok) throw HttpError(401, "Invalid username or password.");
         if (check.needsRehash) {
-            core.store.updateUserPasswordHash(user->id, core.hasher.hash(*password));
+            core.refreshHash(*password, [&](const std::string& hash) {
+                core.store.updateUserPasswordHash(user->id, hash);
+            });
         }
         return userResponse(200, access.instance, *user,
                             core.vault.open(user->key, KeyPurpose::UserKey));

@@ -58,14 +58,16 @@ void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& o
     out.threads = static_cast<int>(r.integer("threads", out.threads, 2, 4096));
     out.queue = static_cast<int>(r.integer("queue", out.queue, 1, 65536));
     out.keepAlive = r.boolean("keep_alive", out.keepAlive);
+    using std::chrono::hours;
+    using std::chrono::milliseconds;
     out.keepAliveTimeout =
-        r.duration("keep_alive_timeout", out.keepAliveTimeout, std::chrono::milliseconds(100));
+        r.duration("keep_alive_timeout", out.keepAliveTimeout, milliseconds(100), hours(1));
     out.maxKeepAliveRequests = static_cast<int>(
         r.integer("max_keep_alive_requests", out.maxKeepAliveRequests, 1, 1000000));
     out.maxBodyBytes = r.bytes("max_body", out.maxBodyBytes, 1024, 1ULL << 30);
     out.requestTimeout =
-        r.duration("request_timeout", out.requestTimeout, std::chrono::milliseconds(100));
-    out.drainTimeout = r.duration("drain_timeout", out.drainTimeout);
+        r.duration("request_timeout", out.requestTimeout, milliseconds(100), hours(1));
+    out.drainTimeout = r.duration("drain_timeout", out.drainTimeout, milliseconds(0), hours(1));
     r.finish();
 }
 

@@ -59,13 +59,20 @@ std::string decodePath(const std::string& rawPath) {
 
 class RequestHandler final : public Poco::Net::HTTPRequestHandler {
 public:
-    RequestHandler(const ServerSettings& settings, const HostRouter& router, spdlog::logger& log,
-                   spdlog::logger* accessLog)
-        : settings_(settings), router_(router), log_(log), accessLog_(accessLog) {}
+    explicit RequestHandler(HttpServer::Shared& shared)
+        : shared_(shared), settings_(shared.settings), router_(shared.router), log_(*shared.log),
+          accessLog_(shared.accessLog.get()) {}
 
     void handleRequest(Poco::Net::HTTPServerRequest& in,
                        Poco::Net::HTTPServerResponse& out) override {
         const auto started = Clock::now();
+        ++shared_.inFlight;
+        struct Done {
+            std::atomic<int>& count;
+            ~Done() { --count; }
+        } done{shared_.inFlight};
+        // While draining, every answer closes its connection, so keep-alive clients let go.
+        if (shared_.draining) out.setKeepAlive(false);
         std::string rawPath;
         std::string rawQuery;
         Response response;
@@ -73,6 +80,11 @@ public:
             response = handle(in, out, rawPath, rawQuery);
         } catch (const std::exception& e) {
             log_.error("request failed before dispatch: {}", e.what());
+            response = router_.render(rawPath, HttpError(500, "Internal server error."));
+        }
+        if (!headersAreSafe(response)) {
+            log_.error("{} {}: a handler set a response header with a line break", in.getMethod(),
+                       rawPath);
             response = router_.render(rawPath, HttpError(500, "Internal server error."));
         }
         try {
@@ -140,19 +152,36 @@ private:
             // Beyond the allowance nothing is read at all.
             return tooLarge(declared > limit + kDrainAllowance ? declared : 0);
         }
-        try {
-            while (body) {
-                body.read(buffer.data(), buffer.size());
-                const auto got = static_cast<std::size_t>(body.gcount());
-                if (request.body.size() + got > limit) return tooLarge(request.body.size() + got);
-                request.body.append(buffer.data(), got);
-            }
-        } catch (const Poco::Exception&) {
-            // A broken chunked encoding, or the client gave up mid-body.
+        // A request without Content-Length or chunked encoding has no body (RFC 9112 6.3);
+        // reading "until close" would wait for the timeout or swallow the next request.
+        if (!in.hasContentLength() && !in.getChunkedTransferEncoding()) {
+            return router_.dispatch(request);
+        }
+        while (body) {
+            body.read(buffer.data(), buffer.size());
+            const auto got = static_cast<std::size_t>(body.gcount());
+            if (request.body.size() + got > limit) return tooLarge(request.body.size() + got);
+            request.body.append(buffer.data(), got);
+        }
+        // istream turns the stream's exceptions (a broken chunk) into badbit; a fixed-length
+        // body that ends early just stops. Either way the body is not what the client meant.
+        if (body.bad() || (in.hasContentLength() && static_cast<Poco::Int64>(request.body.size()) !=
+                                                        in.getContentLength64())) {
             out.setKeepAlive(false);
-            return router_.render(request.path, HttpError(400, "Malformed request body."));
+            return router_.render(request.path, HttpError(400, "Incomplete request body."));
         }
         return router_.dispatch(request);
+    }
+
+    /// A line break in a header name or value would let it write further headers.
+    static bool headersAreSafe(const Response& response) {
+        for (const auto& [name, value] : response.headers) {
+            if (name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
+                value.find_first_of("\r\n") != std::string::npos) {
+                return false;
+            }
+        }
+        return response.contentType.find_first_of("\r\n") == std::string::npos;
     }
 
     static void send(Poco::Net::HTTPServerResponse& out, const Response& response) {
@@ -176,6 +205,7 @@ private:
         out.send() << response.body;
     }
 
+    HttpServer::Shared& shared_;
     const ServerSettings& settings_;
     const HostRouter& router_;
     spdlog::logger& log_;
@@ -184,20 +214,15 @@ private:
 
 class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    HandlerFactory(const ServerSettings& settings, const HostRouter& router, spdlog::logger& log,
-                   spdlog::logger* accessLog)
-        : settings_(settings), router_(router), log_(log), accessLog_(accessLog) {}
+    explicit HandlerFactory(HttpServer::Shared& shared) : shared_(shared) {}
 
     Poco::Net::HTTPRequestHandler*
     createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new RequestHandler(settings_, router_, log_, accessLog_);
+        return new RequestHandler(shared_);
     }
 
 private:
-    const ServerSettings& settings_;
-    const HostRouter& router_;
-    spdlog::logger& log_;
-    spdlog::logger* accessLog_;
+    HttpServer::Shared& shared_;
 };
 
 } // namespace
@@ -205,31 +230,31 @@ private:
 HttpServer::HttpServer(const ServerSettings& settings, const HostRouter& router,
                        std::shared_ptr<spdlog::logger> log,
                        std::shared_ptr<spdlog::logger> accessLog)
-    : settings_(settings), router_(router), log_(std::move(log)), accessLog_(std::move(accessLog)) {
-}
+    : shared_{settings, router, std::move(log), std::move(accessLog)} {}
 
 HttpServer::~HttpServer() {
     if (server_) stop(std::chrono::milliseconds(0));
 }
 
 void HttpServer::start() {
+    const ServerSettings& settings = shared_.settings;
     Poco::Net::ServerSocket socket;
-    socket.bind(Poco::Net::SocketAddress(settings_.host, settings_.port), true);
-    socket.listen(settings_.queue);
+    socket.bind(Poco::Net::SocketAddress(settings.host, settings.port), true);
+    socket.listen(settings.queue);
     port_ = socket.address().port();
 
     auto params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(settings_.threads);
-    params->setMaxQueued(settings_.queue);
-    params->setKeepAlive(settings_.keepAlive);
-    params->setKeepAliveTimeout(Poco::Timespan(settings_.keepAliveTimeout.count() * 1000));
-    params->setMaxKeepAliveRequests(settings_.maxKeepAliveRequests);
-    params->setTimeout(Poco::Timespan(settings_.requestTimeout.count() * 1000));
+    params->setMaxThreads(settings.threads);
+    params->setMaxQueued(settings.queue);
+    params->setKeepAlive(settings.keepAlive);
+    params->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count() * 1000));
+    params->setMaxKeepAliveRequests(settings.maxKeepAliveRequests);
+    params->setTimeout(Poco::Timespan(settings.requestTimeout.count() * 1000));
     params->setSoftwareVersion("latchkey");
 
-    pool_ = std::make_unique<Poco::ThreadPool>(2, settings_.threads);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new HandlerFactory(settings_, router_, *log_, accessLog_.get()), *pool_, socket, params);
+    pool_ = std::make_unique<Poco::ThreadPool>(2, settings.threads);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(shared_), *pool_, socket,
+                                                      params);
     server_->start();
 }
 
@@ -239,17 +264,26 @@ std::uint16_t HttpServer::port() const {
 
 bool HttpServer::stop(std::chrono::milliseconds drainTimeout) {
     if (!server_) return true;
-    // Stops accepting, then waits for each connection's in-flight request before closing it.
-    server_->stopAll(false);
+    // Poco's graceful stopAll(false) waits for every in-flight request while holding locks a
+    // later stopAll(true) needs, so a stalled client could hold shutdown forever. Instead:
+    // stop accepting, let answers close their connections, wait for in-flight requests up to
+    // the deadline, then shut every socket down.
+    shared_.draining = true;
+    server_->stop();
     const auto deadline = Clock::now() + drainTimeout;
-    while (server_->currentThreads() > 0 && Clock::now() < deadline) {
+    while (shared_.inFlight > 0 && Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    const bool drained = server_->currentThreads() == 0;
+    const bool drained = shared_.inFlight == 0;
     if (!drained) {
-        log_->warn("{} request(s) still running after the drain timeout; aborting them",
-                   server_->currentThreads());
-        server_->stopAll(true);
+        shared_.log->warn("{} request(s) still busy after the drain timeout; closing them",
+                          shared_.inFlight.load());
+    }
+    // Closes idle keep-alive connections, and cuts requests still waiting on the network. A
+    // handler busy in code is waited for: it uses the router and the plugins.
+    server_->stopAll(true);
+    while (server_->currentThreads() > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     server_.reset();
     pool_->joinAll();

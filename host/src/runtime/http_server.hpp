@@ -9,6 +9,7 @@
 #include <Poco/ThreadPool.h>
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -38,11 +39,18 @@ public:
     /// "***", so keys and tokens passed in URLs never reach the log.
     static std::string redactQuery(const std::string& rawQuery);
 
+    /// What every request handler shares with the server.
+    struct Shared {
+        ServerSettings settings;
+        const HostRouter& router;
+        std::shared_ptr<spdlog::logger> log;
+        std::shared_ptr<spdlog::logger> accessLog; ///< Null when the access log is off.
+        std::atomic<int> inFlight{0};              ///< Requests being handled now.
+        std::atomic<bool> draining{false};         ///< Shutting down: close after each answer.
+    };
+
 private:
-    ServerSettings settings_;
-    const HostRouter& router_;
-    std::shared_ptr<spdlog::logger> log_;
-    std::shared_ptr<spdlog::logger> accessLog_;
+    Shared shared_;
     std::unique_ptr<Poco::ThreadPool> pool_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     std::uint16_t port_ = 0;

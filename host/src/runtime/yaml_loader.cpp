@@ -111,7 +111,8 @@ std::string expandEnvironment(const std::string& text, const EnvLookup& env, con
         }
         const std::size_t close = text.find('}', i + 2);
         if (close == std::string::npos) {
-            errors.add(at, "unterminated ${ in \"" + text + "\"");
+            // Never echo the value: it may be a secret with a stray "${" in it.
+            errors.add(at, "unterminated ${ (write $$ for a literal $)");
             return text;
         }
         const std::string expression = text.substr(i + 2, close - i - 2);
@@ -121,8 +122,8 @@ std::string expandEnvironment(const std::string& text, const EnvLookup& env, con
         const std::string name = expression.substr(0, nameEnd);
         const std::string rest = expression.substr(nameEnd);
         if (name.empty() || !isNameStart(name[0]) || (!rest.empty() && rest.rfind(":-", 0) != 0)) {
-            errors.add(at, "bad variable reference ${" + expression +
-                               "}: use ${NAME} or ${NAME:-default}");
+            errors.add(at, "bad variable reference: use ${NAME} or ${NAME:-default} (write $$ "
+                           "for a literal $)");
             return text;
         }
         const std::optional<std::string> value = env(name);

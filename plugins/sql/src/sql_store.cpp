@@ -208,7 +208,7 @@ SqlStore::SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, Poo
       log_(log) {}
 
 template <class Work>
-auto SqlStore::run(const char* conflictField, Work&& work) {
+auto SqlStore::withLease(const char* conflictField, Work&& work) {
     std::optional<ConnectionPool::Lease> held;
     try {
         held.emplace(pool_.acquire());
@@ -217,7 +217,7 @@ auto SqlStore::run(const char* conflictField, Work&& work) {
     }
     ConnectionPool::Lease& lease = *held;
     try {
-        return work(lease.session());
+        return work(lease);
     } catch (const Poco::Exception& e) {
         if (dialect_->isUniqueViolation(e)) throw Conflict(conflictField);
         if (dialect_->isUnavailable(e)) {
@@ -229,8 +229,15 @@ auto SqlStore::run(const char* conflictField, Work&& work) {
 }
 
 template <class Work>
+auto SqlStore::run(const char* conflictField, Work&& work) {
+    return withLease(conflictField,
+                     [&](ConnectionPool::Lease& lease) { return work(lease.session()); });
+}
+
+template <class Work>
 auto SqlStore::write(const char* conflictField, Work&& work) {
-    return run(conflictField, [&](Session& session) {
+    return withLease(conflictField, [&](ConnectionPool::Lease& lease) {
+        Session& session = lease.session();
         dialect_->beginWrite(session);
         try {
             if constexpr (std::is_void_v<decltype(work(session))>) {
@@ -245,7 +252,8 @@ auto SqlStore::write(const char* conflictField, Work&& work) {
             try {
                 session << "ROLLBACK", Poco::Data::Keywords::now;
             } catch (const Poco::Exception&) {
-                // The transaction is gone with the connection; the original error matters.
+                // A session whose transaction state is unknown must not serve anyone else.
+                lease.discard();
             }
             throw;
         }

@@ -156,17 +156,24 @@ inline std::optional<std::int64_t> parseInt(std::string_view text) {
     return value;
 }
 
-} // namespace detail
-
-/// Parses "1500ms", "30s", "10m", "24h", "7d" or a bare number of seconds.
-inline std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
+/// "24h" → (24, "h"): leading digits and the lowercase unit after them; nullopt without digits.
+inline std::optional<std::pair<std::int64_t, std::string>> splitQuantity(std::string_view text) {
     std::size_t digits = 0;
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
         ++digits;
     }
-    const auto number = detail::parseInt(text.substr(0, digits));
+    const auto number = parseInt(text.substr(0, digits));
     if (!number) return std::nullopt;
-    const std::string unit = detail::lower(text.substr(digits));
+    return std::make_pair(*number, lower(text.substr(digits)));
+}
+
+} // namespace detail
+
+/// Parses "1500ms", "30s", "10m", "24h", "7d" or a bare number of seconds.
+inline std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
+    const auto parts = detail::splitQuantity(text);
+    if (!parts) return std::nullopt;
+    const auto& [number, unit] = *parts;
     std::int64_t factor = 0;
     if (unit == "ms")
         factor = 1;
@@ -180,19 +187,15 @@ inline std::optional<std::chrono::milliseconds> parseDuration(std::string_view t
         factor = 86'400'000;
     else
         return std::nullopt;
-    if (*number > std::numeric_limits<std::int64_t>::max() / factor) return std::nullopt;
-    return std::chrono::milliseconds(*number * factor);
+    if (number > std::numeric_limits<std::int64_t>::max() / factor) return std::nullopt;
+    return std::chrono::milliseconds(number * factor);
 }
 
 /// Parses "512", "64KiB", "1MiB", "2GiB" (or KB/MB/GB, powers of 1000) into bytes.
 inline std::optional<std::uint64_t> parseBytes(std::string_view text) {
-    std::size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
-        ++digits;
-    }
-    const auto number = detail::parseInt(text.substr(0, digits));
-    if (!number) return std::nullopt;
-    const std::string unit = detail::lower(text.substr(digits));
+    const auto parts = detail::splitQuantity(text);
+    if (!parts) return std::nullopt;
+    const auto& [number, unit] = *parts;
     std::uint64_t factor = 0;
     if (unit.empty() || unit == "b")
         factor = 1;
@@ -210,7 +213,7 @@ inline std::optional<std::uint64_t> parseBytes(std::string_view text) {
         factor = 1'000'000'000;
     else
         return std::nullopt;
-    const auto value = static_cast<std::uint64_t>(*number);
+    const auto value = static_cast<std::uint64_t>(number);
     if (value > std::numeric_limits<std::uint64_t>::max() / factor) return std::nullopt;
     return value * factor;
 }
@@ -275,9 +278,10 @@ public:
         return fallback;
     }
 
-    /// A duration ("30s", "24h", "1500ms"; a bare number is seconds), at least `min`.
+    /// A duration ("30s", "24h", "1500ms"; a bare number is seconds) within [min, max].
     std::chrono::milliseconds duration(std::string_view key, std::chrono::milliseconds fallback,
-                                       std::chrono::milliseconds min = {}) {
+                                       std::chrono::milliseconds min = {},
+                                       std::chrono::milliseconds max = std::chrono::hours(24)) {
         const ConfigValue* v = scalar(key);
         if (!v) return fallback;
         const auto parsed = parseDuration(v->scalar());
@@ -286,8 +290,9 @@ public:
                         "expected a duration such as 30s, 10m or 24h, got \"" + v->scalar() + "\"");
             return fallback;
         }
-        if (*parsed < min) {
-            errors_.add(*v, "must be at least " + std::to_string(min.count()) + "ms");
+        if (*parsed < min || *parsed > max) {
+            errors_.add(*v, "must be between " + std::to_string(min.count()) + "ms and " +
+                                std::to_string(max.count()) + "ms");
             return fallback;
         }
         return *parsed;

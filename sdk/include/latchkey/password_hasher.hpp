@@ -23,7 +23,9 @@ public:
     /// What is wrong with `password` as a new password (too short, too long); empty if fine.
     virtual std::vector<std::string> checkPolicy(std::string_view password) const = 0;
 
-    /// A hash of `password` to store. The password must pass checkPolicy.
+    /// A hash of `password` to store. Check new passwords with checkPolicy first; hash itself
+    /// only refuses (std::invalid_argument) a password over the maximum length, so a rehash
+    /// works for passwords set before a policy change.
     virtual std::string hash(std::string_view password) = 0;
 
     /// Checks `password` against `stored`. When `stored` is empty or not a usable hash (an

@@ -67,8 +67,11 @@ protected:
     const Dialect& dialect() const { return *dialect_; }
 
 private:
-    /// Runs `work` on a pooled session, translating database errors (unique violations into
-    /// Conflict(conflictField), busy/unreachable into Unavailable).
+    /// Runs `work` with a pooled session's lease, translating database errors (unique
+    /// violations into Conflict(conflictField), busy/unreachable into Unavailable).
+    template <class Work>
+    auto withLease(const char* conflictField, Work&& work);
+    /// As withLease(), handing `work` just the session.
     template <class Work>
     auto run(const char* conflictField, Work&& work);
     /// As run(), inside a write transaction that commits when `work` returns.
