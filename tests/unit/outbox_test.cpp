@@ -61,9 +61,8 @@ TEST_CASE("The outbox writes one .eml per message into a private folder", "[outb
         CHECK_THAT(m, Catch::Contains("Subject: "));
         CHECK_THAT(m, Catch::Contains("Your login token: 1234"));
     }
-    const bool oneIsAlternative =
-        messages[0].find("multipart/alternative") != std::string::npos ||
-        messages[1].find("multipart/alternative") != std::string::npos;
+    const bool oneIsAlternative = messages[0].find("multipart/alternative") != std::string::npos ||
+                                  messages[1].find("multipart/alternative") != std::string::npos;
     CHECK(oneIsAlternative);
 }
 
