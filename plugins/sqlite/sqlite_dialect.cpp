@@ -19,7 +19,9 @@ std::string replaceAll(std::string text, const std::string& from, const std::str
 
 std::string SqliteDialect::expand(const std::string& ddl) const {
     // AUTOINCREMENT: ids of deleted rows are never handed out again.
-    return replaceAll(replaceAll(ddl, "{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"), "{table}", "");
+    return replaceAll(
+        replaceAll(replaceAll(ddl, "{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"), "{blob}", "BLOB"),
+        "{table}", "");
 }
 
 void SqliteDialect::prepareSession(Poco::Data::Session& session) const {

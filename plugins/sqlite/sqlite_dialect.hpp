@@ -22,6 +22,8 @@ public:
     std::string expand(const std::string& ddl) const override;
     void prepareSession(Poco::Data::Session& session) const override;
     void beginWrite(Poco::Data::Session& session) const override;
+    /// BEGIN IMMEDIATE already holds the database's only write lock.
+    std::string lockRows() const override { return ""; }
     bool isUniqueViolation(const Poco::Exception& error) const override;
     bool isUnavailable(const Poco::Exception& error) const override;
 

@@ -175,12 +175,161 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(store.findUserByKey(a, "lk-g")->id == created.id);
         CHECK_FALSE(store.findUserByKey(b, "lk-g"));
         CHECK(store.findUserById(a, created.id)->username == "gordon");
+        CHECK(store.findUserByProfile(a, created.profile.id)->id == created.id);
+        CHECK_FALSE(store.findUserByProfile(b, created.profile.id));
         CHECK_FALSE(store.findUserById(b, created.id));
 
         store.updateUserPasswordHash(created.id, "$argon2id$rehashed");
         const auto after = store.findUserById(a, created.id);
         CHECK(after->passwordHash == "$argon2id$rehashed");
         CHECK(after->key.lookup == "lk-g");
+    }
+
+    SECTION("users: list pages, update, profile revisions, delete") {
+        const Id owner = store.createAccount(account("l@example.com", "lk-lo")).id;
+        const Id inst = store.createInstance(instance("listing", owner)).id;
+        std::vector<Id> ids;
+        for (int i = 0; i < 5; ++i) {
+            ids.push_back(
+                store
+                    .createUser(user(inst, "user-" + std::to_string(i), "lk-l" + std::to_string(i)))
+                    .id);
+        }
+        PageRequest page;
+        page.limit = 2;
+        page.after = ids[1];
+        const auto listed = store.listUsers(inst, page);
+        REQUIRE(listed.size() == 2);
+        CHECK(listed[0].id == ids[2]);
+        CHECK(listed[1].username == "user-3");
+
+        UserRecord changed = *store.findUserById(inst, ids[0]);
+        changed.username = "renamed";
+        changed.key = {"lk-new", "v1:new"};
+        changed.updatedAt = 42;
+        store.updateUser(changed);
+        CHECK_FALSE(store.findUserByKey(inst, "lk-l0"));
+        CHECK(store.findUserByKey(inst, "lk-new")->username == "renamed");
+        changed.username = "user-1";
+        CHECK_THROWS_AS(store.updateUser(changed), Conflict);
+
+        ProfileRecord profile = store.findUserById(inst, ids[0])->profile;
+        profile.data = R"({"nick": "g"})";
+        CHECK(store.updateProfile(ids[0], profile, 1));
+        CHECK_FALSE(store.updateProfile(ids[0], profile, 1)); // stale revision
+        const auto reread = store.findUserById(inst, ids[0]);
+        CHECK(reread->profile.revision == 2);
+        CHECK(reread->profile.data == R"({"nick": "g"})");
+
+        CHECK(store.deleteUser(inst, ids[0]));
+        CHECK_FALSE(store.deleteUser(inst, ids[0]));
+        CHECK_FALSE(store.findUserById(inst, ids[0]));
+    }
+
+    SECTION("groups: CRUD, membership both ways, the per-user limit") {
+        const Id owner = store.createAccount(account("g@example.com", "lk-go")).id;
+        const Id inst = store.createInstance(instance("grouped", owner)).id;
+        const Id alice = store.createUser(user(inst, "alice", "lk-alice")).id;
+        const Id bob = store.createUser(user(inst, "bob", "lk-bob")).id;
+        GroupRecord g;
+        g.instanceId = inst;
+        g.label = "admins";
+        const GroupRecord admins = store.createGroup(g);
+        g.label = "users";
+        const GroupRecord users = store.createGroup(g);
+        g.label = "third";
+        const GroupRecord third = store.createGroup(g);
+
+        CHECK(store.addMembership(alice, admins.id, 2) == MembershipResult::Added);
+        CHECK(store.addMembership(alice, admins.id, 2) == MembershipResult::AlreadyMember);
+        CHECK(store.addMembership(alice, users.id, 2) == MembershipResult::Added);
+        CHECK(store.addMembership(alice, third.id, 2) == MembershipResult::LimitReached);
+        CHECK(store.addMembership(bob, users.id, 2) == MembershipResult::Added);
+
+        const auto aliceRead = store.findUserById(inst, alice);
+        REQUIRE(aliceRead->groups.size() == 2);
+        CHECK(aliceRead->groups[0].label == "admins");
+        CHECK(aliceRead->groups[1].label == "users");
+        const auto members = store.listGroupMembers(users.id, PageRequest{});
+        REQUIRE(members.size() == 2);
+        CHECK(members[0].username == "alice");
+        CHECK(members[1].groups.size() == 1);
+
+        GroupRecord renamed = admins;
+        renamed.label = "root";
+        store.updateGroup(renamed);
+        CHECK(store.findGroup(inst, admins.id)->label == "root");
+        CHECK(store.listGroups(inst, PageRequest{}).size() == 3);
+
+        CHECK(store.removeMembership(alice, users.id));
+        CHECK_FALSE(store.removeMembership(alice, users.id));
+        CHECK(store.deleteGroup(inst, admins.id));
+        CHECK_FALSE(store.findGroup(inst, admins.id));
+        CHECK(store.findUserById(inst, alice)->groups.empty());
+        // Deleting a user removes its memberships.
+        CHECK(store.deleteUser(inst, bob));
+        CHECK(store.listGroupMembers(users.id, PageRequest{}).empty());
+    }
+
+    SECTION("classes: insert once, then revision-checked updates") {
+        const Id owner = store.createAccount(account("c@example.com", "lk-co")).id;
+        const Id inst = store.createInstance(instance("classy", owner)).id;
+        CHECK_FALSE(store.findClass(inst, "user_profile"));
+        ClassRecord c;
+        c.instanceId = inst;
+        c.name = "user_profile";
+        c.schema = R"([{"name": "nick", "type": "string"}])";
+        const auto saved = store.saveClass(c, 0);
+        REQUIRE(saved);
+        CHECK(saved->revision == 1);
+        CHECK_FALSE(store.saveClass(c, 0)); // a second insert loses
+        ClassRecord next = *store.findClass(inst, "user_profile");
+        next.schema = "[]";
+        CHECK(store.saveClass(next, 1)->revision == 2);
+        CHECK_FALSE(store.saveClass(next, 1));
+        CHECK(store.findClass(inst, "user_profile")->schema == "[]");
+    }
+
+    SECTION("files: bytes round trip, found by token, deleted with their owner") {
+        const Id owner = store.createAccount(account("f@example.com", "lk-fo")).id;
+        const Id inst = store.createInstance(instance("filed", owner)).id;
+        const Id uid = store.createUser(user(inst, "uploader", "lk-up")).id;
+        FileRecord f;
+        f.instanceId = inst;
+        f.ownerUserId = uid;
+        f.token = "0123456789abcdef0123456789abcdef";
+        f.filename = "avatar.png";
+        f.contentType = "image/png";
+        f.data = std::string("\x89PNG\r\n\x1a\n\0\0binary", 16);
+        store.createFile(f);
+        const auto found = store.findFile(f.token);
+        REQUIRE(found);
+        CHECK(found->data == f.data);
+        CHECK(found->ownerUserId == uid);
+        CHECK(found->contentType == "image/png");
+        CHECK(store.deleteUser(inst, uid));
+        CHECK_FALSE(store.findFile(f.token));
+        f.ownerUserId.reset();
+        store.createFile(f);
+        CHECK(store.deleteFile(f.token));
+        CHECK_FALSE(store.deleteFile(f.token));
+    }
+
+    SECTION("API keys and instances: update and delete") {
+        const Id owner = store.createAccount(account("a2@example.com", "lk-a2")).id;
+        InstanceRecord inst = store.createInstance(instance("updatable", owner));
+        inst.description = "new words";
+        inst.metadata = R"({"k": 1})";
+        store.updateInstance(inst);
+        CHECK(store.findInstance("updatable")->description == "new words");
+        ApiKeyRecord key = store.createApiKey(apiKey(inst.id, "lk-old"));
+        key.key = {"lk-reset", "v1:reset"};
+        key.ignoreAcl = true;
+        store.updateApiKey(key);
+        CHECK_FALSE(store.findApiKeyByKey("lk-old"));
+        CHECK(store.findApiKeyByKey("lk-reset")->ignoreAcl);
+        CHECK(store.deleteApiKey(inst.id, key.id));
+        CHECK_FALSE(store.deleteApiKey(inst.id, key.id));
     }
 
     SECTION("racing writers: exactly one of eight threads wins each username") {

@@ -11,6 +11,31 @@
 
 namespace latchkey::host {
 
+namespace {
+
+/// The key `id` of the instance, for the account key only.
+ApiKeyRecord keyForAccount(const CoreServices& core, const InstanceAccess& access, Id id) {
+    if (!access.caller.account) throwPermissionDenied();
+    auto key = core.store.findApiKey(access.instance.id, id);
+    if (!key) throw HttpError(404, "Not found.");
+    return *key;
+}
+
+/// Reads description and flags present in `body` into `key`.
+void readKeyFields(const RequestInput& body, ApiKeyRecord& key) {
+    FieldErrors errors;
+    if (auto d = body.text("description", errors, {.allowBlank = true, .maxLength = 256})) {
+        key.description = *d;
+    }
+    if (auto v = body.flag("ignore_acl", errors)) key.ignoreAcl = *v;
+    if (auto v = body.flag("allow_user_create", errors)) key.allowUserCreate = *v;
+    if (auto v = body.flag("allow_group_create", errors)) key.allowGroupCreate = *v;
+    if (auto v = body.flag("allow_anonymous_read", errors)) key.allowAnonymousRead = *v;
+    throwIfInvalid(std::move(errors));
+}
+
+} // namespace
+
 void mountApiKeyRoutes(Router& router, const CoreServices& core) {
     const auto writeKey = [&core](const InstanceRecord& instance) {
         return [&core, &instance](JsonWriter& out, const ApiKeyRecord& key) {
@@ -18,31 +43,23 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         };
     };
 
-    router.add(
-        "POST", "/v1.1/instances/{instance}/api_keys/", [&core, writeKey](const Request& request) {
-            const auto body = RequestInput::parse(request);
-            const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-            if (!access.caller.account) throwPermissionDenied();
-            FieldErrors errors;
-            ApiKeyRecord key;
-            key.description =
-                body.text("description", errors, {.allowBlank = true, .maxLength = 256})
-                    .value_or("");
-            key.ignoreAcl = body.flag("ignore_acl", errors).value_or(false);
-            key.allowUserCreate = body.flag("allow_user_create", errors).value_or(false);
-            key.allowGroupCreate = body.flag("allow_group_create", errors).value_or(false);
-            key.allowAnonymousRead = body.flag("allow_anonymous_read", errors).value_or(false);
-            throwIfInvalid(std::move(errors));
+    router.add("POST", "/v1.1/instances/{instance}/api_keys/",
+               [&core, writeKey](const Request& request) {
+                   const auto body = RequestInput::parse(request);
+                   const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+                   if (!access.caller.account) throwPermissionDenied();
+                   ApiKeyRecord key;
+                   readKeyFields(body, key);
 
-            key.instanceId = access.instance.id;
-            key.createdAt = core.now();
-            auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
-            key.key = std::move(sealed);
-            key = core.store.createApiKey(key);
-            JsonWriter out;
-            writeApiKey(out, access.instance, key, plain);
-            return Response::json(201, out.take());
-        });
+                   key.instanceId = access.instance.id;
+                   key.createdAt = core.now();
+                   auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
+                   key.key = std::move(sealed);
+                   key = core.store.createApiKey(key);
+                   JsonWriter out;
+                   writeApiKey(out, access.instance, key, plain);
+                   return Response::json(201, out.take());
+               });
 
     router.add("GET", "/v1.1/instances/{instance}/api_keys/",
                [&core, writeKey](const Request& request) {
@@ -72,6 +89,39 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
                    writeKey(access.instance)(out, *key);
                    return Response::json(200, out.take());
                });
+
+    const std::string detail = "/v1.1/instances/{instance}/api_keys/{id}/";
+    for (const char* method : {"PUT", "PATCH"}) {
+        router.add(method, detail, [&core](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+            ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
+            readKeyFields(body, key);
+            core.store.updateApiKey(key);
+            JsonWriter out;
+            writeApiKey(out, access.instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
+            return Response::json(200, out.take());
+        });
+    }
+
+    router.add("DELETE", detail, [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        const ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
+        core.store.deleteApiKey(access.instance.id, key.id);
+        return Response::noContent();
+    });
+
+    router.add("POST", detail + "reset_key/", [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+        ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
+        auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
+        key.key = std::move(sealed);
+        core.store.updateApiKey(key);
+        JsonWriter out;
+        writeApiKey(out, access.instance, key, plain);
+        return Response::json(200, out.take());
+    });
 }
 
 } // namespace latchkey::host

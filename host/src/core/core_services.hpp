@@ -11,6 +11,7 @@
 
 #include <spdlog/logger.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,6 +27,8 @@ struct CoreServices {
     const Clock& clock;
     Random& random;
     std::shared_ptr<spdlog::logger> log;
+    std::string publicUrl;               ///< For links to uploaded files.
+    std::uint64_t maxFileSize = 1 << 20; ///< Largest file a profile field accepts.
 
     /// Now, in the store's time unit.
     Micros now() const {

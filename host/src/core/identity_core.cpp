@@ -58,6 +58,8 @@ void IdentityCore::mount(Router& router) {
     mountInstanceRoutes(router, core_);
     mountApiKeyRoutes(router, core_);
     mountUserRoutes(router, core_);
+    mountGroupRoutes(router, core_);
+    mountProfileRoutes(router, core_);
 }
 
 } // namespace latchkey::host

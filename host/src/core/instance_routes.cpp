@@ -87,6 +87,31 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
         return instanceResponse(200, access.instance, *owner);
     });
 
+    for (const char* method : {"PUT", "PATCH"}) {
+        router.add(method, "/v1.1/instances/{instance}/", [&core](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+            // Only the owner changes an instance. Its name is fixed: the client sends it back
+            // on save, and a different one is refused rather than ignored.
+            if (!access.caller.account) throwPermissionDenied();
+            FieldErrors errors;
+            if (auto name = body.text("name", errors);
+                name && asciiLower(*name) != access.instance.name) {
+                addFieldError(errors, "name", "An instance cannot be renamed.");
+            }
+            InstanceRecord instance = access.instance;
+            if (auto description =
+                    body.text("description", errors, {.allowBlank = true, .maxLength = 256})) {
+                instance.description = *description;
+            }
+            if (auto metadata = body.object("metadata", errors)) instance.metadata = *metadata;
+            throwIfInvalid(std::move(errors));
+            instance.updatedAt = core.now();
+            core.store.updateInstance(instance);
+            return instanceResponse(200, instance, *access.caller.account);
+        });
+    }
+
     router.add("DELETE", "/v1.1/instances/{instance}/", [&core](const Request& request) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         // Deleting an instance is for its owner, never for a key of the instance itself.

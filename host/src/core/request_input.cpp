@@ -5,8 +5,14 @@
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/Net/MessageHeader.h>
+#include <Poco/Net/MultipartReader.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
+#include <charconv>
 #include <sstream>
 
 namespace latchkey::host {
@@ -15,6 +21,19 @@ namespace {
 
 /// Deep enough for any real payload, shallow enough that nesting cannot exhaust a stack.
 constexpr std::size_t kMaxJsonDepth = 32;
+
+/// Parts at most in a multipart body: more is abuse, not a profile update.
+constexpr std::size_t kMaxParts = 100;
+
+std::optional<std::string> multipartBoundary(const Request& request) {
+    const auto type = request.header("Content-Type");
+    if (!type) return std::nullopt;
+    std::string mediaType;
+    Poco::Net::NameValueCollection params;
+    Poco::Net::MessageHeader::splitParameters(std::string(*type), mediaType, params);
+    if (Poco::icompare(mediaType, "multipart/form-data") != 0) return std::nullopt;
+    return params.get("boundary", "");
+}
 
 /// Form-encoded when declared so, unless the body is plainly a JSON object: `curl -d '{...}'`
 /// declares every body a form, and no form body starts with '{'.
@@ -89,12 +108,45 @@ void throwIfInvalid(FieldErrors errors) {
     if (!errors.empty()) throw HttpError::invalid(std::move(errors));
 }
 
-RequestInput::RequestInput(Poco::JSON::Object::Ptr fields) : fields_(std::move(fields)) {}
+RequestInput::RequestInput(Poco::JSON::Object::Ptr fields, bool form)
+    : fields_(std::move(fields)), form_(form) {}
 
 RequestInput RequestInput::parse(const Request& request) {
     Poco::JSON::Object::Ptr fields = new Poco::JSON::Object;
     const std::string& body = request.body;
-    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return RequestInput(fields);
+    if (const auto boundary = multipartBoundary(request)) {
+        if (boundary->empty()) throw HttpError(400, "Multipart body without a boundary.");
+        RequestInput input(fields, true);
+        try {
+            std::istringstream in(body);
+            Poco::Net::MultipartReader reader(in, *boundary);
+            while (reader.hasNextPart()) {
+                if (input.parts_.size() >= kMaxParts) {
+                    throw HttpError(400, "Too many parts in the multipart body.");
+                }
+                Poco::Net::MessageHeader header;
+                reader.nextPart(header);
+                std::string disposition;
+                Poco::Net::NameValueCollection params;
+                Poco::Net::MessageHeader::splitParameters(header.get("Content-Disposition", ""),
+                                                          disposition, params);
+                const std::string name = params.get("name", "");
+                UploadedPart part;
+                part.filename = params.get("filename", "");
+                part.contentType = header.get("Content-Type", "application/octet-stream");
+                Poco::StreamCopier::copyToString(reader.stream(), part.data);
+                if (name.empty() || input.parts_.count(name)) continue;
+                // Every part is also a text field, for the fields that are not files (text
+                // readers check UTF-8 themselves).
+                fields->set(name, part.data);
+                input.parts_.emplace(name, std::move(part));
+            }
+        } catch (const Poco::Exception&) {
+            throw HttpError(400, "Malformed multipart body.");
+        }
+        return input;
+    }
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return RequestInput(fields, false);
     if (isFormEncoded(request)) {
         try {
             Poco::URI uri("/?" + body);
@@ -104,7 +156,7 @@ RequestInput RequestInput::parse(const Request& request) {
         } catch (const Poco::Exception&) {
             throw HttpError(400, "Malformed form data.");
         }
-        return RequestInput(fields);
+        return RequestInput(fields, true);
     }
     if (!isValidUtf8(body)) throw HttpError(400, "JSON parse error - the body is not UTF-8.");
     Poco::Dynamic::Var parsed;
@@ -129,7 +181,25 @@ RequestInput RequestInput::parse(const Request& request) {
             got = "null";
         throw HttpError(400, "Invalid data. Expected a dictionary, but got " + got + ".");
     }
-    return RequestInput(parsed.extract<Poco::JSON::Object::Ptr>());
+    return RequestInput(parsed.extract<Poco::JSON::Object::Ptr>(), false);
+}
+
+std::vector<std::string> RequestInput::names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, value] : *fields_)
+        out.push_back(name);
+    return out;
+}
+
+std::optional<Poco::Dynamic::Var> RequestInput::value(std::string_view name) const {
+    const std::string key(name);
+    if (!fields_->has(key)) return std::nullopt;
+    return fields_->get(key);
+}
+
+const UploadedPart* RequestInput::part(std::string_view name) const {
+    const auto it = parts_.find(name);
+    return it == parts_.end() ? nullptr : &it->second;
 }
 
 bool RequestInput::has(std::string_view name) const {
@@ -194,6 +264,33 @@ std::optional<bool> RequestInput::flag(std::string_view name, FieldErrors& error
     }
     addFieldError(errors, name, "Must be a valid boolean.");
     return std::nullopt;
+}
+
+std::optional<std::int64_t> RequestInput::id(std::string_view name, FieldErrors& errors,
+                                             bool required) const {
+    const std::string key(name);
+    if (!fields_->has(key)) {
+        if (required) addFieldError(errors, name, "This field is required.");
+        return std::nullopt;
+    }
+    const Poco::Dynamic::Var value = fields_->get(key);
+    std::int64_t id = 0;
+    try {
+        if (value.isInteger() && !value.isBoolean()) {
+            id = value.convert<Poco::Int64>();
+        } else if (value.isString()) {
+            const std::string text = value.extract<std::string>();
+            auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+            if (ec != std::errc() || ptr != text.data() + text.size()) id = 0;
+        }
+    } catch (const Poco::Exception&) {
+        id = 0;
+    }
+    if (id < 1) {
+        addFieldError(errors, name, "A valid integer is required.");
+        return std::nullopt;
+    }
+    return id;
 }
 
 std::optional<std::string> RequestInput::object(std::string_view name, FieldErrors& errors) const {

@@ -8,9 +8,11 @@
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace latchkey::host {
 
@@ -21,13 +23,33 @@ struct TextRule {
     std::size_t maxLength = 0; ///< In characters; 0 = no limit beyond the body limit.
 };
 
+/// One part of a multipart/form-data body.
+struct UploadedPart {
+    std::string filename;    ///< Empty when the client sent none.
+    std::string contentType; ///< As declared, or application/octet-stream.
+    std::string data;
+};
+
 /// A parsed request body. Unknown fields are ignored, as the Syncano API and its clients expect
 /// (the official client sends read-only fields back); known fields are type-checked.
 class RequestInput {
 public:
-    /// Parses `request.body`: form-encoded when the Content-Type says so, JSON otherwise. An
-    /// empty body is an empty object. Malformed JSON or a non-object → HttpError 400.
+    /// Parses `request.body`: form-encoded or multipart when the Content-Type says so, JSON
+    /// otherwise. An empty body is an empty object. Malformed JSON, a non-object or a broken
+    /// multipart body → HttpError 400.
     static RequestInput parse(const Request& request);
+
+    /// The names of the fields present, in no particular order.
+    std::vector<std::string> names() const;
+
+    /// The raw value of a field (JSON types; text for form and multipart bodies).
+    std::optional<Poco::Dynamic::Var> value(std::string_view name) const;
+
+    /// True when values came from a form or multipart body, where everything is text.
+    bool isForm() const { return form_; }
+
+    /// The multipart part called `name`, or nullptr.
+    const UploadedPart* part(std::string_view name) const;
 
     /// True when the body has the field (even if null).
     bool has(std::string_view name) const;
@@ -40,6 +62,10 @@ public:
     /// A boolean (true/false, 1/0, "true"/"false"); nullopt when absent or wrong.
     std::optional<bool> flag(std::string_view name, FieldErrors& errors) const;
 
+    /// A positive id (a JSON integer, or digits as text); nullopt when absent or wrong.
+    std::optional<std::int64_t> id(std::string_view name, FieldErrors& errors,
+                                   bool required = false) const;
+
     /// A JSON object field, serialized; nullopt when absent or wrong.
     std::optional<std::string> object(std::string_view name, FieldErrors& errors) const;
 
@@ -47,8 +73,10 @@ public:
     std::optional<std::string> rawString(std::string_view name) const;
 
 private:
-    explicit RequestInput(Poco::JSON::Object::Ptr fields);
+    RequestInput(Poco::JSON::Object::Ptr fields, bool form);
     Poco::JSON::Object::Ptr fields_;
+    bool form_ = false;
+    std::map<std::string, UploadedPart, std::less<>> parts_;
 };
 
 /// Appends `message` to the messages for `field`.

@@ -13,8 +13,12 @@ void mountAccountRoutes(Router& router, const CoreServices& core);
 void mountInstanceRoutes(Router& router, const CoreServices& core);
 /// `/v1.1/instances/<name>/api_keys/...`.
 void mountApiKeyRoutes(Router& router, const CoreServices& core);
-/// `/v1.1/instances/<name>/users/`, `user/`, `user/auth/`.
+/// `/v1.1/instances/<name>/users/...`, `user/`, `user/auth/`.
 void mountUserRoutes(Router& router, const CoreServices& core);
+/// `/v1.1/instances/<name>/groups/...` and `users/<id>/groups/...`.
+void mountGroupRoutes(Router& router, const CoreServices& core);
+/// `/v1.1/instances/<name>/classes/user_profile/...` and `/files/<token>`.
+void mountProfileRoutes(Router& router, const CoreServices& core);
 
 /// The path parameter `name` as a positive id; 404 otherwise (as a URL that does not exist).
 Id pathId(const Request& request, std::string_view name);

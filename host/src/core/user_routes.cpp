@@ -1,9 +1,9 @@
-// `/v1.1/instances/<name>/users/` (create), `user/auth/` (password login) and `user/` (the
-// user of the presented user key).
-#include "core/caller.hpp"
+// `/v1.1/instances/<name>/users/...` (admin and self), `user/auth/` (password login) and
+// `user/` (the user of the presented user key).
+#include "core/pagination.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
-#include "core/views.hpp"
+#include "core/user_scope.hpp"
 
 namespace latchkey::host {
 
@@ -11,24 +11,97 @@ namespace {
 
 constexpr std::size_t kMaxUsernameLength = 64;
 
-Response userResponse(int status, const InstanceRecord& instance, const UserRecord& user,
-                      const std::string& userKey) {
-    JsonWriter out;
-    writeUser(out, instance, user, userKey);
-    return Response::json(status, out.take());
-}
-
 HttpError usernameTaken() {
     return HttpError::invalid({{"username", {"User with this username already exists."}}});
 }
 
+Response userResponse(const CoreServices& core, const UserScope& scope, int status,
+                      const UserRecord& user, const std::string& userKey) {
+    JsonWriter out;
+    writeUser(out, scope.view(core), user, userKey);
+    return Response::json(status, out.take());
+}
+
+/// Profile values nested under `profile` in a user body, checked; problems are reported under
+/// "profile" as "field: message".
+ProfileUpdate nestedProfileUpdate(const CoreServices& core, const UserScope& scope, Id ownerId,
+                                  const RequestInput& body, FieldErrors& errors) {
+    FieldErrors profileErrors;
+    const auto values = nestedProfileValues(body, profileErrors);
+    ProfileUpdate update = checkProfileValues(core, scope.access.instance, ownerId, scope.schema,
+                                              values, nullptr, body.isForm(), profileErrors);
+    for (const auto& [field, messages] : profileErrors) {
+        for (const auto& message : messages) {
+            addFieldError(errors, "profile", field == "profile" ? message : field + ": " + message);
+        }
+    }
+    return update;
+}
+
+/// Applies a PUT/PATCH body to `user` (username, password, nested profile); a new password
+/// gives the user a new key. Both verbs are partial: the official client PUTs whole objects
+/// with read-only fields in them, and those are ignored.
+Response updateUser(const CoreServices& core, const UserScope& scope, UserRecord user,
+                    const RequestInput& body) {
+    FieldErrors errors;
+    const auto username = body.text("username", errors, {.maxLength = kMaxUsernameLength});
+    const auto password = body.text("password", errors);
+    if (password) {
+        for (auto& problem : core.hasher.checkPolicy(*password)) {
+            addFieldError(errors, "password", std::move(problem));
+        }
+    }
+    const ProfileUpdate profile = nestedProfileUpdate(core, scope, user.id, body, errors);
+    throwIfInvalid(std::move(errors));
+
+    std::optional<std::string> newKey;
+    const bool renamed = username && *username != user.username;
+    if (renamed) {
+        if (core.store.findUserByUsername(user.instanceId, *username)) throw usernameTaken();
+        user.username = *username;
+    }
+    if (password) {
+        // A new password ends every session of the old one: the user key changes too.
+        user.passwordHash = core.hasher.hash(*password);
+        auto [plain, sealed] = core.newKey(KeyPurpose::UserKey);
+        user.key = std::move(sealed);
+        newKey = std::move(plain);
+    }
+    if (renamed || password) {
+        user.updatedAt = core.now();
+        try {
+            core.store.updateUser(user);
+        } catch (const Conflict&) {
+            throw usernameTaken();
+        }
+    }
+    const UserRecord saved =
+        saveProfileUpdate(core, scope.access.instance, user.id, scope.schema, profile);
+    return userResponse(core, scope, 200, saved,
+                        newKey ? *newKey : core.vault.open(saved.key, KeyPurpose::UserKey));
+}
+
 } // namespace
 
+UserRecord userForCaller(const CoreServices& core, const UserScope& scope, Id id) {
+    const Caller& caller = scope.access.caller;
+    if (!caller.hasFullAccess()) {
+        if (!caller.user) throwPermissionDenied();
+        if (caller.user->id != id) throw HttpError(404, "Not found.");
+        return *caller.user;
+    }
+    auto user = core.store.findUserById(scope.access.instance.id, id);
+    if (!user) throw HttpError(404, "Not found.");
+    return *user;
+}
+
 void mountUserRoutes(Router& router, const CoreServices& core) {
-    router.add("POST", "/v1.1/instances/{instance}/users/", [&core](const Request& request) {
+    const std::string users = "/v1.1/instances/{instance}/users/";
+
+    router.add("POST", users, [&core](const Request& request) {
         const auto body = RequestInput::parse(request);
-        const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-        const Caller& caller = access.caller;
+        const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+        const Caller& caller = scope.access.caller;
         if (!caller.hasFullAccess() && !(caller.apiKey && caller.apiKey->allowUserCreate)) {
             throwPermissionDenied("You do not have permission to create new user.");
         }
@@ -41,62 +114,128 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
                 addFieldError(errors, "password", std::move(problem));
             }
         }
+        // The user has no id yet: nested profile values cannot include files.
+        const ProfileUpdate profile = nestedProfileUpdate(core, scope, 0, body, errors);
         throwIfInvalid(std::move(errors));
 
         // Cheap check first, so a taken name costs no hashing; the store's unique constraint
         // still decides races.
-        if (core.store.findUserByUsername(access.instance.id, *username)) throw usernameTaken();
-
+        if (core.store.findUserByUsername(scope.access.instance.id, *username)) {
+            throw usernameTaken();
+        }
         UserRecord user;
-        user.instanceId = access.instance.id;
+        user.instanceId = scope.access.instance.id;
         user.username = *username;
         user.passwordHash = core.hasher.hash(*password); // outside any transaction
         auto [plainKey, sealedKey] = core.newKey(KeyPurpose::UserKey);
         user.key = std::move(sealedKey);
         user.createdAt = user.updatedAt = core.now();
         user.profile.createdAt = user.profile.updatedAt = user.createdAt;
+        user.profile.data = mergeProfileData("{}", profile);
         try {
             user = core.store.createUser(user);
         } catch (const Conflict&) {
             throw usernameTaken();
         }
-        return userResponse(201, access.instance, user, plainKey);
+        return userResponse(core, scope, 201, user, plainKey);
+    });
+
+    router.add("GET", users, [&core](const Request& request) {
+        const UserScope scope(core, resolveInstanceAccess(core, request));
+        requireFullAccess(scope.access.caller);
+        const PageParams page = readPageParams(request);
+        auto rows = core.store.listUsers(scope.access.instance.id, page.scan());
+        return Response::json(200,
+                              writePage<UserRecord>(page, std::move(rows),
+                                                    instancePath(scope.access.instance) + "/users/",
+                                                    [&](JsonWriter& out, const UserRecord& user) {
+                                                        scope.writeUser(core, out, user);
+                                                    }));
+    });
+
+    const std::string user = users + "{id}/";
+    router.add("GET", user, [&core](const Request& request) {
+        const UserScope scope(core, resolveInstanceAccess(core, request));
+        const UserRecord found = userForCaller(core, scope, pathId(request, "id"));
+        return userResponse(core, scope, 200, found,
+                            core.vault.open(found.key, KeyPurpose::UserKey));
+    });
+    for (const char* method : {"PUT", "PATCH"}) {
+        router.add(method, user, [&core](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+            return updateUser(core, scope, userForCaller(core, scope, pathId(request, "id")), body);
+        });
+    }
+    router.add("DELETE", user, [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        // Users may read and update themselves, never delete.
+        requireFullAccess(access.caller);
+        if (!core.store.deleteUser(access.instance.id, pathId(request, "id"))) {
+            throw HttpError(404, "Not found.");
+        }
+        return Response::noContent();
+    });
+
+    router.add("POST", user + "reset_key/", [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+        UserRecord found = userForCaller(core, scope, pathId(request, "id"));
+        auto [plainKey, sealedKey] = core.newKey(KeyPurpose::UserKey);
+        found.key = std::move(sealedKey);
+        found.updatedAt = core.now();
+        core.store.updateUser(found);
+        return userResponse(core, scope, 200, found, plainKey);
     });
 
     router.add("POST", "/v1.1/instances/{instance}/user/auth/", [&core](const Request& request) {
         const auto body = RequestInput::parse(request);
-        const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+        const UserScope scope(core, resolveInstanceAccess(core, request, &body));
         FieldErrors errors;
         const auto username = body.text("username", errors, {.required = true});
         const auto password = body.text("password", errors, {.required = true});
         throwIfInvalid(std::move(errors));
 
-        const auto user = core.store.findUserByUsername(access.instance.id, *username);
+        const auto found = core.store.findUserByUsername(scope.access.instance.id, *username);
         // An unknown username runs the same hashing work as a known one and gets the same
         // answer, so usernames cannot be probed by answer or by timing.
         const PasswordCheck check =
-            core.hasher.verify(*password, user ? user->passwordHash : std::string());
-        if (!user || !check.ok) throw HttpError(401, "Invalid username or password.");
+            core.hasher.verify(*password, found ? found->passwordHash : std::string());
+        if (!found || !check.ok) throw HttpError(401, "Invalid username or password.");
         if (check.needsRehash) {
             core.refreshHash(*password, [&](const std::string& hash) {
-                core.store.updateUserPasswordHash(user->id, hash);
+                core.store.updateUserPasswordHash(found->id, hash);
             });
         }
-        return userResponse(200, access.instance, *user,
-                            core.vault.open(user->key, KeyPurpose::UserKey));
+        return userResponse(core, scope, 200, *found,
+                            core.vault.open(found->key, KeyPurpose::UserKey));
     });
 
-    router.add("GET", "/v1.1/instances/{instance}/user/", [&core](const Request& request) {
-        const InstanceAccess access = resolveInstanceAccess(core, request);
-        if (access.caller.account) {
+    // `user/`: API key + user key only; the account key is refused, as in Syncano.
+    const auto currentUser = [&core](const Request& request, const RequestInput* body) {
+        UserScope scope(core, resolveInstanceAccess(core, request, body));
+        if (scope.access.caller.account) {
             throwPermissionDenied(
                 "The account key is not accepted here; use an API key with a user key.");
         }
-        if (!access.caller.user) throwPermissionDenied("A user key is required (X-USER-KEY).");
+        if (!scope.access.caller.user)
+            throwPermissionDenied("A user key is required (X-USER-KEY).");
+        return scope;
+    };
+    const std::string me = "/v1.1/instances/{instance}/user/";
+    router.add("GET", me, [&core, currentUser](const Request& request) {
+        const UserScope scope = currentUser(request, nullptr);
         // The key the client presented is the user's key: no need to unseal it.
-        return userResponse(200, access.instance, *access.caller.user,
+        return userResponse(core, scope, 200, *scope.access.caller.user,
                             *presentedUserKey(request, nullptr));
     });
+    for (const char* method : {"PUT", "PATCH"}) {
+        router.add(method, me, [&core, currentUser](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const UserScope scope = currentUser(request, &body);
+            return updateUser(core, scope, *scope.access.caller.user, body);
+        });
+    }
 }
 
 } // namespace latchkey::host

@@ -88,9 +88,9 @@ void writeApiKey(JsonWriter& out, const InstanceRecord& instance, const ApiKeyRe
     out.endObject();
 }
 
-void writeProfile(JsonWriter& out, const InstanceRecord& instance, const UserRecord& user) {
+void writeProfile(JsonWriter& out, const InstanceView& view, const UserRecord& user) {
     const ProfileRecord& profile = user.profile;
-    const std::string base = instancePath(instance);
+    const std::string base = instancePath(view.instance);
     out.beginObject()
         .field("id", profile.id)
         .field("created_at", formatTimestamp(profile.createdAt))
@@ -105,16 +105,7 @@ void writeProfile(JsonWriter& out, const InstanceRecord& instance, const UserRec
         .null()
         .key("channel_room")
         .null();
-    // Custom schema fields, stored as one JSON object.
-    if (profile.data != "{}") {
-        Poco::JSON::Parser parser;
-        const auto data = parser.parse(profile.data).extract<Poco::JSON::Object::Ptr>();
-        for (const auto& [name, value] : *data) {
-            std::ostringstream text;
-            Poco::JSON::Stringifier::condense(value, text);
-            out.key(name).raw(text.str());
-        }
-    }
+    writeProfileFields(out, profile.data, view.schema, view.fileBaseUrl);
     out.key("links")
         .beginObject()
         .field("owner", base + "/users/" + std::to_string(user.id) + "/")
@@ -123,20 +114,56 @@ void writeProfile(JsonWriter& out, const InstanceRecord& instance, const UserRec
     out.endObject();
 }
 
-void writeUser(JsonWriter& out, const InstanceRecord& instance, const UserRecord& user,
+void writeGroup(JsonWriter& out, const InstanceRecord& instance, const GroupRecord& group) {
+    const std::string self = instancePath(instance) + "/groups/" + std::to_string(group.id) + "/";
+    out.beginObject()
+        .field("id", group.id)
+        .field("label", group.label)
+        .field("description", group.description)
+        .field("created_at", formatTimestamp(group.createdAt))
+        .field("updated_at", formatTimestamp(group.updatedAt));
+    out.key("links").beginObject().field("self", self).field("users", self + "users/").endObject();
+    out.endObject();
+}
+
+void writeUser(JsonWriter& out, const InstanceView& view, const UserRecord& user,
                const std::string& userKey) {
-    const std::string self = instancePath(instance) + "/users/" + std::to_string(user.id) + "/";
+    const std::string self =
+        instancePath(view.instance) + "/users/" + std::to_string(user.id) + "/";
     out.beginObject()
         .field("id", user.id)
         .field("username", user.username)
         .field("user_key", userKey);
     out.key("profile");
-    writeProfile(out, instance, user);
+    writeProfile(out, view, user);
+    out.key("groups").beginArray();
+    for (const auto& group : user.groups)
+        writeGroup(out, view.instance, group);
+    out.endArray();
     out.key("links")
         .beginObject()
         .field("self", self)
         .field("groups", self + "groups/")
         .field("reset-key", self + "reset_key/")
+        .endObject();
+    out.endObject();
+}
+
+void writeClass(JsonWriter& out, const InstanceRecord& instance, const ClassRecord& record) {
+    const std::string self = instancePath(instance) + "/classes/" + record.name + "/";
+    out.beginObject().field("name", record.name).field("description", record.description);
+    out.key("schema").raw(record.schema);
+    out.field("status", "ready")
+        .field("revision", record.revision)
+        .field("created_at", formatTimestamp(record.createdAt))
+        .field("updated_at", formatTimestamp(record.updatedAt));
+    out.key("metadata").raw(record.metadata);
+    out.key("group").null();
+    out.field("group_permissions", "none").field("other_permissions", "none");
+    out.key("links")
+        .beginObject()
+        .field("self", self)
+        .field("objects", self + "objects/")
         .endObject();
     out.endObject();
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/json_writer.hpp"
+#include "core/profile_schema.hpp"
 
 #include <latchkey/store.hpp>
 
@@ -27,11 +28,24 @@ void writeInstance(JsonWriter& out, const InstanceRecord& instance, const Accoun
 void writeApiKey(JsonWriter& out, const InstanceRecord& instance, const ApiKeyRecord& key,
                  const std::string& plainKey);
 
-/// A user with its profile and its user key.
-void writeUser(JsonWriter& out, const InstanceRecord& instance, const UserRecord& user,
+/// What rendering an instance's users and profiles needs besides the records.
+struct InstanceView {
+    const InstanceRecord& instance;
+    const ProfileSchema& schema;    ///< The user_profile class's fields.
+    const std::string& fileBaseUrl; ///< The server's public URL, for file links.
+};
+
+/// A user with its profile, its groups and its user key.
+void writeUser(JsonWriter& out, const InstanceView& view, const UserRecord& user,
                const std::string& userKey);
 
 /// A user's `user_profile` data object.
-void writeProfile(JsonWriter& out, const InstanceRecord& instance, const UserRecord& user);
+void writeProfile(JsonWriter& out, const InstanceView& view, const UserRecord& user);
+
+/// A group.
+void writeGroup(JsonWriter& out, const InstanceRecord& instance, const GroupRecord& group);
+
+/// A class (only `user_profile` exists) with its schema.
+void writeClass(JsonWriter& out, const InstanceRecord& instance, const ClassRecord& record);
 
 } // namespace latchkey::host

@@ -73,9 +73,9 @@ void Application::createPlugins() {
     for (std::size_t i = 0; i < host.plugins.size(); ++i) {
         const PluginUse& use = host.plugins[i];
         const auto& library = config_.selected.at(i);
-        contexts_.push_back(std::make_unique<HostContext>(
-            use.node, makeLogger(use.name, host.logging.level), clock_, random_, services,
-            host.server.publicUrl, host.directory));
+        contexts_.push_back(
+            std::make_unique<HostContext>(use.node, makeLogger(use.name, host.logging.level),
+                                          clock_, random_, services, publicUrl_, host.directory));
         std::shared_ptr<Plugin> plugin;
         try {
             plugin = createPlugin(library, *contexts_.back());
@@ -112,7 +112,6 @@ void Application::createPlugins() {
 }
 
 void Application::mountRoutes() {
-    router_ = std::make_unique<HostRouter>(log_);
     router_->add("GET", "/healthz",
                  [](const Request&) { return Response::json(200, "{\"status\": \"ok\"}"); });
     router_->add("GET", "/readyz", [this](const Request&) {
@@ -136,10 +135,28 @@ void Application::start() {
         throw StartupError(std::string("secrets: ") + e.what());
     }
 
+    // Bind first: with port 0 the public URL is only known once the port is.
+    router_ = std::make_unique<HostRouter>(log_);
+    server_ = std::make_unique<HttpServer>(host.server, *router_, log_,
+                                           host.logging.accessLog ? makeLogger("access", "info")
+                                                                  : nullptr);
+    try {
+        server_->bind();
+    } catch (const std::exception& e) {
+        throw StartupError("cannot listen on " + host.server.host + ":" +
+                           std::to_string(host.server.port) + ": " + e.what());
+    }
+    publicUrl_ = host.server.publicUrl;
+    if (publicUrl_.empty()) {
+        publicUrl_ = host.server.host == "0.0.0.0" || host.server.host == "::"
+                         ? "http://localhost:" + std::to_string(port())
+                         : listenUrl();
+    }
+
     createPlugins();
 
-    core_ = std::make_unique<IdentityCore>(
-        CoreServices{*store_, *hasher_, *vault_, clock_, random_, log_});
+    core_ = std::make_unique<IdentityCore>(CoreServices{*store_, *hasher_, *vault_, clock_, random_,
+                                                        log_, publicUrl_, host.files.maxSize});
     try {
         core_->checkSecret();
         if (!host.admin.email.empty()) {
@@ -156,16 +173,7 @@ void Application::start() {
     } catch (const std::logic_error& e) {
         throw StartupError(std::string("routes: ") + e.what());
     }
-
-    server_ = std::make_unique<HttpServer>(host.server, *router_, log_,
-                                           host.logging.accessLog ? makeLogger("access", "info")
-                                                                  : nullptr);
-    try {
-        server_->start();
-    } catch (const std::exception& e) {
-        throw StartupError("cannot listen on " + host.server.host + ":" +
-                           std::to_string(host.server.port) + ": " + e.what());
-    }
+    server_->start();
 }
 
 std::uint16_t Application::port() const {

@@ -71,6 +71,7 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     SystemClock clock_;
     SodiumRandom random_;
+    std::string publicUrl_; ///< server.public_url, or derived from the bound address.
     std::unique_ptr<KeyVault> vault_;
     std::vector<std::unique_ptr<HostContext>> contexts_;
     std::vector<std::shared_ptr<Plugin>> plugins_; ///< In creation order.

@@ -1,6 +1,7 @@
 // The host's own settings, read and validated from the config tree, and the plugins it names.
 #include "runtime/host_config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace latchkey::host {
@@ -112,6 +113,16 @@ void readAdmin(const ConfigValue& root, ConfigErrors& errors, AdminSettings& out
     r.finish();
 }
 
+void readFiles(const ConfigValue& root, const ServerSettings& server, ConfigErrors& errors,
+               FileSettings& out) {
+    static const ConfigValue empty;
+    const ConfigValue* node = root.find("files");
+    ConfigReader r(node ? *node : empty, errors);
+    out.maxSize = r.bytes("max_size", std::min<std::uint64_t>(out.maxSize, server.maxBodyBytes), 1,
+                          server.maxBodyBytes);
+    r.finish();
+}
+
 void readLogging(const ConfigValue& root, ConfigErrors& errors, LoggingSettings& out) {
     static const ConfigValue empty;
     const ConfigValue* node = root.find("logging");
@@ -184,16 +195,14 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
     config.directory = fs::absolute(fs::path(file)).parent_path().lexically_normal().string();
 
     ConfigReader top(root, errors);
-    top.allow({"server", "secrets", "admin", "logging", "plugins", "storage", "mailer", "auth"});
+    top.allow(
+        {"server", "secrets", "admin", "logging", "files", "plugins", "storage", "mailer", "auth"});
 
     readServer(root, errors, config.server);
-    if (config.server.publicUrl.empty()) {
-        const std::string host = config.server.host == "0.0.0.0" ? "localhost" : config.server.host;
-        config.server.publicUrl = "http://" + host + ":" + std::to_string(config.server.port);
-    }
     readSecrets(root, config.directory, errors, config.secrets);
     readAdmin(root, errors, config.admin);
     readLogging(root, errors, config.logging);
+    readFiles(root, config.server, errors, config.files);
 
     static const ConfigValue empty;
     const ConfigValue* pluginsNode = root.find("plugins");

@@ -38,6 +38,11 @@ struct AdminSettings {
     std::string password; ///< Required when email is set; never defaulted.
 };
 
+/// Files uploaded into profile `file` fields (kept in the store).
+struct FileSettings {
+    std::uint64_t maxSize = 1 << 20; ///< Largest file accepted; at most server.max_body.
+};
+
 /// Log output.
 struct LoggingSettings {
     std::string level = "info";
@@ -60,6 +65,7 @@ struct HostConfig {
     SecretSettings secrets;
     AdminSettings admin;
     LoggingSettings logging;
+    FileSettings files;
     std::vector<std::string> pluginPaths; ///< Absolute directories searched for plugins.
     std::vector<PluginUse> plugins;       ///< In creation order: storage, mailer, auth, social.
 };

@@ -236,12 +236,17 @@ HttpServer::~HttpServer() {
     if (server_) stop(std::chrono::milliseconds(0));
 }
 
+void HttpServer::bind() {
+    const ServerSettings& settings = shared_.settings;
+    socket_ = std::make_unique<Poco::Net::ServerSocket>();
+    socket_->bind(Poco::Net::SocketAddress(settings.host, settings.port), true);
+    socket_->listen(settings.queue);
+    port_ = socket_->address().port();
+}
+
 void HttpServer::start() {
     const ServerSettings& settings = shared_.settings;
-    Poco::Net::ServerSocket socket;
-    socket.bind(Poco::Net::SocketAddress(settings.host, settings.port), true);
-    socket.listen(settings.queue);
-    port_ = socket.address().port();
+    if (!socket_) bind();
 
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(settings.threads);
@@ -253,7 +258,7 @@ void HttpServer::start() {
     params->setSoftwareVersion("latchkey");
 
     pool_ = std::make_unique<Poco::ThreadPool>(2, settings.threads);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(shared_), *pool_, socket,
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(shared_), *pool_, *socket_,
                                                       params);
     server_->start();
 }

@@ -6,6 +6,7 @@
 #include "runtime/router.hpp"
 
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 #include <spdlog/logger.h>
 
@@ -27,7 +28,9 @@ public:
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
-    /// Binds the socket and starts accepting; throws on a bind failure.
+    /// Binds the listening socket (nothing is accepted yet); throws on a bind failure.
+    void bind();
+    /// Starts accepting on the bound socket.
     void start();
     /// The bound port (useful when the config asked for port 0).
     std::uint16_t port() const;
@@ -51,6 +54,7 @@ public:
 
 private:
     Shared shared_;
+    std::unique_ptr<Poco::Net::ServerSocket> socket_;
     std::unique_ptr<Poco::ThreadPool> pool_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     std::uint16_t port_ = 0;

@@ -77,6 +77,52 @@ const std::vector<Migration>& coreMigrations() {
              " created_at BIGINT NOT NULL,"
              " updated_at BIGINT NOT NULL){table}",
          }},
+        {2,
+         "groups and memberships, classes (the user_profile schema), uploaded files",
+         {
+             // Not "groups": a reserved word in MySQL 8.
+             "CREATE TABLE user_groups ("
+             " id {id},"
+             " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
+             " label VARCHAR(64) NOT NULL,"
+             " description TEXT NOT NULL,"
+             " created_at BIGINT NOT NULL,"
+             " updated_at BIGINT NOT NULL){table}",
+
+             "CREATE INDEX user_groups_instance ON user_groups (instance_id, id)",
+
+             "CREATE TABLE memberships ("
+             " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " group_id BIGINT NOT NULL REFERENCES user_groups(id) ON DELETE CASCADE,"
+             " created_at BIGINT NOT NULL,"
+             " PRIMARY KEY (user_id, group_id)){table}",
+
+             "CREATE INDEX memberships_group ON memberships (group_id, user_id)",
+
+             "CREATE TABLE classes ("
+             " id {id},"
+             " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
+             " name VARCHAR(64) NOT NULL,"
+             " description VARCHAR(256) NOT NULL,"
+             " schema_json TEXT NOT NULL,"
+             " revision BIGINT NOT NULL,"
+             " metadata TEXT NOT NULL,"
+             " created_at BIGINT NOT NULL,"
+             " updated_at BIGINT NOT NULL,"
+             " CONSTRAINT classes_instance_name UNIQUE (instance_id, name)){table}",
+
+             "CREATE TABLE files ("
+             " id {id},"
+             " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
+             " owner_user_id BIGINT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " token CHAR(32) NOT NULL UNIQUE,"
+             " filename VARCHAR(255) NOT NULL,"
+             " content_type VARCHAR(255) NOT NULL,"
+             " data {blob} NOT NULL,"
+             " created_at BIGINT NOT NULL){table}",
+
+             "CREATE INDEX files_owner ON files (owner_user_id)",
+         }},
     };
     return migrations;
 }

@@ -1,6 +1,7 @@
 // The identity core's Store over Poco::Data, shared by the SQLite, PostgreSQL and MySQL plugins.
 #include "latchkey_sql/sql_store.hpp"
 
+#include <Poco/Data/LOB.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Statement.h>
 
@@ -185,13 +186,88 @@ UserRecord readUser(RowReader& r) {
     return u;
 }
 
-/// `WHERE ... AND id > ? ORDER BY id ASC LIMIT n` (or the descending mirror) for a keyset page.
-std::string pageClause(const PageRequest& page) {
+/// `AND id > ? ORDER BY id ASC LIMIT n` (or the descending mirror) for a keyset page on `column`.
+std::string pageClause(const PageRequest& page, const std::string& column = "id") {
     std::string clause;
-    if (page.after) clause += page.ascending ? " AND id > ?" : " AND id < ?";
-    clause += page.ascending ? " ORDER BY id ASC" : " ORDER BY id DESC";
+    if (page.after) clause += " AND " + column + (page.ascending ? " > ?" : " < ?");
+    clause += " ORDER BY " + column + (page.ascending ? " ASC" : " DESC");
     clause += " LIMIT " + std::to_string(page.limit);
     return clause;
+}
+
+constexpr const char* kGroupColumns = "id, instance_id, label, description, created_at, updated_at";
+
+GroupRecord readGroup(RowReader& r) {
+    GroupRecord g;
+    g.id = r.integer();
+    g.instanceId = r.integer();
+    g.label = r.text();
+    g.description = r.text();
+    g.createdAt = r.integer();
+    g.updatedAt = r.integer();
+    return g;
+}
+
+constexpr const char* kClassColumns =
+    "id, instance_id, name, description, schema_json, revision, metadata, created_at, updated_at";
+
+ClassRecord readClass(RowReader& r) {
+    ClassRecord c;
+    c.id = r.integer();
+    c.instanceId = r.integer();
+    c.name = r.text();
+    c.description = r.text();
+    c.schema = r.text();
+    c.revision = r.integer();
+    c.metadata = r.text();
+    c.createdAt = r.integer();
+    c.updatedAt = r.integer();
+    return c;
+}
+
+/// Fills each user's `groups` with one query for all of them.
+void attachGroups(Session& session, const Dialect& dialect, std::vector<UserRecord>& users) {
+    if (users.empty()) return;
+    std::string sql = "SELECT m.user_id, g.id, g.instance_id, g.label, g.description, "
+                      "g.created_at, g.updated_at FROM memberships m "
+                      "JOIN user_groups g ON g.id = m.group_id WHERE m.user_id IN (";
+    for (std::size_t i = 0; i < users.size(); ++i)
+        sql += i ? ", ?" : "?";
+    sql += ") ORDER BY g.id";
+    Statement statement(session);
+    statement << dialect.placeholders(sql);
+    for (const auto& user : users)
+        statement.bind(user.id);
+    statement.execute();
+    RecordSet rows(statement);
+    for (std::size_t i = 0; i < rows.rowCount(); ++i) {
+        RowReader reader(rows, i);
+        const Id userId = reader.integer();
+        GroupRecord group = readGroup(reader);
+        for (auto& user : users) {
+            if (user.id == userId) user.groups.push_back(group);
+        }
+    }
+}
+
+/// Users (with profile and groups) matching `where`, which follows kUserSelect.
+template <class... Args>
+std::vector<UserRecord> queryUsers(Session& session, const Dialect& dialect,
+                                   const std::string& where, const Args&... args) {
+    auto users =
+        query<UserRecord>(session, dialect, std::string(kUserSelect) + where, readUser, args...);
+    attachGroups(session, dialect, users);
+    return users;
+}
+
+/// The first row's first column as a number (COUNT(*), MAX(...)).
+template <class... Args>
+std::int64_t scalar(Session& session, const Dialect& dialect, const std::string& sql,
+                    const Args&... args) {
+    Statement statement = execute(session, dialect, sql, args...);
+    RecordSet rows(statement);
+    if (rows.rowCount() == 0 || rows.isNull(0, 0)) return 0;
+    return rows.value(0, 0).convert<Poco::Int64>();
 }
 
 } // namespace
@@ -446,6 +522,13 @@ std::vector<InstanceRecord> SqlStore::listInstances(Id ownerId, const PageReques
 bool SqlStore::deleteInstance(Id id) {
     return write("id", [&](Session& session) {
         // Children first, explicitly: the same on every database, foreign keys on or off.
+        execute(session, *dialect_, "DELETE FROM files WHERE instance_id = ?", id);
+        execute(session, *dialect_,
+                "DELETE FROM memberships WHERE group_id IN "
+                "(SELECT id FROM user_groups WHERE instance_id = ?)",
+                id);
+        execute(session, *dialect_, "DELETE FROM user_groups WHERE instance_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM classes WHERE instance_id = ?", id);
         execute(session, *dialect_,
                 "DELETE FROM user_profiles WHERE user_id IN "
                 "(SELECT id FROM users WHERE instance_id = ?)",
@@ -528,27 +611,29 @@ UserRecord SqlStore::createUser(const UserRecord& user) {
 
 std::optional<UserRecord> SqlStore::findUserById(Id instanceId, Id id) {
     return run("id", [&](Session& session) {
-        return first(query<UserRecord>(
-            session, *dialect_, std::string(kUserSelect) + "WHERE u.instance_id = ? AND u.id = ?",
-            readUser, instanceId, id));
+        return first(
+            queryUsers(session, *dialect_, "WHERE u.instance_id = ? AND u.id = ?", instanceId, id));
     });
 }
 
 std::optional<UserRecord> SqlStore::findUserByUsername(Id instanceId, std::string_view username) {
     return run("username", [&](Session& session) {
-        return first(query<UserRecord>(session, *dialect_,
-                                       std::string(kUserSelect) +
-                                           "WHERE u.instance_id = ? AND u.username = ?",
-                                       readUser, instanceId, std::string(username)));
+        return first(queryUsers(session, *dialect_, "WHERE u.instance_id = ? AND u.username = ?",
+                                instanceId, std::string(username)));
     });
 }
 
 std::optional<UserRecord> SqlStore::findUserByKey(Id instanceId, std::string_view lookup) {
     return run("key", [&](Session& session) {
-        return first(query<UserRecord>(session, *dialect_,
-                                       std::string(kUserSelect) +
-                                           "WHERE u.key_lookup = ? AND u.instance_id = ?",
-                                       readUser, std::string(lookup), instanceId));
+        return first(queryUsers(session, *dialect_, "WHERE u.key_lookup = ? AND u.instance_id = ?",
+                                std::string(lookup), instanceId));
+    });
+}
+
+std::optional<UserRecord> SqlStore::findUserByProfile(Id instanceId, Id profileId) {
+    return run("id", [&](Session& session) {
+        return first(queryUsers(session, *dialect_, "WHERE u.instance_id = ? AND p.id = ?",
+                                instanceId, profileId));
     });
 }
 
@@ -556,6 +641,279 @@ void SqlStore::updateUserPasswordHash(Id userId, std::string_view passwordHash) 
     write("password", [&](Session& session) {
         execute(session, *dialect_, "UPDATE users SET password_hash = ? WHERE id = ?",
                 std::string(passwordHash), userId);
+    });
+}
+
+void SqlStore::updateInstance(const InstanceRecord& instance) {
+    write("name", [&](Session& session) {
+        execute(session, *dialect_,
+                "UPDATE instances SET description = ?, metadata = ?, updated_at = ? WHERE id = ?",
+                instance.description, instance.metadata, instance.updatedAt, instance.id);
+    });
+}
+
+void SqlStore::updateApiKey(const ApiKeyRecord& key) {
+    write("api_key", [&](Session& session) {
+        execute(session, *dialect_,
+                "UPDATE api_keys SET description = ?, key_lookup = ?, key_sealed = ?, "
+                "ignore_acl = ?, allow_user_create = ?, allow_group_create = ?, "
+                "allow_anonymous_read = ? WHERE id = ? AND instance_id = ?",
+                key.description, key.key.lookup, key.key.sealed, asFlag(key.ignoreAcl),
+                asFlag(key.allowUserCreate), asFlag(key.allowGroupCreate),
+                asFlag(key.allowAnonymousRead), key.id, key.instanceId);
+    });
+}
+
+bool SqlStore::deleteApiKey(Id instanceId, Id id) {
+    return write("id", [&](Session& session) {
+        return affected(session, *dialect_, "DELETE FROM api_keys WHERE id = ? AND instance_id = ?",
+                        id, instanceId) > 0;
+    });
+}
+
+// --- users, continued -------------------------------------------------------------------------
+
+std::vector<UserRecord> SqlStore::listUsers(Id instanceId, const PageRequest& page) {
+    return run("id", [&](Session& session) {
+        const std::string where = "WHERE u.instance_id = ?" + pageClause(page, "u.id");
+        return page.after ? queryUsers(session, *dialect_, where, instanceId, *page.after)
+                          : queryUsers(session, *dialect_, where, instanceId);
+    });
+}
+
+void SqlStore::updateUser(const UserRecord& user) {
+    write("username", [&](Session& session) {
+        execute(session, *dialect_,
+                "UPDATE users SET username = ?, password_hash = ?, key_lookup = ?, "
+                "key_sealed = ?, updated_at = ? WHERE id = ? AND instance_id = ?",
+                user.username, user.passwordHash, user.key.lookup, user.key.sealed, user.updatedAt,
+                user.id, user.instanceId);
+    });
+}
+
+bool SqlStore::updateProfile(Id userId, const ProfileRecord& profile,
+                             std::int64_t expectedRevision) {
+    return write("profile", [&](Session& session) {
+        const Poco::Nullable<Poco::Int64> groupId =
+            profile.groupId ? Poco::Nullable<Poco::Int64>(*profile.groupId)
+                            : Poco::Nullable<Poco::Int64>();
+        return affected(session, *dialect_,
+                        "UPDATE user_profiles SET revision = revision + 1, owner_permissions = ?, "
+                        "group_id = ?, group_permissions = ?, other_permissions = ?, data = ?, "
+                        "updated_at = ? WHERE user_id = ? AND revision = ?",
+                        profile.ownerPermissions, groupId, profile.groupPermissions,
+                        profile.otherPermissions, profile.data, profile.updatedAt, userId,
+                        expectedRevision) == 1;
+    });
+}
+
+bool SqlStore::deleteUser(Id instanceId, Id id) {
+    return write("id", [&](Session& session) {
+        if (scalar(session, *dialect_,
+                   "SELECT COUNT(*) FROM users WHERE id = ? AND instance_id = ?", id,
+                   instanceId) == 0) {
+            return false;
+        }
+        execute(session, *dialect_, "DELETE FROM files WHERE owner_user_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM memberships WHERE user_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM user_profiles WHERE user_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM users WHERE id = ?", id);
+        return true;
+    });
+}
+
+// --- groups -----------------------------------------------------------------------------------
+
+GroupRecord SqlStore::createGroup(const GroupRecord& group) {
+    GroupRecord out = group;
+    out.id = write("label", [&](Session& session) {
+        return insertReturningId(session, *dialect_,
+                                 "INSERT INTO user_groups (instance_id, label, description, "
+                                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                                 group.instanceId, group.label, group.description, group.createdAt,
+                                 group.updatedAt);
+    });
+    return out;
+}
+
+std::optional<GroupRecord> SqlStore::findGroup(Id instanceId, Id id) {
+    return run("id", [&](Session& session) {
+        return first(query<GroupRecord>(session, *dialect_,
+                                        std::string("SELECT ") + kGroupColumns +
+                                            " FROM user_groups WHERE instance_id = ? AND id = ?",
+                                        readGroup, instanceId, id));
+    });
+}
+
+std::vector<GroupRecord> SqlStore::listGroups(Id instanceId, const PageRequest& page) {
+    return run("id", [&](Session& session) {
+        const std::string sql = std::string("SELECT ") + kGroupColumns +
+                                " FROM user_groups WHERE instance_id = ?" + pageClause(page);
+        return page.after
+                   ? query<GroupRecord>(session, *dialect_, sql, readGroup, instanceId, *page.after)
+                   : query<GroupRecord>(session, *dialect_, sql, readGroup, instanceId);
+    });
+}
+
+void SqlStore::updateGroup(const GroupRecord& group) {
+    write("label", [&](Session& session) {
+        execute(session, *dialect_,
+                "UPDATE user_groups SET label = ?, description = ?, updated_at = ? "
+                "WHERE id = ? AND instance_id = ?",
+                group.label, group.description, group.updatedAt, group.id, group.instanceId);
+    });
+}
+
+bool SqlStore::deleteGroup(Id instanceId, Id id) {
+    return write("id", [&](Session& session) {
+        if (scalar(session, *dialect_,
+                   "SELECT COUNT(*) FROM user_groups WHERE id = ? AND instance_id = ?", id,
+                   instanceId) == 0) {
+            return false;
+        }
+        execute(session, *dialect_, "DELETE FROM memberships WHERE group_id = ?", id);
+        execute(session, *dialect_, "UPDATE user_profiles SET group_id = NULL WHERE group_id = ?",
+                id);
+        execute(session, *dialect_, "DELETE FROM user_groups WHERE id = ?", id);
+        return true;
+    });
+}
+
+MembershipResult SqlStore::addMembership(Id userId, Id groupId, std::size_t maxGroupsPerUser) {
+    try {
+        return write("membership", [&](Session& session) {
+            // Lock the user's row: two hosts adding groups to one user at once must not both
+            // pass the limit check.
+            execute(session, *dialect_, "SELECT id FROM users WHERE id = ?" + dialect_->lockRows(),
+                    userId);
+            if (scalar(session, *dialect_,
+                       "SELECT COUNT(*) FROM memberships WHERE user_id = ? AND group_id = ?",
+                       userId, groupId) > 0) {
+                return MembershipResult::AlreadyMember;
+            }
+            if (scalar(session, *dialect_, "SELECT COUNT(*) FROM memberships WHERE user_id = ?",
+                       userId) >= static_cast<std::int64_t>(maxGroupsPerUser)) {
+                return MembershipResult::LimitReached;
+            }
+            const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+            execute(session, *dialect_,
+                    "INSERT INTO memberships (user_id, group_id, created_at) VALUES (?, ?, ?)",
+                    userId, groupId, static_cast<Poco::Int64>(now));
+            return MembershipResult::Added;
+        });
+    } catch (const Conflict&) {
+        return MembershipResult::AlreadyMember;
+    }
+}
+
+bool SqlStore::removeMembership(Id userId, Id groupId) {
+    return write("membership", [&](Session& session) {
+        return affected(session, *dialect_,
+                        "DELETE FROM memberships WHERE user_id = ? AND group_id = ?", userId,
+                        groupId) > 0;
+    });
+}
+
+std::vector<UserRecord> SqlStore::listGroupMembers(Id groupId, const PageRequest& page) {
+    return run("id", [&](Session& session) {
+        const std::string where =
+            "WHERE u.id IN (SELECT user_id FROM memberships WHERE group_id = ?)" +
+            pageClause(page, "u.id");
+        return page.after ? queryUsers(session, *dialect_, where, groupId, *page.after)
+                          : queryUsers(session, *dialect_, where, groupId);
+    });
+}
+
+// --- classes ----------------------------------------------------------------------------------
+
+std::optional<ClassRecord> SqlStore::findClass(Id instanceId, std::string_view name) {
+    return run("name", [&](Session& session) {
+        return first(query<ClassRecord>(session, *dialect_,
+                                        std::string("SELECT ") + kClassColumns +
+                                            " FROM classes WHERE instance_id = ? AND name = ?",
+                                        readClass, instanceId, std::string(name)));
+    });
+}
+
+std::optional<ClassRecord> SqlStore::saveClass(const ClassRecord& record,
+                                               std::int64_t expectedRevision) {
+    ClassRecord out = record;
+    if (record.id == 0) {
+        try {
+            out.revision = 1;
+            out.id = write("name", [&](Session& session) {
+                return insertReturningId(
+                    session, *dialect_,
+                    "INSERT INTO classes (instance_id, name, description, schema_json, revision, "
+                    "metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    record.instanceId, record.name, record.description, record.schema, out.revision,
+                    record.metadata, record.createdAt, record.updatedAt);
+            });
+            return out;
+        } catch (const Conflict&) {
+            return std::nullopt; // created by someone else meanwhile
+        }
+    }
+    const bool saved = write("name", [&](Session& session) {
+        return affected(session, *dialect_,
+                        "UPDATE classes SET description = ?, schema_json = ?, metadata = ?, "
+                        "updated_at = ?, revision = revision + 1 WHERE id = ? AND revision = ?",
+                        record.description, record.schema, record.metadata, record.updatedAt,
+                        record.id, expectedRevision) == 1;
+    });
+    if (!saved) return std::nullopt;
+    out.revision = expectedRevision + 1;
+    return out;
+}
+
+// --- files ------------------------------------------------------------------------------------
+
+FileRecord SqlStore::createFile(const FileRecord& file) {
+    FileRecord out = file;
+    out.id = write("token", [&](Session& session) {
+        const Poco::Data::BLOB data(reinterpret_cast<const unsigned char*>(file.data.data()),
+                                    file.data.size());
+        const Poco::Nullable<Poco::Int64> owner =
+            file.ownerUserId ? Poco::Nullable<Poco::Int64>(*file.ownerUserId)
+                             : Poco::Nullable<Poco::Int64>();
+        return insertReturningId(session, *dialect_,
+                                 "INSERT INTO files (instance_id, owner_user_id, token, filename, "
+                                 "content_type, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 file.instanceId, owner, file.token, file.filename,
+                                 file.contentType, data, file.createdAt);
+    });
+    return out;
+}
+
+std::optional<FileRecord> SqlStore::findFile(std::string_view token) {
+    return run("token", [&](Session& session) -> std::optional<FileRecord> {
+        Statement statement = execute(session, *dialect_,
+                                      "SELECT id, instance_id, owner_user_id, token, filename, "
+                                      "content_type, created_at, data FROM files WHERE token = ?",
+                                      std::string(token));
+        RecordSet rows(statement);
+        if (rows.rowCount() == 0) return std::nullopt;
+        RowReader reader(rows, 0);
+        FileRecord file;
+        file.id = reader.integer();
+        file.instanceId = reader.integer();
+        file.ownerUserId = reader.optionalInteger();
+        file.token = reader.text();
+        file.filename = reader.text();
+        file.contentType = reader.text();
+        file.createdAt = reader.integer();
+        const auto blob = rows.value(7, 0).extract<Poco::Data::BLOB>();
+        file.data.assign(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
+        return file;
+    });
+}
+
+bool SqlStore::deleteFile(std::string_view token) {
+    return write("token", [&](Session& session) {
+        return affected(session, *dialect_, "DELETE FROM files WHERE token = ?",
+                        std::string(token)) > 0;
     });
 }
 

@@ -76,6 +76,49 @@ struct ProfileRecord {
     Micros updatedAt = 0;
 };
 
+/// A group of users in an instance.
+struct GroupRecord {
+    Id id = 0;
+    Id instanceId = 0;
+    std::string label;
+    std::string description;
+    Micros createdAt = 0;
+    Micros updatedAt = 0;
+};
+
+/// A class of data objects in an instance. Only `user_profile` exists so far; its `schema`
+/// lists the custom fields every profile may hold.
+struct ClassRecord {
+    Id id = 0;
+    Id instanceId = 0;
+    std::string name;
+    std::string description;
+    std::string schema = "[]"; ///< JSON array of {name, type, ...}.
+    std::int64_t revision = 1;
+    std::string metadata = "{}"; ///< JSON object.
+    Micros createdAt = 0;
+    Micros updatedAt = 0;
+};
+
+/// An uploaded file (a profile's `file` field), served back under its unguessable token.
+struct FileRecord {
+    Id id = 0;
+    Id instanceId = 0;
+    std::optional<Id> ownerUserId; ///< Deleted with this user.
+    std::string token;             ///< Random, URL-safe; the file's public name.
+    std::string filename;          ///< As uploaded (sanitised), for Content-Disposition.
+    std::string contentType;
+    std::string data; ///< The bytes.
+    Micros createdAt = 0;
+};
+
+/// What adding a user to a group did.
+enum class MembershipResult {
+    Added,         ///< The user is now a member.
+    AlreadyMember, ///< Nothing changed.
+    LimitReached,  ///< The user is in the maximum number of groups already.
+};
+
 /// A user of an instance, with its profile.
 struct UserRecord {
     Id id = 0;
@@ -86,6 +129,7 @@ struct UserRecord {
     Micros createdAt = 0;
     Micros updatedAt = 0;
     ProfileRecord profile;
+    std::vector<GroupRecord> groups; ///< Filled by reads, in group id order; ignored by writes.
 };
 
 /// One page of a keyset scan over ids: rows strictly beyond `after` in scan order.
@@ -139,6 +183,8 @@ public:
     virtual std::optional<InstanceRecord> findInstance(std::string_view name) = 0;
     /// A page of the instances owned by `ownerId`.
     virtual std::vector<InstanceRecord> listInstances(Id ownerId, const PageRequest& page) = 0;
+    /// Stores the instance's description, metadata and updatedAt.
+    virtual void updateInstance(const InstanceRecord& instance) = 0;
     /// Deletes the instance and everything in it; true when it existed.
     virtual bool deleteInstance(Id id) = 0;
     ///@}
@@ -153,6 +199,10 @@ public:
     virtual std::optional<ApiKeyRecord> findApiKeyByKey(std::string_view lookup) = 0;
     /// A page of the instance's keys.
     virtual std::vector<ApiKeyRecord> listApiKeys(Id instanceId, const PageRequest& page) = 0;
+    /// Stores the key's description, flags and key (a reset).
+    virtual void updateApiKey(const ApiKeyRecord& key) = 0;
+    /// Deletes the key; true when it existed.
+    virtual bool deleteApiKey(Id instanceId, Id id) = 0;
     ///@}
 
     /// @name Users
@@ -167,8 +217,62 @@ public:
                                                          std::string_view username) = 0;
     /// The user of this instance whose key has this lookup hash.
     virtual std::optional<UserRecord> findUserByKey(Id instanceId, std::string_view lookup) = 0;
+    /// The user of this instance who owns the profile with this id.
+    virtual std::optional<UserRecord> findUserByProfile(Id instanceId, Id profileId) = 0;
     /// Replaces the stored password hash (a rehash: the user key stays).
     virtual void updateUserPasswordHash(Id userId, std::string_view passwordHash) = 0;
+    /// A page of the instance's users.
+    virtual std::vector<UserRecord> listUsers(Id instanceId, const PageRequest& page) = 0;
+    /// Stores the user's username, password hash, key and updatedAt (Conflict "username").
+    virtual void updateUser(const UserRecord& user) = 0;
+    /// Stores the profile's data, permissions and updatedAt with revision + 1, only if its
+    /// revision is still `expectedRevision`; false when someone else changed it first.
+    virtual bool updateProfile(Id userId, const ProfileRecord& profile,
+                               std::int64_t expectedRevision) = 0;
+    /// Deletes the user with its profile, memberships and files; true when it existed.
+    virtual bool deleteUser(Id instanceId, Id id) = 0;
+    ///@}
+
+    /// @name Groups and membership
+    ///@{
+    /// Inserts a group; returns it with its id.
+    virtual GroupRecord createGroup(const GroupRecord& group) = 0;
+    /// The group with this id in this instance.
+    virtual std::optional<GroupRecord> findGroup(Id instanceId, Id id) = 0;
+    /// A page of the instance's groups.
+    virtual std::vector<GroupRecord> listGroups(Id instanceId, const PageRequest& page) = 0;
+    /// Stores the group's label, description and updatedAt.
+    virtual void updateGroup(const GroupRecord& group) = 0;
+    /// Deletes the group and its memberships; true when it existed.
+    virtual bool deleteGroup(Id instanceId, Id id) = 0;
+    /// Adds the user to the group unless already a member or already in `maxGroupsPerUser`
+    /// groups, decided atomically.
+    virtual MembershipResult addMembership(Id userId, Id groupId, std::size_t maxGroupsPerUser) = 0;
+    /// Removes the membership; true when it existed.
+    virtual bool removeMembership(Id userId, Id groupId) = 0;
+    /// A page of the group's members, paged by user id.
+    virtual std::vector<UserRecord> listGroupMembers(Id groupId, const PageRequest& page) = 0;
+    ///@}
+
+    /// @name Classes (data object schemas)
+    ///@{
+    /// The class `name` of the instance, or nullopt if it was never saved.
+    virtual std::optional<ClassRecord> findClass(Id instanceId, std::string_view name) = 0;
+    /// Inserts the class (id 0) or stores its description, schema, metadata and updatedAt with
+    /// revision + 1 if its revision is still `expectedRevision`. Returns the stored record, or
+    /// nullopt when someone else changed it first.
+    virtual std::optional<ClassRecord> saveClass(const ClassRecord& record,
+                                                 std::int64_t expectedRevision) = 0;
+    ///@}
+
+    /// @name Files
+    ///@{
+    /// Inserts a file; returns it with its id.
+    virtual FileRecord createFile(const FileRecord& file) = 0;
+    /// The file with this token.
+    virtual std::optional<FileRecord> findFile(std::string_view token) = 0;
+    /// Deletes the file with this token; true when it existed.
+    virtual bool deleteFile(std::string_view token) = 0;
     ///@}
 };
 

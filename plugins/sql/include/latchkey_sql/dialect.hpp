@@ -26,7 +26,8 @@ public:
     virtual std::string name() const = 0;
 
     /// Replaces the schema tokens in shared DDL: {id} (auto-increment primary key column type),
-    /// {table} (options after a CREATE TABLE's closing parenthesis).
+    /// {blob} (a binary column of up to a few megabytes), {table} (options after a CREATE
+    /// TABLE's closing parenthesis).
     virtual std::string expand(const std::string& ddl) const = 0;
 
     /// Rewrites `?` placeholders if the connector needs another style.
@@ -38,6 +39,10 @@ public:
     /// Starts a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue at the start
     /// instead of failing at commit).
     virtual void beginWrite(Poco::Data::Session& session) const = 0;
+
+    /// What follows a SELECT to lock the rows it reads until the transaction ends
+    /// (" FOR UPDATE"); empty where a write transaction already excludes other writers.
+    virtual std::string lockRows() const { return " FOR UPDATE"; }
 
     /// True when `error` is a unique-constraint violation.
     virtual bool isUniqueViolation(const Poco::Exception& error) const = 0;

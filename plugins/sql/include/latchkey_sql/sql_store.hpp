@@ -49,18 +49,44 @@ public:
     InstanceRecord createInstance(const InstanceRecord& instance) override;
     std::optional<InstanceRecord> findInstance(std::string_view name) override;
     std::vector<InstanceRecord> listInstances(Id ownerId, const PageRequest& page) override;
+    void updateInstance(const InstanceRecord& instance) override;
     bool deleteInstance(Id id) override;
 
     ApiKeyRecord createApiKey(const ApiKeyRecord& key) override;
     std::optional<ApiKeyRecord> findApiKey(Id instanceId, Id id) override;
     std::optional<ApiKeyRecord> findApiKeyByKey(std::string_view lookup) override;
     std::vector<ApiKeyRecord> listApiKeys(Id instanceId, const PageRequest& page) override;
+    void updateApiKey(const ApiKeyRecord& key) override;
+    bool deleteApiKey(Id instanceId, Id id) override;
 
     UserRecord createUser(const UserRecord& user) override;
     std::optional<UserRecord> findUserById(Id instanceId, Id id) override;
     std::optional<UserRecord> findUserByUsername(Id instanceId, std::string_view username) override;
     std::optional<UserRecord> findUserByKey(Id instanceId, std::string_view lookup) override;
+    std::optional<UserRecord> findUserByProfile(Id instanceId, Id profileId) override;
     void updateUserPasswordHash(Id userId, std::string_view passwordHash) override;
+    std::vector<UserRecord> listUsers(Id instanceId, const PageRequest& page) override;
+    void updateUser(const UserRecord& user) override;
+    bool updateProfile(Id userId, const ProfileRecord& profile,
+                       std::int64_t expectedRevision) override;
+    bool deleteUser(Id instanceId, Id id) override;
+
+    GroupRecord createGroup(const GroupRecord& group) override;
+    std::optional<GroupRecord> findGroup(Id instanceId, Id id) override;
+    std::vector<GroupRecord> listGroups(Id instanceId, const PageRequest& page) override;
+    void updateGroup(const GroupRecord& group) override;
+    bool deleteGroup(Id instanceId, Id id) override;
+    MembershipResult addMembership(Id userId, Id groupId, std::size_t maxGroupsPerUser) override;
+    bool removeMembership(Id userId, Id groupId) override;
+    std::vector<UserRecord> listGroupMembers(Id groupId, const PageRequest& page) override;
+
+    std::optional<ClassRecord> findClass(Id instanceId, std::string_view name) override;
+    std::optional<ClassRecord> saveClass(const ClassRecord& record,
+                                         std::int64_t expectedRevision) override;
+
+    FileRecord createFile(const FileRecord& file) override;
+    std::optional<FileRecord> findFile(std::string_view token) override;
+    bool deleteFile(std::string_view token) override;
 
 protected:
     /// The dialect in use.

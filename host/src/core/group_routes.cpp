@@ -1,0 +1,250 @@
+// `/v1.1/instances/<name>/groups/...` and the membership routes from both sides
+// (`groups/<id>/users/`, `users/<id>/groups/`).
+#include "core/pagination.hpp"
+#include "core/request_input.hpp"
+#include "core/routes.hpp"
+#include "core/user_scope.hpp"
+
+namespace latchkey::host {
+
+namespace {
+
+/// At most this many groups per user (as Syncano).
+constexpr std::size_t kMaxGroupsPerUser = 32;
+constexpr std::size_t kMaxLabelLength = 64;
+constexpr std::size_t kMaxDescriptionLength = 2048;
+
+GroupRecord groupOf(const CoreServices& core, const InstanceRecord& instance, Id id) {
+    auto group = core.store.findGroup(instance.id, id);
+    if (!group) throw HttpError(404, "Not found.");
+    return *group;
+}
+
+Response groupResponse(int status, const InstanceRecord& instance, const GroupRecord& group) {
+    JsonWriter out;
+    writeGroup(out, instance, group);
+    return Response::json(status, out.take());
+}
+
+/// `{"user": {...}}`, the membership shape seen from a group.
+Response memberResponse(const CoreServices& core, const UserScope& scope, int status,
+                        const UserRecord& user) {
+    JsonWriter out;
+    out.beginObject().key("user");
+    scope.writeUser(core, out, user);
+    out.endObject();
+    return Response::json(status, out.take());
+}
+
+/// `{"group": {...}}`, the membership shape seen from a user.
+Response membershipGroupResponse(int status, const InstanceRecord& instance,
+                                 const GroupRecord& group) {
+    JsonWriter out;
+    out.beginObject().key("group");
+    writeGroup(out, instance, group);
+    out.endObject();
+    return Response::json(status, out.take());
+}
+
+/// Adds `userId` to `groupId`; answers the two refusals the API documents.
+void addMember(const CoreServices& core, Id userId, Id groupId) {
+    switch (core.store.addMembership(userId, groupId, kMaxGroupsPerUser)) {
+    case MembershipResult::Added: return;
+    case MembershipResult::AlreadyMember:
+        throw HttpError(400, "User is already a part of that group.");
+    case MembershipResult::LimitReached:
+        throw HttpError(400, "A user can be a member of at most " +
+                                 std::to_string(kMaxGroupsPerUser) + " groups.");
+    }
+}
+
+/// Reads label and description; for PUT and POST the label is required.
+void readGroupFields(const RequestInput& body, GroupRecord& group, bool labelRequired) {
+    FieldErrors errors;
+    if (auto label = body.text("label", errors,
+                               {.required = labelRequired, .maxLength = kMaxLabelLength})) {
+        group.label = *label;
+    }
+    if (auto description = body.text("description", errors,
+                                     {.allowBlank = true, .maxLength = kMaxDescriptionLength})) {
+        group.description = *description;
+    }
+    throwIfInvalid(std::move(errors));
+}
+
+} // namespace
+
+void mountGroupRoutes(Router& router, const CoreServices& core) {
+    const std::string groups = "/v1.1/instances/{instance}/groups/";
+    const std::string group = groups + "{id}/";
+
+    router.add("POST", groups, [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+        const Caller& caller = access.caller;
+        if (!caller.hasFullAccess() && !(caller.apiKey && caller.apiKey->allowGroupCreate)) {
+            throwPermissionDenied("You do not have permission to create new group.");
+        }
+        GroupRecord record;
+        readGroupFields(body, record, true);
+        record.instanceId = access.instance.id;
+        record.createdAt = record.updatedAt = core.now();
+        return groupResponse(201, access.instance, core.store.createGroup(record));
+    });
+
+    router.add("GET", groups, [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        requireFullAccess(access.caller);
+        const PageParams page = readPageParams(request);
+        return Response::json(
+            200, writePage<GroupRecord>(page, core.store.listGroups(access.instance.id, page.scan()),
+                                        instancePath(access.instance) + "/groups/",
+                                        [&](JsonWriter& out, const GroupRecord& g) {
+                                            writeGroup(out, access.instance, g);
+                                        }));
+    });
+
+    router.add("GET", group, [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        requireFullAccess(access.caller);
+        return groupResponse(200, access.instance,
+                             groupOf(core, access.instance, pathId(request, "id")));
+    });
+
+    for (const char* method : {"PUT", "PATCH"}) {
+        const bool put = std::string_view(method) == "PUT";
+        router.add(method, group, [&core, put](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+            requireFullAccess(access.caller);
+            GroupRecord record = groupOf(core, access.instance, pathId(request, "id"));
+            readGroupFields(body, record, put);
+            record.updatedAt = core.now();
+            core.store.updateGroup(record);
+            return groupResponse(200, access.instance, record);
+        });
+    }
+
+    router.add("DELETE", group, [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        requireFullAccess(access.caller);
+        if (!core.store.deleteGroup(access.instance.id, pathId(request, "id"))) {
+            throw HttpError(404, "Not found.");
+        }
+        return Response::noContent();
+    });
+
+    // --- members of a group ---------------------------------------------------------------
+
+    router.add("GET", group + "users/", [&core](const Request& request) {
+        const UserScope scope(core, resolveInstanceAccess(core, request));
+        requireFullAccess(scope.access.caller);
+        const GroupRecord found = groupOf(core, scope.access.instance, pathId(request, "id"));
+        const PageParams page = readPageParams(request);
+        return Response::json(
+            200, writePage<UserRecord>(
+                     page, core.store.listGroupMembers(found.id, page.scan()),
+                     instancePath(scope.access.instance) + "/groups/" + std::to_string(found.id) +
+                         "/users/",
+                     [&](JsonWriter& out, const UserRecord& user) {
+                         out.beginObject().key("user");
+                         scope.writeUser(core, out, user);
+                         out.endObject();
+                     }));
+    });
+
+    router.add("POST", group + "users/", [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+        requireFullAccess(scope.access.caller);
+        const GroupRecord found = groupOf(core, scope.access.instance, pathId(request, "id"));
+        FieldErrors errors;
+        const auto userId = body.id("user", errors, true);
+        throwIfInvalid(std::move(errors));
+        if (!core.store.findUserById(scope.access.instance.id, *userId)) {
+            throw HttpError::invalid({{"user", {"No such user."}}});
+        }
+        addMember(core, *userId, found.id);
+        return memberResponse(core, scope, 201,
+                              *core.store.findUserById(scope.access.instance.id, *userId));
+    });
+
+    router.add("GET", group + "users/{user}/", [&core](const Request& request) {
+        const UserScope scope(core, resolveInstanceAccess(core, request));
+        requireFullAccess(scope.access.caller);
+        const Id groupId = pathId(request, "id");
+        const auto user = core.store.findUserById(scope.access.instance.id, pathId(request, "user"));
+        const bool member = user && std::any_of(user->groups.begin(), user->groups.end(),
+                                                [&](const GroupRecord& g) { return g.id == groupId; });
+        if (!member) throw HttpError(404, "Not found.");
+        return memberResponse(core, scope, 200, *user);
+    });
+
+    router.add("DELETE", group + "users/{user}/", [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        requireFullAccess(access.caller);
+        const GroupRecord found = groupOf(core, access.instance, pathId(request, "id"));
+        if (!core.store.removeMembership(pathId(request, "user"), found.id)) {
+            throw HttpError(404, "Not found.");
+        }
+        return Response::noContent();
+    });
+
+    // --- groups of a user -----------------------------------------------------------------
+
+    const std::string userGroups = "/v1.1/instances/{instance}/users/{id}/groups/";
+
+    router.add("GET", userGroups, [&core](const Request& request) {
+        const UserScope scope(core, resolveInstanceAccess(core, request));
+        const UserRecord user = userForCaller(core, scope, pathId(request, "id"));
+        // At most 32 groups: one page, in group id order.
+        JsonWriter out;
+        out.beginObject().key("objects").beginArray();
+        for (const auto& g : user.groups) {
+            out.beginObject().key("group");
+            writeGroup(out, scope.access.instance, g);
+            out.endObject();
+        }
+        out.endArray().key("next").null().key("prev").null().endObject();
+        return Response::json(200, out.take());
+    });
+
+    router.add("POST", userGroups, [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+        requireFullAccess(access.caller);
+        const Id userId = pathId(request, "id");
+        if (!core.store.findUserById(access.instance.id, userId)) throw HttpError(404, "Not found.");
+        FieldErrors errors;
+        const auto groupId = body.id("group", errors, true);
+        throwIfInvalid(std::move(errors));
+        const auto found = core.store.findGroup(access.instance.id, *groupId);
+        if (!found) throw HttpError::invalid({{"group", {"No such group."}}});
+        addMember(core, userId, found->id);
+        return membershipGroupResponse(201, access.instance, *found);
+    });
+
+    router.add("GET", userGroups + "{group}/", [&core](const Request& request) {
+        const UserScope scope(core, resolveInstanceAccess(core, request));
+        const UserRecord user = userForCaller(core, scope, pathId(request, "id"));
+        const Id groupId = pathId(request, "group");
+        for (const auto& g : user.groups) {
+            if (g.id == groupId) return membershipGroupResponse(200, scope.access.instance, g);
+        }
+        throw HttpError(404, "Not found.");
+    });
+
+    router.add("DELETE", userGroups + "{group}/", [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        requireFullAccess(access.caller);
+        const Id userId = pathId(request, "id");
+        if (!core.store.findUserById(access.instance.id, userId) ||
+            !core.store.findGroup(access.instance.id, pathId(request, "group")) ||
+            !core.store.removeMembership(userId, pathId(request, "group"))) {
+            throw HttpError(404, "Not found.");
+        }
+        return Response::noContent();
+    });
+}
+
+} // namespace latchkey::host

@@ -1,0 +1,166 @@
+// `/v1.1/instances/<name>/classes/user_profile/...`: the profile schema and the profile objects,
+// and `/files/<token>`, where uploaded profile files are served.
+#include "core/request_input.hpp"
+#include "core/routes.hpp"
+#include "core/user_scope.hpp"
+
+#include <cctype>
+
+namespace latchkey::host {
+
+namespace {
+
+constexpr int kSaveAttempts = 5;
+
+Response classResponse(const InstanceRecord& instance, const ClassRecord& record) {
+    JsonWriter out;
+    writeClass(out, instance, record);
+    return Response::json(200, out.take());
+}
+
+Response profileResponse(const CoreServices& core, const UserScope& scope, const UserRecord& user) {
+    JsonWriter out;
+    writeProfile(out, scope.view(core), user);
+    return Response::json(200, out.take());
+}
+
+/// The owner of profile `id`, if the caller may see it: full access, or the owner itself.
+UserRecord profileOwner(const CoreServices& core, const UserScope& scope, Id id) {
+    const Caller& caller = scope.access.caller;
+    if (!caller.hasFullAccess()) {
+        if (!caller.user) throwPermissionDenied();
+        if (caller.user->profile.id != id) throw HttpError(404, "Not found.");
+        return *caller.user;
+    }
+    auto owner = core.store.findUserByProfile(scope.access.instance.id, id);
+    if (!owner) throw HttpError(404, "Not found.");
+    return *owner;
+}
+
+/// Changes the class's schema, description and metadata, re-reading on a concurrent change.
+ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& instance,
+                               const RequestInput& body) {
+    for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+        ClassRecord record = loadProfileClass(core, instance);
+        const ProfileSchema current = ProfileSchema::fromStored(record.schema);
+        FieldErrors errors;
+        if (const auto schema = body.value("schema")) {
+            if (auto next = ProfileSchema::fromRequest(*schema, current, errors)) {
+                record.schema = next->toJson();
+            }
+        }
+        if (auto description =
+                body.text("description", errors, {.allowBlank = true, .maxLength = 256})) {
+            record.description = *description;
+        }
+        if (auto metadata = body.object("metadata", errors)) record.metadata = *metadata;
+        throwIfInvalid(std::move(errors));
+        const std::int64_t expected = record.revision;
+        record.updatedAt = core.now();
+        if (record.revision == 0) record.createdAt = record.updatedAt;
+        if (auto saved = core.store.saveClass(record, expected)) return *saved;
+    }
+    throw HttpError(409, "The class changed while it was being updated; retry.");
+}
+
+bool isFileToken(const std::string& token) {
+    if (token.size() != 32) return false;
+    for (const char c : token) {
+        if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+void mountProfileRoutes(Router& router, const CoreServices& core) {
+    const std::string classes = "/v1.1/instances/{instance}/classes/";
+    const std::string profileClass = classes + "user_profile/";
+
+    router.add("GET", classes, [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        JsonWriter out;
+        out.beginObject().key("objects").beginArray();
+        writeClass(out, access.instance, loadProfileClass(core, access.instance));
+        out.endArray().key("next").null().key("prev").null().endObject();
+        return Response::json(200, out.take());
+    });
+
+    // Any key of the instance may read the schema: clients need it to show profiles.
+    router.add("GET", profileClass, [&core](const Request& request) {
+        const InstanceAccess access = resolveInstanceAccess(core, request);
+        return classResponse(access.instance, loadProfileClass(core, access.instance));
+    });
+    for (const char* method : {"PUT", "PATCH"}) {
+        router.add(method, profileClass, [&core](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+            requireFullAccess(access.caller);
+            return classResponse(access.instance, updateProfileClass(core, access.instance, body));
+        });
+    }
+    router.add("DELETE", profileClass, [](const Request&) -> Response {
+        throw HttpError(403, "The user_profile class cannot be deleted.");
+    });
+    router.add("GET", classes + "{name}/", [](const Request&) -> Response {
+        throw HttpError(404, "Class was not found.");
+    });
+
+    const std::string objects = profileClass + "objects/";
+    router.add("POST", objects, [](const Request&) -> Response {
+        throw HttpError(403, "Profiles cannot be created by hand: each user gets one.");
+    });
+
+    const std::string object = objects + "{id}/";
+    router.add("GET", object, [&core](const Request& request) {
+        const UserScope scope(core, resolveInstanceAccess(core, request));
+        return profileResponse(core, scope, profileOwner(core, scope, pathId(request, "id")));
+    });
+    router.add("PATCH", object, [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+        const UserRecord owner = profileOwner(core, scope, pathId(request, "id"));
+        FieldErrors errors;
+        // The official client sends the whole object back, owner included: the same owner is
+        // fine, another is a re-owning attempt.
+        if (const auto newOwner = body.id("owner", errors); newOwner && *newOwner != owner.id) {
+            throw HttpError::invalid({{"owner", {"The owner of a profile cannot be changed."}}});
+        }
+        errors.clear();
+        const ProfileUpdate update =
+            checkProfileValues(core, scope.access.instance, owner.id, scope.schema,
+                               bodyValues(body), &body, body.isForm(), errors);
+        throwIfInvalid(std::move(errors));
+        return profileResponse(
+            core, scope,
+            saveProfileUpdate(core, scope.access.instance, owner.id, scope.schema, update));
+    });
+    router.add("DELETE", object, [](const Request&) -> Response {
+        throw HttpError(403, "Profiles cannot be deleted: delete the user instead.");
+    });
+
+    // Uploaded files: public under an unguessable 128-bit token, like the storage URLs the
+    // original API handed out. Served so that a browser never runs them as a page of this host.
+    router.add("GET", "/files/{token}", [&core](const Request& request) {
+        const std::string& token = request.param("token");
+        if (!isFileToken(token)) throw HttpError(404, "Not found.");
+        const auto file = core.store.findFile(token);
+        if (!file) throw HttpError(404, "Not found.");
+        Response response;
+        response.status = 200;
+        response.contentType = file->contentType;
+        response.body = file->data;
+        const bool image = file->contentType.rfind("image/", 0) == 0 &&
+                           file->contentType != "image/svg+xml";
+        response.headers = {
+            {"Content-Disposition",
+             std::string(image ? "inline" : "attachment") + "; filename=\"" + file->filename + "\""},
+            {"Content-Security-Policy", "default-src 'none'; sandbox"},
+            {"Cache-Control", "private, max-age=3600"}};
+        return response;
+    });
+}
+
+} // namespace latchkey::host

@@ -1,0 +1,73 @@
+// The `user_profile` class's schema: which custom fields a profile has, their types, and how
+// values are checked on the way in and shown on the way out.
+#pragma once
+
+#include "core/json_writer.hpp"
+
+#include <latchkey/errors.hpp>
+#include <latchkey/store.hpp>
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace latchkey::host {
+
+/// The class every instance has; its objects are the users' profiles.
+inline constexpr const char* kProfileClass = "user_profile";
+
+/// The field types a profile schema accepts.
+inline constexpr const char* kFieldTypes[] = {"string",   "text", "integer", "float", "boolean",
+                                              "datetime", "file", "object",  "array"};
+
+/// One custom field.
+struct FieldSpec {
+    std::string name;
+    std::string type;
+    Poco::JSON::Object::Ptr extra; ///< order_index, filter_index, unique...: kept as given.
+};
+
+/// An ordered list of custom fields.
+class ProfileSchema {
+public:
+    /// Reads a stored schema (a JSON array); an empty or broken one reads as no fields.
+    static ProfileSchema fromStored(const std::string& json);
+
+    /// Checks a new schema from a request against the current one and returns it; problems are
+    /// recorded under "schema". `input` is a JSON array, or a string holding one (form bodies).
+    static std::optional<ProfileSchema> fromRequest(const Poco::Dynamic::Var& input,
+                                                    const ProfileSchema& current,
+                                                    FieldErrors& errors);
+
+    /// The field called `name`, or nullptr.
+    const FieldSpec* find(const std::string& name) const;
+    /// The fields in order.
+    const std::vector<FieldSpec>& fields() const { return fields_; }
+    /// The schema as stored and shown: a JSON array.
+    std::string toJson() const;
+
+private:
+    std::vector<FieldSpec> fields_;
+};
+
+/// A value for a field, checked against its type. Form bodies send every value as text, so
+/// text is accepted for numbers and booleans when `fromForm`. Returns the JSON to store (files
+/// are handled by the caller), or nullopt with the problem added to `errors`.
+std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::Dynamic::Var& value,
+                                           bool fromForm, FieldErrors& errors);
+
+/// Writes the profile's custom fields as the API shows them: only fields in the schema, files
+/// as `{"type": "file", "value": url}` and datetimes as `{"type": "datetime", "value": ...}`.
+void writeProfileFields(JsonWriter& out, const std::string& storedData,
+                        const ProfileSchema& schema, const std::string& fileBaseUrl);
+
+/// The public URL of an uploaded file.
+std::string fileUrl(const std::string& fileBaseUrl, const std::string& token);
+
+/// Names a schema may not use: the profile's own fields.
+bool isReservedFieldName(const std::string& name);
+
+} // namespace latchkey::host

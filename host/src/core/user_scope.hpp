@@ -1,0 +1,38 @@
+// An instance as its users are shown: who is calling, the profile schema, and user rendering.
+#pragma once
+
+#include "core/caller.hpp"
+#include "core/profiles.hpp"
+#include "core/views.hpp"
+
+#include <latchkey/http.hpp>
+
+namespace latchkey::host {
+
+/// The resolved caller of an instance route plus what rendering users needs.
+struct UserScope {
+    InstanceAccess access;
+    ClassRecord profileClass;
+    ProfileSchema schema;
+
+    UserScope(const CoreServices& core, InstanceAccess resolved)
+        : access(std::move(resolved)), profileClass(loadProfileClass(core, access.instance)),
+          schema(ProfileSchema::fromStored(profileClass.schema)) {}
+
+    /// What the views need.
+    InstanceView view(const CoreServices& core) const {
+        return InstanceView{access.instance, schema, core.publicUrl};
+    }
+
+    /// A user with the key the caller may see (the stored key, unsealed).
+    void writeUser(const CoreServices& core, JsonWriter& out, const UserRecord& user) const {
+        host::writeUser(out, view(core), user, core.vault.open(user.key, KeyPurpose::UserKey));
+    }
+};
+
+/// The user `id` of the instance, if the caller may act on it: full access, or the user
+/// itself (API key + its user key). Unknown users and other users are both 404 for a user
+/// caller, so ids cannot be probed.
+UserRecord userForCaller(const CoreServices& core, const UserScope& scope, Id id);
+
+} // namespace latchkey::host
