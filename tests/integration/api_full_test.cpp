@@ -48,10 +48,9 @@ struct Deployment {
     }
 
     std::pair<int, std::string> newUser(const std::string& name, const std::string& password) {
-        const auto r = http.post(base + "users/",
-                                 R"({"username": ")" + name + R"(", "password": ")" + password +
-                                     "\"}",
-                                 key(creatorKey));
+        const auto r = http.post(
+            base + "users/", R"({"username": ")" + name + R"(", "password": ")" + password + "\"}",
+            key(creatorKey));
         REQUIRE(r.status == 201);
         return {r.json()->getValue<int>("id"), r.str("user_key")};
     }
@@ -110,10 +109,10 @@ TEST_CASE("Who may do what: the permission matrix", "[api][permissions]") {
               row.updateSelf);
         CHECK(d.status("DELETE", d.user(victim.first), row.headers) == row.deleteUser);
         CHECK(d.status("POST", users, row.headers,
-                       R"({"username": "new-)" + std::to_string(n) + R"(", "password": "long enough"})") ==
-              row.createUser);
-        CHECK(d.status("POST", groups, row.headers, R"({"label": "g)" + std::to_string(n) + "\"}") ==
-              row.createGroup);
+                       R"({"username": "new-)" + std::to_string(n) +
+                           R"(", "password": "long enough"})") == row.createUser);
+        CHECK(d.status("POST", groups, row.headers,
+                       R"({"label": "g)" + std::to_string(n) + "\"}") == row.createGroup);
         CHECK(d.status("GET", groups, row.headers) == row.listGroups);
     }
     // Nothing crosses instances: the account's other instance knows none of these keys.
@@ -125,7 +124,8 @@ TEST_CASE("Who may do what: the permission matrix", "[api][permissions]") {
 
 TEST_CASE("Users: list pages both ways, read, update, delete", "[api][users]") {
     Deployment d;
-    for (int i = 0; i < 5; ++i) d.newUser("extra-" + std::to_string(i), "long enough pw");
+    for (int i = 0; i < 5; ++i)
+        d.newUser("extra-" + std::to_string(i), "long enough pw");
     // 7 users in all. Forward in pages of 3, then back.
     auto page = d.http.get(d.base + "users/?page_size=3", d.admin());
     REQUIRE(page.status == 200);
@@ -134,7 +134,8 @@ TEST_CASE("Users: list pages both ways, read, update, delete", "[api][users]") {
         // Hold the array: a range-for over a temporary's member would dangle.
         const Poco::JSON::Array::Ptr objects = r.json()->getArray("objects");
         for (std::size_t i = 0; i < objects->size(); ++i) {
-            names.push_back(objects->getObject(static_cast<unsigned>(i))->getValue<std::string>("username"));
+            names.push_back(
+                objects->getObject(static_cast<unsigned>(i))->getValue<std::string>("username"));
         }
     };
     std::string next = page.str("next");
@@ -161,7 +162,8 @@ TEST_CASE("Users: list pages both ways, read, update, delete", "[api][users]") {
     // Rename (taken names refused), then delete.
     CHECK(d.http.request("PATCH", d.user(d.alyx), R"({"username": "gordon"})", d.admin()).body ==
           R"({"username": ["User with this username already exists."]})");
-    const auto renamed = d.http.request("PUT", d.user(d.alyx), R"({"username": "alyx-vance"})", d.admin());
+    const auto renamed =
+        d.http.request("PUT", d.user(d.alyx), R"({"username": "alyx-vance"})", d.admin());
     CHECK(renamed.status == 200);
     CHECK(renamed.str("username") == "alyx-vance");
     CHECK(renamed.str("user_key") == d.alyxKey);
@@ -172,25 +174,26 @@ TEST_CASE("Users: list pages both ways, read, update, delete", "[api][users]") {
     CHECK(d.status("GET", d.base + "users/-1/", d.admin()) == 404);
 }
 
-TEST_CASE("The user key changes with the password and on reset_key; the old one is dead",
+TEST_CASE("The user key changes with the password and on reset_key - the old one is dead",
           "[api][users]") {
     Deployment d;
     // The user changes its own password through `user/`.
-    const auto changed = d.http.request("PATCH", d.base + "user/",
-                                        R"({"password": "a brand new passphrase"})",
-                                        d.asUser(d.gordonKey));
+    const auto changed =
+        d.http.request("PATCH", d.base + "user/", R"({"password": "a brand new passphrase"})",
+                       d.asUser(d.gordonKey));
     REQUIRE(changed.status == 200);
     const std::string second = changed.str("user_key");
     CHECK(second != d.gordonKey);
     CHECK(d.status("GET", d.base + "user/", d.asUser(d.gordonKey)) == 403);
     CHECK(d.status("GET", d.user(d.gordon), d.asUser(d.gordonKey)) == 403);
     CHECK(d.status("GET", d.base + "user/", d.asUser(second)) == 200);
-    const auto login = d.http.post(d.base + "user/auth/",
-                                   R"({"username": "gordon", "password": "a brand new passphrase"})",
-                                   d.key(d.plainKey));
+    const auto login = d.http.post(
+        d.base + "user/auth/", R"({"username": "gordon", "password": "a brand new passphrase"})",
+        d.key(d.plainKey));
     CHECK(login.str("user_key") == second);
-    CHECK(d.http.post(d.base + "user/auth/", R"({"username": "gordon", "password": "Black Mesa 1998"})",
-                      d.key(d.plainKey))
+    CHECK(d.http
+              .post(d.base + "user/auth/",
+                    R"({"username": "gordon", "password": "Black Mesa 1998"})", d.key(d.plainKey))
               .status == 401);
 
     const auto reset = d.http.post(d.user(d.gordon) + "reset_key/", "{}", d.admin());
@@ -243,10 +246,11 @@ TEST_CASE("The profile schema: fields added by the account key, bad schemas refu
     CHECK(d.http.get(cls, d.key(d.plainKey)).json()->getArray("schema")->size() == 9);
 
     // Form-encoded, as in the original guide: the schema as a JSON string.
-    const auto form = d.http.request("PATCH", cls,
-                                     "schema=" + std::string("%5B%7B%22name%22%3A%22nick%22%2C%22type"
-                                                             "%22%3A%22string%22%7D%5D"),
-                                     d.admin(), "application/x-www-form-urlencoded");
+    const auto form =
+        d.http.request("PATCH", cls,
+                       "schema=" + std::string("%5B%7B%22name%22%3A%22nick%22%2C%22type"
+                                               "%22%3A%22string%22%7D%5D"),
+                       d.admin(), "application/x-www-form-urlencoded");
     CHECK(form.status == 200);
     CHECK(form.json()->getArray("schema")->size() == 1);
 
@@ -257,8 +261,9 @@ TEST_CASE("The profile schema: fields added by the account key, bad schemas refu
     CHECK(bad(R"([{"name": "owner", "type": "string"}])").status == 400);
     CHECK(bad(R"([{"name": "x", "type": "geopoint"}])").status == 400);
     CHECK(bad(R"([{"name": "x", "type": "string"}, {"name": "x", "type": "text"}])").status == 400);
-    CHECK(bad(R"([{"name": "nick", "type": "integer"}])").body ==
-          R"({"schema": ["Field 1: the type of \"nick\" cannot change (from string to integer)."]})");
+    CHECK(
+        bad(R"([{"name": "nick", "type": "integer"}])").body ==
+        R"({"schema": ["Field 1: the type of \"nick\" cannot change (from string to integer)."]})");
     CHECK(bad(R"("not a list")").body == R"({"schema": ["Expected a list of fields."]})");
     // Only full access changes the schema.
     CHECK(d.http.request("PATCH", cls, R"({"schema": []})", d.asUser(d.gordonKey)).status == 403);
@@ -266,29 +271,30 @@ TEST_CASE("The profile schema: fields added by the account key, bad schemas refu
     CHECK(d.status("GET", d.base + "classes/other_class/", d.admin()) == 404);
 }
 
-TEST_CASE("Profiles: the owner reads and patches typed values; revision grows", "[api][profiles]") {
+TEST_CASE("Profiles: the owner reads and patches typed values - revision grows",
+          "[api][profiles]") {
     Deployment d;
-    REQUIRE(d.http.request("PATCH", d.base + "classes/user_profile/",
-                           R"({"schema": [{"name": "nick", "type": "string"},
+    REQUIRE(d.http
+                .request("PATCH", d.base + "classes/user_profile/",
+                         R"({"schema": [{"name": "nick", "type": "string"},
                                           {"name": "age", "type": "integer"},
                                           {"name": "score", "type": "float"},
                                           {"name": "vip", "type": "boolean"},
                                           {"name": "born", "type": "datetime"},
                                           {"name": "prefs", "type": "object"},
                                           {"name": "tags", "type": "array"}]})",
-                           d.admin())
+                         d.admin())
                 .status == 200);
     const auto me = d.http.get(d.base + "user/", d.asUser(d.gordonKey));
     const auto profile = me.json()->getObject("profile");
     const std::string self = profile->getObject("links")->getValue<std::string>("self");
     CHECK(profile->isNull("nick"));
 
-    const auto patched = d.http.request(
-        "PATCH", self,
-        R"({"nick": "freeman", "age": 27, "score": 9.5, "vip": true,
+    const auto patched = d.http.request("PATCH", self,
+                                        R"({"nick": "freeman", "age": 27, "score": 9.5, "vip": true,
             "born": "1971-05-01T08:30:00+02:00", "prefs": {"theme": "dark"}, "tags": ["a", 1],
-            "id": 999, "revision": 77, "unknown_field": "ignored"})",
-        d.asUser(d.gordonKey));
+            "id": 999, "revision": 77, "instanceName": "full-app"})",
+                                        d.asUser(d.gordonKey));
     REQUIRE(patched.status == 200);
     const auto p = patched.json();
     CHECK(p->getValue<std::string>("nick") == "freeman");
@@ -301,12 +307,15 @@ TEST_CASE("Profiles: the owner reads and patches typed values; revision grows", 
     CHECK(p->getArray("tags")->size() == 2);
     CHECK(p->getValue<int>("revision") == 2);
     CHECK(p->getValue<int>("id") == profile->getValue<int>("id"));
-    CHECK_FALSE(p->has("unknown_field"));
+    // Read-only fields (which the official client sends back) are ignored; unknown ones are not.
+    CHECK(d.http.request("PATCH", self, R"({"nick": "x", "nikc": "typo"})", d.asUser(d.gordonKey))
+              .body == R"({"nikc": ["Unknown field."]})");
 
     const auto wrong = d.http.request(
         "PATCH", self,
         R"({"age": "old", "vip": "yes", "score": "high", "born": "yesterday", "prefs": [1],
-            "nick": ")" + std::string(129, 'n') + "\"}",
+            "nick": ")" +
+            std::string(129, 'n') + "\"}",
         d.asUser(d.gordonKey));
     CHECK(wrong.status == 400);
     const auto errors = wrong.json();
@@ -320,8 +329,8 @@ TEST_CASE("Profiles: the owner reads and patches typed values; revision grows", 
     CHECK(d.http.request("PATCH", self, R"({"nick": null})", d.asUser(d.gordonKey))
               .json()
               ->isNull("nick"));
-    const auto nested = d.http.request("PATCH", d.base + "user/",
-                                       R"({"profile": {"nick": "doc"}})", d.asUser(d.gordonKey));
+    const auto nested = d.http.request("PATCH", d.base + "user/", R"({"profile": {"nick": "doc"}})",
+                                       d.asUser(d.gordonKey));
     CHECK(nested.json()->getObject("profile")->getValue<std::string>("nick") == "doc");
 
     // Another user cannot see or change it; nobody deletes, creates or re-owns profiles.
@@ -345,14 +354,15 @@ TEST_CASE("A profile given on user create is checked and stored", "[api][profile
         d.key(d.creatorKey));
     REQUIRE(created.status == 201);
     CHECK(created.json()->getObject("profile")->getValue<std::string>("nick") == "calhoun");
-    const auto bad = d.http.post(
-        d.base + "users/",
-        R"({"username": "otis", "password": "long enough pw", "profile": {"nick": 5}})",
-        d.key(d.creatorKey));
+    const auto bad =
+        d.http.post(d.base + "users/",
+                    R"({"username": "otis", "password": "long enough pw", "profile": {"nick": 5}})",
+                    d.key(d.creatorKey));
     CHECK(bad.body == R"({"profile": ["nick: Not a valid string."]})");
-    CHECK(d.http.post(d.base + "users/",
-                      R"({"username": "otis", "password": "long enough pw", "profile": "x"})",
-                      d.key(d.creatorKey))
+    CHECK(d.http
+              .post(d.base + "users/",
+                    R"({"username": "otis", "password": "long enough pw", "profile": "x"})",
+                    d.key(d.creatorKey))
               .body == R"({"profile": ["Expected a dictionary of items."]})");
 }
 
@@ -391,40 +401,43 @@ TEST_CASE("File fields: multipart upload, a fetchable URL, size limits, replacem
 
     // A file without a filename (what the syncano client sends for a Buffer) is a file too;
     // it replaces the old one, which is gone.
-    const auto replaced = d.http.request("PATCH", self, multipart("B1", {{"avatar", "", "plain bytes"}}),
-                                         headers, "multipart/form-data; boundary=B1");
+    const auto replaced =
+        d.http.request("PATCH", self, multipart("B1", {{"avatar", "", "plain bytes"}}), headers,
+                       "multipart/form-data; boundary=B1");
     REQUIRE(replaced.status == 200);
     CHECK(replaced.json()->getObject("avatar")->getValue<std::string>("value") != url);
     CHECK(d.http.get(path).status == 404);
 
     // Too large (the test config allows 1 MiB), a JSON string, and broken multipart.
-    const auto big = d.http.request("PATCH", self,
-                                    multipart("B2", {{"avatar", "big.png", std::string(1100000, 'x')}}),
-                                    headers, "multipart/form-data; boundary=B2");
+    const auto big = d.http.request(
+        "PATCH", self, multipart("B2", {{"avatar", "big.png", std::string(1100000, 'x')}}), headers,
+        "multipart/form-data; boundary=B2");
     CHECK(big.status == 413); // over max_body (1 MiB) before it is even parsed
     CHECK(d.http.request("PATCH", self, R"({"avatar": "http://elsewhere/x.png"})", headers).body ==
           R"({"avatar": ["Upload a file (multipart/form-data) to set this field."]})");
-    CHECK(d.http.request("PATCH", self, "--B3\r\nbroken", headers,
-                         "multipart/form-data; boundary=B3")
-              .status == 400);
+    CHECK(
+        d.http.request("PATCH", self, "--B3\r\nbroken", headers, "multipart/form-data; boundary=B3")
+            .status == 400);
     // Clearing it deletes the file; deleting the user deletes its files.
-    const std::string current = d.http.get(self, headers).json()->getObject("avatar")->getValue<std::string>("value");
+    const std::string current =
+        d.http.get(self, headers).json()->getObject("avatar")->getValue<std::string>("value");
     CHECK(d.http.request("PATCH", self, R"({"avatar": null})", headers).json()->isNull("avatar"));
     CHECK(d.http.get(current.substr(d.host.baseUrl().size())).status == 404);
 }
 
 TEST_CASE("Groups: CRUD, membership from both sides, limits and duplicates", "[api][groups]") {
     Deployment d;
-    const auto created = d.http.post(d.base + "groups/", R"({"label": "scientists", "description": "lab"})",
-                                     d.key(d.groupCreatorKey));
+    const auto created =
+        d.http.post(d.base + "groups/", R"({"label": "scientists", "description": "lab"})",
+                    d.key(d.groupCreatorKey));
     REQUIRE(created.status == 201);
     const int group = created.json()->getValue<int>("id");
     const std::string self = d.base + "groups/" + std::to_string(group) + "/";
     CHECK(d.http.post(d.base + "groups/", "{}", d.admin()).body ==
           R"({"label": ["This field is required."]})");
 
-    const auto added = d.http.post(self + "users/", "{\"user\": " + std::to_string(d.gordon) + "}",
-                                   d.admin());
+    const auto added =
+        d.http.post(self + "users/", "{\"user\": " + std::to_string(d.gordon) + "}", d.admin());
     REQUIRE(added.status == 201);
     CHECK(added.json()->getObject("user")->getValue<int>("id") == d.gordon);
     CHECK(d.http.post(self + "users/", "{\"user\": " + std::to_string(d.gordon) + "}", d.admin())
@@ -433,17 +446,19 @@ TEST_CASE("Groups: CRUD, membership from both sides, limits and duplicates", "[a
     CHECK(d.http.post(self + "users/", R"({"user": "abc"})", d.admin()).status == 400);
 
     // The other side.
-    const auto viaUser = d.http.post(d.user(d.alyx) + "groups/", "{\"group\": " + std::to_string(group) + "}",
-                                     d.admin());
+    const auto viaUser = d.http.post(d.user(d.alyx) + "groups/",
+                                     "{\"group\": " + std::to_string(group) + "}", d.admin());
     REQUIRE(viaUser.status == 201);
     CHECK(viaUser.json()->getObject("group")->getValue<std::string>("label") == "scientists");
     const auto members = d.http.get(self + "users/", d.admin());
     REQUIRE(members.json()->getArray("objects")->size() == 2);
-    CHECK(members.json()->getArray("objects")->getObject(0)->getObject("user")->getValue<std::string>(
-              "username") == "gordon");
+    CHECK(
+        members.json()->getArray("objects")->getObject(0)->getObject("user")->getValue<std::string>(
+            "username") == "gordon");
     // A user sees its own groups, on itself and on its groups list.
     const auto me = d.http.get(d.base + "user/", d.asUser(d.gordonKey));
-    CHECK(me.json()->getArray("groups")->getObject(0)->getValue<std::string>("label") == "scientists");
+    CHECK(me.json()->getArray("groups")->getObject(0)->getValue<std::string>("label") ==
+          "scientists");
     CHECK(d.http.get(d.user(d.gordon) + "groups/", d.asUser(d.gordonKey))
               .json()
               ->getArray("objects")
@@ -456,19 +471,22 @@ TEST_CASE("Groups: CRUD, membership from both sides, limits and duplicates", "[a
 
     // At most 32 groups per user.
     for (int i = 0; i < 31; ++i) {
-        const int g = d.http.post(d.base + "groups/", R"({"label": "g)" + std::to_string(i) + "\"}",
-                                  d.admin())
-                          .json()
-                          ->getValue<int>("id");
-        REQUIRE(d.http.post(d.user(d.gordon) + "groups/", "{\"group\": " + std::to_string(g) + "}",
-                            d.admin())
+        const int g =
+            d.http
+                .post(d.base + "groups/", R"({"label": "g)" + std::to_string(i) + "\"}", d.admin())
+                .json()
+                ->getValue<int>("id");
+        REQUIRE(d.http
+                    .post(d.user(d.gordon) + "groups/", "{\"group\": " + std::to_string(g) + "}",
+                          d.admin())
                     .status == 201);
     }
     const int extra = d.http.post(d.base + "groups/", R"({"label": "one too many"})", d.admin())
                           .json()
                           ->getValue<int>("id");
-    CHECK(d.http.post(d.user(d.gordon) + "groups/", "{\"group\": " + std::to_string(extra) + "}",
-                      d.admin())
+    CHECK(d.http
+              .post(d.user(d.gordon) + "groups/", "{\"group\": " + std::to_string(extra) + "}",
+                    d.admin())
               .body == R"({"detail": "A user can be a member of at most 32 groups."})");
 
     // Update, remove membership, delete.
@@ -478,7 +496,8 @@ TEST_CASE("Groups: CRUD, membership from both sides, limits and duplicates", "[a
     CHECK(d.status("DELETE", self + "users/" + std::to_string(d.gordon) + "/", d.admin()) == 404);
     CHECK(d.status("DELETE", self, d.admin()) == 204);
     CHECK(d.status("GET", self, d.admin()) == 404);
-    CHECK(d.http.get(d.base + "user/", d.asUser(d.alyxKey)).json()->getArray("groups")->size() == 0);
+    CHECK(d.http.get(d.base + "user/", d.asUser(d.alyxKey)).json()->getArray("groups")->size() ==
+          0);
 }
 
 TEST_CASE("API keys: update flags, reset and delete with the account key", "[api][keys]") {
@@ -488,14 +507,15 @@ TEST_CASE("API keys: update flags, reset and delete with the account key", "[api
     const int plainId = [&] {
         for (std::size_t i = 0; i < list->size(); ++i) {
             const auto key = list->getObject(static_cast<unsigned>(i));
-            if (key->getValue<std::string>("api_key") == d.plainKey) return key->getValue<int>("id");
+            if (key->getValue<std::string>("api_key") == d.plainKey)
+                return key->getValue<int>("id");
         }
         return 0;
     }();
     REQUIRE(plainId > 0);
     const std::string self = d.base + "api_keys/" + std::to_string(plainId) + "/";
-    const auto updated = d.http.request("PATCH", self, R"({"allow_user_create": true, "description": "now signup"})",
-                                        d.admin());
+    const auto updated = d.http.request(
+        "PATCH", self, R"({"allow_user_create": true, "description": "now signup"})", d.admin());
     CHECK(updated.json()->getValue<bool>("allow_user_create"));
     CHECK(updated.str("api_key") == d.plainKey);
     CHECK(d.status("POST", d.base + "users/", d.key(d.plainKey),
@@ -514,11 +534,11 @@ TEST_CASE("API keys: update flags, reset and delete with the account key", "[api
     CHECK(d.status("DELETE", self, d.admin()) == 404);
 }
 
-TEST_CASE("Instances: description and metadata change; names do not", "[api][instances]") {
+TEST_CASE("Instances: description and metadata change - names do not", "[api][instances]") {
     Deployment d;
-    const auto changed = d.http.request("PATCH", "/v1.1/instances/full-app/",
-                                        R"({"description": "new", "metadata": {"color": "red"}})",
-                                        d.admin());
+    const auto changed =
+        d.http.request("PATCH", "/v1.1/instances/full-app/",
+                       R"({"description": "new", "metadata": {"color": "red"}})", d.admin());
     REQUIRE(changed.status == 200);
     CHECK(changed.str("description") == "new");
     CHECK(changed.json()->getObject("metadata")->getValue<std::string>("color") == "red");
@@ -529,7 +549,8 @@ TEST_CASE("Instances: description and metadata change; names do not", "[api][ins
 
 TEST_CASE("files.max_size bounds a profile file below the body limit", "[api][files]") {
     TempDir dir;
-    HostProcess host(dir.write("latchkey.yaml", testConfig(dir, "", "", "files: {max_size: 1KiB}\n")));
+    HostProcess host(
+        dir.write("latchkey.yaml", testConfig(dir, "", "", "files: {max_size: 1KiB}\n")));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
     const Headers admin{{"X-API-KEY", accountKey}};
@@ -539,11 +560,37 @@ TEST_CASE("files.max_size bounds a profile file below the body limit", "[api][fi
                 .status == 200);
     const auto user = http.post("/v1.1/instances/small-files/users/",
                                 R"({"username": "u", "password": "long enough"})", admin);
-    const std::string self = user.json()->getObject("profile")->getObject("links")->getValue<std::string>("self");
+    const std::string self =
+        user.json()->getObject("profile")->getObject("links")->getValue<std::string>("self");
     CHECK(http.request("PATCH", self, multipart("M", {{"avatar", "a.png", std::string(1025, 'x')}}),
                        admin, "multipart/form-data; boundary=M")
               .body == R"({"avatar": ["Ensure this file is at most 1024 bytes."]})");
     CHECK(http.request("PATCH", self, multipart("M", {{"avatar", "a.png", std::string(1024, 'x')}}),
                        admin, "multipart/form-data; boundary=M")
               .status == 200);
+}
+
+TEST_CASE("Unknown fields are refused everywhere, read-only ones are ignored", "[api]") {
+    Deployment d;
+    CHECK(d.http
+              .post(d.base + "users/",
+                    R"({"username": "u1", "password": "long enough", "passwrd": "x"})",
+                    d.key(d.creatorKey))
+              .body == R"({"passwrd": ["Unknown field."]})");
+    CHECK(d.http
+              .post(d.base + "users/",
+                    R"({"username": "u1", "password": "long enough", "id": 5, "links": {},
+                          "instanceName": "full-app", "user_key": "x", "groups": []})",
+                    d.key(d.creatorKey))
+              .status == 201);
+    CHECK(d.http.post(d.base + "groups/", R"({"label": "l", "colour": "red"})", d.admin()).body ==
+          R"({"colour": ["Unknown field."]})");
+    CHECK(d.http.post(d.base + "api_keys/", R"({"allow_user_creat": true})", d.admin()).body ==
+          R"({"allow_user_creat": ["Unknown field."]})");
+    CHECK(d.http.post("/v1.1/instances/", R"({"name": "abcde", "descripton": "x"})", d.admin())
+              .body == R"({"descripton": ["Unknown field."]})");
+    CHECK(d.http.post("/v1.1/account/auth/", R"({"email": "a@b.c", "password": "x", "totp": 1})")
+              .body == R"({"totp": ["Unknown field."]})");
+    CHECK(d.http.request("PATCH", d.user(d.gordon), R"({"profile": {"nickname": "x"}})", d.admin())
+              .body == R"({"profile": ["nickname: Unknown field."]})");
 }

@@ -54,7 +54,7 @@ struct ApiFixture {
 
 } // namespace
 
-TEST_CASE("Account login returns the account with its key; the key reads the account", "[api]") {
+TEST_CASE("Account login returns the account with its key - the key reads the account", "[api]") {
     TempDir dir;
     HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
     const HttpClient http = host.client();
@@ -258,7 +258,7 @@ TEST_CASE("Wrong passwords and unknown users get the same 401", "[api]") {
     CHECK(unknown.body == wrong.body);
 }
 
-TEST_CASE("Usernames are unique per instance; bad users are field errors", "[api]") {
+TEST_CASE("Usernames are unique per instance - bad users are field errors", "[api]") {
     ApiFixture f;
     REQUIRE(f.createUser("gordon", "Black Mesa 1998", f.creatorKey).status == 201);
     CHECK(f.createUser("gordon", "Other Pass 2000", f.creatorKey).body ==

@@ -28,7 +28,7 @@ TEST_CASE("Generated keys are 160 random bits as 40 hex characters", "[vault]") 
     CHECK(a != b);
 }
 
-TEST_CASE("The lookup hash is keyed: same key and secret, same hash; other secret, other hash",
+TEST_CASE("The lookup hash is keyed: same key and secret, same hash - other secret, other hash",
           "[vault]") {
     const KeyVault one(secretOf(1));
     const KeyVault two(secretOf(2));

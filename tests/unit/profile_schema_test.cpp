@@ -33,28 +33,30 @@ TEST_CASE("A stored schema round-trips with its extra flags", "[schema]") {
 }
 
 TEST_CASE("New schemas are checked field by field", "[schema]") {
-    const ProfileSchema current = ProfileSchema::fromStored(R"([{"name": "nick", "type": "string"}])");
+    const ProfileSchema current =
+        ProfileSchema::fromStored(R"([{"name": "nick", "type": "string"}])");
     FieldErrors errors;
     CHECK(ProfileSchema::fromRequest(json(R"([{"name": "nick", "type": "string"},
                                               {"name": "born", "type": "datetime"}])"),
                                      current, errors));
     CHECK(errors.empty());
     // A form sends the list as text.
-    CHECK(ProfileSchema::fromRequest(Poco::Dynamic::Var(std::string(R"([{"name": "a", "type": "text"}])")),
-                                     current, errors));
-    for (const char* bad : {R"([{"name": "_hidden", "type": "string"}])",
-                            R"([{"name": "id", "type": "string"}])",
-                            R"([{"name": "9lives", "type": "string"}])",
-                            R"([{"name": "x", "type": "reference"}])",
-                            R"([{"name": "x"}])", R"([{"name": "nick", "type": "text"}])",
-                            R"([{"name": "x", "type": "string", "unique": "yes"}])", R"({"a": 1})"}) {
+    CHECK(ProfileSchema::fromRequest(
+        Poco::Dynamic::Var(std::string(R"([{"name": "a", "type": "text"}])")), current, errors));
+    for (const char* bad :
+         {R"([{"name": "_hidden", "type": "string"}])", R"([{"name": "id", "type": "string"}])",
+          R"([{"name": "9lives", "type": "string"}])", R"([{"name": "x", "type": "reference"}])",
+          R"([{"name": "x"}])", R"([{"name": "nick", "type": "text"}])",
+          R"([{"name": "x", "type": "string", "unique": "yes"}])", R"({"a": 1})"}) {
         INFO(bad);
         FieldErrors e;
         CHECK_FALSE(ProfileSchema::fromRequest(json(bad), current, e));
         CHECK_FALSE(e.empty());
     }
     std::string many = "[";
-    for (int i = 0; i < 65; ++i) many += (i ? "," : "") + std::string(R"({"name": "f)") + std::to_string(i) + R"(", "type": "string"})";
+    for (int i = 0; i < 65; ++i)
+        many += (i ? "," : "") + std::string(R"({"name": "f)") + std::to_string(i) +
+                R"(", "type": "string"})";
     FieldErrors tooMany;
     CHECK_FALSE(ProfileSchema::fromRequest(json(many + "]"), current, tooMany));
 }
@@ -79,7 +81,8 @@ TEST_CASE("Values are checked against their field's type", "[schema]") {
     CHECK(check("datetime", json(R"("2015-04-21T16:19:41+02:00")")) ==
           R"("2015-04-21T14:19:41.000000Z")");
     CHECK_FALSE(check("datetime", json(R"("21/04/2015")")));
-    CHECK(check("datetime", json(R"("2015-04-21T14:19:41")")) == R"("2015-04-21T14:19:41.000000Z")");
+    CHECK(check("datetime", json(R"("2015-04-21T14:19:41")")) ==
+          R"("2015-04-21T14:19:41.000000Z")");
     CHECK(check("datetime", json(R"("2015-04-21T14:19Z")")) == R"("2015-04-21T14:19:00.000000Z")");
     CHECK(check("object", json(R"({"a": [1]})")) == R"({"a":[1]})");
     CHECK_FALSE(check("object", json("[1]")));
@@ -89,17 +92,19 @@ TEST_CASE("Values are checked against their field's type", "[schema]") {
     CHECK_FALSE(check("file", json(R"("http://x/y.png")")));
 }
 
-TEST_CASE("Stored values render with their type; dropped fields disappear", "[schema]") {
+TEST_CASE("Stored values render with their type - dropped fields disappear", "[schema]") {
     const auto schema = ProfileSchema::fromStored(
         R"([{"name": "avatar", "type": "file"}, {"name": "born", "type": "datetime"},
             {"name": "age", "type": "integer"}, {"name": "nick", "type": "string"}])");
     JsonWriter out;
     out.beginObject();
-    writeProfileFields(out,
-                       R"({"avatar": "0123456789abcdef0123456789abcdef", "born": "1971-05-01T06:30:00.000000Z", "age": 7, "gone": 1})",
-                       schema, "https://auth.example.com");
+    writeProfileFields(
+        out,
+        R"({"avatar": "0123456789abcdef0123456789abcdef", "born": "1971-05-01T06:30:00.000000Z", "age": 7, "gone": 1})",
+        schema, "https://auth.example.com");
     out.endObject();
-    CHECK(out.text() ==
-          R"({"avatar": {"type": "file", "value": "https://auth.example.com/files/0123456789abcdef0123456789abcdef"}, )"
-          R"("born": {"type": "datetime", "value": "1971-05-01T06:30:00.000000Z"}, "age": 7, "nick": null})");
+    CHECK(
+        out.text() ==
+        R"({"avatar": {"type": "file", "value": "https://auth.example.com/files/0123456789abcdef0123456789abcdef"}, )"
+        R"("born": {"type": "datetime", "value": "1971-05-01T06:30:00.000000Z"}, "age": 7, "nick": null})");
 }

@@ -80,7 +80,7 @@ TEST_CASE("Malformed, non-object, non-UTF-8 and too deep bodies are 400", "[inpu
     CHECK(statusOf(jsonRequest("   \n")) == 0);
 }
 
-TEST_CASE("Form bodies are read as text fields; a form-typed JSON object is JSON", "[input]") {
+TEST_CASE("Form bodies are read as text fields - a form-typed JSON object is JSON", "[input]") {
     const auto form =
         RequestInput::parse(jsonRequest("username=gordon&password=Black%20Mesa&ignore_acl=true",
                                         "application/x-www-form-urlencoded"));

@@ -34,7 +34,8 @@ TEST_CASE("Patterns match whole segments, with or without the trailing slash", "
     CHECK(call(router, "GET", "/v1.1/instances/app/users/7/x/").status == 404);
 }
 
-TEST_CASE("A wrong method is 405 with Allow; an unknown path 404 in the detail shape", "[router]") {
+TEST_CASE("A wrong method is 405 with Allow - an unknown path 404 in the detail shape",
+          "[router]") {
     HostRouter router(quietLog());
     router.add("GET", "/things/", [](const Request&) { return Response::json(200, "[]"); });
     router.add("POST", "/things/", [](const Request&) { return Response::json(201, "{}"); });

@@ -38,6 +38,7 @@ Response accountResponse(const CoreServices& core, const AccountRecord& account)
 void mountAccountRoutes(Router& router, const CoreServices& core) {
     router.add("POST", "/v1.1/account/auth/", [&core](const Request& request) {
         const auto body = RequestInput::parse(request);
+        body.rejectUnknown({"email", "password"});
         FieldErrors errors;
         const auto email = body.text("email", errors, {.required = true, .maxLength = 254});
         const auto password = body.text("password", errors, {.required = true});

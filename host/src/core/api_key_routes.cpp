@@ -23,6 +23,8 @@ ApiKeyRecord keyForAccount(const CoreServices& core, const InstanceAccess& acces
 
 /// Reads description and flags present in `body` into `key`.
 void readKeyFields(const RequestInput& body, ApiKeyRecord& key) {
+    body.rejectUnknown({"description", "api_key", "ignore_acl", "allow_user_create",
+                        "allow_group_create", "allow_anonymous_read"});
     FieldErrors errors;
     if (auto d = body.text("description", errors, {.allowBlank = true, .maxLength = 256})) {
         key.description = *d;
@@ -115,6 +117,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         const auto body = RequestInput::parse(request);
         const InstanceAccess access = resolveInstanceAccess(core, request, &body);
         ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
+        body.rejectUnknown({});
         auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
         key.key = std::move(sealed);
         core.store.updateApiKey(key);

@@ -60,9 +60,10 @@ void addMember(const CoreServices& core, Id userId, Id groupId) {
 
 /// Reads label and description; for PUT and POST the label is required.
 void readGroupFields(const RequestInput& body, GroupRecord& group, bool labelRequired) {
+    body.rejectUnknown({"label", "description", "name"});
     FieldErrors errors;
-    if (auto label = body.text("label", errors,
-                               {.required = labelRequired, .maxLength = kMaxLabelLength})) {
+    if (auto label =
+            body.text("label", errors, {.required = labelRequired, .maxLength = kMaxLabelLength})) {
         group.label = *label;
     }
     if (auto description = body.text("description", errors,
@@ -96,12 +97,12 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         requireFullAccess(access.caller);
         const PageParams page = readPageParams(request);
-        return Response::json(
-            200, writePage<GroupRecord>(page, core.store.listGroups(access.instance.id, page.scan()),
-                                        instancePath(access.instance) + "/groups/",
-                                        [&](JsonWriter& out, const GroupRecord& g) {
-                                            writeGroup(out, access.instance, g);
-                                        }));
+        return Response::json(200, writePage<GroupRecord>(
+                                       page, core.store.listGroups(access.instance.id, page.scan()),
+                                       instancePath(access.instance) + "/groups/",
+                                       [&](JsonWriter& out, const GroupRecord& g) {
+                                           writeGroup(out, access.instance, g);
+                                       }));
     });
 
     router.add("GET", group, [&core](const Request& request) {
@@ -142,15 +143,14 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const GroupRecord found = groupOf(core, scope.access.instance, pathId(request, "id"));
         const PageParams page = readPageParams(request);
         return Response::json(
-            200, writePage<UserRecord>(
-                     page, core.store.listGroupMembers(found.id, page.scan()),
-                     instancePath(scope.access.instance) + "/groups/" + std::to_string(found.id) +
-                         "/users/",
-                     [&](JsonWriter& out, const UserRecord& user) {
-                         out.beginObject().key("user");
-                         scope.writeUser(core, out, user);
-                         out.endObject();
-                     }));
+            200, writePage<UserRecord>(page, core.store.listGroupMembers(found.id, page.scan()),
+                                       instancePath(scope.access.instance) + "/groups/" +
+                                           std::to_string(found.id) + "/users/",
+                                       [&](JsonWriter& out, const UserRecord& user) {
+                                           out.beginObject().key("user");
+                                           scope.writeUser(core, out, user);
+                                           out.endObject();
+                                       }));
     });
 
     router.add("POST", group + "users/", [&core](const Request& request) {
@@ -158,6 +158,7 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const UserScope scope(core, resolveInstanceAccess(core, request, &body));
         requireFullAccess(scope.access.caller);
         const GroupRecord found = groupOf(core, scope.access.instance, pathId(request, "id"));
+        body.rejectUnknown({"user"});
         FieldErrors errors;
         const auto userId = body.id("user", errors, true);
         throwIfInvalid(std::move(errors));
@@ -173,9 +174,11 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const UserScope scope(core, resolveInstanceAccess(core, request));
         requireFullAccess(scope.access.caller);
         const Id groupId = pathId(request, "id");
-        const auto user = core.store.findUserById(scope.access.instance.id, pathId(request, "user"));
-        const bool member = user && std::any_of(user->groups.begin(), user->groups.end(),
-                                                [&](const GroupRecord& g) { return g.id == groupId; });
+        const auto user =
+            core.store.findUserById(scope.access.instance.id, pathId(request, "user"));
+        const bool member =
+            user && std::any_of(user->groups.begin(), user->groups.end(),
+                                [&](const GroupRecord& g) { return g.id == groupId; });
         if (!member) throw HttpError(404, "Not found.");
         return memberResponse(core, scope, 200, *user);
     });
@@ -214,7 +217,9 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const InstanceAccess access = resolveInstanceAccess(core, request, &body);
         requireFullAccess(access.caller);
         const Id userId = pathId(request, "id");
-        if (!core.store.findUserById(access.instance.id, userId)) throw HttpError(404, "Not found.");
+        if (!core.store.findUserById(access.instance.id, userId))
+            throw HttpError(404, "Not found.");
+        body.rejectUnknown({"group"});
         FieldErrors errors;
         const auto groupId = body.id("group", errors, true);
         throwIfInvalid(std::move(errors));

@@ -11,6 +11,10 @@ namespace latchkey::host {
 
 namespace {
 
+/// What an instance body may hold (owner, role and location come back from the client's save).
+const std::initializer_list<std::string_view> kInstanceFields = {
+    "name", "description", "metadata", "owner", "role", "location"};
+
 /// Syncano's rule: at least 5 characters; we also keep names URL-safe and bounded.
 bool isValidInstanceName(const std::string& name) {
     if (name.size() < 5 || name.size() > 64) return false;
@@ -36,6 +40,7 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
     router.add("POST", "/v1.1/instances/", [&core](const Request& request) {
         const auto body = RequestInput::parse(request);
         const AccountRecord account = requireAccount(core, request, &body);
+        body.rejectUnknown(kInstanceFields);
         FieldErrors errors;
         auto name = body.text("name", errors, {.required = true, .maxLength = 64});
         const auto description =
@@ -94,6 +99,7 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
             // Only the owner changes an instance. Its name is fixed: the client sends it back
             // on save, and a different one is refused rather than ignored.
             if (!access.caller.account) throwPermissionDenied();
+            body.rejectUnknown(kInstanceFields);
             FieldErrors errors;
             if (auto name = body.text("name", errors);
                 name && asciiLower(*name) != access.instance.name) {

@@ -40,6 +40,8 @@ UserRecord profileOwner(const CoreServices& core, const UserScope& scope, Id id)
 /// Changes the class's schema, description and metadata, re-reading on a concurrent change.
 ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& instance,
                                const RequestInput& body) {
+    body.rejectUnknown({"name", "description", "schema", "status", "objects_count", "revision",
+                        "metadata", "group", "group_permissions", "other_permissions"});
     for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
         ClassRecord record = loadProfileClass(core, instance);
         const ProfileSchema current = ProfileSchema::fromStored(record.schema);
@@ -66,7 +68,8 @@ ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& i
 bool isFileToken(const std::string& token) {
     if (token.size() != 32) return false;
     for (const char c : token) {
-        if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c))) {
+        if (!std::isxdigit(static_cast<unsigned char>(c)) ||
+            std::isupper(static_cast<unsigned char>(c))) {
             return false;
         }
     }
@@ -104,9 +107,8 @@ void mountProfileRoutes(Router& router, const CoreServices& core) {
     router.add("DELETE", profileClass, [](const Request&) -> Response {
         throw HttpError(403, "The user_profile class cannot be deleted.");
     });
-    router.add("GET", classes + "{name}/", [](const Request&) -> Response {
-        throw HttpError(404, "Class was not found.");
-    });
+    router.add("GET", classes + "{name}/",
+               [](const Request&) -> Response { throw HttpError(404, "Class was not found."); });
 
     const std::string objects = profileClass + "objects/";
     router.add("POST", objects, [](const Request&) -> Response {
@@ -122,6 +124,9 @@ void mountProfileRoutes(Router& router, const CoreServices& core) {
         const auto body = RequestInput::parse(request);
         const UserScope scope(core, resolveInstanceAccess(core, request, &body));
         const UserRecord owner = profileOwner(core, scope, pathId(request, "id"));
+        body.rejectUnknown([&scope](const std::string& name) {
+            return scope.schema.find(name) || isProfileField(name);
+        });
         FieldErrors errors;
         // The official client sends the whole object back, owner included: the same owner is
         // fine, another is a re-owning attempt.
@@ -152,13 +157,12 @@ void mountProfileRoutes(Router& router, const CoreServices& core) {
         response.status = 200;
         response.contentType = file->contentType;
         response.body = file->data;
-        const bool image = file->contentType.rfind("image/", 0) == 0 &&
-                           file->contentType != "image/svg+xml";
-        response.headers = {
-            {"Content-Disposition",
-             std::string(image ? "inline" : "attachment") + "; filename=\"" + file->filename + "\""},
-            {"Content-Security-Policy", "default-src 'none'; sandbox"},
-            {"Cache-Control", "private, max-age=3600"}};
+        const bool image =
+            file->contentType.rfind("image/", 0) == 0 && file->contentType != "image/svg+xml";
+        response.headers = {{"Content-Disposition", std::string(image ? "inline" : "attachment") +
+                                                        "; filename=\"" + file->filename + "\""},
+                            {"Content-Security-Policy", "default-src 'none'; sandbox"},
+                            {"Cache-Control", "private, max-age=3600"}};
         return response;
     });
 }

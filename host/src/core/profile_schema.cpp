@@ -93,11 +93,25 @@ std::optional<std::string> normaliseDateTime(const std::string& text) {
 } // namespace
 
 bool isReservedFieldName(const std::string& name) {
-    static const std::set<std::string> reserved{
-        "id",       "created_at",        "updated_at",        "revision",    "owner",
-        "group",    "owner_permissions", "group_permissions", "other_permissions",
-        "channel",  "channel_room",      "links",             "user",        "username",
-        "user_key", "profile",           "groups",            "password",    "expected_revision"};
+    static const std::set<std::string> reserved{"id",
+                                                "created_at",
+                                                "updated_at",
+                                                "revision",
+                                                "owner",
+                                                "group",
+                                                "owner_permissions",
+                                                "group_permissions",
+                                                "other_permissions",
+                                                "channel",
+                                                "channel_room",
+                                                "links",
+                                                "user",
+                                                "username",
+                                                "user_key",
+                                                "profile",
+                                                "groups",
+                                                "password",
+                                                "expected_revision"};
     return reserved.count(name) > 0 || name.rfind("_", 0) == 0;
 }
 
@@ -208,7 +222,8 @@ std::string ProfileSchema::toJson() const {
     for (const auto& field : fields_) {
         out.beginObject().field("name", field.name).field("type", field.type);
         if (field.extra) {
-            for (const auto& [key, value] : *field.extra) out.key(key).raw(stringify(value));
+            for (const auto& [key, value] : *field.extra)
+                out.key(key).raw(stringify(value));
         }
         out.endObject();
     }
@@ -254,7 +269,8 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
     if (type == "float") {
         try {
             double n = 0;
-            if (value.isNumeric() && !value.isBoolean()) n = value.convert<double>();
+            if (value.isNumeric() && !value.isBoolean())
+                n = value.convert<double>();
             else if (fromForm && value.isString()) {
                 const std::string text = value.extract<std::string>();
                 std::size_t used = 0;
@@ -292,7 +308,8 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
                 parser.setDepth(32);
                 parsed = parser.parse(value.extract<std::string>());
             } catch (const Poco::Exception&) {
-                return fail(type == "object" ? "Expected a dictionary of items." : "Expected a list.");
+                return fail(type == "object" ? "Expected a dictionary of items."
+                                             : "Expected a list.");
             }
         }
         const bool matches = type == "object" ? parsed.type() == typeid(Poco::JSON::Object::Ptr)
@@ -314,8 +331,8 @@ std::string fileUrl(const std::string& fileBaseUrl, const std::string& token) {
     return fileBaseUrl + "/files/" + token;
 }
 
-void writeProfileFields(JsonWriter& out, const std::string& storedData,
-                        const ProfileSchema& schema, const std::string& fileBaseUrl) {
+void writeProfileFields(JsonWriter& out, const std::string& storedData, const ProfileSchema& schema,
+                        const std::string& fileBaseUrl) {
     if (schema.fields().empty()) return;
     Poco::JSON::Object::Ptr data;
     try {

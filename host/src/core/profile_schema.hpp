@@ -38,9 +38,8 @@ public:
 
     /// Checks a new schema from a request against the current one and returns it; problems are
     /// recorded under "schema". `input` is a JSON array, or a string holding one (form bodies).
-    static std::optional<ProfileSchema> fromRequest(const Poco::Dynamic::Var& input,
-                                                    const ProfileSchema& current,
-                                                    FieldErrors& errors);
+    static std::optional<ProfileSchema>
+    fromRequest(const Poco::Dynamic::Var& input, const ProfileSchema& current, FieldErrors& errors);
 
     /// The field called `name`, or nullptr.
     const FieldSpec* find(const std::string& name) const;
@@ -61,8 +60,8 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
 
 /// Writes the profile's custom fields as the API shows them: only fields in the schema, files
 /// as `{"type": "file", "value": url}` and datetimes as `{"type": "datetime", "value": ...}`.
-void writeProfileFields(JsonWriter& out, const std::string& storedData,
-                        const ProfileSchema& schema, const std::string& fileBaseUrl);
+void writeProfileFields(JsonWriter& out, const std::string& storedData, const ProfileSchema& schema,
+                        const std::string& fileBaseUrl);
 
 /// The public URL of an uploaded file.
 std::string fileUrl(const std::string& fileBaseUrl, const std::string& token);

@@ -28,9 +28,8 @@ std::string newFileToken(Random& random) {
 
 /// The uploaded name reduced to a safe file name for Content-Disposition.
 std::string safeFilename(const std::string& uploaded) {
-    std::string base = uploaded.substr(uploaded.find_last_of("/\\") == std::string::npos
-                                           ? 0
-                                           : uploaded.find_last_of("/\\") + 1);
+    std::string base = uploaded.substr(
+        uploaded.find_last_of("/\\") == std::string::npos ? 0 : uploaded.find_last_of("/\\") + 1);
     std::string out;
     for (const char c : base) {
         if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') {
@@ -46,7 +45,8 @@ std::string safeFilename(const std::string& uploaded) {
 std::string safeContentType(const std::string& declared) {
     const std::string type = declared.substr(0, declared.find(';'));
     const auto slash = type.find('/');
-    bool ok = slash != std::string::npos && slash > 0 && slash + 1 < type.size() && type.size() < 100;
+    bool ok =
+        slash != std::string::npos && slash > 0 && slash + 1 < type.size() && type.size() < 100;
     for (const char c : type) {
         ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' ||
                     c == '+' || c == '.');
@@ -84,8 +84,8 @@ std::vector<std::pair<std::string, Poco::Dynamic::Var>> bodyValues(const Request
     return out;
 }
 
-std::vector<std::pair<std::string, Poco::Dynamic::Var>> nestedProfileValues(
-    const RequestInput& body, FieldErrors& errors) {
+std::vector<std::pair<std::string, Poco::Dynamic::Var>>
+nestedProfileValues(const RequestInput& body, FieldErrors& errors) {
     std::vector<std::pair<std::string, Poco::Dynamic::Var>> out;
     const auto profile = body.value("profile");
     if (!profile || profile->isEmpty()) return out;
@@ -99,14 +99,40 @@ std::vector<std::pair<std::string, Poco::Dynamic::Var>> nestedProfileValues(
     return out;
 }
 
-ProfileUpdate checkProfileValues(const CoreServices& core, const InstanceRecord& instance,
-                                 Id ownerId, const ProfileSchema& schema,
-                                 const std::vector<std::pair<std::string, Poco::Dynamic::Var>>& values,
-                                 const RequestInput* uploads, bool fromForm, FieldErrors& errors) {
+bool isProfileField(const std::string& name) {
+    static constexpr std::string_view fields[] = {"id",
+                                                  "created_at",
+                                                  "updated_at",
+                                                  "revision",
+                                                  "owner",
+                                                  "group",
+                                                  "owner_permissions",
+                                                  "group_permissions",
+                                                  "other_permissions",
+                                                  "channel",
+                                                  "channel_room",
+                                                  "links",
+                                                  "expected_revision"};
+    for (const auto field : fields) {
+        if (field == name) return true;
+    }
+    return false;
+}
+
+ProfileUpdate
+checkProfileValues(const CoreServices& core, const InstanceRecord& instance, Id ownerId,
+                   const ProfileSchema& schema,
+                   const std::vector<std::pair<std::string, Poco::Dynamic::Var>>& values,
+                   const RequestInput* uploads, bool fromForm, FieldErrors& errors) {
     ProfileUpdate update;
     for (const auto& [name, value] : values) {
         const FieldSpec* field = schema.find(name);
-        if (!field) continue;
+        if (!field) {
+            if (!isProfileField(name) && !RequestInput::isClientField(name)) {
+                addFieldError(errors, name, "Unknown field.");
+            }
+            continue;
+        }
         if (field->type != "file") {
             if (auto stored = checkFieldValue(*field, value, fromForm, errors)) {
                 update.values.emplace_back(name, std::move(*stored));
@@ -116,10 +142,13 @@ ProfileUpdate checkProfileValues(const CoreServices& core, const InstanceRecord&
         const UploadedPart* part = uploads ? uploads->part(name) : nullptr;
         if (!part) {
             // Without an upload a file field can only be cleared (null, or "" in a form).
-            const bool clears =
-                value.isEmpty() || (fromForm && value.isString() && value.extract<std::string>().empty());
-            if (clears) update.values.emplace_back(name, "null");
-            else addFieldError(errors, name, "Upload a file (multipart/form-data) to set this field.");
+            const bool clears = value.isEmpty() || (fromForm && value.isString() &&
+                                                    value.extract<std::string>().empty());
+            if (clears)
+                update.values.emplace_back(name, "null");
+            else
+                addFieldError(errors, name,
+                              "Upload a file (multipart/form-data) to set this field.");
             continue;
         }
         if (part->data.size() > core.maxFileSize) {

@@ -24,21 +24,26 @@ struct ProfileUpdate {
     bool empty() const { return values.empty(); }
 };
 
-/// Checks `values` (name → value; names outside the schema are ignored, as the API ignores
-/// read-only fields) against `schema`. File fields take the multipart part of the same name
+/// Checks `values` (name → value) against `schema`: the profile's own read-only fields and the
+/// client's fields are ignored, other names outside the schema are "Unknown field.". File
+/// fields take the multipart part of the same name
 /// from `uploads` (stored now, owned by `ownerId`); without `uploads` a file field can only be
 /// cleared. Problems are added to `errors`, keyed by field name.
-ProfileUpdate checkProfileValues(const CoreServices& core, const InstanceRecord& instance,
-                                 Id ownerId, const ProfileSchema& schema,
-                                 const std::vector<std::pair<std::string, Poco::Dynamic::Var>>& values,
-                                 const RequestInput* uploads, bool fromForm, FieldErrors& errors);
+ProfileUpdate
+checkProfileValues(const CoreServices& core, const InstanceRecord& instance, Id ownerId,
+                   const ProfileSchema& schema,
+                   const std::vector<std::pair<std::string, Poco::Dynamic::Var>>& values,
+                   const RequestInput* uploads, bool fromForm, FieldErrors& errors);
 
 /// The profile fields given in a request body: its top-level fields.
 std::vector<std::pair<std::string, Poco::Dynamic::Var>> bodyValues(const RequestInput& body);
 
 /// The fields of a nested `profile` object in a request body; problems go to errors["profile"].
-std::vector<std::pair<std::string, Poco::Dynamic::Var>> nestedProfileValues(
-    const RequestInput& body, FieldErrors& errors);
+std::vector<std::pair<std::string, Poco::Dynamic::Var>>
+nestedProfileValues(const RequestInput& body, FieldErrors& errors);
+
+/// True for a profile object's own fields (read-only here, sent back by the official client).
+bool isProfileField(const std::string& name);
 
 /// `data` (a stored profile's JSON) with `update`'s values set.
 std::string mergeProfileData(const std::string& data, const ProfileUpdate& update);

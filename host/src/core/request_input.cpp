@@ -12,6 +12,7 @@
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -182,6 +183,35 @@ RequestInput RequestInput::parse(const Request& request) {
         throw HttpError(400, "Invalid data. Expected a dictionary, but got " + got + ".");
     }
     return RequestInput(parsed.extract<Poco::JSON::Object::Ptr>(), false);
+}
+
+bool RequestInput::isClientField(std::string_view name) {
+    static constexpr std::string_view fields[] = {"instanceName", "className",  "id",
+                                                  "links",        "created_at", "updated_at",
+                                                  "update",       "_api_key",   "_user_key"};
+    for (const auto field : fields) {
+        if (field == name) return true;
+    }
+    return false;
+}
+
+void RequestInput::rejectUnknown(std::initializer_list<std::string_view> allowed) const {
+    rejectUnknown([&allowed](const std::string& name) {
+        for (const auto field : allowed) {
+            if (field == name) return true;
+        }
+        return false;
+    });
+}
+
+void RequestInput::rejectUnknown(const std::function<bool(const std::string&)>& allowed) const {
+    FieldErrors errors;
+    for (const auto& name : names()) {
+        if (!isClientField(name) && !allowed(name)) addFieldError(errors, name, "Unknown field.");
+    }
+    // Stable order for clients and tests: the JSON object's own order is not the body's.
+    std::sort(errors.begin(), errors.end());
+    throwIfInvalid(std::move(errors));
 }
 
 std::vector<std::string> RequestInput::names() const {

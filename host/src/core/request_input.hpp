@@ -8,6 +8,8 @@
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,10 +32,22 @@ struct UploadedPart {
     std::string data;
 };
 
-/// A parsed request body. Unknown fields are ignored, as the Syncano API and its clients expect
-/// (the official client sends read-only fields back); known fields are type-checked.
+/// A parsed request body. Each endpoint names the fields it knows (rejectUnknown): a field it
+/// does not know is a 400, so a typo never passes silently. The read-only fields the official
+/// client sends back with every save (`id`, `links`, `instanceName`, ...) count as known.
 class RequestInput {
 public:
+    /// True for the fields every endpoint accepts and ignores: what the official client adds to
+    /// bodies (`instanceName`, `id`, `links`, dates, `update`) and the `_api_key`/`_user_key`
+    /// credentials.
+    static bool isClientField(std::string_view name);
+
+    /// 400 with `{"field": ["Unknown field."]}` for every field that is neither in `allowed` nor
+    /// a client field.
+    void rejectUnknown(std::initializer_list<std::string_view> allowed) const;
+    /// As above, with a test instead of a list.
+    void rejectUnknown(const std::function<bool(const std::string&)>& allowed) const;
+
     /// Parses `request.body`: form-encoded or multipart when the Content-Type says so, JSON
     /// otherwise. An empty body is an empty object. Malformed JSON, a non-object or a broken
     /// multipart body → HttpError 400.

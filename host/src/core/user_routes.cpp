@@ -11,6 +11,10 @@ namespace {
 
 constexpr std::size_t kMaxUsernameLength = 64;
 
+/// What a user body may hold (groups and user_key come back from the client's save).
+const std::initializer_list<std::string_view> kUserFields = {"username", "password", "profile",
+                                                             "groups", "user_key"};
+
 HttpError usernameTaken() {
     return HttpError::invalid({{"username", {"User with this username already exists."}}});
 }
@@ -43,6 +47,7 @@ ProfileUpdate nestedProfileUpdate(const CoreServices& core, const UserScope& sco
 /// with read-only fields in them, and those are ignored.
 Response updateUser(const CoreServices& core, const UserScope& scope, UserRecord user,
                     const RequestInput& body) {
+    body.rejectUnknown(kUserFields);
     FieldErrors errors;
     const auto username = body.text("username", errors, {.maxLength = kMaxUsernameLength});
     const auto password = body.text("password", errors);
@@ -105,6 +110,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         if (!caller.hasFullAccess() && !(caller.apiKey && caller.apiKey->allowUserCreate)) {
             throwPermissionDenied("You do not have permission to create new user.");
         }
+        body.rejectUnknown(kUserFields);
         FieldErrors errors;
         const auto username =
             body.text("username", errors, {.required = true, .maxLength = kMaxUsernameLength});
@@ -181,6 +187,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         const auto body = RequestInput::parse(request);
         const UserScope scope(core, resolveInstanceAccess(core, request, &body));
         UserRecord found = userForCaller(core, scope, pathId(request, "id"));
+        body.rejectUnknown({});
         auto [plainKey, sealedKey] = core.newKey(KeyPurpose::UserKey);
         found.key = std::move(sealedKey);
         found.updatedAt = core.now();
@@ -191,6 +198,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
     router.add("POST", "/v1.1/instances/{instance}/user/auth/", [&core](const Request& request) {
         const auto body = RequestInput::parse(request);
         const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+        body.rejectUnknown({"username", "password"});
         FieldErrors errors;
         const auto username = body.text("username", errors, {.required = true});
         const auto password = body.text("password", errors, {.required = true});
