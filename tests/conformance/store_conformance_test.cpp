@@ -87,7 +87,9 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(store.findAccountById(created.id)->email == "a@example.com");
         CHECK_FALSE(store.findAccountByKey("nope"));
         CHECK_THROWS_AS(store.createAccount(account("a@example.com", "lk-b")), Conflict);
-        store.updateAccountPasswordHash(created.id, "$argon2id$new");
+        // A rehash replaces only the hash it was computed from.
+        CHECK(store.updateAccountPasswordHash(created.id, "$argon2id$stub", "$argon2id$new"));
+        CHECK_FALSE(store.updateAccountPasswordHash(created.id, "$argon2id$stub", "$argon2id$x"));
         CHECK(store.findAccountById(created.id)->passwordHash == "$argon2id$new");
         CHECK(store.findAccountById(created.id)->key.lookup == "lk-a");
     }
@@ -179,7 +181,10 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK_FALSE(store.findUserByProfile(b, created.profile.id));
         CHECK_FALSE(store.findUserById(b, created.id));
 
-        store.updateUserPasswordHash(created.id, "$argon2id$rehashed");
+        CHECK(store.updateUserPasswordHash(created.id, "$argon2id$hash-of-gordon",
+                                           "$argon2id$rehashed"));
+        CHECK_FALSE(store.updateUserPasswordHash(created.id, "$argon2id$hash-of-gordon",
+                                                 "$argon2id$stale"));
         const auto after = store.findUserById(a, created.id);
         CHECK(after->passwordHash == "$argon2id$rehashed");
         CHECK(after->key.lookup == "lk-g");
@@ -204,14 +209,21 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(listed[1].username == "user-3");
 
         UserRecord changed = *store.findUserById(inst, ids[0]);
+        const Micros before = changed.updatedAt;
         changed.username = "renamed";
         changed.key = {"lk-new", "v1:new"};
-        changed.updatedAt = 42;
-        store.updateUser(changed);
+        changed.updatedAt = before + 1;
+        CHECK(store.updateUser(changed, before));
         CHECK_FALSE(store.findUserByKey(inst, "lk-l0"));
         CHECK(store.findUserByKey(inst, "lk-new")->username == "renamed");
+        // A write based on an old read loses instead of undoing the newer one.
+        UserRecord stale = changed;
+        stale.key = {"lk-stale", "v1:stale"};
+        CHECK_FALSE(store.updateUser(stale, before));
+        CHECK(store.findUserByKey(inst, "lk-new"));
         changed.username = "user-1";
-        CHECK_THROWS_AS(store.updateUser(changed), Conflict);
+        changed.updatedAt = before + 2;
+        CHECK_THROWS_AS(store.updateUser(changed, before + 1), Conflict);
 
         ProfileRecord profile = store.findUserById(inst, ids[0])->profile;
         profile.data = R"({"nick": "g"})";
@@ -245,6 +257,8 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(store.addMembership(alice, users.id, 2) == MembershipResult::Added);
         CHECK(store.addMembership(alice, third.id, 2) == MembershipResult::LimitReached);
         CHECK(store.addMembership(bob, users.id, 2) == MembershipResult::Added);
+        CHECK(store.addMembership(bob, 999999, 2) == MembershipResult::NotFound);
+        CHECK(store.addMembership(999999, users.id, 2) == MembershipResult::NotFound);
 
         const auto aliceRead = store.findUserById(inst, alice);
         REQUIRE(aliceRead->groups.size() == 2);
@@ -297,6 +311,7 @@ TEST_CASE("Store conformance", "[conformance]") {
         FileRecord f;
         f.instanceId = inst;
         f.ownerUserId = uid;
+        f.field = "avatar";
         f.token = "0123456789abcdef0123456789abcdef";
         f.filename = "avatar.png";
         f.contentType = "image/png";
@@ -309,10 +324,20 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(found->contentType == "image/png");
         CHECK(store.deleteUser(inst, uid));
         CHECK_FALSE(store.findFile(f.token));
-        f.ownerUserId.reset();
+        const Id other = store.createUser(user(inst, "other", "lk-other")).id;
+        f.ownerUserId = other;
         store.createFile(f);
-        CHECK(store.deleteFile(f.token));
-        CHECK_FALSE(store.deleteFile(f.token));
+        CHECK_FALSE(store.deleteFile(f.token, uid + 1000)); // only its owner's file goes
+        CHECK(store.deleteFile(f.token, other));
+        CHECK_FALSE(store.deleteFile(f.token, other));
+        f.token = "fedcba9876543210fedcba9876543210";
+        store.createFile(f);
+        f.token = "00000000000000000000000000000000";
+        f.field = "cv";
+        store.createFile(f);
+        CHECK(store.deleteFieldFiles(inst, "avatar") == 1);
+        CHECK_FALSE(store.findFile("fedcba9876543210fedcba9876543210"));
+        CHECK(store.findFile("00000000000000000000000000000000")->field == "cv");
     }
 
     SECTION("API keys and instances: update and delete") {
@@ -325,7 +350,8 @@ TEST_CASE("Store conformance", "[conformance]") {
         ApiKeyRecord key = store.createApiKey(apiKey(inst.id, "lk-old"));
         key.key = {"lk-reset", "v1:reset"};
         key.ignoreAcl = true;
-        store.updateApiKey(key);
+        CHECK(store.updateApiKey(key, "lk-old"));
+        CHECK_FALSE(store.updateApiKey(key, "lk-old")); // the key was reset meanwhile
         CHECK_FALSE(store.findApiKeyByKey("lk-old"));
         CHECK(store.findApiKeyByKey("lk-reset")->ignoreAcl);
         CHECK(store.deleteApiKey(inst.id, key.id));

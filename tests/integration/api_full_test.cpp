@@ -526,11 +526,11 @@ TEST_CASE("API keys: update flags, reset and delete with the account key", "[api
     REQUIRE(reset.status == 200);
     const std::string fresh = reset.str("api_key");
     CHECK(fresh != d.plainKey);
-    CHECK(d.status("GET", d.base + "api_keys/", d.key(d.plainKey)) == 403);
-    CHECK(d.status("GET", d.base + "api_keys/", d.key(fresh)) == 200);
+    CHECK(d.status("GET", self, d.key(d.plainKey)) == 403);
+    CHECK(d.status("GET", self, d.key(fresh)) == 200);
 
     CHECK(d.status("DELETE", self, d.admin()) == 204);
-    CHECK(d.status("GET", d.base + "api_keys/", d.key(fresh)) == 403);
+    CHECK(d.status("GET", self, d.key(fresh)) == 403);
     CHECK(d.status("DELETE", self, d.admin()) == 404);
 }
 
@@ -593,4 +593,95 @@ TEST_CASE("Unknown fields are refused everywhere, read-only ones are ignored", "
               .body == R"({"totp": ["Unknown field."]})");
     CHECK(d.http.request("PATCH", d.user(d.gordon), R"({"profile": {"nickname": "x"}})", d.admin())
               .body == R"({"profile": ["nickname: Unknown field."]})");
+}
+
+TEST_CASE("A removed field keeps its type, and a removed file field's files are gone",
+          "[api][profiles][files]") {
+    Deployment d;
+    const std::string cls = d.base + "classes/user_profile/";
+    REQUIRE(d.status("PATCH", cls, d.admin(),
+                     R"({"schema": [{"name": "nick", "type": "string"},
+                                    {"name": "avatar", "type": "file"}]})") == 200);
+    const auto headers = d.asUser(d.gordonKey);
+    const std::string self = d.http.get(d.base + "user/", headers)
+                                 .json()
+                                 ->getObject("profile")
+                                 ->getObject("links")
+                                 ->getValue<std::string>("self");
+    const auto uploaded = d.http.request(
+        "PATCH", self, multipart("Q", {{"avatar", "a.png", "png bytes"}, {"nick", "", "gordo"}}),
+        headers, "multipart/form-data; boundary=Q");
+    const std::string url = uploaded.json()->getObject("avatar")->getValue<std::string>("value");
+    const std::string path = url.substr(d.host.baseUrl().size());
+    REQUIRE(d.http.get(path).status == 200);
+
+    // Remove both fields: the schema shows neither, the file is no longer served.
+    const auto removed = d.http.request("PATCH", cls, R"({"schema": []})", d.admin());
+    CHECK(removed.json()->getArray("schema")->size() == 0);
+    CHECK(d.http.get(path).status == 404);
+    CHECK_FALSE(d.http.get(self, headers).json()->has("nick"));
+    // A removed name cannot come back with another type; with its own type, its values return.
+    CHECK(d.status("PATCH", cls, d.admin(), R"({"schema": [{"name": "nick", "type": "file"}]})") ==
+          400);
+    CHECK(d.status("PATCH", cls, d.admin(),
+                   R"({"schema": [{"name": "avatar", "type": "string"}]})") == 400);
+    REQUIRE(d.status("PATCH", cls, d.admin(),
+                     R"({"schema": [{"name": "nick", "type": "string"}]})") == 200);
+    CHECK(d.http.get(self, headers).json()->getValue<std::string>("nick") == "gordo");
+}
+
+TEST_CASE("expected_revision guards a profile update", "[api][profiles]") {
+    Deployment d;
+    REQUIRE(d.status("PATCH", d.base + "classes/user_profile/", d.admin(),
+                     R"({"schema": [{"name": "nick", "type": "string"}]})") == 200);
+    const auto headers = d.asUser(d.gordonKey);
+    const auto profile = d.http.get(d.base + "user/", headers).json()->getObject("profile");
+    const std::string self = profile->getObject("links")->getValue<std::string>("self");
+    const int revision = profile->getValue<int>("revision");
+    CHECK(
+        d.http
+            .request("PATCH", self,
+                     R"({"nick": "a", "expected_revision": )" + std::to_string(revision + 5) + "}",
+                     headers)
+            .status == 400);
+    CHECK(d.http
+              .request("PATCH", self,
+                       R"({"nick": "a", "expected_revision": )" + std::to_string(revision) + "}",
+                       headers)
+              .json()
+              ->getValue<int>("revision") == revision + 1);
+}
+
+TEST_CASE("Uploaded files are never served as something a browser runs", "[api][files]") {
+    Deployment d;
+    REQUIRE(d.status("PATCH", d.base + "classes/user_profile/", d.admin(),
+                     R"({"schema": [{"name": "avatar", "type": "file"}]})") == 200);
+    const auto headers = d.asUser(d.gordonKey);
+    const std::string self = d.http.get(d.base + "user/", headers)
+                                 .json()
+                                 ->getObject("profile")
+                                 ->getObject("links")
+                                 ->getValue<std::string>("self");
+    const std::string svg = "--S\r\nContent-Disposition: form-data; name=\"avatar\"; "
+                            "filename=\"x\\\"y.svg\"\r\nContent-Type: image/SVG+xml\r\n\r\n"
+                            "<svg onload=alert(1)/>\r\n--S--\r\n";
+    const auto uploaded =
+        d.http.request("PATCH", self, svg, headers, "multipart/form-data; boundary=S");
+    REQUIRE(uploaded.status == 200);
+    const std::string url = uploaded.json()->getObject("avatar")->getValue<std::string>("value");
+    const auto served = d.http.get(url.substr(d.host.baseUrl().size()));
+    CHECK(served.header("Content-Type") == "image/svg+xml");
+    CHECK_THAT(served.header("Content-Disposition"), Catch::StartsWith("attachment; filename=\""));
+    CHECK(served.header("Content-Disposition").find('\\') == std::string::npos);
+    CHECK(served.header("Cache-Control") == "no-store");
+}
+
+TEST_CASE("Error bodies stay valid JSON whatever bytes the field names hold", "[api]") {
+    Deployment d;
+    const auto r = d.http.request("POST", d.base + "groups/",
+                                  "--N\r\nContent-Disposition: form-data; name=\"\xff\xfe\"\r\n\r\n"
+                                  "x\r\n--N--\r\n",
+                                  d.admin(), "multipart/form-data; boundary=N");
+    CHECK(r.status == 400);
+    CHECK_NOTHROW(r.json());
 }

@@ -1,6 +1,8 @@
 // The response JSON writer.
 #include "core/json_writer.hpp"
 
+#include <latchkey/json.hpp>
+
 #include <catch2/catch.hpp>
 
 using latchkey::host::JsonWriter;
@@ -27,4 +29,12 @@ TEST_CASE("The writer nests, separates and escapes", "[json]") {
     JsonWriter control;
     control.value(std::string_view("\x01", 1));
     CHECK(control.text() == "\"\\u0001\"");
+}
+
+TEST_CASE("Quoting keeps valid UTF-8 and replaces broken bytes", "[json]") {
+    CHECK(latchkey::jsonQuote("\xc5\xbc\xf0\x9f\x94\x91") == "\"\xc5\xbc\xf0\x9f\x94\x91\"");
+    CHECK(latchkey::jsonQuote("a\xff"
+                              "b") == "\"a\\ufffdb\"");
+    CHECK(latchkey::jsonQuote("\xe2\x82") == "\"\\ufffd\\ufffd\"");
+    CHECK(latchkey::jsonQuote("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");
 }

@@ -84,6 +84,8 @@ TEST_CASE("Values are checked against their field's type", "[schema]") {
     CHECK(check("datetime", json(R"("2015-04-21T14:19:41")")) ==
           R"("2015-04-21T14:19:41.000000Z")");
     CHECK(check("datetime", json(R"("2015-04-21T14:19Z")")) == R"("2015-04-21T14:19:00.000000Z")");
+    CHECK_FALSE(check("datetime", json(R"("2015-04-21T14:19:00+99:99")")));
+    CHECK_FALSE(check("datetime", json(R"("9999-12-31T23:59:59-23:59")")));
     CHECK(check("object", json(R"({"a": [1]})")) == R"({"a":[1]})");
     CHECK_FALSE(check("object", json("[1]")));
     CHECK(check("array", json(R"(["a", 1])")) == R"(["a",1])");

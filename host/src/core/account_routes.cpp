@@ -53,7 +53,7 @@ void mountAccountRoutes(Router& router, const CoreServices& core) {
         }
         if (check.needsRehash) {
             core.refreshHash(*password, [&](const std::string& hash) {
-                core.store.updateAccountPasswordHash(account->id, hash);
+                core.store.updateAccountPasswordHash(account->id, account->passwordHash, hash);
             });
         }
         return accountResponse(core, *account);

@@ -1,8 +1,8 @@
 // `/v1.1/instances/<name>/api_keys/`: the instance's API keys and their permission flags.
 //
-// Keys are administered with the account key only. An API key, even one with ignore_acl, sees
-// just its own record (as Syncano did): otherwise one leaked backend key could mint new keys
-// that outlive it, or read every other key of the instance.
+// Keys are administered with the account key only. An API key, even one with ignore_acl, may
+// read just its own record (GET api_keys/<its id>/): otherwise one leaked backend key could mint
+// keys that outlive it, or read every other key of the instance.
 #include "core/caller.hpp"
 #include "core/pagination.hpp"
 #include "core/request_input.hpp"
@@ -19,6 +19,20 @@ ApiKeyRecord keyForAccount(const CoreServices& core, const InstanceAccess& acces
     auto key = core.store.findApiKey(access.instance.id, id);
     if (!key) throw HttpError(404, "Not found.");
     return *key;
+}
+
+/// Applies `change` to key `id` with a compare-and-set on the key itself, re-reading after a
+/// concurrent reset, so a flags update never brings an old key back.
+template <class Change>
+ApiKeyRecord saveApiKey(const CoreServices& core, const InstanceAccess& access, Id id,
+                        Change&& change) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        ApiKeyRecord key = keyForAccount(core, access, id);
+        const std::string expected = key.key.lookup;
+        change(key);
+        if (core.store.updateApiKey(key, expected)) return key;
+    }
+    throw HttpError(409, "The API key changed while it was being updated; retry.");
 }
 
 /// Reads description and flags present in `body` into `key`.
@@ -67,12 +81,9 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
                [&core, writeKey](const Request& request) {
                    const InstanceAccess access = resolveInstanceAccess(core, request);
                    const PageParams page = readPageParams(request);
-                   std::vector<ApiKeyRecord> rows;
-                   if (access.caller.account) {
-                       rows = core.store.listApiKeys(access.instance.id, page.scan());
-                   } else if (!page.lastPk) {
-                       rows.push_back(*access.caller.apiKey);
-                   }
+                   // Listing keys is administration: the account key only.
+                   if (!access.caller.account) throwPermissionDenied();
+                   auto rows = core.store.listApiKeys(access.instance.id, page.scan());
                    return Response::json(
                        200, writePage<ApiKeyRecord>(page, std::move(rows),
                                                     instancePath(access.instance) + "/api_keys/",
@@ -97,9 +108,8 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         router.add(method, detail, [&core](const Request& request) {
             const auto body = RequestInput::parse(request);
             const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-            ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
-            readKeyFields(body, key);
-            core.store.updateApiKey(key);
+            const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
+                                                [&](ApiKeyRecord& k) { readKeyFields(body, k); });
             JsonWriter out;
             writeApiKey(out, access.instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
             return Response::json(200, out.take());
@@ -116,11 +126,10 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
     router.add("POST", detail + "reset_key/", [&core](const Request& request) {
         const auto body = RequestInput::parse(request);
         const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-        ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
         body.rejectUnknown({});
         auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
-        key.key = std::move(sealed);
-        core.store.updateApiKey(key);
+        const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
+                                            [&](ApiKeyRecord& k) { k.key = sealed; });
         JsonWriter out;
         writeApiKey(out, access.instance, key, plain);
         return Response::json(200, out.take());

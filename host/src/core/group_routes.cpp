@@ -55,6 +55,7 @@ void addMember(const CoreServices& core, Id userId, Id groupId) {
     case MembershipResult::LimitReached:
         throw HttpError(400, "A user can be a member of at most " +
                                  std::to_string(kMaxGroupsPerUser) + " groups.");
+    case MembershipResult::NotFound: throw HttpError(404, "Not found.");
     }
 }
 
@@ -166,8 +167,9 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
             throw HttpError::invalid({{"user", {"No such user."}}});
         }
         addMember(core, *userId, found.id);
-        return memberResponse(core, scope, 201,
-                              *core.store.findUserById(scope.access.instance.id, *userId));
+        const auto member = core.store.findUserById(scope.access.instance.id, *userId);
+        if (!member) throw HttpError(404, "Not found."); // deleted just now
+        return memberResponse(core, scope, 201, *member);
     });
 
     router.add("GET", group + "users/{user}/", [&core](const Request& request) {

@@ -4,7 +4,9 @@
 #include "core/routes.hpp"
 #include "core/user_scope.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 
 namespace latchkey::host {
 
@@ -46,10 +48,10 @@ ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& i
         ClassRecord record = loadProfileClass(core, instance);
         const ProfileSchema current = ProfileSchema::fromStored(record.schema);
         FieldErrors errors;
+        std::optional<ProfileSchema> next;
         if (const auto schema = body.value("schema")) {
-            if (auto next = ProfileSchema::fromRequest(*schema, current, errors)) {
-                record.schema = next->toJson();
-            }
+            next = ProfileSchema::fromRequest(*schema, current, errors);
+            if (next) record.schema = next->toStoredJson();
         }
         if (auto description =
                 body.text("description", errors, {.allowBlank = true, .maxLength = 256})) {
@@ -60,7 +62,16 @@ ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& i
         const std::int64_t expected = record.revision;
         record.updatedAt = core.now();
         if (record.revision == 0) record.createdAt = record.updatedAt;
-        if (auto saved = core.store.saveClass(record, expected)) return *saved;
+        if (auto saved = core.store.saveClass(record, expected)) {
+            // Files of a removed file field are no longer part of any profile: delete them,
+            // so they are not served any more.
+            for (const auto& field : current.fields()) {
+                if (field.type == "file" && next && !next->find(field.name)) {
+                    core.store.deleteFieldFiles(instance.id, field.name);
+                }
+            }
+            return *saved;
+        }
     }
     throw HttpError(409, "The class changed while it was being updated; retry.");
 }
@@ -134,10 +145,14 @@ void mountProfileRoutes(Router& router, const CoreServices& core) {
             throw HttpError::invalid({{"owner", {"The owner of a profile cannot be changed."}}});
         }
         errors.clear();
-        const ProfileUpdate update =
+        ProfileUpdate update =
             checkProfileValues(core, scope.access.instance, owner.id, scope.schema,
                                bodyValues(body), &body, body.isForm(), errors);
-        throwIfInvalid(std::move(errors));
+        update.expectedRevision = body.id("expected_revision", errors);
+        if (!errors.empty()) {
+            deleteFilesQuietly(core, owner.id, update.createdFiles);
+            throwIfInvalid(std::move(errors));
+        }
         return profileResponse(
             core, scope,
             saveProfileUpdate(core, scope.access.instance, owner.id, scope.schema, update));
@@ -157,12 +172,16 @@ void mountProfileRoutes(Router& router, const CoreServices& core) {
         response.status = 200;
         response.contentType = file->contentType;
         response.body = file->data;
-        const bool image =
-            file->contentType.rfind("image/", 0) == 0 && file->contentType != "image/svg+xml";
-        response.headers = {{"Content-Disposition", std::string(image ? "inline" : "attachment") +
-                                                        "; filename=\"" + file->filename + "\""},
-                            {"Content-Security-Policy", "default-src 'none'; sandbox"},
-                            {"Cache-Control", "private, max-age=3600"}};
+        // Inline only for raster images a browser cannot run; everything else (SVG and HTML
+        // included) is a download, and never cached: a replaced file must disappear at once.
+        static constexpr std::string_view inlineTypes[] = {"image/png", "image/jpeg", "image/gif",
+                                                           "image/webp"};
+        const bool inlineOk = std::find(std::begin(inlineTypes), std::end(inlineTypes),
+                                        file->contentType) != std::end(inlineTypes);
+        response.headers = {
+            {"Content-Disposition", std::string(inlineOk ? "inline" : "attachment") +
+                                        "; filename=\"" + file->filename + "\""},
+            {"Content-Security-Policy", "default-src 'none'; sandbox"}};
         return response;
     });
 }

@@ -77,8 +77,13 @@ Poco::JSON::Array::Ptr asArray(const Poco::Dynamic::Var& input) {
 std::optional<std::string> normaliseDateTime(const std::string& text) {
     // Poco's parser skips over almost anything; check the shape first. No zone means UTC.
     static const std::regex shape(
-        R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)");
-    if (text.size() > 40 || !std::regex_match(text, shape)) return std::nullopt;
+        R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)");
+    std::smatch match;
+    if (text.size() > 40 || !std::regex_match(text, match, shape)) return std::nullopt;
+    // Real zone offsets only: at most 14 hours, whole minutes below 60.
+    if (match[4].matched && (std::stoi(match[4]) > 14 || std::stoi(match[5]) > 59)) {
+        return std::nullopt;
+    }
     Poco::DateTime parsed;
     int tzd = 0;
     if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, text, parsed,
@@ -87,6 +92,8 @@ std::optional<std::string> normaliseDateTime(const std::string& text) {
         return std::nullopt;
     }
     parsed.makeUTC(tzd);
+    // Shifting by the zone may leave the years the format can show.
+    if (parsed.year() < 1 || parsed.year() > 9999) return std::nullopt;
     return formatTimestamp(parsed.timestamp().epochMicroseconds());
 }
 
@@ -127,9 +134,13 @@ ProfileSchema ProfileSchema::fromStored(const std::string& json) {
         field.type = entry->optValue<std::string>("type", "");
         field.extra = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         for (const auto& [key, value] : *entry) {
-            if (key != "name" && key != "type") field.extra->set(key, value);
+            if (key != "name" && key != "type" && key != "removed") field.extra->set(key, value);
         }
-        if (!field.name.empty()) schema.fields_.push_back(std::move(field));
+        if (field.name.empty()) continue;
+        if (entry->optValue<bool>("removed", false))
+            schema.removed_.push_back(std::move(field));
+        else
+            schema.fields_.push_back(std::move(field));
     }
     return schema;
 }
@@ -187,7 +198,11 @@ std::optional<ProfileSchema> ProfileSchema::fromRequest(const Poco::Dynamic::Var
                               "file, object, array.");
             continue;
         }
-        if (const FieldSpec* old = current.find(field.name); old && old->type != field.type) {
+        const FieldSpec* old = current.find(field.name);
+        for (const auto& gone : current.removed_) {
+            if (!old && gone.name == field.name) old = &gone;
+        }
+        if (old && old->type != field.type) {
             addFieldError(errors, "schema",
                           at + "the type of \"" + field.name + "\" cannot change (from " +
                               old->type + " to " + field.type + ").");
@@ -206,6 +221,12 @@ std::optional<ProfileSchema> ProfileSchema::fromRequest(const Poco::Dynamic::Var
         schema.fields_.push_back(std::move(field));
     }
     if (errors.size() != before) return std::nullopt;
+    // Everything current or removed before that the new schema leaves out is removed now.
+    for (const auto* list : {&current.fields_, &current.removed_}) {
+        for (const auto& field : *list) {
+            if (!seen.count(field.name)) schema.removed_.push_back(field);
+        }
+    }
     return schema;
 }
 
@@ -216,17 +237,36 @@ const FieldSpec* ProfileSchema::find(const std::string& name) const {
     return nullptr;
 }
 
+namespace {
+
+void writeField(JsonWriter& out, const FieldSpec& field, bool removed) {
+    out.beginObject().field("name", field.name).field("type", field.type);
+    if (field.extra) {
+        for (const auto& [key, value] : *field.extra)
+            out.key(key).raw(stringify(value));
+    }
+    if (removed) out.field("removed", true);
+    out.endObject();
+}
+
+} // namespace
+
 std::string ProfileSchema::toJson() const {
     JsonWriter out;
     out.beginArray();
-    for (const auto& field : fields_) {
-        out.beginObject().field("name", field.name).field("type", field.type);
-        if (field.extra) {
-            for (const auto& [key, value] : *field.extra)
-                out.key(key).raw(stringify(value));
-        }
-        out.endObject();
-    }
+    for (const auto& field : fields_)
+        writeField(out, field, false);
+    out.endArray();
+    return out.take();
+}
+
+std::string ProfileSchema::toStoredJson() const {
+    JsonWriter out;
+    out.beginArray();
+    for (const auto& field : fields_)
+        writeField(out, field, false);
+    for (const auto& field : removed_)
+        writeField(out, field, true);
     out.endArray();
     return out.take();
 }

@@ -30,7 +30,9 @@ struct FieldSpec {
     Poco::JSON::Object::Ptr extra; ///< order_index, filter_index, unique...: kept as given.
 };
 
-/// An ordered list of custom fields.
+/// An ordered list of custom fields, plus the fields removed from it. A removed field keeps its
+/// type for good: profiles still hold its old values, and giving the name another type would
+/// hand those values (a string holding a file token, say) to code expecting that type.
 class ProfileSchema {
 public:
     /// Reads a stored schema (a JSON array); an empty or broken one reads as no fields.
@@ -41,15 +43,20 @@ public:
     static std::optional<ProfileSchema>
     fromRequest(const Poco::Dynamic::Var& input, const ProfileSchema& current, FieldErrors& errors);
 
-    /// The field called `name`, or nullptr.
+    /// The field called `name`, or nullptr (removed fields are not found).
     const FieldSpec* find(const std::string& name) const;
     /// The fields in order.
     const std::vector<FieldSpec>& fields() const { return fields_; }
-    /// The schema as stored and shown: a JSON array.
+    /// The fields removed over time, with their last type.
+    const std::vector<FieldSpec>& removed() const { return removed_; }
+    /// The schema as shown: a JSON array of the fields.
     std::string toJson() const;
+    /// The schema as stored: the fields, then the removed ones marked `"removed": true`.
+    std::string toStoredJson() const;
 
 private:
     std::vector<FieldSpec> fields_;
+    std::vector<FieldSpec> removed_;
 };
 
 /// A value for a field, checked against its type. Form bodies send every value as text, so

@@ -41,9 +41,12 @@ std::string safeFilename(const std::string& uploaded) {
     return out;
 }
 
-/// `type/subtype` made of token characters, or application/octet-stream.
+/// `type/subtype` made of token characters, in lowercase (MIME types are case-insensitive, and
+/// the file server compares them), or application/octet-stream.
 std::string safeContentType(const std::string& declared) {
-    const std::string type = declared.substr(0, declared.find(';'));
+    std::string type = declared.substr(0, declared.find(';'));
+    for (auto& c : type)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const auto slash = type.find('/');
     bool ok =
         slash != std::string::npos && slash > 0 && slash + 1 < type.size() && type.size() < 100;
@@ -160,6 +163,7 @@ checkProfileValues(const CoreServices& core, const InstanceRecord& instance, Id 
         FileRecord file;
         file.instanceId = instance.id;
         file.ownerUserId = ownerId;
+        file.field = name;
         file.token = newFileToken(core.random);
         file.filename = safeFilename(part->filename.empty() ? name : part->filename);
         file.contentType = safeContentType(part->contentType);
@@ -172,7 +176,7 @@ checkProfileValues(const CoreServices& core, const InstanceRecord& instance, Id 
         update.values.emplace_back(name, "\"" + file.token + "\"");
     }
     if (!errors.empty()) {
-        deleteFilesQuietly(core, update.createdFiles);
+        deleteFilesQuietly(core, ownerId, update.createdFiles);
         update.createdFiles.clear();
     }
     return update;
@@ -191,10 +195,11 @@ std::string mergeProfileData(const std::string& data, const ProfileUpdate& updat
     return out.str();
 }
 
-void deleteFilesQuietly(const CoreServices& core, const std::vector<std::string>& tokens) {
+void deleteFilesQuietly(const CoreServices& core, Id ownerId,
+                        const std::vector<std::string>& tokens) {
     for (const auto& token : tokens) {
         try {
-            core.store.deleteFile(token);
+            core.store.deleteFile(token, ownerId);
         } catch (const std::exception& e) {
             core.log->warn("could not delete an unused file: {}", e.what());
         }
@@ -203,32 +208,42 @@ void deleteFilesQuietly(const CoreServices& core, const std::vector<std::string>
 
 UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& instance, Id userId,
                              const ProfileSchema& schema, const ProfileUpdate& update) {
-    for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
-        auto user = core.store.findUserById(instance.id, userId);
-        if (!user) {
-            deleteFilesQuietly(core, update.createdFiles);
-            throw HttpError(404, "Not found.");
-        }
-        if (update.empty()) return *user;
-        // Files the update replaces: deleted only once the new data is saved.
-        std::vector<std::string> replaced;
-        const Poco::JSON::Object::Ptr current = parseObject(user->profile.data);
-        for (const auto& [name, json] : update.values) {
-            const FieldSpec* field = schema.find(name);
-            if (field && field->type == "file" && current->has(name) && !current->isNull(name)) {
-                replaced.push_back(current->getValue<std::string>(name));
+    try {
+        for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+            auto user = core.store.findUserById(instance.id, userId);
+            if (!user) throw HttpError(404, "Not found.");
+            if (update.expectedRevision && *update.expectedRevision != user->profile.revision) {
+                throw HttpError::invalid({{"expected_revision",
+                                           {"Revision mismatch: the profile is at revision " +
+                                            std::to_string(user->profile.revision) + "."}}});
+            }
+            if (update.empty()) return *user;
+            // Files the update replaces: deleted only once the new data is saved.
+            std::vector<std::string> replaced;
+            const Poco::JSON::Object::Ptr current = parseObject(user->profile.data);
+            for (const auto& [name, json] : update.values) {
+                const FieldSpec* field = schema.find(name);
+                if (field && field->type == "file" && current->has(name) &&
+                    current->get(name).isString()) {
+                    replaced.push_back(current->getValue<std::string>(name));
+                }
+            }
+            ProfileRecord profile = user->profile;
+            profile.data = mergeProfileData(user->profile.data, update);
+            profile.updatedAt = core.now();
+            if (core.store.updateProfile(userId, profile, user->profile.revision)) {
+                deleteFilesQuietly(core, userId, replaced);
+                auto saved = core.store.findUserById(instance.id, userId);
+                if (!saved) throw HttpError(404, "Not found.");
+                return *saved;
             }
         }
-        ProfileRecord profile = user->profile;
-        profile.data = mergeProfileData(user->profile.data, update);
-        profile.updatedAt = core.now();
-        if (core.store.updateProfile(userId, profile, user->profile.revision)) {
-            deleteFilesQuietly(core, replaced);
-            return *core.store.findUserById(instance.id, userId);
-        }
+        throw HttpError(409, "The profile changed while it was being updated; retry.");
+    } catch (...) {
+        // Whatever went wrong, files uploaded for this update are nobody's now.
+        deleteFilesQuietly(core, userId, update.createdFiles);
+        throw;
     }
-    deleteFilesQuietly(core, update.createdFiles);
-    throw HttpError(409, "The profile changed while it was being updated; retry.");
 }
 
 } // namespace latchkey::host

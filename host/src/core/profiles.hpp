@@ -8,6 +8,7 @@
 
 #include <Poco/Dynamic/Var.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +21,8 @@ ClassRecord loadProfileClass(const CoreServices& core, const InstanceRecord& ins
 /// Checked new values for some of a profile's fields, ready to be merged into its data.
 struct ProfileUpdate {
     std::vector<std::pair<std::string, std::string>> values; ///< Field → stored JSON.
-    std::vector<std::string> createdFiles; ///< Uploaded for this update: removed if unsaved.
+    std::vector<std::string> createdFiles;        ///< Uploaded for this update: removed if unsaved.
+    std::optional<std::int64_t> expectedRevision; ///< `expected_revision`: 400 on a mismatch.
     bool empty() const { return values.empty(); }
 };
 
@@ -54,7 +56,8 @@ std::string mergeProfileData(const std::string& data, const ProfileUpdate& updat
 UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& instance, Id userId,
                              const ProfileSchema& schema, const ProfileUpdate& update);
 
-/// Deletes the given files, logging failures (cleanup never fails a request).
-void deleteFilesQuietly(const CoreServices& core, const std::vector<std::string>& tokens);
+/// Deletes the given files of `ownerId`, logging failures (cleanup never fails a request).
+void deleteFilesQuietly(const CoreServices& core, Id ownerId,
+                        const std::vector<std::string>& tokens);
 
 } // namespace latchkey::host

@@ -5,6 +5,8 @@
 #include "core/routes.hpp"
 #include "core/user_scope.hpp"
 
+#include <algorithm>
+
 namespace latchkey::host {
 
 namespace {
@@ -42,10 +44,32 @@ ProfileUpdate nestedProfileUpdate(const CoreServices& core, const UserScope& sco
     return update;
 }
 
-/// Applies a PUT/PATCH body to `user` (username, password, nested profile); a new password
+/// Attempts at a compare-and-set write before giving up with 409.
+constexpr int kWriteAttempts = 5;
+
+/// Writes `change` into user `id` with a compare-and-set on updatedAt, re-reading on a
+/// concurrent write, so an overlapping rename, password change or reset is never undone.
+template <class Change>
+UserRecord writeUser(const CoreServices& core, Id instanceId, Id id, Change&& change) {
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+        auto user = core.store.findUserById(instanceId, id);
+        if (!user) throw HttpError(404, "Not found.");
+        change(*user);
+        const Micros expected = user->updatedAt;
+        user->updatedAt = std::max(core.now(), expected + 1);
+        try {
+            if (core.store.updateUser(*user, expected)) return *user;
+        } catch (const Conflict&) {
+            throw usernameTaken();
+        }
+    }
+    throw HttpError(409, "The user changed while it was being updated; retry.");
+}
+
+/// Applies a PUT/PATCH body to user `id` (username, password, nested profile); a new password
 /// gives the user a new key. Both verbs are partial: the official client PUTs whole objects
 /// with read-only fields in them, and those are ignored.
-Response updateUser(const CoreServices& core, const UserScope& scope, UserRecord user,
+Response updateUser(const CoreServices& core, const UserScope& scope, Id id,
                     const RequestInput& body) {
     body.rejectUnknown(kUserFields);
     FieldErrors errors;
@@ -56,34 +80,36 @@ Response updateUser(const CoreServices& core, const UserScope& scope, UserRecord
             addFieldError(errors, "password", std::move(problem));
         }
     }
-    const ProfileUpdate profile = nestedProfileUpdate(core, scope, user.id, body, errors);
+    const ProfileUpdate profile = nestedProfileUpdate(core, scope, id, body, errors);
     throwIfInvalid(std::move(errors));
 
-    std::optional<std::string> newKey;
-    const bool renamed = username && *username != user.username;
-    if (renamed) {
-        if (core.store.findUserByUsername(user.instanceId, *username)) throw usernameTaken();
-        user.username = *username;
+    // The profile first: if it cannot be saved, the password and key stay as they were.
+    UserRecord saved = saveProfileUpdate(core, scope.access.instance, id, scope.schema, profile);
+    const bool renamed = username && *username != saved.username;
+    if (!renamed && !password) {
+        return userResponse(core, scope, 200, saved,
+                            core.vault.open(saved.key, KeyPurpose::UserKey));
     }
+    if (renamed && core.store.findUserByUsername(saved.instanceId, *username)) {
+        throw usernameTaken();
+    }
+    std::optional<std::pair<std::string, SealedKey>> newKey;
+    std::string newHash;
     if (password) {
-        // A new password ends every session of the old one: the user key changes too.
-        user.passwordHash = core.hasher.hash(*password);
-        auto [plain, sealed] = core.newKey(KeyPurpose::UserKey);
-        user.key = std::move(sealed);
-        newKey = std::move(plain);
+        // A new password ends every session of the old one: the user key changes too. Hashed
+        // once, outside the write and its retries.
+        newHash = core.hasher.hash(*password);
+        newKey = core.newKey(KeyPurpose::UserKey);
     }
-    if (renamed || password) {
-        user.updatedAt = core.now();
-        try {
-            core.store.updateUser(user);
-        } catch (const Conflict&) {
-            throw usernameTaken();
+    saved = writeUser(core, saved.instanceId, id, [&](UserRecord& user) {
+        if (renamed) user.username = *username;
+        if (newKey) {
+            user.passwordHash = newHash;
+            user.key = newKey->second;
         }
-    }
-    const UserRecord saved =
-        saveProfileUpdate(core, scope.access.instance, user.id, scope.schema, profile);
+    });
     return userResponse(core, scope, 200, saved,
-                        newKey ? *newKey : core.vault.open(saved.key, KeyPurpose::UserKey));
+                        newKey ? newKey->first : core.vault.open(saved.key, KeyPurpose::UserKey));
 }
 
 } // namespace
@@ -170,7 +196,8 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         router.add(method, user, [&core](const Request& request) {
             const auto body = RequestInput::parse(request);
             const UserScope scope(core, resolveInstanceAccess(core, request, &body));
-            return updateUser(core, scope, userForCaller(core, scope, pathId(request, "id")), body);
+            return updateUser(core, scope, userForCaller(core, scope, pathId(request, "id")).id,
+                              body);
         });
     }
     router.add("DELETE", user, [&core](const Request& request) {
@@ -186,13 +213,12 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
     router.add("POST", user + "reset_key/", [&core](const Request& request) {
         const auto body = RequestInput::parse(request);
         const UserScope scope(core, resolveInstanceAccess(core, request, &body));
-        UserRecord found = userForCaller(core, scope, pathId(request, "id"));
+        const UserRecord found = userForCaller(core, scope, pathId(request, "id"));
         body.rejectUnknown({});
         auto [plainKey, sealedKey] = core.newKey(KeyPurpose::UserKey);
-        found.key = std::move(sealedKey);
-        found.updatedAt = core.now();
-        core.store.updateUser(found);
-        return userResponse(core, scope, 200, found, plainKey);
+        const UserRecord saved = writeUser(core, found.instanceId, found.id,
+                                           [&](UserRecord& record) { record.key = sealedKey; });
+        return userResponse(core, scope, 200, saved, plainKey);
     });
 
     router.add("POST", "/v1.1/instances/{instance}/user/auth/", [&core](const Request& request) {
@@ -211,8 +237,9 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
             core.hasher.verify(*password, found ? found->passwordHash : std::string());
         if (!found || !check.ok) throw HttpError(401, "Invalid username or password.");
         if (check.needsRehash) {
+            // Only over the hash that was verified: a password changed meanwhile stays changed.
             core.refreshHash(*password, [&](const std::string& hash) {
-                core.store.updateUserPasswordHash(found->id, hash);
+                core.store.updateUserPasswordHash(found->id, found->passwordHash, hash);
             });
         }
         return userResponse(core, scope, 200, *found,
@@ -241,7 +268,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         router.add(method, me, [&core, currentUser](const Request& request) {
             const auto body = RequestInput::parse(request);
             const UserScope scope = currentUser(request, &body);
-            return updateUser(core, scope, *scope.access.caller.user, body);
+            return updateUser(core, scope, scope.access.caller.user->id, body);
         });
     }
 }

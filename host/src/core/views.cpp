@@ -152,7 +152,7 @@ void writeUser(JsonWriter& out, const InstanceView& view, const UserRecord& user
 void writeClass(JsonWriter& out, const InstanceRecord& instance, const ClassRecord& record) {
     const std::string self = instancePath(instance) + "/classes/" + record.name + "/";
     out.beginObject().field("name", record.name).field("description", record.description);
-    out.key("schema").raw(record.schema);
+    out.key("schema").raw(ProfileSchema::fromStored(record.schema).toJson());
     out.field("status", "ready")
         .field("revision", record.revision)
         .field("created_at", formatTimestamp(record.createdAt))

@@ -115,6 +115,7 @@ const std::vector<Migration>& coreMigrations() {
              " id {id},"
              " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
              " owner_user_id BIGINT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " field VARCHAR(64) NOT NULL,"
              " token CHAR(32) NOT NULL UNIQUE,"
              " filename VARCHAR(255) NOT NULL,"
              " content_type VARCHAR(255) NOT NULL,"
@@ -122,6 +123,7 @@ const std::vector<Migration>& coreMigrations() {
              " created_at BIGINT NOT NULL){table}",
 
              "CREATE INDEX files_owner ON files (owner_user_id)",
+             "CREATE INDEX files_field ON files (instance_id, field)",
          }},
     };
     return migrations;

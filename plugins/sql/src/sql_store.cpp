@@ -478,10 +478,12 @@ std::optional<AccountRecord> SqlStore::findAccountByKey(std::string_view lookup)
     });
 }
 
-void SqlStore::updateAccountPasswordHash(Id id, std::string_view passwordHash) {
-    write("password", [&](Session& session) {
-        execute(session, *dialect_, "UPDATE accounts SET password_hash = ? WHERE id = ?",
-                std::string(passwordHash), id);
+bool SqlStore::updateAccountPasswordHash(Id id, std::string_view expectedHash,
+                                         std::string_view passwordHash) {
+    return write("password", [&](Session& session) {
+        return affected(session, *dialect_,
+                        "UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                        std::string(passwordHash), id, std::string(expectedHash)) == 1;
     });
 }
 
@@ -637,10 +639,12 @@ std::optional<UserRecord> SqlStore::findUserByProfile(Id instanceId, Id profileI
     });
 }
 
-void SqlStore::updateUserPasswordHash(Id userId, std::string_view passwordHash) {
-    write("password", [&](Session& session) {
-        execute(session, *dialect_, "UPDATE users SET password_hash = ? WHERE id = ?",
-                std::string(passwordHash), userId);
+bool SqlStore::updateUserPasswordHash(Id userId, std::string_view expectedHash,
+                                      std::string_view passwordHash) {
+    return write("password", [&](Session& session) {
+        return affected(session, *dialect_,
+                        "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                        std::string(passwordHash), userId, std::string(expectedHash)) == 1;
     });
 }
 
@@ -652,15 +656,17 @@ void SqlStore::updateInstance(const InstanceRecord& instance) {
     });
 }
 
-void SqlStore::updateApiKey(const ApiKeyRecord& key) {
-    write("api_key", [&](Session& session) {
-        execute(session, *dialect_,
-                "UPDATE api_keys SET description = ?, key_lookup = ?, key_sealed = ?, "
-                "ignore_acl = ?, allow_user_create = ?, allow_group_create = ?, "
-                "allow_anonymous_read = ? WHERE id = ? AND instance_id = ?",
-                key.description, key.key.lookup, key.key.sealed, asFlag(key.ignoreAcl),
-                asFlag(key.allowUserCreate), asFlag(key.allowGroupCreate),
-                asFlag(key.allowAnonymousRead), key.id, key.instanceId);
+bool SqlStore::updateApiKey(const ApiKeyRecord& key, std::string_view expectedLookup) {
+    return write("api_key", [&](Session& session) {
+        return affected(session, *dialect_,
+                        "UPDATE api_keys SET description = ?, key_lookup = ?, key_sealed = ?, "
+                        "ignore_acl = ?, allow_user_create = ?, allow_group_create = ?, "
+                        "allow_anonymous_read = ? WHERE id = ? AND instance_id = ? "
+                        "AND key_lookup = ?",
+                        key.description, key.key.lookup, key.key.sealed, asFlag(key.ignoreAcl),
+                        asFlag(key.allowUserCreate), asFlag(key.allowGroupCreate),
+                        asFlag(key.allowAnonymousRead), key.id, key.instanceId,
+                        std::string(expectedLookup)) == 1;
     });
 }
 
@@ -681,13 +687,14 @@ std::vector<UserRecord> SqlStore::listUsers(Id instanceId, const PageRequest& pa
     });
 }
 
-void SqlStore::updateUser(const UserRecord& user) {
-    write("username", [&](Session& session) {
-        execute(session, *dialect_,
-                "UPDATE users SET username = ?, password_hash = ?, key_lookup = ?, "
-                "key_sealed = ?, updated_at = ? WHERE id = ? AND instance_id = ?",
-                user.username, user.passwordHash, user.key.lookup, user.key.sealed, user.updatedAt,
-                user.id, user.instanceId);
+bool SqlStore::updateUser(const UserRecord& user, Micros expectedUpdatedAt) {
+    return write("username", [&](Session& session) {
+        return affected(session, *dialect_,
+                        "UPDATE users SET username = ?, password_hash = ?, key_lookup = ?, "
+                        "key_sealed = ?, updated_at = ? WHERE id = ? AND instance_id = ? "
+                        "AND updated_at = ?",
+                        user.username, user.passwordHash, user.key.lookup, user.key.sealed,
+                        user.updatedAt, user.id, user.instanceId, expectedUpdatedAt) == 1;
     });
 }
 
@@ -784,8 +791,13 @@ MembershipResult SqlStore::addMembership(Id userId, Id groupId, std::size_t maxG
         return write("membership", [&](Session& session) {
             // Lock the user's row: two hosts adding groups to one user at once must not both
             // pass the limit check.
-            execute(session, *dialect_, "SELECT id FROM users WHERE id = ?" + dialect_->lockRows(),
-                    userId);
+            if (scalar(session, *dialect_,
+                       "SELECT COUNT(*) FROM users WHERE id = ?" + dialect_->lockRows(),
+                       userId) == 0 ||
+                scalar(session, *dialect_, "SELECT COUNT(*) FROM user_groups WHERE id = ?",
+                       groupId) == 0) {
+                return MembershipResult::NotFound;
+            }
             if (scalar(session, *dialect_,
                        "SELECT COUNT(*) FROM memberships WHERE user_id = ? AND group_id = ?",
                        userId, groupId) > 0) {
@@ -879,9 +891,10 @@ FileRecord SqlStore::createFile(const FileRecord& file) {
             file.ownerUserId ? Poco::Nullable<Poco::Int64>(*file.ownerUserId)
                              : Poco::Nullable<Poco::Int64>();
         return insertReturningId(session, *dialect_,
-                                 "INSERT INTO files (instance_id, owner_user_id, token, filename, "
-                                 "content_type, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                 file.instanceId, owner, file.token, file.filename,
+                                 "INSERT INTO files (instance_id, owner_user_id, field, token, "
+                                 "filename, content_type, data, created_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 file.instanceId, owner, file.field, file.token, file.filename,
                                  file.contentType, data, file.createdAt);
     });
     return out;
@@ -890,8 +903,9 @@ FileRecord SqlStore::createFile(const FileRecord& file) {
 std::optional<FileRecord> SqlStore::findFile(std::string_view token) {
     return run("token", [&](Session& session) -> std::optional<FileRecord> {
         Statement statement = execute(session, *dialect_,
-                                      "SELECT id, instance_id, owner_user_id, token, filename, "
-                                      "content_type, created_at, data FROM files WHERE token = ?",
+                                      "SELECT id, instance_id, owner_user_id, field, token, "
+                                      "filename, content_type, created_at, data FROM files "
+                                      "WHERE token = ?",
                                       std::string(token));
         RecordSet rows(statement);
         if (rows.rowCount() == 0) return std::nullopt;
@@ -900,20 +914,29 @@ std::optional<FileRecord> SqlStore::findFile(std::string_view token) {
         file.id = reader.integer();
         file.instanceId = reader.integer();
         file.ownerUserId = reader.optionalInteger();
+        file.field = reader.text();
         file.token = reader.text();
         file.filename = reader.text();
         file.contentType = reader.text();
         file.createdAt = reader.integer();
-        const auto blob = rows.value(7, 0).extract<Poco::Data::BLOB>();
+        const auto blob = rows.value(8, 0).extract<Poco::Data::BLOB>();
         file.data.assign(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
         return file;
     });
 }
 
-bool SqlStore::deleteFile(std::string_view token) {
+bool SqlStore::deleteFile(std::string_view token, Id ownerUserId) {
     return write("token", [&](Session& session) {
-        return affected(session, *dialect_, "DELETE FROM files WHERE token = ?",
-                        std::string(token)) > 0;
+        return affected(session, *dialect_,
+                        "DELETE FROM files WHERE token = ? AND owner_user_id = ?",
+                        std::string(token), ownerUserId) > 0;
+    });
+}
+
+std::size_t SqlStore::deleteFieldFiles(Id instanceId, std::string_view field) {
+    return write("field", [&](Session& session) {
+        return affected(session, *dialect_, "DELETE FROM files WHERE instance_id = ? AND field = ?",
+                        instanceId, std::string(field));
     });
 }
 

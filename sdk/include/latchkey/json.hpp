@@ -1,18 +1,66 @@
 // Minimal JSON output helpers for plugins that build small bodies without a JSON library.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
 
 namespace latchkey {
 
+namespace detail {
+
+/// Length of the well-formed UTF-8 sequence starting at `text[i]` (2-4), or 0 if there is none.
+inline std::size_t utf8SequenceLength(std::string_view text, std::size_t i) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    std::uint32_t codepoint = 0;
+    if ((lead & 0xE0) == 0xC0) {
+        length = 2;
+        codepoint = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+        length = 3;
+        codepoint = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+        length = 4;
+        codepoint = lead & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + length > text.size()) return 0;
+    for (std::size_t k = 1; k < length; ++k) {
+        const auto next = static_cast<unsigned char>(text[i + k]);
+        if ((next & 0xC0) != 0x80) return 0;
+        codepoint = (codepoint << 6) | (next & 0x3F);
+    }
+    static constexpr std::uint32_t minimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (codepoint < minimum[length] || codepoint > 0x10FFFF ||
+        (codepoint >= 0xD800 && codepoint <= 0xDFFF)) {
+        return 0;
+    }
+    return length;
+}
+
+} // namespace detail
+
 /// `text` as a JSON string literal, quotes included; control characters and quotes escaped.
+/// Bytes that are not well-formed UTF-8 become U+FFFD, so the output is always valid JSON.
 inline std::string jsonQuote(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 2);
     out += '"';
-    for (const char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            const std::size_t length = detail::utf8SequenceLength(text, i);
+            if (length == 0) {
+                out += "\\ufffd";
+            } else {
+                out.append(text.substr(i, length));
+                i += length - 1;
+            }
+            continue;
+        }
         switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;

@@ -105,6 +105,7 @@ struct FileRecord {
     Id id = 0;
     Id instanceId = 0;
     std::optional<Id> ownerUserId; ///< Deleted with this user.
+    std::string field;             ///< The profile field it was uploaded into.
     std::string token;             ///< Random, URL-safe; the file's public name.
     std::string filename;          ///< As uploaded (sanitised), for Content-Disposition.
     std::string contentType;
@@ -117,6 +118,7 @@ enum class MembershipResult {
     Added,         ///< The user is now a member.
     AlreadyMember, ///< Nothing changed.
     LimitReached,  ///< The user is in the maximum number of groups already.
+    NotFound,      ///< The user or the group does not exist (any more).
 };
 
 /// A user of an instance, with its profile.
@@ -171,8 +173,10 @@ public:
     virtual std::optional<AccountRecord> findAccountByEmail(std::string_view email) = 0;
     /// The account whose key has this lookup hash.
     virtual std::optional<AccountRecord> findAccountByKey(std::string_view lookup) = 0;
-    /// Replaces the stored password hash (a rehash: the account key stays).
-    virtual void updateAccountPasswordHash(Id id, std::string_view passwordHash) = 0;
+    /// Replaces the password hash if it is still `expectedHash` (a rehash after login must not
+    /// undo a password change that happened meanwhile); true when replaced.
+    virtual bool updateAccountPasswordHash(Id id, std::string_view expectedHash,
+                                           std::string_view passwordHash) = 0;
     ///@}
 
     /// @name Instances
@@ -199,8 +203,9 @@ public:
     virtual std::optional<ApiKeyRecord> findApiKeyByKey(std::string_view lookup) = 0;
     /// A page of the instance's keys.
     virtual std::vector<ApiKeyRecord> listApiKeys(Id instanceId, const PageRequest& page) = 0;
-    /// Stores the key's description, flags and key (a reset).
-    virtual void updateApiKey(const ApiKeyRecord& key) = 0;
+    /// Stores the key's description, flags and key (a reset) if its key is still the one
+    /// looked up as `expectedLookup`; false when a reset happened meanwhile.
+    virtual bool updateApiKey(const ApiKeyRecord& key, std::string_view expectedLookup) = 0;
     /// Deletes the key; true when it existed.
     virtual bool deleteApiKey(Id instanceId, Id id) = 0;
     ///@}
@@ -219,12 +224,15 @@ public:
     virtual std::optional<UserRecord> findUserByKey(Id instanceId, std::string_view lookup) = 0;
     /// The user of this instance who owns the profile with this id.
     virtual std::optional<UserRecord> findUserByProfile(Id instanceId, Id profileId) = 0;
-    /// Replaces the stored password hash (a rehash: the user key stays).
-    virtual void updateUserPasswordHash(Id userId, std::string_view passwordHash) = 0;
+    /// Replaces the password hash if it is still `expectedHash` (a rehash: the user key stays);
+    /// true when replaced.
+    virtual bool updateUserPasswordHash(Id userId, std::string_view expectedHash,
+                                        std::string_view passwordHash) = 0;
     /// A page of the instance's users.
     virtual std::vector<UserRecord> listUsers(Id instanceId, const PageRequest& page) = 0;
-    /// Stores the user's username, password hash, key and updatedAt (Conflict "username").
-    virtual void updateUser(const UserRecord& user) = 0;
+    /// Stores the user's username, password hash, key and updatedAt (Conflict "username") if
+    /// its stored updatedAt is still `expectedUpdatedAt`; false when another write came first.
+    virtual bool updateUser(const UserRecord& user, Micros expectedUpdatedAt) = 0;
     /// Stores the profile's data, permissions and updatedAt with revision + 1, only if its
     /// revision is still `expectedRevision`; false when someone else changed it first.
     virtual bool updateProfile(Id userId, const ProfileRecord& profile,
@@ -271,8 +279,10 @@ public:
     virtual FileRecord createFile(const FileRecord& file) = 0;
     /// The file with this token.
     virtual std::optional<FileRecord> findFile(std::string_view token) = 0;
-    /// Deletes the file with this token; true when it existed.
-    virtual bool deleteFile(std::string_view token) = 0;
+    /// Deletes the file with this token if `ownerUserId` owns it; true when it did.
+    virtual bool deleteFile(std::string_view token, Id ownerUserId) = 0;
+    /// Deletes every file of the instance stored for profile field `field`; returns how many.
+    virtual std::size_t deleteFieldFiles(Id instanceId, std::string_view field) = 0;
     ///@}
 };
 

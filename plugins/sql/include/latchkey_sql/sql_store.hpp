@@ -44,7 +44,8 @@ public:
     std::optional<AccountRecord> findAccountById(Id id) override;
     std::optional<AccountRecord> findAccountByEmail(std::string_view email) override;
     std::optional<AccountRecord> findAccountByKey(std::string_view lookup) override;
-    void updateAccountPasswordHash(Id id, std::string_view passwordHash) override;
+    bool updateAccountPasswordHash(Id id, std::string_view expectedHash,
+                                   std::string_view passwordHash) override;
 
     InstanceRecord createInstance(const InstanceRecord& instance) override;
     std::optional<InstanceRecord> findInstance(std::string_view name) override;
@@ -56,7 +57,7 @@ public:
     std::optional<ApiKeyRecord> findApiKey(Id instanceId, Id id) override;
     std::optional<ApiKeyRecord> findApiKeyByKey(std::string_view lookup) override;
     std::vector<ApiKeyRecord> listApiKeys(Id instanceId, const PageRequest& page) override;
-    void updateApiKey(const ApiKeyRecord& key) override;
+    bool updateApiKey(const ApiKeyRecord& key, std::string_view expectedLookup) override;
     bool deleteApiKey(Id instanceId, Id id) override;
 
     UserRecord createUser(const UserRecord& user) override;
@@ -64,9 +65,10 @@ public:
     std::optional<UserRecord> findUserByUsername(Id instanceId, std::string_view username) override;
     std::optional<UserRecord> findUserByKey(Id instanceId, std::string_view lookup) override;
     std::optional<UserRecord> findUserByProfile(Id instanceId, Id profileId) override;
-    void updateUserPasswordHash(Id userId, std::string_view passwordHash) override;
+    bool updateUserPasswordHash(Id userId, std::string_view expectedHash,
+                                std::string_view passwordHash) override;
     std::vector<UserRecord> listUsers(Id instanceId, const PageRequest& page) override;
-    void updateUser(const UserRecord& user) override;
+    bool updateUser(const UserRecord& user, Micros expectedUpdatedAt) override;
     bool updateProfile(Id userId, const ProfileRecord& profile,
                        std::int64_t expectedRevision) override;
     bool deleteUser(Id instanceId, Id id) override;
@@ -86,7 +88,8 @@ public:
 
     FileRecord createFile(const FileRecord& file) override;
     std::optional<FileRecord> findFile(std::string_view token) override;
-    bool deleteFile(std::string_view token) override;
+    bool deleteFile(std::string_view token, Id ownerUserId) override;
+    std::size_t deleteFieldFiles(Id instanceId, std::string_view field) override;
 
 protected:
     /// The dialect in use.
