@@ -61,6 +61,15 @@ struct Deployment {
     }
 
     std::string user(int id) const { return base + "users/" + std::to_string(id) + "/"; }
+
+    /// The path of the profile of the user with `userKey`, read through `user/`.
+    std::string profileLink(const std::string& userKey) const {
+        return http.get(base + "user/", asUser(userKey))
+            .json()
+            ->getObject("profile")
+            ->getObject("links")
+            ->getValue<std::string>("self");
+    }
 };
 
 std::string multipart(const std::string& boundary,
@@ -372,11 +381,7 @@ TEST_CASE("File fields: multipart upload, a fetchable URL, size limits, replacem
     REQUIRE(d.status("PATCH", d.base + "classes/user_profile/", d.admin(),
                      R"({"schema": [{"name": "avatar", "type": "file"},
                                     {"name": "nick", "type": "string"}]})") == 200);
-    const std::string self = d.http.get(d.base + "user/", d.asUser(d.gordonKey))
-                                 .json()
-                                 ->getObject("profile")
-                                 ->getObject("links")
-                                 ->getValue<std::string>("self");
+    const std::string self = d.profileLink(d.gordonKey);
     const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(1000, '\0') + "end";
     auto headers = d.asUser(d.gordonKey);
     const auto uploaded = d.http.request(
@@ -603,11 +608,7 @@ TEST_CASE("A removed field keeps its type, and a removed file field's files are 
                      R"({"schema": [{"name": "nick", "type": "string"},
                                     {"name": "avatar", "type": "file"}]})") == 200);
     const auto headers = d.asUser(d.gordonKey);
-    const std::string self = d.http.get(d.base + "user/", headers)
-                                 .json()
-                                 ->getObject("profile")
-                                 ->getObject("links")
-                                 ->getValue<std::string>("self");
+    const std::string self = d.profileLink(d.gordonKey);
     const auto uploaded = d.http.request(
         "PATCH", self, multipart("Q", {{"avatar", "a.png", "png bytes"}, {"nick", "", "gordo"}}),
         headers, "multipart/form-data; boundary=Q");
@@ -657,11 +658,7 @@ TEST_CASE("Uploaded files are never served as something a browser runs", "[api][
     REQUIRE(d.status("PATCH", d.base + "classes/user_profile/", d.admin(),
                      R"({"schema": [{"name": "avatar", "type": "file"}]})") == 200);
     const auto headers = d.asUser(d.gordonKey);
-    const std::string self = d.http.get(d.base + "user/", headers)
-                                 .json()
-                                 ->getObject("profile")
-                                 ->getObject("links")
-                                 ->getValue<std::string>("self");
+    const std::string self = d.profileLink(d.gordonKey);
     const std::string svg = "--S\r\nContent-Disposition: form-data; name=\"avatar\"; "
                             "filename=\"x\\\"y.svg\"\r\nContent-Type: image/SVG+xml\r\n\r\n"
                             "<svg onload=alert(1)/>\r\n--S--\r\n";

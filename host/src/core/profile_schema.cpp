@@ -99,27 +99,28 @@ std::optional<std::string> normaliseDateTime(const std::string& text) {
 
 } // namespace
 
+bool isProfileField(const std::string& name) {
+    static const std::set<std::string, std::less<>> fields{"id",
+                                                           "created_at",
+                                                           "updated_at",
+                                                           "revision",
+                                                           "owner",
+                                                           "group",
+                                                           "owner_permissions",
+                                                           "group_permissions",
+                                                           "other_permissions",
+                                                           "channel",
+                                                           "channel_room",
+                                                           "links",
+                                                           "expected_revision"};
+    return fields.count(name) > 0;
+}
+
 bool isReservedFieldName(const std::string& name) {
-    static const std::set<std::string> reserved{"id",
-                                                "created_at",
-                                                "updated_at",
-                                                "revision",
-                                                "owner",
-                                                "group",
-                                                "owner_permissions",
-                                                "group_permissions",
-                                                "other_permissions",
-                                                "channel",
-                                                "channel_room",
-                                                "links",
-                                                "user",
-                                                "username",
-                                                "user_key",
-                                                "profile",
-                                                "groups",
-                                                "password",
-                                                "expected_revision"};
-    return reserved.count(name) > 0 || name.rfind("_", 0) == 0;
+    // The profile's own fields, and names a user object or a body already uses.
+    static const std::set<std::string, std::less<>> alsoReserved{"user",    "username", "user_key",
+                                                                 "profile", "groups",   "password"};
+    return isProfileField(name) || alsoReserved.count(name) > 0 || name.rfind('_', 0) == 0;
 }
 
 ProfileSchema ProfileSchema::fromStored(const std::string& json) {

@@ -73,7 +73,10 @@ void writeProfileFields(JsonWriter& out, const std::string& storedData, const Pr
 /// The public URL of an uploaded file.
 std::string fileUrl(const std::string& fileBaseUrl, const std::string& token);
 
-/// Names a schema may not use: the profile's own fields.
+/// True for a profile object's own fields (read-only here, sent back by the official client).
+bool isProfileField(const std::string& name);
+
+/// Names a schema may not use: the profile's own fields, and a few a user object uses.
 bool isReservedFieldName(const std::string& name);
 
 } // namespace latchkey::host

@@ -102,26 +102,6 @@ nestedProfileValues(const RequestInput& body, FieldErrors& errors) {
     return out;
 }
 
-bool isProfileField(const std::string& name) {
-    static constexpr std::string_view fields[] = {"id",
-                                                  "created_at",
-                                                  "updated_at",
-                                                  "revision",
-                                                  "owner",
-                                                  "group",
-                                                  "owner_permissions",
-                                                  "group_permissions",
-                                                  "other_permissions",
-                                                  "channel",
-                                                  "channel_room",
-                                                  "links",
-                                                  "expected_revision"};
-    for (const auto field : fields) {
-        if (field == name) return true;
-    }
-    return false;
-}
-
 ProfileUpdate
 checkProfileValues(const CoreServices& core, const InstanceRecord& instance, Id ownerId,
                    const ProfileSchema& schema,

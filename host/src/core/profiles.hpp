@@ -44,9 +44,6 @@ std::vector<std::pair<std::string, Poco::Dynamic::Var>> bodyValues(const Request
 std::vector<std::pair<std::string, Poco::Dynamic::Var>>
 nestedProfileValues(const RequestInput& body, FieldErrors& errors);
 
-/// True for a profile object's own fields (read-only here, sent back by the official client).
-bool isProfileField(const std::string& name);
-
 /// `data` (a stored profile's JSON) with `update`'s values set.
 std::string mergeProfileData(const std::string& data, const ProfileUpdate& update);
 
