@@ -11,7 +11,7 @@
 
 int main(int argc, char** argv) {
     if (sodium_init() < 0) return 1;
-    const double seconds = argc > 1 ? std::atof(argv[1]) : 10.0;
+    const double seconds = argc > 1 ? std::strtod(argv[1], nullptr) : 10.0;
     const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
     const unsigned long long iterations = 2;
     const std::size_t memory = 19U << 20;

@@ -59,23 +59,22 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         };
     };
 
-    router.add("POST", "/v1.1/instances/{instance}/api_keys/",
-               [&core, writeKey](const Request& request) {
-                   const auto body = RequestInput::parse(request);
-                   const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-                   if (!access.caller.account) throwPermissionDenied();
-                   ApiKeyRecord key;
-                   readKeyFields(body, key);
+    router.add("POST", "/v1.1/instances/{instance}/api_keys/", [&core](const Request& request) {
+        const auto body = RequestInput::parse(request);
+        const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+        if (!access.caller.account) throwPermissionDenied();
+        ApiKeyRecord key;
+        readKeyFields(body, key);
 
-                   key.instanceId = access.instance.id;
-                   key.createdAt = core.now();
-                   auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
-                   key.key = std::move(sealed);
-                   key = core.store.createApiKey(key);
-                   JsonWriter out;
-                   writeApiKey(out, access.instance, key, plain);
-                   return Response::json(201, out.take());
-               });
+        key.instanceId = access.instance.id;
+        key.createdAt = core.now();
+        auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
+        key.key = std::move(sealed);
+        key = core.store.createApiKey(key);
+        JsonWriter out;
+        writeApiKey(out, access.instance, key, plain);
+        return Response::json(201, out.take());
+    });
 
     router.add("GET", "/v1.1/instances/{instance}/api_keys/",
                [&core, writeKey](const Request& request) {
@@ -127,11 +126,12 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         const auto body = RequestInput::parse(request);
         const InstanceAccess access = resolveInstanceAccess(core, request, &body);
         body.rejectUnknown({});
-        auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
+        // Not a structured binding: lambdas may not capture those before C++20 in every compiler.
+        const std::pair<std::string, SealedKey> fresh = core.newKey(KeyPurpose::ApiKey);
         const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
-                                            [&](ApiKeyRecord& k) { k.key = sealed; });
+                                            [&](ApiKeyRecord& k) { k.key = fresh.second; });
         JsonWriter out;
-        writeApiKey(out, access.instance, key, plain);
+        writeApiKey(out, access.instance, key, fresh.first);
         return Response::json(200, out.take());
     });
 }

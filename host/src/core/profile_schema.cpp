@@ -26,7 +26,7 @@ constexpr std::size_t kMaxFields = 64;
 constexpr std::size_t kMaxNameLength = 64;
 constexpr std::size_t kStringMax = 128;
 constexpr std::size_t kTextMax = 32000;
-constexpr std::size_t kStructuredMax = 32 * 1024;
+constexpr std::size_t kStructuredMax = 32U * 1024U;
 
 std::string stringify(const Poco::Dynamic::Var& value) {
     std::ostringstream out;
@@ -113,14 +113,14 @@ bool isProfileField(const std::string& name) {
                                                            "channel_room",
                                                            "links",
                                                            "expected_revision"};
-    return fields.count(name) > 0;
+    return fields.contains(name);
 }
 
 bool isReservedFieldName(const std::string& name) {
     // The profile's own fields, and names a user object or a body already uses.
     static const std::set<std::string, std::less<>> alsoReserved{"user",    "username", "user_key",
                                                                  "profile", "groups",   "password"};
-    return isProfileField(name) || alsoReserved.count(name) > 0 || name.rfind('_', 0) == 0;
+    return isProfileField(name) || alsoReserved.contains(name) || name.rfind('_', 0) == 0;
 }
 
 ProfileSchema ProfileSchema::fromStored(const std::string& json) {
@@ -225,7 +225,7 @@ std::optional<ProfileSchema> ProfileSchema::fromRequest(const Poco::Dynamic::Var
     // Everything current or removed before that the new schema leaves out is removed now.
     for (const auto* list : {&current.fields_, &current.removed_}) {
         for (const auto& field : *list) {
-            if (!seen.count(field.name)) schema.removed_.push_back(field);
+            if (!seen.contains(field.name)) schema.removed_.push_back(field);
         }
     }
     return schema;
@@ -282,7 +282,7 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
     const std::string& type = field.type;
     if (type == "string" || type == "text") {
         if (!value.isString()) return fail("Not a valid string.");
-        const std::string text = value.extract<std::string>();
+        const std::string& text = value.extract<std::string>();
         const std::size_t max = type == "string" ? kStringMax : kTextMax;
         if (!isValidUtf8(text)) return fail("Not a valid string.");
         if (utf8Length(text) > max) {
@@ -297,7 +297,7 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
                 return std::to_string(value.convert<Poco::Int64>());
             }
             if (fromForm && value.isString()) {
-                const std::string text = value.extract<std::string>();
+                const std::string& text = value.extract<std::string>();
                 std::size_t used = 0;
                 const long long n = std::stoll(text, &used);
                 if (used == text.size()) return std::to_string(n);
@@ -313,7 +313,7 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
             if (value.isNumeric() && !value.isBoolean())
                 n = value.convert<double>();
             else if (fromForm && value.isString()) {
-                const std::string text = value.extract<std::string>();
+                const std::string& text = value.extract<std::string>();
                 std::size_t used = 0;
                 n = std::stod(text, &used);
                 if (used != text.size()) return fail("A valid number is required.");
@@ -329,7 +329,7 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
     if (type == "boolean") {
         if (value.isBoolean()) return std::string(value.extract<bool>() ? "true" : "false");
         if (fromForm && value.isString()) {
-            const std::string text = value.extract<std::string>();
+            const std::string& text = value.extract<std::string>();
             if (text == "true" || text == "1") return std::string("true");
             if (text == "false" || text == "0") return std::string("false");
         }

@@ -110,7 +110,7 @@ RequestInput RequestInput::parse(const Request& request) {
                 part.filename = params.get("filename", "");
                 part.contentType = header.get("Content-Type", "application/octet-stream");
                 Poco::StreamCopier::copyToString(reader.stream(), part.data);
-                if (name.empty() || input.parts_.count(name)) continue;
+                if (name.empty() || input.parts_.contains(name)) continue;
                 // Every part is also a text field, for the fields that are not files (text
                 // readers check UTF-8 themselves).
                 fields->set(name, part.data);
@@ -262,7 +262,7 @@ std::optional<bool> RequestInput::flag(std::string_view name, FieldErrors& error
         }
     }
     if (value.isString()) {
-        const std::string text = value.extract<std::string>();
+        const std::string& text = value.extract<std::string>();
         if (text == "true" || text == "True" || text == "1") return true;
         if (text == "false" || text == "False" || text == "0") return false;
     }
@@ -283,7 +283,7 @@ std::optional<std::int64_t> RequestInput::id(std::string_view name, FieldErrors&
         if (value.isInteger() && !value.isBoolean()) {
             id = value.convert<Poco::Int64>();
         } else if (value.isString()) {
-            const std::string text = value.extract<std::string>();
+            const std::string& text = value.extract<std::string>();
             auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
             if (ec != std::errc() || ptr != text.data() + text.size()) id = 0;
         }

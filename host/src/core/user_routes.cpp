@@ -215,10 +215,10 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         const UserScope scope(core, resolveInstanceAccess(core, request, &body));
         const UserRecord found = userForCaller(core, scope, pathId(request, "id"));
         body.rejectUnknown({});
-        auto [plainKey, sealedKey] = core.newKey(KeyPurpose::UserKey);
+        const std::pair<std::string, SealedKey> fresh = core.newKey(KeyPurpose::UserKey);
         const UserRecord saved = writeUser(core, found.instanceId, found.id,
-                                           [&](UserRecord& record) { record.key = sealedKey; });
-        return userResponse(core, scope, 200, saved, plainKey);
+                                           [&](UserRecord& record) { record.key = fresh.second; });
+        return userResponse(core, scope, 200, saved, fresh.first);
     });
 
     router.add("POST", "/v1.1/instances/{instance}/user/auth/", [&core](const Request& request) {
