@@ -358,6 +358,80 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK_FALSE(store.deleteApiKey(inst.id, key.id));
     }
 
+    SECTION("sessions: found by hash, touched, ended one by one, per user, or when stale") {
+        const Id owner = store.createAccount(account("s@example.com", "lk-so")).id;
+        const Id inst = store.createInstance(instance("sessions", owner)).id;
+        const Id uid = store.createUser(user(inst, "sam", "lk-sam")).id;
+        SessionRecord s;
+        s.idHash = std::string(64, 'a');
+        s.instanceId = inst;
+        s.userId = uid;
+        s.createdAt = s.lastSeenAt = 1000;
+        s.expiresAt = 5000;
+        store.createSession(s);
+        s.idHash = std::string(64, 'b');
+        store.createSession(s);
+        s.idHash = std::string(64, 'c');
+        s.lastSeenAt = 100; // idle
+        store.createSession(s);
+        const auto found = store.findSession(std::string(64, 'a'));
+        REQUIRE(found);
+        CHECK(found->userId == uid);
+        CHECK(found->expiresAt == 5000);
+        store.touchSession(std::string(64, 'a'), 2000);
+        CHECK(store.findSession(std::string(64, 'a'))->lastSeenAt == 2000);
+        CHECK(store.deleteStaleSessions(3000, 500) == 1); // only the idle one
+        CHECK(store.deleteSession(std::string(64, 'b')));
+        CHECK_FALSE(store.deleteSession(std::string(64, 'b')));
+        s.idHash = std::string(64, 'd');
+        s.lastSeenAt = 2000;
+        store.createSession(s);
+        CHECK(store.deleteUserSessions(uid) == 2);
+        CHECK_FALSE(store.findSession(std::string(64, 'a')));
+        s.idHash = std::string(64, 'e');
+        store.createSession(s);
+        CHECK(store.deleteStaleSessions(5000, 0) == 1); // past its absolute limit
+    }
+
+    SECTION("login tokens: one live token per user, single use, expiring") {
+        const Id owner = store.createAccount(account("t@example.com", "lk-to")).id;
+        const Id inst = store.createInstance(instance("tokens", owner)).id;
+        const Id uid = store.createUser(user(inst, "tina", "lk-tina")).id;
+        const Id other = store.createUser(user(inst, "otto", "lk-otto")).id;
+        LoginTokenRecord t;
+        t.userId = uid;
+        t.purpose = "invite";
+        t.createdAt = 1;
+        t.expiresAt = 1000;
+        t.tokenHash = std::string(64, '1');
+        store.replaceLoginToken(t);
+        t.tokenHash = std::string(64, '2');
+        store.replaceLoginToken(t); // voids token 1
+        CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '1'), 10));
+        CHECK_FALSE(store.consumeLoginToken(other, std::string(64, '2'), 10)); // not theirs
+        CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '2'), 1000)); // expired
+        CHECK(store.consumeLoginToken(uid, std::string(64, '2'), 999));
+        CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '2'), 999)); // used
+        // Racing uses of one token: exactly one wins.
+        t.tokenHash = std::string(64, '3');
+        store.replaceLoginToken(t);
+        std::atomic<int> won{0};
+        std::vector<std::thread> racers;
+        for (int i = 0; i < 8; ++i) {
+            racers.emplace_back([&] {
+                if (store.consumeLoginToken(uid, std::string(64, '3'), 5)) ++won;
+            });
+        }
+        for (auto& r : racers)
+            r.join();
+        CHECK(won == 1);
+        // Deleting the user removes its tokens and sessions.
+        t.tokenHash = std::string(64, '4');
+        store.replaceLoginToken(t);
+        CHECK(store.deleteUser(inst, uid));
+        CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '4'), 5));
+    }
+
     SECTION("racing writers: exactly one of eight threads wins each username") {
         const Id owner = store.createAccount(account("r@example.com", "lk-r")).id;
         const Id inst = store.createInstance(instance("race", owner)).id;

@@ -1,11 +1,11 @@
 // The response JSON writer.
-#include "core/json_writer.hpp"
+#include <latchkey/json.hpp>
 
 #include <latchkey/json.hpp>
 
 #include <catch2/catch.hpp>
 
-using latchkey::host::JsonWriter;
+using latchkey::JsonWriter;
 
 TEST_CASE("The writer nests, separates and escapes", "[json]") {
     JsonWriter out;

@@ -2,7 +2,7 @@
 // into a keyset scan and back into `{"objects": [...], "next": path|null, "prev": path|null}`.
 #pragma once
 
-#include "core/json_writer.hpp"
+#include <latchkey/json.hpp>
 
 #include <latchkey/http.hpp>
 #include <latchkey/store.hpp>

@@ -1,8 +1,8 @@
 // The v1.1 JSON representations of the identity core's records (field names as Syncano's).
 #pragma once
 
-#include "core/json_writer.hpp"
 #include "core/profile_schema.hpp"
+#include <latchkey/json.hpp>
 
 #include <latchkey/store.hpp>
 

@@ -125,6 +125,28 @@ const std::vector<Migration>& coreMigrations() {
              "CREATE INDEX files_owner ON files (owner_user_id)",
              "CREATE INDEX files_field ON files (instance_id, field)",
          }},
+        {3,
+         "sessions and login tokens (both stored as hashes only)",
+         {
+             "CREATE TABLE sessions ("
+             " id_hash CHAR(64) NOT NULL PRIMARY KEY,"
+             " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
+             " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " created_at BIGINT NOT NULL,"
+             " last_seen_at BIGINT NOT NULL,"
+             " expires_at BIGINT NOT NULL){table}",
+
+             "CREATE INDEX sessions_user ON sessions (user_id)",
+
+             "CREATE TABLE login_tokens ("
+             " token_hash CHAR(64) NOT NULL PRIMARY KEY,"
+             " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " purpose VARCHAR(16) NOT NULL,"
+             " created_at BIGINT NOT NULL,"
+             " expires_at BIGINT NOT NULL){table}",
+
+             "CREATE INDEX login_tokens_user ON login_tokens (user_id)",
+         }},
     };
     return migrations;
 }

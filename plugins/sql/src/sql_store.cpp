@@ -525,6 +525,11 @@ bool SqlStore::deleteInstance(Id id) {
     return write("id", [&](Session& session) {
         // Children first, explicitly: the same on every database, foreign keys on or off.
         execute(session, *dialect_, "DELETE FROM files WHERE instance_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM sessions WHERE instance_id = ?", id);
+        execute(session, *dialect_,
+                "DELETE FROM login_tokens WHERE user_id IN "
+                "(SELECT id FROM users WHERE instance_id = ?)",
+                id);
         execute(session, *dialect_,
                 "DELETE FROM memberships WHERE group_id IN "
                 "(SELECT id FROM user_groups WHERE instance_id = ?)",
@@ -722,6 +727,8 @@ bool SqlStore::deleteUser(Id instanceId, Id id) {
             return false;
         }
         execute(session, *dialect_, "DELETE FROM files WHERE owner_user_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM sessions WHERE user_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM login_tokens WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM memberships WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM user_profiles WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM users WHERE id = ?", id);
@@ -937,6 +944,88 @@ std::size_t SqlStore::deleteFieldFiles(Id instanceId, std::string_view field) {
     return write("field", [&](Session& session) {
         return affected(session, *dialect_, "DELETE FROM files WHERE instance_id = ? AND field = ?",
                         instanceId, std::string(field));
+    });
+}
+
+// --- sessions and login tokens -----------------------------------------------------------------
+
+void SqlStore::createSession(const SessionRecord& record) {
+    write("session", [&](Session& session) {
+        execute(session, *dialect_,
+                "INSERT INTO sessions (id_hash, instance_id, user_id, created_at, last_seen_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                record.idHash, record.instanceId, record.userId, record.createdAt,
+                record.lastSeenAt, record.expiresAt);
+    });
+}
+
+std::optional<SessionRecord> SqlStore::findSession(std::string_view idHash) {
+    return run("session", [&](Session& session) {
+        return first(query<SessionRecord>(
+            session, *dialect_,
+            "SELECT id_hash, instance_id, user_id, created_at, last_seen_at, expires_at "
+            "FROM sessions WHERE id_hash = ?",
+            [](RowReader& r) {
+                SessionRecord s;
+                s.idHash = r.text();
+                s.instanceId = r.integer();
+                s.userId = r.integer();
+                s.createdAt = r.integer();
+                s.lastSeenAt = r.integer();
+                s.expiresAt = r.integer();
+                return s;
+            },
+            std::string(idHash)));
+    });
+}
+
+void SqlStore::touchSession(std::string_view idHash, Micros lastSeenAt) {
+    write("session", [&](Session& session) {
+        execute(session, *dialect_, "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?",
+                lastSeenAt, std::string(idHash));
+    });
+}
+
+bool SqlStore::deleteSession(std::string_view idHash) {
+    return write("session", [&](Session& session) {
+        return affected(session, *dialect_, "DELETE FROM sessions WHERE id_hash = ?",
+                        std::string(idHash)) > 0;
+    });
+}
+
+std::size_t SqlStore::deleteUserSessions(Id userId) {
+    return write("session", [&](Session& session) {
+        return affected(session, *dialect_, "DELETE FROM sessions WHERE user_id = ?", userId);
+    });
+}
+
+std::size_t SqlStore::deleteStaleSessions(Micros now, Micros idleBefore) {
+    return write("session", [&](Session& session) {
+        return affected(session, *dialect_,
+                        "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?", now,
+                        idleBefore);
+    });
+}
+
+void SqlStore::replaceLoginToken(const LoginTokenRecord& token) {
+    write("token", [&](Session& session) {
+        // A new token voids the older ones: there is only ever one live token per user.
+        execute(session, *dialect_, "DELETE FROM login_tokens WHERE user_id = ?", token.userId);
+        execute(session, *dialect_,
+                "INSERT INTO login_tokens (token_hash, user_id, purpose, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                token.tokenHash, token.userId, token.purpose, token.createdAt, token.expiresAt);
+    });
+}
+
+bool SqlStore::consumeLoginToken(Id userId, std::string_view tokenHash, Micros now) {
+    return write("token", [&](Session& session) {
+        // Deleting is the check: of two concurrent uses, one deletes the row, the other finds
+        // nothing.
+        return affected(session, *dialect_,
+                        "DELETE FROM login_tokens WHERE user_id = ? AND token_hash = ? "
+                        "AND expires_at > ?",
+                        userId, std::string(tokenHash), now) == 1;
     });
 }
 

@@ -1,10 +1,12 @@
-// Minimal JSON output helpers for plugins that build small bodies without a JSON library.
+// JSON output for plugins and the host: string quoting and a streaming writer (std only).
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace latchkey {
 
@@ -82,5 +84,104 @@ inline std::string jsonQuote(std::string_view text) {
     out += '"';
     return out;
 }
+
+/// Builds one JSON text for a response body. Calls must nest correctly; the writer adds commas
+/// and quoting. Keeps key order; `raw` embeds JSON that is already serialized.
+class JsonWriter {
+public:
+    JsonWriter& beginObject() {
+        separate();
+        out_ += '{';
+        first_.push_back(1);
+        return *this;
+    }
+    JsonWriter& endObject() {
+        out_ += '}';
+        first_.pop_back();
+        return *this;
+    }
+    JsonWriter& beginArray() {
+        separate();
+        out_ += '[';
+        first_.push_back(1);
+        return *this;
+    }
+    JsonWriter& endArray() {
+        out_ += ']';
+        first_.pop_back();
+        return *this;
+    }
+    /// The key of the next member of the current object.
+    JsonWriter& key(std::string_view name) {
+        separate();
+        out_ += jsonQuote(name);
+        out_ += ": ";
+        afterKey_ = true;
+        return *this;
+    }
+
+    JsonWriter& value(std::string_view text) {
+        separate();
+        out_ += jsonQuote(text);
+        return *this;
+    }
+    JsonWriter& value(const char* text) { return value(std::string_view(text)); }
+    JsonWriter& value(std::int64_t number) {
+        separate();
+        out_ += std::to_string(number);
+        return *this;
+    }
+    JsonWriter& value(int number) { return value(static_cast<std::int64_t>(number)); }
+    JsonWriter& value(bool flag) {
+        separate();
+        out_ += flag ? "true" : "false";
+        return *this;
+    }
+    JsonWriter& null() {
+        separate();
+        out_ += "null";
+        return *this;
+    }
+    /// Inserts already-serialized JSON (for example a stored JSON object).
+    JsonWriter& raw(std::string_view json) {
+        separate();
+        out_ += json;
+        return *this;
+    }
+
+    /// key(name).value(v) in one call.
+    template <class T>
+    JsonWriter& field(std::string_view name, const T& v) {
+        key(name);
+        return value(v);
+    }
+    /// key(name) then the value, or null when empty.
+    template <class T>
+    JsonWriter& field(std::string_view name, const std::optional<T>& v) {
+        key(name);
+        return v ? value(*v) : null();
+    }
+
+    /// The text written so far.
+    const std::string& text() const noexcept { return out_; }
+    /// Moves the text out.
+    std::string take() { return std::move(out_); }
+
+private:
+    void separate() {
+        if (afterKey_) {
+            afterKey_ = false;
+            return;
+        }
+        if (!first_.empty()) {
+            if (!first_.back()) out_ += ", ";
+            first_.back() = 0;
+        }
+    }
+
+    std::string out_;
+    std::vector<unsigned char> first_; ///< Per open container: 1 until a member is written.
+    bool afterKey_ = false;
+};
 
 } // namespace latchkey

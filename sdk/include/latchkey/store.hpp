@@ -113,6 +113,25 @@ struct FileRecord {
     Micros createdAt = 0;
 };
 
+/// A login session (the cookie of the login-token flow). Only a hash of its id is stored.
+struct SessionRecord {
+    std::string idHash; ///< Hash of the session id the cookie carries.
+    Id instanceId = 0;
+    Id userId = 0;
+    Micros createdAt = 0;
+    Micros lastSeenAt = 0; ///< For the idle limit.
+    Micros expiresAt = 0;  ///< The absolute limit.
+};
+
+/// A single-use login token (invitation or lost password). Only a hash of it is stored.
+struct LoginTokenRecord {
+    std::string tokenHash;
+    Id userId = 0;
+    std::string purpose; ///< "invite" or "reset".
+    Micros createdAt = 0;
+    Micros expiresAt = 0;
+};
+
 /// What adding a user to a group did.
 enum class MembershipResult {
     Added,         ///< The user is now a member.
@@ -271,6 +290,27 @@ public:
     /// nullopt when someone else changed it first.
     virtual std::optional<ClassRecord> saveClass(const ClassRecord& record,
                                                  std::int64_t expectedRevision) = 0;
+    ///@}
+
+    /// @name Sessions and login tokens
+    ///@{
+    /// Inserts a session.
+    virtual void createSession(const SessionRecord& session) = 0;
+    /// The session whose id hashes to `idHash`.
+    virtual std::optional<SessionRecord> findSession(std::string_view idHash) = 0;
+    /// Records activity on a session.
+    virtual void touchSession(std::string_view idHash, Micros lastSeenAt) = 0;
+    /// Ends a session; true when it existed.
+    virtual bool deleteSession(std::string_view idHash) = 0;
+    /// Ends every session of a user (a password change); returns how many.
+    virtual std::size_t deleteUserSessions(Id userId) = 0;
+    /// Removes sessions past their absolute limit or idle since `idleBefore`; returns how many.
+    virtual std::size_t deleteStaleSessions(Micros now, Micros idleBefore) = 0;
+    /// Stores a new token for its user and voids every older one of that user, atomically.
+    virtual void replaceLoginToken(const LoginTokenRecord& token) = 0;
+    /// Uses up the user's token with this hash if it exists and has not expired at `now`:
+    /// true exactly once per token, whatever the concurrency.
+    virtual bool consumeLoginToken(Id userId, std::string_view tokenHash, Micros now) = 0;
     ///@}
 
     /// @name Files

@@ -86,6 +86,15 @@ public:
     std::optional<ClassRecord> saveClass(const ClassRecord& record,
                                          std::int64_t expectedRevision) override;
 
+    void createSession(const SessionRecord& session) override;
+    std::optional<SessionRecord> findSession(std::string_view idHash) override;
+    void touchSession(std::string_view idHash, Micros lastSeenAt) override;
+    bool deleteSession(std::string_view idHash) override;
+    std::size_t deleteUserSessions(Id userId) override;
+    std::size_t deleteStaleSessions(Micros now, Micros idleBefore) override;
+    void replaceLoginToken(const LoginTokenRecord& token) override;
+    bool consumeLoginToken(Id userId, std::string_view tokenHash, Micros now) override;
+
     FileRecord createFile(const FileRecord& file) override;
     std::optional<FileRecord> findFile(std::string_view token) override;
     bool deleteFile(std::string_view token, Id ownerUserId) override;
