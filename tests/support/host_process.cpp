@@ -44,29 +44,11 @@ std::vector<std::string> childEnvironment(const Env& extra) {
     return out;
 }
 
-/// fork + execve with stdout and stderr redirected to the given descriptors.
+/// fork + execve of `latchkey args...` with stdout and stderr redirected.
 pid_t spawn(const std::vector<std::string>& args, const Env& env, int outFd, int errFd) {
     std::vector<std::string> argv{latchkeyBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> argvPtrs;
-    for (auto& a : argv)
-        argvPtrs.push_back(a.data());
-    argvPtrs.push_back(nullptr);
-    std::vector<std::string> envp = childEnvironment(env);
-    std::vector<char*> envPtrs;
-    for (auto& e : envp)
-        envPtrs.push_back(e.data());
-    envPtrs.push_back(nullptr);
-
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        ::dup2(outFd, STDOUT_FILENO);
-        ::dup2(errFd, STDERR_FILENO);
-        ::execve(argvPtrs[0], argvPtrs.data(), envPtrs.data());
-        ::_exit(127);
-    }
-    return pid;
+    return spawnProcess(argv, childEnvironment(env), -1, outFd, errFd);
 }
 
 int exitCodeOf(int status) {
@@ -92,6 +74,32 @@ int waitFor(pid_t pid, std::chrono::seconds timeout) {
 }
 
 } // namespace
+
+pid_t spawnProcess(const std::vector<std::string>& argv,
+                   const std::vector<std::string>& environment, int inFd, int outFd, int errFd) {
+    std::vector<std::string> args = argv;
+    std::vector<char*> argvPtrs;
+    for (auto& a : args)
+        argvPtrs.push_back(a.data());
+    argvPtrs.push_back(nullptr);
+    std::vector<std::string> envp = environment;
+    std::vector<char*> envPtrs;
+    for (auto& e : envp)
+        envPtrs.push_back(e.data());
+    envPtrs.push_back(nullptr);
+
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        // Only async-signal-safe calls between fork and exec: the test process has threads.
+        if (inFd >= 0) ::dup2(inFd, STDIN_FILENO);
+        ::dup2(outFd, STDOUT_FILENO);
+        ::dup2(errFd, STDERR_FILENO);
+        ::execve(argvPtrs[0], argvPtrs.data(), envPtrs.data());
+        ::_exit(127);
+    }
+    return pid;
+}
 
 CommandResult runLatchkey(const std::vector<std::string>& args, const Env& env,
                           std::chrono::seconds timeout) {

@@ -28,6 +28,11 @@ struct CommandResult {
 CommandResult runLatchkey(const std::vector<std::string>& args, const Env& env = {},
                           std::chrono::seconds timeout = std::chrono::seconds(60));
 
+/// fork + execve of `argv` (argv[0] is the program's path) with `environment`; the child's
+/// stdin is `inFd` (unless -1), stdout `outFd`, stderr `errFd`. Returns the child's pid.
+pid_t spawnProcess(const std::vector<std::string>& argv,
+                   const std::vector<std::string>& environment, int inFd, int outFd, int errFd);
+
 /// The host built in this tree, its plugin directory and the fixture plugins' directory.
 std::string latchkeyBinary();
 std::string pluginDir();

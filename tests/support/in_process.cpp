@@ -7,6 +7,8 @@
 #include <spdlog/sinks/null_sink.h>
 
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
@@ -16,12 +18,28 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
                            host::ServiceLocator services) {
     ConfigErrors errors;
     ConfigValue config = host::parseYaml(yaml, host::processEnvironment(), errors);
-    auto library = host::PluginLibrary::load(pluginDir() + "/" + file);
+    // Every library stays loaded until the test process ends: an exception thrown by plugin
+    // code may still be in flight (and Catch may still be reading it) after the test's plugin
+    // object is gone, and its type's code lives in the library.
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<host::PluginLibrary>> loaded;
+    std::shared_ptr<host::PluginLibrary> library;
+    {
+        std::lock_guard lock(mutex);
+        auto& slot = loaded[file];
+        if (!slot) slot = host::PluginLibrary::load(pluginDir() + "/" + file);
+        library = slot;
+    }
     library->validate(config, errors);
     if (!errors.empty()) throw std::runtime_error("bad test config: " + errors.issues()[0].message);
     if (!services.store) services.store = [] { return nullptr; };
     if (!services.mailer) services.mailer = [] { return nullptr; };
     if (!services.passwordHasher) services.passwordHasher = [] { return nullptr; };
+    if (!services.ensureInstance) {
+        services.ensureInstance = [](std::string_view) -> InstanceRecord {
+            throw std::runtime_error("no instances in this test");
+        };
+    }
     auto log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
     context_ = std::make_unique<host::HostContext>(config, log, clock_, random_, services,

@@ -44,10 +44,13 @@ struct ContextFixture {
     SystemClock clock;
     SodiumRandom random;
     HostContext make(ConfigValue config) {
-        return HostContext(
-            std::move(config), quietLog(), clock, random,
-            ServiceLocator{[] { return nullptr; }, [] { return nullptr; }, [] { return nullptr; }},
-            "http://localhost", "/");
+        return HostContext(std::move(config), quietLog(), clock, random,
+                           ServiceLocator{[] { return nullptr; }, [] { return nullptr; },
+                                          [] { return nullptr; },
+                                          [](std::string_view) -> InstanceRecord {
+                                              throw std::runtime_error("no instances here");
+                                          }},
+                           "http://localhost", "/");
     }
 };
 

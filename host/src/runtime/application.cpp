@@ -69,7 +69,8 @@ Application::~Application() {
 void Application::createPlugins() {
     const HostConfig& host = config_.host;
     ServiceLocator services{[this] { return store_; }, [this] { return mailer_; },
-                            [this] { return hasher_; }};
+                            [this] { return hasher_; },
+                            [this](std::string_view name) { return ensureInstance(name); }};
     for (std::size_t i = 0; i < host.plugins.size(); ++i) {
         const PluginUse& use = host.plugins[i];
         const auto& library = config_.selected.at(i);
@@ -111,6 +112,39 @@ void Application::createPlugins() {
     }
 }
 
+InstanceRecord Application::ensureInstance(std::string_view wanted) {
+    std::string name(wanted);
+    for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto existing = store_->findInstance(name)) return *existing;
+    const std::string& email = config_.host.admin.email;
+    std::optional<AccountRecord> owner;
+    if (!email.empty()) {
+        std::string lower = email;
+        for (auto& c : lower)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        owner = store_->findAccountByEmail(lower);
+    }
+    if (!owner) {
+        throw std::runtime_error("instance \"" + name +
+                                 "\" does not exist and no administrator account (admin.email) "
+                                 "is configured to own it; create it with POST /v1.1/instances/");
+    }
+    InstanceRecord instance;
+    instance.name = name;
+    instance.ownerId = owner->id;
+    instance.createdAt = instance.updatedAt =
+        std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch())
+            .count();
+    try {
+        instance = store_->createInstance(instance);
+        log_->info("created instance {} for a plugin", name);
+        return instance;
+    } catch (const Conflict&) {
+        return *store_->findInstance(name); // created by another host meanwhile
+    }
+}
+
 void Application::mountRoutes() {
     router_->add("GET", "/healthz",
                  [](const Request&) { return Response::json(200, "{\"status\": \"ok\"}"); });
@@ -119,8 +153,15 @@ void Application::mountRoutes() {
         return Response::json(200, "{\"status\": \"ready\"}");
     });
     core_->mount(*router_);
-    for (CredentialPlugin* credential : credentials_)
-        credential->mount(*router_);
+    for (CredentialPlugin* credential : credentials_) {
+        try {
+            credential->mount(*router_);
+        } catch (const std::logic_error&) {
+            throw; // a route clash: reported as such by start()
+        } catch (const std::exception& e) {
+            throw StartupError(std::string("a credential plugin could not start: ") + e.what());
+        }
+    }
 }
 
 void Application::start() {

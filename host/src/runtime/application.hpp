@@ -66,6 +66,7 @@ public:
 private:
     void createPlugins();
     void mountRoutes();
+    InstanceRecord ensureInstance(std::string_view name);
 
     LoadedConfig config_;
     std::shared_ptr<spdlog::logger> log_;

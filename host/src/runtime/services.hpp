@@ -46,6 +46,7 @@ struct ServiceLocator {
     std::function<Store*()> store;
     std::function<Mailer*()> mailer;
     std::function<PasswordHasher*()> passwordHasher;
+    std::function<InstanceRecord(std::string_view)> ensureInstance;
 };
 
 /// The context handed to one plugin.
@@ -64,6 +65,9 @@ public:
     PasswordHasher* passwordHasher() override { return services_.passwordHasher(); }
     std::string publicUrl() const override { return publicUrl_; }
     std::string resolvePath(std::string_view path) const override;
+    InstanceRecord ensureInstance(std::string_view name) override {
+        return services_.ensureInstance(name);
+    }
 
 private:
     ConfigValue config_;

@@ -5,13 +5,13 @@
 #include <latchkey/config.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/random.hpp>
+#include <latchkey/store.hpp>
 
 #include <string>
 #include <string_view>
 
 namespace latchkey {
 
-class Store;
 class Mailer;
 class PasswordHasher;
 
@@ -40,6 +40,10 @@ public:
     virtual std::string publicUrl() const = 0;
     /// `path` made absolute: relative paths are taken from the config file's directory.
     virtual std::string resolvePath(std::string_view path) const = 0;
+    /// The instance called `name`, created (owned by the configured administrator account) if
+    /// it does not exist. Throws std::runtime_error when it does not exist and there is no
+    /// administrator to own it. Available from CredentialPlugin::mount() on.
+    virtual InstanceRecord ensureInstance(std::string_view name) = 0;
 };
 
 } // namespace latchkey
