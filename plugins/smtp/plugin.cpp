@@ -7,8 +7,8 @@
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SMTPClientSession.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureSMTPClientSession.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
@@ -47,10 +47,14 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     Settings s;
     s.host = r.requiredString("host");
     const std::string security = r.string("security", "starttls");
-    if (security == "none") s.security = Security::None;
-    else if (security == "starttls") s.security = Security::StartTls;
-    else if (security == "tls") s.security = Security::Tls;
-    else errors.add(*r.child("security"), "must be starttls, tls or none");
+    if (security == "none")
+        s.security = Security::None;
+    else if (security == "starttls")
+        s.security = Security::StartTls;
+    else if (security == "tls")
+        s.security = Security::Tls;
+    else
+        errors.add(*r.child("security"), "must be starttls, tls or none");
     s.port = static_cast<std::uint16_t>(
         r.integer("port", s.security == Security::Tls ? 465 : 587, 1, 65535));
     s.username = r.string("username");
@@ -62,11 +66,11 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     }
     s.from = r.string("from", s.from);
     s.helo = r.string("helo");
-    s.timeout = r.duration("timeout", s.timeout, std::chrono::milliseconds(100),
-                           std::chrono::minutes(5));
+    s.timeout =
+        r.duration("timeout", s.timeout, std::chrono::milliseconds(100), std::chrono::minutes(5));
     s.attempts = static_cast<int>(r.integer("attempts", s.attempts, 1, 10));
-    s.backoff = r.duration("backoff", s.backoff, std::chrono::milliseconds(0),
-                           std::chrono::minutes(5));
+    s.backoff =
+        r.duration("backoff", s.backoff, std::chrono::milliseconds(0), std::chrono::minutes(5));
     s.verifyTls = r.boolean("verify_tls", true);
     s.caFile = r.string("ca_file");
     r.finish();
@@ -92,9 +96,9 @@ public:
             std::call_once(ssl, [] { Poco::Net::initializeSSL(); });
             const auto verification = settings_.verifyTls ? Poco::Net::Context::VERIFY_RELAXED
                                                           : Poco::Net::Context::VERIFY_NONE;
-            tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "",
-                                          settings_.caFile, verification, 9,
-                                          settings_.caFile.empty());
+            tls_ =
+                new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", settings_.caFile,
+                                       verification, 9, settings_.caFile.empty());
             if (!settings_.verifyTls) {
                 context.logger().warn("smtp: verify_tls is false; the server's certificate is "
                                       "not checked");

@@ -72,6 +72,16 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK_FALSE(store.getValue("other", "k"));
         CHECK(store.deleteValue("ns", "k"));
         CHECK_FALSE(store.deleteValue("ns", "k"));
+        store.putValue("ns", "user/1/2", "a");
+        store.putValue("ns", "user/1/10", "b");
+        store.putValue("ns", "user/10/1", "c");
+        store.putValue("ns", "user_/x", "d");
+        store.putValue("other", "user/1/3", "e");
+        const auto listed = store.listValues("ns", "user/1/");
+        REQUIRE(listed.size() == 2);
+        CHECK(listed[0] == std::make_pair(std::string("user/1/10"), std::string("b")));
+        CHECK(listed[1].first == "user/1/2");
+        CHECK(store.listValues("ns", "user/").size() == 3);
     }
 
     SECTION("accounts: round trip, lookups, unique email") {

@@ -35,6 +35,11 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
     if (!services.store) services.store = [] { return nullptr; };
     if (!services.mailer) services.mailer = [] { return nullptr; };
     if (!services.passwordHasher) services.passwordHasher = [] { return nullptr; };
+    if (!services.newUserKey) {
+        services.newUserKey = []() -> SealedKey {
+            throw std::runtime_error("no keys in this test");
+        };
+    }
     if (!services.ensureInstance) {
         services.ensureInstance = [](std::string_view) -> InstanceRecord {
             throw std::runtime_error("no instances in this test");

@@ -23,9 +23,9 @@ constexpr const char* kPython = "/usr/bin/python3";
 } // namespace
 
 SmtpSink::SmtpSink(Options options) {
-    std::vector<std::string> argv{kPython,
-                                  std::string(LATCHKEY_TEST_SOURCE_DIR) + "/tests/support/smtp_sink.py",
-                                  "--dir", dir_.file("mail")};
+    std::vector<std::string> argv{
+        kPython, std::string(LATCHKEY_TEST_SOURCE_DIR) + "/tests/support/smtp_sink.py", "--dir",
+        dir_.file("mail")};
     if (!options.user.empty()) {
         argv.insert(argv.end(), {"--user", options.user, "--password", options.password});
     }
@@ -40,9 +40,10 @@ SmtpSink::SmtpSink(Options options) {
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe failed");
     }
-    const int err = ::open(dir_.file("sink.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                           0600);
-    pid_ = spawnProcess(argv, {"PATH=/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE=1"}, in[0], out[1], err);
+    const int err =
+        ::open(dir_.file("sink.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    pid_ =
+        spawnProcess(argv, {"PATH=/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE=1"}, in[0], out[1], err);
     ::close(in[0]);
     ::close(out[1]);
     ::close(err);
@@ -90,7 +91,8 @@ std::vector<std::string> SmtpSink::messages() const {
     }
     std::sort(numbered.begin(), numbered.end());
     std::vector<std::string> out;
-    for (auto& [n, text] : numbered) out.push_back(std::move(text));
+    for (auto& [n, text] : numbered)
+        out.push_back(std::move(text));
     return out;
 }
 

@@ -16,11 +16,11 @@ namespace latchkey::test {
 class SmtpSink {
 public:
     struct Options {
-        std::string user;     ///< With password: AUTH required.
+        std::string user; ///< With password: AUTH required.
         std::string password;
-        std::string cert;     ///< With key: STARTTLS offered (and required).
+        std::string cert; ///< With key: STARTTLS offered (and required).
         std::string key;
-        int failFirst = 0;    ///< Refuse this many messages with 451 first.
+        int failFirst = 0; ///< Refuse this many messages with 451 first.
     };
 
     explicit SmtpSink(Options options);
@@ -33,8 +33,9 @@ public:
     /// The messages received so far, oldest first, each as its raw RFC 5322 text.
     std::vector<std::string> messages() const;
     /// Waits until at least `count` messages arrived (or `timeout` passed) and returns them.
-    std::vector<std::string> waitForMessages(std::size_t count,
-                                             std::chrono::seconds timeout = std::chrono::seconds(15)) const;
+    std::vector<std::string>
+    waitForMessages(std::size_t count,
+                    std::chrono::seconds timeout = std::chrono::seconds(15)) const;
 
 private:
     TempDir dir_;

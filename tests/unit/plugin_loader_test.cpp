@@ -49,7 +49,8 @@ struct ContextFixture {
                                           [] { return nullptr; },
                                           [](std::string_view) -> InstanceRecord {
                                               throw std::runtime_error("no instances here");
-                                          }},
+                                          },
+                                          []() -> SealedKey { throw std::runtime_error("none"); }},
                            "http://localhost", "/");
     }
 };

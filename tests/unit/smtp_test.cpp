@@ -72,12 +72,13 @@ TEST_CASE("smtp uses STARTTLS and checks the certificate unless told not to", "[
                         settings(sink.port(), "username: mailer\npassword: s3cret\nattempts: 1\n"));
     CHECK_THROWS_AS(strict.plugin().asMailer()->send(welcome()), Unavailable);
     // ...unless it is given as the trusted CA, or verification is off.
-    LoadedPlugin trusting("latchkey-smtp.so",
-                          settings(sink.port(), "username: mailer\npassword: s3cret\nca_file: " +
-                                                    cert + "\n"));
+    LoadedPlugin trusting(
+        "latchkey-smtp.so",
+        settings(sink.port(), "username: mailer\npassword: s3cret\nca_file: " + cert + "\n"));
     trusting.plugin().asMailer()->send(welcome());
-    LoadedPlugin lax("latchkey-smtp.so", settings(sink.port(), "username: mailer\n"
-                                                               "password: s3cret\nverify_tls: false\n"));
+    LoadedPlugin lax("latchkey-smtp.so",
+                     settings(sink.port(), "username: mailer\n"
+                                           "password: s3cret\nverify_tls: false\n"));
     lax.plugin().asMailer()->send(welcome());
     CHECK(sink.waitForMessages(2).size() == 2);
 }
@@ -88,8 +89,7 @@ TEST_CASE("smtp fails fast and clearly when nothing listens", "[smtp]") {
         SmtpSink gone;
         closedPort = gone.port();
     }
-    LoadedPlugin smtp("latchkey-smtp.so",
-                      settings(closedPort, "security: none\nattempts: 2\n"));
+    LoadedPlugin smtp("latchkey-smtp.so", settings(closedPort, "security: none\nattempts: 2\n"));
     const auto started = std::chrono::steady_clock::now();
     CHECK_THROWS_WITH(smtp.plugin().asMailer()->send(welcome()),
                       Catch::Contains("could not send after 2 attempts"));

@@ -68,9 +68,12 @@ Application::~Application() {
 
 void Application::createPlugins() {
     const HostConfig& host = config_.host;
-    ServiceLocator services{[this] { return store_; }, [this] { return mailer_; },
-                            [this] { return hasher_; },
-                            [this](std::string_view name) { return ensureInstance(name); }};
+    ServiceLocator services{
+        [this] { return store_; }, [this] { return mailer_; }, [this] { return hasher_; },
+        [this](std::string_view name) { return ensureInstance(name); },
+        [this] {
+            return vault_->seal(KeyVault::generateKey(random_), KeyPurpose::UserKey, random_);
+        }};
     for (std::size_t i = 0; i < host.plugins.size(); ++i) {
         const PluginUse& use = host.plugins[i];
         const auto& library = config_.selected.at(i);

@@ -47,6 +47,7 @@ struct ServiceLocator {
     std::function<Mailer*()> mailer;
     std::function<PasswordHasher*()> passwordHasher;
     std::function<InstanceRecord(std::string_view)> ensureInstance;
+    std::function<SealedKey()> newUserKey;
 };
 
 /// The context handed to one plugin.
@@ -68,6 +69,7 @@ public:
     InstanceRecord ensureInstance(std::string_view name) override {
         return services_.ensureInstance(name);
     }
+    SealedKey newUserKey() override { return services_.newUserKey(); }
 
 private:
     ConfigValue config_;

@@ -35,10 +35,17 @@ void checkRecipient(const std::string& address) {
 
 /// Extra headers may not replace the ones the mailer writes, and names must be RFC 5322 names.
 void checkExtraHeaderName(const std::string& name) {
-    static const char* const reserved[] = {"from", "to",   "cc",
-                                           "bcc",  "sender", "subject",
-                                           "date", "mime-version", "content-type",
-                                           "content-transfer-encoding", "content-disposition"};
+    static const char* const reserved[] = {"from",
+                                           "to",
+                                           "cc",
+                                           "bcc",
+                                           "sender",
+                                           "subject",
+                                           "date",
+                                           "mime-version",
+                                           "content-type",
+                                           "content-transfer-encoding",
+                                           "content-disposition"};
     if (name.empty()) throw std::invalid_argument("mail header without a name");
     std::string lower;
     for (const char c : name) {
@@ -49,7 +56,8 @@ void checkExtraHeaderName(const std::string& name) {
         lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     for (const char* r : reserved) {
-        if (lower == r) throw std::invalid_argument("mail header " + name + " is set by the mailer");
+        if (lower == r)
+            throw std::invalid_argument("mail header " + name + " is set by the mailer");
     }
 }
 
@@ -81,10 +89,12 @@ std::unique_ptr<Poco::Net::MailMessage> compose(const MailMessage& message,
         auto* alternative = new Poco::Net::MultipartSource("multipart/alternative");
         alternative->addPart(
             "", new Poco::Net::StringPartSource(message.text, "text/plain; charset=UTF-8"),
-            Poco::Net::MailMessage::CONTENT_INLINE, Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
+            Poco::Net::MailMessage::CONTENT_INLINE,
+            Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
         alternative->addPart(
             "", new Poco::Net::StringPartSource(message.html, "text/html; charset=UTF-8"),
-            Poco::Net::MailMessage::CONTENT_INLINE, Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
+            Poco::Net::MailMessage::CONTENT_INLINE,
+            Poco::Net::MailMessage::ENCODING_QUOTED_PRINTABLE);
         mail->addContent(alternative, Poco::Net::MailMessage::ENCODING_8BIT);
     }
     return mail;

@@ -434,6 +434,24 @@ bool SqlStore::deleteValue(std::string_view ns, std::string_view key) {
     });
 }
 
+std::vector<std::pair<std::string, std::string>> SqlStore::listValues(std::string_view ns,
+                                                                      std::string_view prefix) {
+    return run("k", [&](Session& session) {
+        // A range on the key instead of LIKE: no escaping of '%' and '_' in the prefix, and the
+        // primary key index serves it. "\x7f" sorts after every printable continuation.
+        const std::string from(prefix);
+        const std::string to = from + "\x7f";
+        return query<std::pair<std::string, std::string>>(
+            session, *dialect_,
+            "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? AND k < ? ORDER BY k",
+            [](RowReader& r) {
+                std::string key = r.text();
+                return std::make_pair(std::move(key), r.text());
+            },
+            std::string(ns), from, to);
+    });
+}
+
 // --- accounts -------------------------------------------------------------------------------
 
 AccountRecord SqlStore::createAccount(const AccountRecord& account) {

@@ -44,6 +44,9 @@ public:
     /// it does not exist. Throws std::runtime_error when it does not exist and there is no
     /// administrator to own it. Available from CredentialPlugin::mount() on.
     virtual InstanceRecord ensureInstance(std::string_view name) = 0;
+    /// A fresh user key in the form the store keeps, for a user this plugin creates or whose
+    /// password it changes (a new password gives a new key, as in the v1.1 API).
+    virtual SealedKey newUserKey() = 0;
 };
 
 } // namespace latchkey

@@ -180,6 +180,9 @@ public:
                                   std::string_view value) = 0;
     /// Removes (ns, key); true when it existed.
     virtual bool deleteValue(std::string_view ns, std::string_view key) = 0;
+    /// Every (key, value) of `ns` whose key starts with `prefix`, ordered by key.
+    virtual std::vector<std::pair<std::string, std::string>>
+    listValues(std::string_view ns, std::string_view prefix) = 0;
     ///@}
 
     /// @name Accounts

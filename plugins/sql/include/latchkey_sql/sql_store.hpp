@@ -39,6 +39,8 @@ public:
     bool putValueIfAbsent(std::string_view ns, std::string_view key,
                           std::string_view value) override;
     bool deleteValue(std::string_view ns, std::string_view key) override;
+    std::vector<std::pair<std::string, std::string>> listValues(std::string_view ns,
+                                                                std::string_view prefix) override;
 
     AccountRecord createAccount(const AccountRecord& account) override;
     std::optional<AccountRecord> findAccountById(Id id) override;

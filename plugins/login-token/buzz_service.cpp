@@ -1,0 +1,960 @@
+// The Buzz `/rest` login-token flow: invited users, single-use mailed tokens, cookie sessions,
+// roles, and the lost-password path, on the users of one instance.
+#include "buzz_service.hpp"
+
+#include "set_password_page.hpp"
+
+#include <latchkey/mailer.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+
+namespace latchkey::plugins::buzz {
+
+namespace {
+
+constexpr const char* kNamespace = "login-token";
+constexpr int kWriteAttempts = 5;
+/// Sessions are touched at most this often: a write per request would be a write per request.
+constexpr Micros kTouchEvery = 60'000'000;
+/// How often stale sessions are swept.
+constexpr Micros kCleanupEvery = 600'000'000;
+
+Micros toMicros(std::chrono::milliseconds d) { return d.count() * 1000; }
+
+std::string lowercase(std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+/// One plain address: something@something, no spaces or control characters, at most 254.
+bool isEmail(const std::string& email) {
+    const auto at = email.find('@');
+    if (email.size() > 254 || at == std::string::npos || at == 0 || at + 1 == email.size() ||
+        email.find('@', at + 1) != std::string::npos) {
+        return false;
+    }
+    for (const char c : email) {
+        if (static_cast<unsigned char>(c) <= 32 || c == ',' || c == ';' || c == '<' || c == '>' ||
+            c == '"' || c == '\\' || c == 127) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string hashHex(std::string_view text) {
+    unsigned char hash[32];
+    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(text.data()),
+                       text.size(), nullptr, 0);
+    char hex[sizeof hash * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+    return hex;
+}
+
+std::string isoTime(Micros micros) {
+    const auto seconds = static_cast<std::time_t>(micros / 1'000'000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return buf;
+}
+
+std::string htmlEscape(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string fill(std::string text, const std::map<std::string, std::string>& values) {
+    for (const auto& [name, value] : values) {
+        const std::string marker = "{{" + name + "}}";
+        for (std::size_t at = text.find(marker); at != std::string::npos;
+             at = text.find(marker, at + value.size())) {
+            text.replace(at, marker.size(), value);
+        }
+    }
+    return text;
+}
+
+/// The Buzz envelope for a success: {"success": true, "message": ..., "payload": ...}.
+Response envelope(int status, const std::string& message,
+                  const std::function<void(JsonWriter&)>& payload = nullptr) {
+    JsonWriter out;
+    out.beginObject().field("success", true).field("message", message);
+    if (payload) {
+        out.key("payload");
+        payload(out);
+    }
+    out.endObject();
+    return Response::json(status, out.take());
+}
+
+Response idEnvelope(int status, const std::string& message, Id id) {
+    return envelope(status, message, [id](JsonWriter& out) {
+        out.beginObject().field("id", id).endObject();
+    });
+}
+
+void writeMember(JsonWriter& out, const Member& m) {
+    // Never the password or a login token: the original API returned both; this one does not.
+    out.beginObject()
+        .field("user_id", m.user.id)
+        .field("super_user", m.attributes.superUser)
+        .field("email", m.user.username)
+        .field("first_name", m.attributes.firstName)
+        .field("last_name", m.attributes.lastName)
+        .field("role_id", m.attributes.roleId)
+        .field("active", m.attributes.active)
+        .field("create_date", isoTime(m.user.createdAt))
+        .field("update_date", isoTime(m.user.updatedAt))
+        .field("notes", m.attributes.notes)
+        .endObject();
+}
+
+void writeRole(JsonWriter& out, const Role& role) {
+    out.beginObject()
+        .field("role_id", role.id)
+        .field("role_name", role.name)
+        .field("parent_role_id", role.parent)
+        .field("active", role.active);
+    out.key("permissions").beginObject();
+    for (const auto& [object, bits] : role.permissions) out.field(object, bits);
+    out.endObject().endObject();
+}
+
+HttpError unauthenticated() { return HttpError(401, "You are not logged in."); }
+
+} // namespace
+
+BuzzService::BuzzService(PluginContext& context, Settings settings)
+    : context_(context), settings_(std::move(settings)), store_(*context.store()),
+      secureCookies_(context.publicUrl().rfind("https://", 0) == 0) {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+    jobs_ = std::make_unique<BackgroundJobs>(settings_.mailQueue, [this](const std::string& what) {
+        context_.logger().error("background job failed: " + what);
+    });
+}
+
+BuzzService::~BuzzService() { jobs_.reset(); }
+
+Micros BuzzService::now() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               context_.clock().now().time_since_epoch())
+        .count();
+}
+
+std::string BuzzService::randomToken(std::size_t bytes) {
+    std::vector<unsigned char> raw(bytes);
+    context_.random().fill(raw.data(), raw.size());
+    std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(out.find('\0'));
+    return out;
+}
+
+// --- start ------------------------------------------------------------------------------------
+
+void BuzzService::mount(Router& router) {
+    hasher_ = context_.passwordHasher();
+    if (!hasher_) throw std::runtime_error("the login-token flow needs a password hasher");
+    instance_ = context_.ensureInstance(settings_.instance);
+    for (const auto& seed : settings_.roles) {
+        Role role;
+        role.id = seed.id;
+        role.name = seed.name;
+        role.parent = seed.parent;
+        role.permissions = seed.permissions;
+        saveRole(role); // the config is the source of truth for its roles
+    }
+    bootstrapSuperUser();
+
+    const std::string m = settings_.mount;
+    router.setErrorRenderer(m, [](const HttpError& error) {
+        JsonWriter out;
+        out.beginObject().field("success", false).key("errors").beginArray();
+        if (error.fieldErrors().empty()) {
+            out.value(error.detail());
+        } else {
+            for (const auto& [field, messages] : error.fieldErrors()) {
+                for (const auto& message : messages) out.value(field + ": " + message);
+            }
+        }
+        out.endArray().endObject();
+        Response response = Response::json(error.status(), out.take());
+        response.headers = error.headers();
+        return response;
+    });
+    const auto bind = [this](Response (BuzzService::*handler)(const Request&)) {
+        return [this, handler](const Request& request) { return (this->*handler)(request); };
+    };
+    router.add("POST", m + "/authenticate", bind(&BuzzService::authenticate));
+    router.add("PUT", m + "/authenticate", bind(&BuzzService::changeOwnPassword));
+    router.add("DELETE", m + "/authenticate", bind(&BuzzService::logout));
+    router.add("POST", m + "/user", bind(&BuzzService::createUser));
+    router.add("GET", m + "/user", bind(&BuzzService::listUsers));
+    router.add("PUT", m + "/user", bind(&BuzzService::updateUser));
+    router.add("DELETE", m + "/user", bind(&BuzzService::deleteUser));
+    router.add("POST", m + "/resend_user_email", bind(&BuzzService::resendUserEmail));
+    router.add("PUT", m + "/change_password", bind(&BuzzService::changePassword));
+    router.add("POST", m + "/change_password", bind(&BuzzService::changePassword));
+    router.add("GET", m + "/role", bind(&BuzzService::listRoles));
+    router.add("POST", m + "/role", bind(&BuzzService::createRole));
+    router.add("PUT", m + "/role", bind(&BuzzService::updateRole));
+    router.add("DELETE", m + "/role", bind(&BuzzService::deleteRole));
+    router.add("GET", m + "/set-password", [this](const Request&) {
+        return setPasswordPage(settings_.mount + "/change_password", randomToken(18));
+    });
+    context_.logger().info("login-token flow at " + m + " for instance " + instance_.name);
+}
+
+void BuzzService::bootstrapSuperUser() {
+    if (settings_.superUserEmail.empty()) return;
+    const std::string email = lowercase(settings_.superUserEmail);
+    if (findByEmail(email)) return; // an existing user is never changed from the config
+    const auto problems = hasher_->checkPolicy(settings_.superUserPassword);
+    if (!problems.empty()) throw std::runtime_error("super_user.password: " + problems.front());
+    UserRecord user;
+    user.instanceId = instance_.id;
+    user.username = email;
+    user.passwordHash = hasher_->hash(settings_.superUserPassword);
+    user.key = context_.newUserKey();
+    user.createdAt = user.updatedAt = user.profile.createdAt = user.profile.updatedAt = now();
+    try {
+        user = store_.createUser(user);
+    } catch (const Conflict&) {
+        return; // another host made it at the same moment
+    }
+    Attributes attributes;
+    attributes.active = true;
+    attributes.superUser = true;
+    saveAttributes(user.id, attributes);
+    context_.logger().info("created the first super user " + email);
+}
+
+// --- users and attributes ---------------------------------------------------------------------
+
+std::string BuzzService::attributesKey(Id userId) const {
+    char key[64];
+    std::snprintf(key, sizeof key, "user/%" PRId64 "/%020" PRId64, instance_.id, userId);
+    return key;
+}
+
+std::optional<Attributes> BuzzService::loadAttributes(Id userId) {
+    const auto stored = store_.getValue(kNamespace, attributesKey(userId));
+    if (!stored) return std::nullopt;
+    Poco::JSON::Parser parser;
+    const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
+    Attributes a;
+    a.firstName = object->optValue<std::string>("first_name", "");
+    a.lastName = object->optValue<std::string>("last_name", "");
+    a.notes = object->optValue<std::string>("notes", "");
+    if (object->has("role_id") && !object->isNull("role_id")) {
+        a.roleId = object->getValue<Poco::Int64>("role_id");
+    }
+    a.active = object->optValue<bool>("active", false);
+    a.superUser = object->optValue<bool>("super_user", false);
+    return a;
+}
+
+void BuzzService::saveAttributes(Id userId, const Attributes& a) {
+    JsonWriter out;
+    out.beginObject()
+        .field("first_name", a.firstName)
+        .field("last_name", a.lastName)
+        .field("notes", a.notes)
+        .field("role_id", a.roleId)
+        .field("active", a.active)
+        .field("super_user", a.superUser)
+        .endObject();
+    store_.putValue(kNamespace, attributesKey(userId), out.text());
+}
+
+std::optional<Member> BuzzService::findByEmail(const std::string& email) {
+    auto user = store_.findUserByUsername(instance_.id, lowercase(email));
+    if (!user) return std::nullopt;
+    auto attributes = loadAttributes(user->id);
+    if (!attributes) return std::nullopt; // an instance user that is not part of this flow
+    return Member{std::move(*user), std::move(*attributes)};
+}
+
+std::optional<Member> BuzzService::findById(Id userId) {
+    auto user = store_.findUserById(instance_.id, userId);
+    if (!user) return std::nullopt;
+    auto attributes = loadAttributes(user->id);
+    if (!attributes) return std::nullopt;
+    return Member{std::move(*user), std::move(*attributes)};
+}
+
+UserRecord BuzzService::setPasswordHash(Id userId, const std::string& passwordHash) {
+    const SealedKey key = context_.newUserKey();
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+        auto user = store_.findUserById(instance_.id, userId);
+        if (!user) throw HttpError(404, "No such user.");
+        const Micros expected = user->updatedAt;
+        user->passwordHash = passwordHash;
+        user->key = key; // a new password gives a new v1.1 user key too
+        user->updatedAt = std::max(now(), expected + 1);
+        if (store_.updateUser(*user, expected)) {
+            // A new password ends every session of the old one.
+            store_.deleteUserSessions(userId);
+            return *user;
+        }
+    }
+    throw HttpError(409, "The user changed while the password was being set; retry.");
+}
+
+// --- roles ------------------------------------------------------------------------------------
+
+std::string BuzzService::roleKey(std::int64_t id) const {
+    char key[64];
+    std::snprintf(key, sizeof key, "role/%" PRId64 "/%020" PRId64, instance_.id, id);
+    return key;
+}
+
+std::vector<Role> BuzzService::roles() {
+    std::vector<Role> out;
+    const std::string prefix = "role/" + std::to_string(instance_.id) + "/";
+    for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
+        Poco::JSON::Parser parser;
+        const auto object = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
+        Role role;
+        role.id = std::stoll(key.substr(prefix.size()));
+        role.name = object->optValue<std::string>("role_name", "");
+        if (object->has("parent_role_id") && !object->isNull("parent_role_id")) {
+            role.parent = object->getValue<Poco::Int64>("parent_role_id");
+        }
+        role.active = object->optValue<bool>("active", true);
+        if (const auto permissions = object->getObject("permissions")) {
+            for (const auto& [name, bits] : *permissions) role.permissions[name] = bits.convert<Poco::Int64>();
+        }
+        out.push_back(std::move(role));
+    }
+    return out;
+}
+
+std::optional<Role> BuzzService::findRole(std::int64_t id) {
+    for (auto& role : roles()) {
+        if (role.id == id) return role;
+    }
+    return std::nullopt;
+}
+
+void BuzzService::saveRole(const Role& role) {
+    JsonWriter out;
+    out.beginObject()
+        .field("role_name", role.name)
+        .field("parent_role_id", role.parent)
+        .field("active", role.active);
+    out.key("permissions").beginObject();
+    for (const auto& [object, bits] : role.permissions) out.field(object, bits);
+    out.endObject().endObject();
+    store_.putValue(kNamespace, roleKey(role.id), out.text());
+}
+
+void BuzzService::requirePermission(const Member& caller, const char* object, std::int64_t bit) {
+    if (caller.attributes.superUser) return;
+    if (caller.attributes.roleId) {
+        const auto role = findRole(*caller.attributes.roleId);
+        if (role && role->active) {
+            const auto it = role->permissions.find(object);
+            if (it != role->permissions.end() && (it->second & bit) != 0) return;
+        }
+    }
+    throw HttpError(403, "You do not have permission to do that.");
+}
+
+// --- sessions ---------------------------------------------------------------------------------
+
+std::optional<std::string> BuzzService::presentedSession(const Request& request) const {
+    const auto cookies = request.header("Cookie");
+    if (!cookies) return std::nullopt;
+    const std::string prefix = settings_.cookieName + "=";
+    std::string_view rest = *cookies;
+    while (!rest.empty()) {
+        const auto end = rest.find(';');
+        std::string_view pair = rest.substr(0, end);
+        while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+        if (pair.substr(0, prefix.size()) == prefix) {
+            const std::string value(pair.substr(prefix.size()));
+            if (!value.empty() && value.size() <= 128) return value;
+        }
+        if (end == std::string_view::npos) break;
+        rest.remove_prefix(end + 1);
+    }
+    return std::nullopt;
+}
+
+Member BuzzService::requireSession(const Request& request, std::string* sessionHash) {
+    const auto presented = presentedSession(request);
+    if (!presented) throw unauthenticated();
+    const std::string hash = hashHex(*presented);
+    const auto session = store_.findSession(hash);
+    const Micros t = now();
+    if (!session || session->instanceId != instance_.id) throw unauthenticated();
+    if (session->expiresAt <= t || t - session->lastSeenAt > toMicros(settings_.sessionIdle)) {
+        store_.deleteSession(hash);
+        throw unauthenticated();
+    }
+    auto member = findById(session->userId);
+    if (!member || !member->attributes.active) throw unauthenticated();
+    if (t - session->lastSeenAt > kTouchEvery) store_.touchSession(hash, t);
+    if (sessionHash) *sessionHash = hash;
+    return std::move(*member);
+}
+
+Header BuzzService::startSession(Id userId, bool remember) {
+    const std::string id = randomToken(32);
+    SessionRecord session;
+    session.idHash = hashHex(id);
+    session.instanceId = instance_.id;
+    session.userId = userId;
+    session.createdAt = session.lastSeenAt = now();
+    session.expiresAt =
+        session.createdAt + toMicros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
+    store_.createSession(session);
+    if (session.createdAt - lastCleanup_.load() > kCleanupEvery) {
+        lastCleanup_ = session.createdAt;
+        const Micros idleBefore = session.createdAt - toMicros(settings_.sessionIdle);
+        jobs_->post([this, t = session.createdAt, idleBefore] {
+            store_.deleteStaleSessions(t, idleBefore);
+        });
+    }
+    std::string cookie = settings_.cookieName + "=" + id + "; Path=" + settings_.mount +
+                         "; HttpOnly; SameSite=Lax";
+    if (secureCookies_) cookie += "; Secure";
+    if (remember) {
+        cookie += "; Max-Age=" + std::to_string(settings_.sessionRemember.count() / 1000);
+    }
+    return {"Set-Cookie", cookie};
+}
+
+Header BuzzService::clearCookie() const {
+    std::string cookie = settings_.cookieName + "=; Path=" + settings_.mount +
+                         "; HttpOnly; SameSite=Lax; Max-Age=0";
+    if (secureCookies_) cookie += "; Secure";
+    return {"Set-Cookie", cookie};
+}
+
+// --- tokens and mail --------------------------------------------------------------------------
+
+std::string BuzzService::issueToken(const Member& member, const char* purpose,
+                                    std::chrono::milliseconds ttl, Micros& expiresAt) {
+    const std::string token = randomToken(24); // 192 bits
+    LoginTokenRecord record;
+    record.tokenHash = hashHex(token);
+    record.userId = member.user.id;
+    record.purpose = purpose;
+    record.createdAt = now();
+    record.expiresAt = expiresAt = record.createdAt + toMicros(ttl);
+    store_.replaceLoginToken(record); // voids any older token of the user
+    return token;
+}
+
+void BuzzService::sendTokenMail(const Member& member, const std::string& token,
+                                const MailTemplate& kind, Micros expiresAt) {
+    std::string encodedEmail;
+    std::string encodedToken;
+    Poco::URI::encode(member.user.username, "&=#+%", encodedEmail);
+    Poco::URI::encode(token, "&=#+%", encodedToken);
+    // The token travels in the fragment: browsers never send it to a server or in a Referer.
+    const std::string link = context_.publicUrl() + settings_.mount + "/set-password#email=" +
+                             encodedEmail + "&token=" + encodedToken;
+    const std::map<std::string, std::string> values{
+        {"link", link},
+        {"token", token},
+        {"email", member.user.username},
+        {"first_name", member.attributes.firstName},
+        {"last_name", member.attributes.lastName},
+        {"expires", isoTime(expiresAt)}};
+    std::map<std::string, std::string> escaped;
+    for (const auto& [name, value] : values) escaped[name] = htmlEscape(value);
+    MailMessage message;
+    message.from = settings_.mailFrom;
+    message.to = member.user.username;
+    message.subject = fill(kind.subject, values);
+    message.text = fill(kind.text, values);
+    message.html = kind.html.empty() ? "" : fill(kind.html, escaped);
+    Mailer* mailer = context_.mailer();
+    const Id userId = member.user.id;
+    const bool queued = jobs_->post([this, mailer, message, userId] {
+        try {
+            mailer->send(message);
+        } catch (const std::exception& e) {
+            // The user stays; an administrator can resend the mail.
+            context_.logger().error("mail to user " + std::to_string(userId) +
+                                    " failed: " + e.what());
+        }
+    });
+    if (!queued) {
+        context_.logger().error("mail queue full: mail to user " + std::to_string(userId) +
+                                " dropped (resend it)");
+    }
+}
+
+void BuzzService::checkTokenLockout(Id userId) {
+    const auto stored = store_.getValue(kNamespace, "fails/" + std::to_string(userId));
+    if (!stored) return;
+    Poco::JSON::Parser parser;
+    const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
+    const Micros since = object->getValue<Poco::Int64>("since");
+    const auto count = object->getValue<Poco::Int64>("count");
+    const Micros window = toMicros(settings_.tokenLockout);
+    if (count >= settings_.tokenAttempts && now() - since < window) {
+        const auto wait = (since + window - now()) / 1'000'000 + 1;
+        throw HttpError(429, "Too many wrong tokens for this account; try again later.", {},
+                        {{"Retry-After", std::to_string(wait)}});
+    }
+}
+
+void BuzzService::recordTokenFailure(Id userId) {
+    const std::string key = "fails/" + std::to_string(userId);
+    const Micros t = now();
+    Micros since = t;
+    std::int64_t count = 1;
+    if (const auto stored = store_.getValue(kNamespace, key)) {
+        Poco::JSON::Parser parser;
+        const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
+        const Micros oldSince = object->getValue<Poco::Int64>("since");
+        if (t - oldSince < toMicros(settings_.tokenLockout)) {
+            since = oldSince;
+            count = object->getValue<Poco::Int64>("count") + 1;
+        }
+    }
+    JsonWriter out;
+    out.beginObject().field("count", count).field("since", since).endObject();
+    store_.putValue(kNamespace, key, out.text());
+}
+
+// --- authenticate -----------------------------------------------------------------------------
+
+Response BuzzService::authenticate(const Request& request) {
+    Body body = Body::parse(request);
+    body.rejectUnknown({"email", "user_id", "password", "keep_logged_in"});
+    const auto email = body.text("email");
+    const auto userId = body.integer("user_id");
+    const auto password = body.text("password", true);
+    const bool remember = body.flag("keep_logged_in").value_or(false);
+    if (!email && !userId) body.fail("email", "is required (or user_id)");
+    body.throwIfInvalid();
+
+    const auto member = email ? findByEmail(*email) : findById(*userId);
+    // The same work and the same answer for an unknown user, a wrong password and an inactive
+    // user, so none of them can be told apart.
+    const PasswordCheck check =
+        hasher_->verify(*password, member ? member->user.passwordHash : std::string());
+    if (!member || !check.ok || !member->attributes.active) {
+        throw HttpError(401, "Invalid email or password.");
+    }
+    if (check.needsRehash) {
+        try {
+            store_.updateUserPasswordHash(member->user.id, member->user.passwordHash,
+                                          hasher_->hash(*password));
+        } catch (const std::exception& e) {
+            context_.logger().warn(std::string("password rehash skipped: ") + e.what());
+        }
+    }
+    // A fresh session id at every login; the session the client came with, if any, ends.
+    if (const auto old = presentedSession(request)) store_.deleteSession(hashHex(*old));
+    Response response = envelope(200, "Cookie set successfully");
+    response.headers.push_back(startSession(member->user.id, remember));
+    return response;
+}
+
+Response BuzzService::changeOwnPassword(const Request& request) {
+    const Member caller = requireSession(request);
+    Body body = Body::parse(request);
+    body.rejectUnknown({"email", "password", "new_password"});
+    const auto email = body.text("email", true);
+    const auto password = body.text("password", true);
+    const auto newPassword = body.text("new_password", true);
+    if (newPassword) {
+        for (auto& problem : hasher_->checkPolicy(*newPassword)) body.fail("new_password", problem);
+    }
+    body.throwIfInvalid();
+    if (lowercase(*email) != caller.user.username) {
+        throw HttpError(403, "You can only change your own password.");
+    }
+    if (!hasher_->verify(*password, caller.user.passwordHash).ok) {
+        throw HttpError(401, "The current password is wrong.");
+    }
+    setPasswordHash(caller.user.id, hasher_->hash(*newPassword));
+    // Every session ended with the old password; the caller continues in a fresh one.
+    Response response = idEnvelope(200, "Password updated", caller.user.id);
+    response.headers.push_back(startSession(caller.user.id, false));
+    return response;
+}
+
+Response BuzzService::logout(const Request& request) {
+    std::string hash;
+    requireSession(request, &hash);
+    store_.deleteSession(hash);
+    Response response = envelope(200, "You have been successfully logged out");
+    response.headers.push_back(clearCookie());
+    return response;
+}
+
+// --- users ------------------------------------------------------------------------------------
+
+Response BuzzService::createUser(const Request& request) {
+    const Member caller = requireSession(request);
+    requirePermission(caller, "user", 2);
+    Body body = Body::parse(request);
+    body.rejectUnknown({"email", "role_id", "first_name", "last_name", "notes", "password",
+                        "active", "super_user"});
+    auto email = body.text("email", true);
+    const auto roleId = body.integer("role_id", true);
+    Attributes attributes;
+    attributes.firstName = body.text("first_name").value_or("");
+    attributes.lastName = body.text("last_name").value_or("");
+    attributes.notes = body.text("notes").value_or("");
+    const auto password = body.text("password");
+    const auto active = body.flag("active");
+    const auto superUser = body.flag("super_user");
+    if (email) {
+        email = lowercase(*email);
+        if (!isEmail(*email)) body.fail("email", "is not a valid address");
+    }
+    if ((password || active || superUser) && !caller.attributes.superUser) {
+        throw HttpError(403, "Only a super user may set password, active or super_user.");
+    }
+    if (password) {
+        for (auto& problem : hasher_->checkPolicy(*password)) body.fail("password", problem);
+    }
+    if (roleId) {
+        const auto role = findRole(*roleId);
+        if (!role || !role->active) body.fail("role_id", "must name an existing, active role");
+    }
+    if (attributes.firstName.size() > 128 || attributes.lastName.size() > 128) {
+        body.fail("first_name", "first and last names may be at most 128 characters each");
+    }
+    if (attributes.notes.size() > 4096) body.fail("notes", "may be at most 4096 characters");
+    body.throwIfInvalid();
+
+    if (store_.findUserByUsername(instance_.id, *email)) {
+        throw HttpError(400, "A user with this email exists already.");
+    }
+    attributes.roleId = roleId;
+    attributes.active = active.value_or(false);
+    attributes.superUser = superUser.value_or(false);
+    UserRecord user;
+    user.instanceId = instance_.id;
+    user.username = *email;
+    // Without a password the user has none that works: it sets one with the mailed token.
+    user.passwordHash = password ? hasher_->hash(*password) : std::string();
+    user.key = context_.newUserKey();
+    user.createdAt = user.updatedAt = user.profile.createdAt = user.profile.updatedAt = now();
+    try {
+        user = store_.createUser(user);
+    } catch (const Conflict&) {
+        throw HttpError(400, "A user with this email exists already.");
+    }
+    saveAttributes(user.id, attributes);
+    const Member member{user, attributes};
+    if (!password) {
+        Micros expires = 0;
+        const std::string token = issueToken(member, "invite", settings_.inviteTtl, expires);
+        sendTokenMail(member, token, settings_.invite, expires);
+    }
+    return idEnvelope(201, "user created with ID = " + std::to_string(user.id), user.id);
+}
+
+Response BuzzService::listUsers(const Request& request) {
+    const Member caller = requireSession(request);
+    bool mayRead = true;
+    try {
+        requirePermission(caller, "user", 1);
+    } catch (const HttpError&) {
+        mayRead = false; // a user without the permission still sees itself
+    }
+    const auto filter = [&request](const char* name) { return request.queryParam(name); };
+    std::vector<Member> found;
+    const std::string prefix = "user/" + std::to_string(instance_.id) + "/";
+    for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
+        const Id id = std::stoll(key.substr(prefix.size()));
+        if (!mayRead && id != caller.user.id) continue;
+        auto member = findById(id);
+        if (!member) continue;
+        const Attributes& a = member->attributes;
+        if (const auto f = filter("user_id"); f && *f != std::to_string(id)) continue;
+        if (const auto f = filter("email"); f && lowercase(std::string(*f)) != member->user.username) continue;
+        if (const auto f = filter("first_name"); f && *f != a.firstName) continue;
+        if (const auto f = filter("last_name"); f && *f != a.lastName) continue;
+        if (const auto f = filter("role_id");
+            f && (!a.roleId || *f != std::to_string(*a.roleId))) {
+            continue;
+        }
+        if (const auto f = filter("active"); f && (*f == "true" || *f == "1") != a.active) continue;
+        found.push_back(std::move(*member));
+    }
+    return envelope(200, std::to_string(found.size()) + " users", [&found](JsonWriter& out) {
+        out.beginArray();
+        for (const auto& member : found) writeMember(out, member);
+        out.endArray();
+    });
+}
+
+Response BuzzService::updateUser(const Request& request) {
+    const Member caller = requireSession(request);
+    Body body = Body::parse(request);
+    body.rejectUnknown({"user_id", "email", "role_id", "first_name", "last_name", "notes",
+                        "password", "active", "super_user"});
+    const auto userId = body.integer("user_id", true);
+    body.throwIfInvalid();
+    if (*userId != caller.user.id) requirePermission(caller, "user", 4);
+    auto member = findById(*userId);
+    if (!member) throw HttpError(404, "No such user.");
+    auto email = body.text("email");
+    const auto roleId = body.integer("role_id");
+    const auto password = body.text("password");
+    const auto active = body.flag("active");
+    const auto superUser = body.flag("super_user");
+    if ((password || active || superUser) && !caller.attributes.superUser) {
+        throw HttpError(403, "Only a super user may set password, active or super_user.");
+    }
+    // Changing one's own role would be a way around the role's own permissions.
+    if (roleId && *userId == caller.user.id && !caller.attributes.superUser) {
+        throw HttpError(403, "You cannot change your own role.");
+    }
+    if (email) {
+        email = lowercase(*email);
+        if (!isEmail(*email)) body.fail("email", "is not a valid address");
+    }
+    if (password) {
+        for (auto& problem : hasher_->checkPolicy(*password)) body.fail("password", problem);
+    }
+    if (roleId) {
+        const auto role = findRole(*roleId);
+        if (!role || !role->active) body.fail("role_id", "must name an existing, active role");
+    }
+    Attributes& a = member->attributes;
+    if (auto v = body.text("first_name")) a.firstName = *v;
+    if (auto v = body.text("last_name")) a.lastName = *v;
+    if (auto v = body.text("notes")) a.notes = *v;
+    body.throwIfInvalid();
+    if (roleId) a.roleId = roleId;
+    if (active) a.active = *active;
+    if (superUser) a.superUser = *superUser;
+
+    if (email && *email != member->user.username) {
+        if (store_.findUserByUsername(instance_.id, *email)) {
+            throw HttpError(400, "A user with this email exists already.");
+        }
+        for (int attempt = 0;; ++attempt) {
+            auto user = store_.findUserById(instance_.id, *userId);
+            if (!user) throw HttpError(404, "No such user.");
+            const Micros expected = user->updatedAt;
+            user->username = *email;
+            user->updatedAt = std::max(now(), expected + 1);
+            try {
+                if (store_.updateUser(*user, expected)) break;
+            } catch (const Conflict&) {
+                throw HttpError(400, "A user with this email exists already.");
+            }
+            if (attempt + 1 == kWriteAttempts) throw HttpError(409, "The user changed; retry.");
+        }
+    }
+    if (password) setPasswordHash(*userId, hasher_->hash(*password));
+    saveAttributes(*userId, a);
+    if (active && !*active) store_.deleteUserSessions(*userId);
+    return idEnvelope(200, "user updated", *userId);
+}
+
+Response BuzzService::deleteUser(const Request& request) {
+    const Member caller = requireSession(request);
+    requirePermission(caller, "user", 8);
+    Body body = Body::parse(request);
+    body.rejectUnknown({"user_id"});
+    const auto userId = body.integer("user_id", true);
+    body.throwIfInvalid();
+    if (!findById(*userId)) throw HttpError(404, "No such user.");
+    store_.deleteUser(instance_.id, *userId);
+    store_.deleteValue(kNamespace, attributesKey(*userId));
+    store_.deleteValue(kNamespace, "fails/" + std::to_string(*userId));
+    return idEnvelope(200, "user deleted", *userId);
+}
+
+Response BuzzService::resendUserEmail(const Request& request) {
+    const Member caller = requireSession(request);
+    requirePermission(caller, "user", 2);
+    Body body = Body::parse(request);
+    body.rejectUnknown({"user_id", "email"});
+    const auto userId = body.integer("user_id");
+    const auto email = body.text("email");
+    if (!userId && !email) body.fail("user_id", "is required (or email)");
+    body.throwIfInvalid();
+    const auto member = userId ? findById(*userId) : findByEmail(*email);
+    if (!member) throw HttpError(404, "No such user.");
+    if (member->attributes.active) {
+        throw HttpError(400, "This user is active already; a lost password goes through "
+                             "change_password.");
+    }
+    Micros expires = 0;
+    const std::string token = issueToken(*member, "invite", settings_.inviteTtl, expires);
+    sendTokenMail(*member, token, settings_.invite, expires);
+    return envelope(200, "Email sent", [](JsonWriter& out) { out.value("Email sent successfully"); });
+}
+
+Response BuzzService::changePassword(const Request& request) {
+    Body body = Body::parse(request);
+    body.rejectUnknown({"email", "new_password", "login_token"});
+    const auto email = body.text("email", true);
+    const auto newPassword = body.text("new_password");
+    const auto token = body.text("login_token");
+    body.throwIfInvalid();
+
+    if (!token && !newPassword) {
+        // Lost password: the same answer at once whether or not the address is known; the
+        // lookup, the token and the mail happen off the request path.
+        const std::string address = lowercase(*email);
+        jobs_->post([this, address] {
+            const auto member = findByEmail(address);
+            if (!member || !member->attributes.active) return;
+            Micros expires = 0;
+            const std::string fresh = issueToken(*member, "reset", settings_.resetTtl, expires);
+            sendTokenMail(*member, fresh, settings_.reset, expires);
+        });
+        return envelope(200, "Email sent", [](JsonWriter& out) {
+            out.value("Email sent successfully");
+        });
+    }
+    if (!token) body.fail("login_token", "is required");
+    if (!newPassword) body.fail("new_password", "is required");
+    if (newPassword) {
+        for (auto& problem : hasher_->checkPolicy(*newPassword)) body.fail("new_password", problem);
+    }
+    body.throwIfInvalid();
+    const HttpError refused(400, "Invalid or expired login token.");
+    const auto member = findByEmail(*email);
+    if (!member) throw refused;
+    checkTokenLockout(member->user.id);
+    if (token->size() > 128 ||
+        !store_.consumeLoginToken(member->user.id, hashHex(*token), now())) {
+        recordTokenFailure(member->user.id);
+        throw refused;
+    }
+    store_.deleteValue(kNamespace, "fails/" + std::to_string(member->user.id));
+    setPasswordHash(member->user.id, hasher_->hash(*newPassword));
+    Attributes attributes = member->attributes;
+    attributes.active = true;
+    saveAttributes(member->user.id, attributes);
+    return envelope(200, "Password updated", [](JsonWriter& out) {
+        out.value("Password updated successfully");
+    });
+}
+
+// --- roles ------------------------------------------------------------------------------------
+
+Role BuzzService::readRole(Body& body, Role role, bool requireName) {
+    if (auto name = body.text("role_name", requireName)) role.name = *name;
+    if (body.has("parent_role_id")) role.parent = body.integer("parent_role_id");
+    if (auto active = body.flag("active")) role.active = *active;
+    return role;
+}
+
+Response BuzzService::listRoles(const Request& request) {
+    requireSession(request);
+    const auto all = roles();
+    return envelope(200, std::to_string(all.size()) + " roles", [&all](JsonWriter& out) {
+        out.beginArray();
+        for (const auto& role : all) writeRole(out, role);
+        out.endArray();
+    });
+}
+
+namespace {
+
+/// The `permissions` object of a role body: object name → bits 0..15.
+std::map<std::string, std::int64_t> permissionsOf(const Request& request, Body& body) {
+    std::map<std::string, std::int64_t> out;
+    Poco::JSON::Parser parser;
+    Poco::JSON::Object::Ptr root;
+    try {
+        root = parser.parse(request.body).extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception&) {
+        return out;
+    }
+    if (!root->has("permissions")) return out;
+    const auto permissions = root->getObject("permissions");
+    if (!permissions) {
+        body.fail("permissions", "must be an object of bit sets");
+        return out;
+    }
+    for (const auto& [name, value] : *permissions) {
+        if (!value.isInteger() || value.convert<Poco::Int64>() < 0 || value.convert<Poco::Int64>() > 15) {
+            body.fail("permissions", "values must be 0 to 15 (read 1, create 2, update 4, delete 8)");
+            continue;
+        }
+        out[name] = value.convert<Poco::Int64>();
+    }
+    return out;
+}
+
+} // namespace
+
+Response BuzzService::createRole(const Request& request) {
+    const Member caller = requireSession(request);
+    if (!caller.attributes.superUser) throw HttpError(403, "Only a super user manages roles.");
+    Body body = Body::parse(request);
+    body.rejectUnknown({"role_name", "parent_role_id", "permissions", "active"});
+    Role role = readRole(body, Role{}, true);
+    role.permissions = permissionsOf(request, body);
+    body.throwIfInvalid();
+    std::int64_t next = 1;
+    for (const auto& existing : roles()) next = std::max(next, existing.id + 1);
+    role.id = next;
+    saveRole(role);
+    return envelope(201, "role created with ID = " + std::to_string(role.id), [&role](JsonWriter& out) {
+        writeRole(out, role);
+    });
+}
+
+Response BuzzService::updateRole(const Request& request) {
+    const Member caller = requireSession(request);
+    if (!caller.attributes.superUser) throw HttpError(403, "Only a super user manages roles.");
+    Body body = Body::parse(request);
+    body.rejectUnknown({"role_id", "role_name", "parent_role_id", "permissions", "active"});
+    const auto id = body.integer("role_id", true);
+    body.throwIfInvalid();
+    auto role = findRole(*id);
+    if (!role) throw HttpError(404, "No such role.");
+    const bool hasPermissions = body.has("permissions");
+    Role updated = readRole(body, *role, false);
+    if (hasPermissions) updated.permissions = permissionsOf(request, body);
+    body.throwIfInvalid();
+    saveRole(updated);
+    return envelope(200, "role updated", [&updated](JsonWriter& out) { writeRole(out, updated); });
+}
+
+Response BuzzService::deleteRole(const Request& request) {
+    const Member caller = requireSession(request);
+    if (!caller.attributes.superUser) throw HttpError(403, "Only a super user manages roles.");
+    Body body = Body::parse(request);
+    body.rejectUnknown({"role_id"});
+    const auto id = body.integer("role_id", true);
+    body.throwIfInvalid();
+    if (!store_.deleteValue(kNamespace, roleKey(*id))) throw HttpError(404, "No such role.");
+    return idEnvelope(200, "role deleted", *id);
+}
+
+} // namespace latchkey::plugins::buzz

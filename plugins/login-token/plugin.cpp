@@ -1,0 +1,42 @@
+// The `login-token` credential plugin: the Buzz `/rest` flow (invitations by mail, single-use
+// login tokens, cookie sessions, roles, lost passwords) on the users of one instance.
+#include "buzz_service.hpp"
+#include "settings.hpp"
+
+#include <latchkey/context.hpp>
+#include <latchkey/credential.hpp>
+
+#include <memory>
+
+namespace latchkey::plugins::buzz {
+
+namespace {
+
+class LoginTokenPlugin final : public CredentialPlugin {
+public:
+    explicit LoginTokenPlugin(PluginContext& context) {
+        ConfigErrors errors;
+        Settings settings = readSettings(context.config(), errors);
+        if (!context.store()) throw std::runtime_error("the login-token flow needs a store");
+        if (!context.mailer()) throw std::runtime_error("the login-token flow needs a mailer");
+        service_ = std::make_unique<BuzzService>(context, std::move(settings));
+    }
+
+    static void validate(const ConfigValue& node, ConfigErrors& errors) {
+        readSettings(node, errors);
+    }
+
+    void mount(Router& router) override { service_->mount(router); }
+
+private:
+    std::unique_ptr<BuzzService> service_;
+};
+
+} // namespace
+
+} // namespace latchkey::plugins::buzz
+
+LATCHKEY_PLUGIN(latchkey::plugins::buzz::LoginTokenPlugin, "login-token", Credential, "1.0.0",
+                "The Buzz /rest flow: invitations with mailed login tokens, cookie sessions, roles",
+                "stable; tokens and session ids are stored only as hashes; trusts the mailer "
+                "to deliver tokens to the right inbox")

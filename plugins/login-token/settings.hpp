@@ -1,0 +1,55 @@
+// The login-token plugin's settings: where it is mounted, which instance it serves, token and
+// session lifetimes, roles, the first super user, and the mail templates.
+#pragma once
+
+#include <latchkey/config.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace latchkey::plugins::buzz {
+
+/// Subject and bodies of one kind of mail; {{name}} placeholders are filled in.
+struct MailTemplate {
+    std::string subject;
+    std::string text;
+    std::string html;
+};
+
+/// A role defined in the config.
+struct RoleSeed {
+    std::int64_t id = 0;
+    std::string name;
+    std::optional<std::int64_t> parent;
+    std::map<std::string, std::int64_t> permissions; ///< object → bits (read 1, create 2, update 4, delete 8)
+};
+
+/// Everything under `auth.login-token`.
+struct Settings {
+    std::string mount = "/rest";
+    std::string instance = "default";
+    std::chrono::milliseconds inviteTtl = std::chrono::hours(72);
+    std::chrono::milliseconds resetTtl = std::chrono::hours(1);
+    std::chrono::milliseconds sessionIdle = std::chrono::minutes(30);
+    std::chrono::milliseconds sessionAbsolute = std::chrono::hours(12);
+    std::chrono::milliseconds sessionRemember = std::chrono::hours(24 * 30);
+    std::string cookieName = "latchkey_session";
+    std::int64_t tokenAttempts = 5;
+    std::chrono::milliseconds tokenLockout = std::chrono::minutes(15);
+    std::string superUserEmail;
+    std::string superUserPassword;
+    std::vector<RoleSeed> roles;
+    std::string mailFrom; ///< Empty: the mailer's own sender.
+    std::size_t mailQueue = 100;
+    MailTemplate invite;
+    MailTemplate reset;
+};
+
+/// Reads and checks the settings; every problem goes into `errors`.
+Settings readSettings(const ConfigValue& node, ConfigErrors& errors);
+
+} // namespace latchkey::plugins::buzz

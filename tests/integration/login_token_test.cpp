@@ -1,0 +1,346 @@
+// The Buzz `/rest` login-token flow over real HTTP with real mail: a real SMTP server (aiosmtpd)
+// receives the invitations; the tests read the token from the message as a person would.
+#include "support/host_process.hpp"
+#include "support/smtp_sink.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <catch2/catch.hpp>
+
+#include <cctype>
+#include <regex>
+#include <thread>
+
+using namespace latchkey::test;
+
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr const char* kRootEmail = "root@example.com";
+constexpr const char* kRootPassword = "root-password-for-tests";
+
+/// Undoes quoted-printable (soft line breaks and =XX escapes) so links can be read.
+std::string decodeQuotedPrintable(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '=') {
+            out += text[i];
+        } else if (i + 2 < text.size() && text[i + 1] == '\r' && text[i + 2] == '\n') {
+            i += 2;
+        } else if (i + 1 < text.size() && text[i + 1] == '\n') {
+            i += 1;
+        } else if (i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+                   std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += '='; // headers (boundary=..., =?UTF-8?...) are not quoted-printable
+        }
+    }
+    return out;
+}
+
+/// The set-password link in a message, and the token in it.
+std::pair<std::string, std::string> linkIn(const std::string& message) {
+    const std::string text = decodeQuotedPrintable(message);
+    std::smatch match;
+    REQUIRE(std::regex_search(text, match,
+                              std::regex(R"((https?://\S+/set-password#email=[^&\s]+&token=([A-Za-z0-9_-]+)))")));
+    return {match[1], match[2]};
+}
+
+/// A host with the login-token flow at /rest mailing through a real SMTP server.
+struct BuzzFixture {
+    TempDir dir;
+    SmtpSink smtp;
+    std::unique_ptr<HostProcess> host;
+    std::unique_ptr<HttpClient> http;
+
+    explicit BuzzFixture(const std::string& flowSettings = "", SmtpSink::Options smtpOptions = {},
+                         const std::string& publicUrl = "")
+        : smtp(std::move(smtpOptions)) {
+        std::string config = testConfig(
+            dir, "",
+            "  login-token:\n"
+            "    instance: buzz-app\n"
+            "    super_user: {email: " + std::string(kRootEmail) + ", password: " + kRootPassword +
+                "}\n"
+                "    roles:\n"
+                "      - {id: 1, name: manager, permissions: {user: 15}}\n"
+                "      - {id: 2, name: member, permissions: {user: 1}}\n" +
+                flowSettings);
+        const auto mailer = config.find("mailer:\n");
+        const auto next = config.find("admin:\n");
+        config.replace(mailer, next - mailer,
+                       "mailer:\n  driver: smtp\n  host: 127.0.0.1\n  port: " +
+                           std::to_string(smtp.port()) +
+                           "\n  security: none\n  attempts: 2\n  backoff: 50ms\n");
+        if (!publicUrl.empty()) {
+            config.replace(config.find("server:\n"), 8, "server:\n  public_url: " + publicUrl + "\n");
+        }
+        host = std::make_unique<HostProcess>(dir.write("latchkey.yaml", config));
+        http = std::make_unique<HttpClient>(host->baseUrl());
+    }
+
+    /// Logs in and returns the session cookie ("name=value"), or "" on failure.
+    std::string login(const std::string& email, const std::string& password) {
+        const auto r = http->post("/rest/authenticate",
+                                  R"({"email": ")" + email + R"(", "password": ")" + password + "\"}");
+        if (r.status != 200) return "";
+        const std::string cookie = r.header("Set-Cookie");
+        return cookie.substr(0, cookie.find(';'));
+    }
+
+    HttpResult as(const std::string& cookie, const std::string& method, const std::string& path,
+                  const std::string& body = "") {
+        return http->request(method, path, body, {{"Cookie", cookie}});
+    }
+
+    /// Invites `email` as the super user and returns the token from the mail it received.
+    std::string invite(const std::string& email, std::size_t mailsBefore = 0) {
+        const std::string root = login(kRootEmail, kRootPassword);
+        const auto created = as(root, "POST", "/rest/user",
+                                R"({"email": ")" + email + R"(", "role_id": 2, "first_name": "G"})");
+        REQUIRE(created.status == 201);
+        const auto mails = smtp.waitForMessages(mailsBefore + 1);
+        REQUIRE(mails.size() == mailsBefore + 1);
+        return linkIn(mails.back()).second;
+    }
+
+    HttpResult setPassword(const std::string& email, const std::string& password,
+                           const std::string& token) {
+        return http->request("PUT", "/rest/change_password",
+                             R"({"email": ")" + email + R"(", "new_password": ")" + password +
+                                 R"(", "login_token": ")" + token + "\"}");
+    }
+};
+
+} // namespace
+
+TEST_CASE("Invite, set the password with the mailed token, log in, change it, log out",
+          "[buzz]") {
+    BuzzFixture f;
+    const std::string token = f.invite("Gordon@Example.com");
+    const auto mail = f.smtp.messages().front();
+    CHECK_THAT(mail, Catch::Contains("To: <gordon@example.com>"));
+    CHECK(token.size() >= 32); // 192 random bits, base64url
+
+    // Inactive until the password is set: no login yet.
+    CHECK(f.login("gordon@example.com", "anything at all").empty());
+    CHECK(f.setPassword("gordon@example.com", "short", token).body ==
+          R"({"success": false, "errors": ["new_password: Ensure this field has at least 8 characters."]})");
+    CHECK(f.setPassword("gordon@example.com", "Black Mesa 1998", token).body ==
+          R"({"success": true, "message": "Password updated", "payload": "Password updated successfully"})");
+    // Single use.
+    CHECK(f.setPassword("gordon@example.com", "Other Pass 2000", token).status == 400);
+
+    const auto login = f.http->post("/rest/authenticate",
+                                    R"({"email": "gordon@example.com", "password": "Black Mesa 1998"})");
+    REQUIRE(login.status == 200);
+    CHECK(login.body == R"({"success": true, "message": "Cookie set successfully"})");
+    const std::string setCookie = login.header("Set-Cookie");
+    CHECK_THAT(setCookie, Catch::Contains("; Path=/rest; HttpOnly; SameSite=Lax"));
+    CHECK_THAT(setCookie, !Catch::Contains("Secure"));
+    const std::string session = setCookie.substr(0, setCookie.find(';'));
+    // A fresh session id at every login.
+    CHECK(f.login("gordon@example.com", "Black Mesa 1998") != session);
+
+    const auto users = f.as(session, "GET", "/rest/user");
+    REQUIRE(users.status == 200);
+    const auto list = users.json()->getArray("payload");
+    REQUIRE(list->size() == 2);
+    const auto gordon = list->getObject(1);
+    CHECK(gordon->getValue<std::string>("email") == "gordon@example.com");
+    CHECK(gordon->getValue<bool>("active"));
+    CHECK_FALSE(gordon->has("password"));
+    CHECK_FALSE(gordon->has("login_token"));
+
+    // Changing the password ends every session, the caller continues in a fresh one.
+    const auto changed = f.as(session, "PUT", "/rest/authenticate",
+                              R"({"email": "gordon@example.com", "password": "Black Mesa 1998",
+                                  "new_password": "White Mesa 2000"})");
+    REQUIRE(changed.status == 200);
+    CHECK(changed.json()->getObject("payload")->getValue<int>("id") == gordon->getValue<int>("user_id"));
+    CHECK(f.as(session, "GET", "/rest/user").body ==
+          R"({"success": false, "errors": ["You are not logged in."]})");
+    const std::string fresh = changed.header("Set-Cookie").substr(0, changed.header("Set-Cookie").find(';'));
+    CHECK(f.as(fresh, "GET", "/rest/user").status == 200);
+    CHECK(f.login("gordon@example.com", "Black Mesa 1998").empty());
+
+    const auto out = f.as(fresh, "DELETE", "/rest/authenticate");
+    CHECK(out.body == R"({"success": true, "message": "You have been successfully logged out"})");
+    CHECK_THAT(out.header("Set-Cookie"), Catch::Contains("Max-Age=0"));
+    CHECK(f.as(fresh, "GET", "/rest/user").status == 401);
+}
+
+TEST_CASE("Expired tokens and idle sessions are refused", "[buzz]") {
+    BuzzFixture f("    invite_ttl: 1s\n    session: {idle: 1s}\n");
+    const std::string token = f.invite("late@example.com");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(f.setPassword("late@example.com", "Black Mesa 1998", token).body ==
+          R"({"success": false, "errors": ["Invalid or expired login token."]})");
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    CHECK(f.as(root, "GET", "/rest/user").status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(f.as(root, "GET", "/rest/user").status == 401);
+}
+
+TEST_CASE("A new token voids the old one, and lost-password answers do not tell who exists",
+          "[buzz]") {
+    BuzzFixture f;
+    const std::string first = f.invite("alyx@example.com");
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    REQUIRE(f.as(root, "POST", "/rest/resend_user_email", R"({"email": "alyx@example.com"})").status ==
+            200);
+    const auto mails = f.smtp.waitForMessages(2);
+    REQUIRE(mails.size() == 2);
+    const std::string second = linkIn(mails[1]).second;
+    CHECK(second != first);
+    CHECK(f.setPassword("alyx@example.com", "City 17 rebel", first).status == 400);
+    CHECK(f.setPassword("alyx@example.com", "City 17 rebel", second).status == 200);
+
+    const auto known = f.http->post("/rest/change_password", R"({"email": "alyx@example.com"})");
+    const auto unknown = f.http->post("/rest/change_password", R"({"email": "nobody@example.com"})");
+    CHECK(known.status == 200);
+    CHECK(known.body == unknown.body);
+    const auto resetMails = f.smtp.waitForMessages(3);
+    REQUIRE(resetMails.size() == 3);
+    CHECK_THAT(resetMails[2], Catch::Contains("To: <alyx@example.com>"));
+    const std::string reset = linkIn(resetMails[2]).second;
+    CHECK(f.setPassword("alyx@example.com", "A newer passphrase", reset).status == 200);
+    CHECK_FALSE(f.login("alyx@example.com", "A newer passphrase").empty());
+    // No mail went anywhere for the unknown address.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(f.smtp.messages().size() == 3);
+}
+
+TEST_CASE("Wrong tokens are rate-limited per account", "[buzz]") {
+    BuzzFixture f("    token_attempts: 3\n    token_lockout: 1h\n");
+    const std::string token = f.invite("target@example.com");
+    for (int i = 0; i < 3; ++i) {
+        CHECK(f.setPassword("target@example.com", "Black Mesa 1998", "guess" + std::to_string(i))
+                  .status == 400);
+    }
+    // Locked now: even the right token waits.
+    const auto locked = f.setPassword("target@example.com", "Black Mesa 1998", token);
+    CHECK(locked.status == 429);
+    CHECK_FALSE(locked.header("Retry-After").empty());
+}
+
+TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    // A super user may create an active user with a password directly.
+    REQUIRE(f.as(root, "POST", "/rest/user",
+                 R"({"email": "member@example.com", "role_id": 2, "password": "Member pass 1",
+                     "active": true})")
+                .status == 201);
+    const std::string member = f.login("member@example.com", "Member pass 1");
+    REQUIRE_FALSE(member.empty());
+    // The member role reads users but may not create them.
+    CHECK(f.as(member, "GET", "/rest/user").status == 200);
+    CHECK(f.as(member, "POST", "/rest/user", R"({"email": "x@example.com", "role_id": 2})").status ==
+          403);
+    CHECK(f.as(member, "PUT", "/rest/user", R"({"user_id": 2, "role_id": 1})").status == 403);
+    // A manager may create users, but not set passwords, activity or super users.
+    REQUIRE(f.as(root, "POST", "/rest/user",
+                 R"({"email": "boss@example.com", "role_id": 1, "password": "Manager pass 1",
+                     "active": true})")
+                .status == 201);
+    const std::string boss = f.login("boss@example.com", "Manager pass 1");
+    CHECK(f.as(boss, "POST", "/rest/user", R"({"email": "new@example.com", "role_id": 2})").status ==
+          201);
+    CHECK(f.as(boss, "POST", "/rest/user",
+               R"({"email": "sneaky@example.com", "role_id": 2, "super_user": true})")
+              .status == 403);
+    CHECK(f.as(boss, "POST", "/rest/user", R"({"email": "x@example.com", "role_id": 99})").body ==
+          R"({"success": false, "errors": ["role_id: must name an existing, active role"]})");
+    CHECK(f.as(boss, "POST", "/rest/user", R"({"email": "new@example.com", "role_id": 2})").status ==
+          400);
+    CHECK(f.as(boss, "POST", "/rest/user", R"({"role_id": 2})").body ==
+          R"({"success": false, "errors": ["email: is required"]})");
+    // Roles: anyone logged in reads them; only a super user changes them.
+    CHECK(f.as(member, "GET", "/rest/role").json()->getArray("payload")->size() == 2);
+    CHECK(f.as(boss, "POST", "/rest/role", R"({"role_name": "x"})").status == 403);
+    const auto role = f.as(root, "POST", "/rest/role",
+                           R"({"role_name": "auditor", "permissions": {"user": 1}})");
+    CHECK(role.status == 201);
+    CHECK(role.json()->getObject("payload")->getValue<int>("role_id") == 3);
+    // Filters on the user list.
+    const auto filtered = f.as(root, "GET", "/rest/user?role_id=1");
+    CHECK(filtered.json()->getArray("payload")->size() == 1);
+}
+
+TEST_CASE("Sessions are Secure cookies when the public URL is https", "[buzz]") {
+    BuzzFixture f("", {}, "https://auth.example.com");
+    const auto login = f.http->post("/rest/authenticate",
+                                    std::string(R"({"email": ")") + kRootEmail +
+                                        R"(", "password": ")" + kRootPassword +
+                                        R"(", "keep_logged_in": true})");
+    REQUIRE(login.status == 200);
+    CHECK_THAT(login.header("Set-Cookie"), Catch::Contains("; Secure") && Catch::Contains("Max-Age="));
+}
+
+TEST_CASE("Mail that cannot be sent never loses the user, and resending works", "[buzz]") {
+    // The SMTP server refuses the first two messages: both attempts of the invitation.
+    BuzzFixture f("", SmtpSink::Options{"", "", "", "", 2});
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    REQUIRE(f.as(root, "POST", "/rest/user", R"({"email": "unlucky@example.com", "role_id": 2})")
+                .status == 201);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(f.smtp.messages().empty());
+    CHECK_THAT(f.host->log(), Catch::Contains("failed: smtp: could not send after 2 attempts"));
+    CHECK(f.as(root, "GET", "/rest/user?email=unlucky@example.com").json()->getArray("payload")->size() ==
+          1);
+    REQUIRE(f.as(root, "POST", "/rest/resend_user_email", R"({"email": "unlucky@example.com"})")
+                .status == 200);
+    const auto mails = f.smtp.waitForMessages(1);
+    REQUIRE(mails.size() == 1);
+    CHECK(f.setPassword("unlucky@example.com", "Finally in 2000", linkIn(mails[0]).second).status ==
+          200);
+}
+
+TEST_CASE("Buzz errors use the envelope, bad input included", "[buzz]") {
+    BuzzFixture f;
+    CHECK(f.http->get("/rest/nothing").body == R"({"success": false, "errors": ["Not found."]})");
+    CHECK(f.http->post("/rest/authenticate", "{broken").body ==
+          R"({"success": false, "errors": ["The body is not valid JSON."]})");
+    CHECK(f.http->post("/rest/authenticate", R"({"email": "a@b.c", "password": "x", "extra": 1})").body ==
+          R"({"success": false, "errors": ["extra: is not a known field"]})");
+    const auto wrong = f.http->post("/rest/authenticate", R"({"email": "root@example.com", "password": "nope"})");
+    const auto unknown = f.http->post("/rest/authenticate", R"({"email": "who@example.com", "password": "nope"})");
+    CHECK(wrong.status == 401);
+    CHECK(wrong.body == unknown.body);
+    CHECK(f.http->get("/rest/user").status == 401);
+    CHECK(f.http->request("PATCH", "/rest/user", "{}").status == 405);
+}
+
+TEST_CASE("The set-password page is self-contained, with strict headers", "[buzz]") {
+    BuzzFixture f;
+    const auto page = f.http->get("/rest/set-password");
+    REQUIRE(page.status == 200);
+    CHECK(page.header("Content-Type") == "text/html; charset=utf-8");
+    const std::string csp = page.header("Content-Security-Policy");
+    CHECK_THAT(csp, Catch::StartsWith("default-src 'none'; script-src 'nonce-"));
+    CHECK_THAT(csp, Catch::Contains("frame-ancestors 'none'"));
+    CHECK(page.header("Referrer-Policy") == "no-referrer");
+    CHECK(page.header("Cache-Control") == "no-store");
+    CHECK_THAT(page.body, Catch::Contains("\"/rest/change_password\""));
+    // No external assets.
+    CHECK_THAT(page.body, !Catch::Contains("http://") && !Catch::Contains("https://"));
+    const std::string nonce = csp.substr(csp.find("nonce-") + 6, 24);
+    CHECK_THAT(page.body, Catch::Contains("<script nonce=\"" + nonce + "\">"));
+    CHECK(f.http->get("/rest/set-password").header("Content-Security-Policy") != csp);
+}
+
+TEST_CASE("The first super user needs a real password", "[buzz]") {
+    TempDir dir;
+    const std::string config = dir.write(
+        "latchkey.yaml",
+        testConfig(dir, "",
+                   "  login-token:\n    instance: buzz-app\n"
+                   "    super_user: {email: root@example.com, password: short}\n"));
+    const auto result = runLatchkey({"serve", "-c", config});
+    CHECK(result.exitCode == 1);
+    CHECK_THAT(result.err, Catch::Contains("super_user.password: Ensure this field has at least 8"));
+}
