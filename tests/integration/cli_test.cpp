@@ -60,7 +60,7 @@ TEST_CASE("check-config prints every problem with file, line and key path", "[cl
                Catch::Contains(config + ":4:11: server.colour: unknown key \"colour\""));
     CHECK_THAT(result.err, Catch::Contains(config + ":8:19: storage.driver: no plugin named "
                                                     "\"sqlit\""));
-    CHECK_THAT(result.err, Catch::Contains("(found: outbox, password, smtp, sqlite)"));
+    CHECK_THAT(result.err, Catch::Contains("(found: login-token, outbox, password, smtp, sqlite)"));
     CHECK_THAT(result.err, Catch::Contains(config + ":9:9: mailer.dir: is required"));
     CHECK_THAT(result.err, Catch::Contains(":11:26: auth.password.min_length: expected a whole "
                                            "number, got \"zero\""));
