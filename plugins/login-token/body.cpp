@@ -14,7 +14,8 @@ Body Body::parse(const Request& request) {
     const auto start = text.find_first_not_of(" \t\r\n");
     if (start == std::string::npos) return Body(fields);
     const auto type = request.header("Content-Type");
-    const bool form = type && type->find("application/x-www-form-urlencoded") != std::string_view::npos &&
+    const bool form = type &&
+                      type->find("application/x-www-form-urlencoded") != std::string_view::npos &&
                       text[start] != '{';
     try {
         if (form) {
@@ -35,7 +36,9 @@ Body Body::parse(const Request& request) {
     }
 }
 
-bool Body::has(std::string_view name) const { return fields_->has(std::string(name)); }
+bool Body::has(std::string_view name) const {
+    return fields_->has(std::string(name));
+}
 
 void Body::fail(std::string_view name, std::string message) {
     for (auto& [field, messages] : errors_) {
@@ -100,8 +103,7 @@ std::optional<bool> Body::flag(std::string_view name) {
         try {
             const auto n = value.convert<Poco::Int64>();
             if (n == 0 || n == 1) return n == 1;
-        } catch (const Poco::Exception&) {
-        }
+        } catch (const Poco::Exception&) {}
     }
     fail(name, "must be true or false");
     return std::nullopt;
@@ -110,7 +112,8 @@ std::optional<bool> Body::flag(std::string_view name) {
 void Body::rejectUnknown(std::initializer_list<std::string_view> allowed) {
     for (const auto& [name, value] : *fields_) {
         bool known = false;
-        for (const auto field : allowed) known = known || field == name;
+        for (const auto field : allowed)
+            known = known || field == name;
         if (!known) fail(name, "is not a known field");
     }
 }

@@ -29,10 +29,13 @@ constexpr Micros kTouchEvery = 60'000'000;
 /// How often stale sessions are swept.
 constexpr Micros kCleanupEvery = 600'000'000;
 
-Micros toMicros(std::chrono::milliseconds d) { return d.count() * 1000; }
+Micros toMicros(std::chrono::milliseconds d) {
+    return d.count() * 1000;
+}
 
 std::string lowercase(std::string text) {
-    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return text;
 }
 
@@ -110,9 +113,8 @@ Response envelope(int status, const std::string& message,
 }
 
 Response idEnvelope(int status, const std::string& message, Id id) {
-    return envelope(status, message, [id](JsonWriter& out) {
-        out.beginObject().field("id", id).endObject();
-    });
+    return envelope(status, message,
+                    [id](JsonWriter& out) { out.beginObject().field("id", id).endObject(); });
 }
 
 void writeMember(JsonWriter& out, const Member& m) {
@@ -138,11 +140,14 @@ void writeRole(JsonWriter& out, const Role& role) {
         .field("parent_role_id", role.parent)
         .field("active", role.active);
     out.key("permissions").beginObject();
-    for (const auto& [object, bits] : role.permissions) out.field(object, bits);
+    for (const auto& [object, bits] : role.permissions)
+        out.field(object, bits);
     out.endObject().endObject();
 }
 
-HttpError unauthenticated() { return HttpError(401, "You are not logged in."); }
+HttpError unauthenticated() {
+    return HttpError(401, "You are not logged in.");
+}
 
 } // namespace
 
@@ -155,7 +160,9 @@ BuzzService::BuzzService(PluginContext& context, Settings settings)
     });
 }
 
-BuzzService::~BuzzService() { jobs_.reset(); }
+BuzzService::~BuzzService() {
+    jobs_.reset();
+}
 
 Micros BuzzService::now() const {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -166,7 +173,8 @@ Micros BuzzService::now() const {
 std::string BuzzService::randomToken(std::size_t bytes) {
     std::vector<unsigned char> raw(bytes);
     context_.random().fill(raw.data(), raw.size());
-    std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                    '\0');
     sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     out.resize(out.find('\0'));
@@ -197,7 +205,8 @@ void BuzzService::mount(Router& router) {
             out.value(error.detail());
         } else {
             for (const auto& [field, messages] : error.fieldErrors()) {
-                for (const auto& message : messages) out.value(field + ": " + message);
+                for (const auto& message : messages)
+                    out.value(field + ": " + message);
             }
         }
         out.endArray().endObject();
@@ -346,7 +355,8 @@ std::vector<Role> BuzzService::roles() {
         }
         role.active = object->optValue<bool>("active", true);
         if (const auto permissions = object->getObject("permissions")) {
-            for (const auto& [name, bits] : *permissions) role.permissions[name] = bits.convert<Poco::Int64>();
+            for (const auto& [name, bits] : *permissions)
+                role.permissions[name] = bits.convert<Poco::Int64>();
         }
         out.push_back(std::move(role));
     }
@@ -367,7 +377,8 @@ void BuzzService::saveRole(const Role& role) {
         .field("parent_role_id", role.parent)
         .field("active", role.active);
     out.key("permissions").beginObject();
-    for (const auto& [object, bits] : role.permissions) out.field(object, bits);
+    for (const auto& [object, bits] : role.permissions)
+        out.field(object, bits);
     out.endObject().endObject();
     store_.putValue(kNamespace, roleKey(role.id), out.text());
 }
@@ -394,7 +405,8 @@ std::optional<std::string> BuzzService::presentedSession(const Request& request)
     while (!rest.empty()) {
         const auto end = rest.find(';');
         std::string_view pair = rest.substr(0, end);
-        while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+        while (!pair.empty() && pair.front() == ' ')
+            pair.remove_prefix(1);
         if (pair.substr(0, prefix.size()) == prefix) {
             const std::string value(pair.substr(prefix.size()));
             if (!value.empty() && value.size() <= 128) return value;
@@ -430,8 +442,8 @@ Header BuzzService::startSession(Id userId, bool remember) {
     session.instanceId = instance_.id;
     session.userId = userId;
     session.createdAt = session.lastSeenAt = now();
-    session.expiresAt =
-        session.createdAt + toMicros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
+    session.expiresAt = session.createdAt +
+                        toMicros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
     store_.createSession(session);
     if (session.createdAt - lastCleanup_.load() > kCleanupEvery) {
         lastCleanup_ = session.createdAt;
@@ -440,8 +452,8 @@ Header BuzzService::startSession(Id userId, bool remember) {
             store_.deleteStaleSessions(t, idleBefore);
         });
     }
-    std::string cookie = settings_.cookieName + "=" + id + "; Path=" + settings_.mount +
-                         "; HttpOnly; SameSite=Lax";
+    std::string cookie =
+        settings_.cookieName + "=" + id + "; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax";
     if (secureCookies_) cookie += "; Secure";
     if (remember) {
         cookie += "; Max-Age=" + std::to_string(settings_.sessionRemember.count() / 1000);
@@ -450,8 +462,8 @@ Header BuzzService::startSession(Id userId, bool remember) {
 }
 
 Header BuzzService::clearCookie() const {
-    std::string cookie = settings_.cookieName + "=; Path=" + settings_.mount +
-                         "; HttpOnly; SameSite=Lax; Max-Age=0";
+    std::string cookie =
+        settings_.cookieName + "=; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax; Max-Age=0";
     if (secureCookies_) cookie += "; Secure";
     return {"Set-Cookie", cookie};
 }
@@ -478,17 +490,17 @@ void BuzzService::sendTokenMail(const Member& member, const std::string& token,
     Poco::URI::encode(member.user.username, "&=#+%", encodedEmail);
     Poco::URI::encode(token, "&=#+%", encodedToken);
     // The token travels in the fragment: browsers never send it to a server or in a Referer.
-    const std::string link = context_.publicUrl() + settings_.mount + "/set-password#email=" +
-                             encodedEmail + "&token=" + encodedToken;
-    const std::map<std::string, std::string> values{
-        {"link", link},
-        {"token", token},
-        {"email", member.user.username},
-        {"first_name", member.attributes.firstName},
-        {"last_name", member.attributes.lastName},
-        {"expires", isoTime(expiresAt)}};
+    const std::string link = context_.publicUrl() + settings_.mount +
+                             "/set-password#email=" + encodedEmail + "&token=" + encodedToken;
+    const std::map<std::string, std::string> values{{"link", link},
+                                                    {"token", token},
+                                                    {"email", member.user.username},
+                                                    {"first_name", member.attributes.firstName},
+                                                    {"last_name", member.attributes.lastName},
+                                                    {"expires", isoTime(expiresAt)}};
     std::map<std::string, std::string> escaped;
-    for (const auto& [name, value] : values) escaped[name] = htmlEscape(value);
+    for (const auto& [name, value] : values)
+        escaped[name] = htmlEscape(value);
     MailMessage message;
     message.from = settings_.mailFrom;
     message.to = member.user.username;
@@ -589,7 +601,8 @@ Response BuzzService::changeOwnPassword(const Request& request) {
     const auto password = body.text("password", true);
     const auto newPassword = body.text("new_password", true);
     if (newPassword) {
-        for (auto& problem : hasher_->checkPolicy(*newPassword)) body.fail("new_password", problem);
+        for (auto& problem : hasher_->checkPolicy(*newPassword))
+            body.fail("new_password", problem);
     }
     body.throwIfInvalid();
     if (lowercase(*email) != caller.user.username) {
@@ -639,7 +652,8 @@ Response BuzzService::createUser(const Request& request) {
         throw HttpError(403, "Only a super user may set password, active or super_user.");
     }
     if (password) {
-        for (auto& problem : hasher_->checkPolicy(*password)) body.fail("password", problem);
+        for (auto& problem : hasher_->checkPolicy(*password))
+            body.fail("password", problem);
     }
     if (roleId) {
         const auto role = findRole(*roleId);
@@ -697,11 +711,12 @@ Response BuzzService::listUsers(const Request& request) {
         if (!member) continue;
         const Attributes& a = member->attributes;
         if (const auto f = filter("user_id"); f && *f != std::to_string(id)) continue;
-        if (const auto f = filter("email"); f && lowercase(std::string(*f)) != member->user.username) continue;
+        if (const auto f = filter("email");
+            f && lowercase(std::string(*f)) != member->user.username)
+            continue;
         if (const auto f = filter("first_name"); f && *f != a.firstName) continue;
         if (const auto f = filter("last_name"); f && *f != a.lastName) continue;
-        if (const auto f = filter("role_id");
-            f && (!a.roleId || *f != std::to_string(*a.roleId))) {
+        if (const auto f = filter("role_id"); f && (!a.roleId || *f != std::to_string(*a.roleId))) {
             continue;
         }
         if (const auto f = filter("active"); f && (*f == "true" || *f == "1") != a.active) continue;
@@ -709,7 +724,8 @@ Response BuzzService::listUsers(const Request& request) {
     }
     return envelope(200, std::to_string(found.size()) + " users", [&found](JsonWriter& out) {
         out.beginArray();
-        for (const auto& member : found) writeMember(out, member);
+        for (const auto& member : found)
+            writeMember(out, member);
         out.endArray();
     });
 }
@@ -741,7 +757,8 @@ Response BuzzService::updateUser(const Request& request) {
         if (!isEmail(*email)) body.fail("email", "is not a valid address");
     }
     if (password) {
-        for (auto& problem : hasher_->checkPolicy(*password)) body.fail("password", problem);
+        for (auto& problem : hasher_->checkPolicy(*password))
+            body.fail("password", problem);
     }
     if (roleId) {
         const auto role = findRole(*roleId);
@@ -812,7 +829,8 @@ Response BuzzService::resendUserEmail(const Request& request) {
     Micros expires = 0;
     const std::string token = issueToken(*member, "invite", settings_.inviteTtl, expires);
     sendTokenMail(*member, token, settings_.invite, expires);
-    return envelope(200, "Email sent", [](JsonWriter& out) { out.value("Email sent successfully"); });
+    return envelope(200, "Email sent",
+                    [](JsonWriter& out) { out.value("Email sent successfully"); });
 }
 
 Response BuzzService::changePassword(const Request& request) {
@@ -834,22 +852,21 @@ Response BuzzService::changePassword(const Request& request) {
             const std::string fresh = issueToken(*member, "reset", settings_.resetTtl, expires);
             sendTokenMail(*member, fresh, settings_.reset, expires);
         });
-        return envelope(200, "Email sent", [](JsonWriter& out) {
-            out.value("Email sent successfully");
-        });
+        return envelope(200, "Email sent",
+                        [](JsonWriter& out) { out.value("Email sent successfully"); });
     }
     if (!token) body.fail("login_token", "is required");
     if (!newPassword) body.fail("new_password", "is required");
     if (newPassword) {
-        for (auto& problem : hasher_->checkPolicy(*newPassword)) body.fail("new_password", problem);
+        for (auto& problem : hasher_->checkPolicy(*newPassword))
+            body.fail("new_password", problem);
     }
     body.throwIfInvalid();
     const HttpError refused(400, "Invalid or expired login token.");
     const auto member = findByEmail(*email);
     if (!member) throw refused;
     checkTokenLockout(member->user.id);
-    if (token->size() > 128 ||
-        !store_.consumeLoginToken(member->user.id, hashHex(*token), now())) {
+    if (token->size() > 128 || !store_.consumeLoginToken(member->user.id, hashHex(*token), now())) {
         recordTokenFailure(member->user.id);
         throw refused;
     }
@@ -858,9 +875,8 @@ Response BuzzService::changePassword(const Request& request) {
     Attributes attributes = member->attributes;
     attributes.active = true;
     saveAttributes(member->user.id, attributes);
-    return envelope(200, "Password updated", [](JsonWriter& out) {
-        out.value("Password updated successfully");
-    });
+    return envelope(200, "Password updated",
+                    [](JsonWriter& out) { out.value("Password updated successfully"); });
 }
 
 // --- roles ------------------------------------------------------------------------------------
@@ -877,7 +893,8 @@ Response BuzzService::listRoles(const Request& request) {
     const auto all = roles();
     return envelope(200, std::to_string(all.size()) + " roles", [&all](JsonWriter& out) {
         out.beginArray();
-        for (const auto& role : all) writeRole(out, role);
+        for (const auto& role : all)
+            writeRole(out, role);
         out.endArray();
     });
 }
@@ -901,8 +918,10 @@ std::map<std::string, std::int64_t> permissionsOf(const Request& request, Body& 
         return out;
     }
     for (const auto& [name, value] : *permissions) {
-        if (!value.isInteger() || value.convert<Poco::Int64>() < 0 || value.convert<Poco::Int64>() > 15) {
-            body.fail("permissions", "values must be 0 to 15 (read 1, create 2, update 4, delete 8)");
+        if (!value.isInteger() || value.convert<Poco::Int64>() < 0 ||
+            value.convert<Poco::Int64>() > 15) {
+            body.fail("permissions",
+                      "values must be 0 to 15 (read 1, create 2, update 4, delete 8)");
             continue;
         }
         out[name] = value.convert<Poco::Int64>();
@@ -921,12 +940,12 @@ Response BuzzService::createRole(const Request& request) {
     role.permissions = permissionsOf(request, body);
     body.throwIfInvalid();
     std::int64_t next = 1;
-    for (const auto& existing : roles()) next = std::max(next, existing.id + 1);
+    for (const auto& existing : roles())
+        next = std::max(next, existing.id + 1);
     role.id = next;
     saveRole(role);
-    return envelope(201, "role created with ID = " + std::to_string(role.id), [&role](JsonWriter& out) {
-        writeRole(out, role);
-    });
+    return envelope(201, "role created with ID = " + std::to_string(role.id),
+                    [&role](JsonWriter& out) { writeRole(out, role); });
 }
 
 Response BuzzService::updateRole(const Request& request) {

@@ -101,8 +101,8 @@ private:
     Header clearCookie() const;
 
     // Tokens and mail.
-    std::string issueToken(const Member& member, const char* purpose,
-                           std::chrono::milliseconds ttl, Micros& expiresAt);
+    std::string issueToken(const Member& member, const char* purpose, std::chrono::milliseconds ttl,
+                           Micros& expiresAt);
     void sendTokenMail(const Member& member, const std::string& token, const MailTemplate& kind,
                        Micros expiresAt);
     void checkTokenLockout(Id userId);

@@ -115,8 +115,10 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
                 role.id = rr.integer("id", 0, 1, 1'000'000);
                 role.name = rr.requiredString("name");
                 if (const ConfigValue* parent = rr.child("parent")) {
-                    if (const auto id = detail::parseInt(parent->scalar())) role.parent = *id;
-                    else errors.add(*parent, "expected a role id");
+                    if (const auto id = detail::parseInt(parent->scalar()))
+                        role.parent = *id;
+                    else
+                        errors.add(*parent, "expected a role id");
                 }
                 if (const ConfigValue* permissions = rr.child("permissions")) {
                     ConfigReader pr(*permissions, errors);

@@ -25,7 +25,8 @@ struct RoleSeed {
     std::int64_t id = 0;
     std::string name;
     std::optional<std::int64_t> parent;
-    std::map<std::string, std::int64_t> permissions; ///< object → bits (read 1, create 2, update 4, delete 8)
+    std::map<std::string, std::int64_t>
+        permissions; ///< object → bits (read 1, create 2, update 4, delete 8)
 };
 
 /// Everything under `auth.login-token`.

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <cctype>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -44,8 +46,9 @@ std::string decodeQuotedPrintable(const std::string& text) {
 std::pair<std::string, std::string> linkIn(const std::string& message) {
     const std::string text = decodeQuotedPrintable(message);
     std::smatch match;
-    REQUIRE(std::regex_search(text, match,
-                              std::regex(R"((https?://\S+/set-password#email=[^&\s]+&token=([A-Za-z0-9_-]+)))")));
+    REQUIRE(std::regex_search(
+        text, match,
+        std::regex(R"((https?://\S+/set-password#email=[^&\s]+&token=([A-Za-z0-9_-]+)))")));
     return {match[1], match[2]};
 }
 
@@ -59,24 +62,26 @@ struct BuzzFixture {
     explicit BuzzFixture(const std::string& flowSettings = "", SmtpSink::Options smtpOptions = {},
                          const std::string& publicUrl = "")
         : smtp(std::move(smtpOptions)) {
-        std::string config = testConfig(
-            dir, "",
-            "  login-token:\n"
-            "    instance: buzz-app\n"
-            "    super_user: {email: " + std::string(kRootEmail) + ", password: " + kRootPassword +
-                "}\n"
-                "    roles:\n"
-                "      - {id: 1, name: manager, permissions: {user: 15}}\n"
-                "      - {id: 2, name: member, permissions: {user: 1}}\n" +
-                flowSettings);
+        std::string config =
+            testConfig(dir, "",
+                       "  login-token:\n"
+                       "    instance: buzz-app\n"
+                       "    super_user: {email: " +
+                           std::string(kRootEmail) + ", password: " + kRootPassword +
+                           "}\n"
+                           "    roles:\n"
+                           "      - {id: 1, name: manager, permissions: {user: 15}}\n"
+                           "      - {id: 2, name: member, permissions: {user: 1}}\n" +
+                           flowSettings);
         const auto mailer = config.find("mailer:\n");
         const auto next = config.find("admin:\n");
-        config.replace(mailer, next - mailer,
-                       "mailer:\n  driver: smtp\n  host: 127.0.0.1\n  port: " +
-                           std::to_string(smtp.port()) +
-                           "\n  security: none\n  attempts: 2\n  backoff: 50ms\n");
+        config.replace(
+            mailer, next - mailer,
+            "mailer:\n  driver: smtp\n  host: 127.0.0.1\n  port: " + std::to_string(smtp.port()) +
+                "\n  security: none\n  attempts: 2\n  backoff: 50ms\n");
         if (!publicUrl.empty()) {
-            config.replace(config.find("server:\n"), 8, "server:\n  public_url: " + publicUrl + "\n");
+            config.replace(config.find("server:\n"), 8,
+                           "server:\n  public_url: " + publicUrl + "\n");
         }
         host = std::make_unique<HostProcess>(dir.write("latchkey.yaml", config));
         http = std::make_unique<HttpClient>(host->baseUrl());
@@ -84,8 +89,9 @@ struct BuzzFixture {
 
     /// Logs in and returns the session cookie ("name=value"), or "" on failure.
     std::string login(const std::string& email, const std::string& password) {
-        const auto r = http->post("/rest/authenticate",
-                                  R"({"email": ")" + email + R"(", "password": ")" + password + "\"}");
+        const auto r =
+            http->post("/rest/authenticate",
+                       R"({"email": ")" + email + R"(", "password": ")" + password + "\"}");
         if (r.status != 200) return "";
         const std::string cookie = r.header("Set-Cookie");
         return cookie.substr(0, cookie.find(';'));
@@ -99,8 +105,9 @@ struct BuzzFixture {
     /// Invites `email` as the super user and returns the token from the mail it received.
     std::string invite(const std::string& email, std::size_t mailsBefore = 0) {
         const std::string root = login(kRootEmail, kRootPassword);
-        const auto created = as(root, "POST", "/rest/user",
-                                R"({"email": ")" + email + R"(", "role_id": 2, "first_name": "G"})");
+        const auto created =
+            as(root, "POST", "/rest/user",
+               R"({"email": ")" + email + R"(", "role_id": 2, "first_name": "G"})");
         REQUIRE(created.status == 201);
         const auto mails = smtp.waitForMessages(mailsBefore + 1);
         REQUIRE(mails.size() == mailsBefore + 1);
@@ -117,8 +124,7 @@ struct BuzzFixture {
 
 } // namespace
 
-TEST_CASE("Invite, set the password with the mailed token, log in, change it, log out",
-          "[buzz]") {
+TEST_CASE("Invite, set the password with the mailed token, log in, change it, log out", "[buzz]") {
     BuzzFixture f;
     const std::string token = f.invite("Gordon@Example.com");
     const auto mail = f.smtp.messages().front();
@@ -127,15 +133,17 @@ TEST_CASE("Invite, set the password with the mailed token, log in, change it, lo
 
     // Inactive until the password is set: no login yet.
     CHECK(f.login("gordon@example.com", "anything at all").empty());
-    CHECK(f.setPassword("gordon@example.com", "short", token).body ==
-          R"({"success": false, "errors": ["new_password: Ensure this field has at least 8 characters."]})");
-    CHECK(f.setPassword("gordon@example.com", "Black Mesa 1998", token).body ==
-          R"({"success": true, "message": "Password updated", "payload": "Password updated successfully"})");
+    CHECK(
+        f.setPassword("gordon@example.com", "short", token).body ==
+        R"({"success": false, "errors": ["new_password: Ensure this field has at least 8 characters."]})");
+    CHECK(
+        f.setPassword("gordon@example.com", "Black Mesa 1998", token).body ==
+        R"({"success": true, "message": "Password updated", "payload": "Password updated successfully"})");
     // Single use.
     CHECK(f.setPassword("gordon@example.com", "Other Pass 2000", token).status == 400);
 
-    const auto login = f.http->post("/rest/authenticate",
-                                    R"({"email": "gordon@example.com", "password": "Black Mesa 1998"})");
+    const auto login = f.http->post(
+        "/rest/authenticate", R"({"email": "gordon@example.com", "password": "Black Mesa 1998"})");
     REQUIRE(login.status == 200);
     CHECK(login.body == R"({"success": true, "message": "Cookie set successfully"})");
     const std::string setCookie = login.header("Set-Cookie");
@@ -160,10 +168,12 @@ TEST_CASE("Invite, set the password with the mailed token, log in, change it, lo
                               R"({"email": "gordon@example.com", "password": "Black Mesa 1998",
                                   "new_password": "White Mesa 2000"})");
     REQUIRE(changed.status == 200);
-    CHECK(changed.json()->getObject("payload")->getValue<int>("id") == gordon->getValue<int>("user_id"));
+    CHECK(changed.json()->getObject("payload")->getValue<int>("id") ==
+          gordon->getValue<int>("user_id"));
     CHECK(f.as(session, "GET", "/rest/user").body ==
           R"({"success": false, "errors": ["You are not logged in."]})");
-    const std::string fresh = changed.header("Set-Cookie").substr(0, changed.header("Set-Cookie").find(';'));
+    const std::string fresh =
+        changed.header("Set-Cookie").substr(0, changed.header("Set-Cookie").find(';'));
     CHECK(f.as(fresh, "GET", "/rest/user").status == 200);
     CHECK(f.login("gordon@example.com", "Black Mesa 1998").empty());
 
@@ -190,8 +200,9 @@ TEST_CASE("A new token voids the old one, and lost-password answers do not tell 
     BuzzFixture f;
     const std::string first = f.invite("alyx@example.com");
     const std::string root = f.login(kRootEmail, kRootPassword);
-    REQUIRE(f.as(root, "POST", "/rest/resend_user_email", R"({"email": "alyx@example.com"})").status ==
-            200);
+    REQUIRE(
+        f.as(root, "POST", "/rest/resend_user_email", R"({"email": "alyx@example.com"})").status ==
+        200);
     const auto mails = f.smtp.waitForMessages(2);
     REQUIRE(mails.size() == 2);
     const std::string second = linkIn(mails[1]).second;
@@ -200,7 +211,8 @@ TEST_CASE("A new token voids the old one, and lost-password answers do not tell 
     CHECK(f.setPassword("alyx@example.com", "City 17 rebel", second).status == 200);
 
     const auto known = f.http->post("/rest/change_password", R"({"email": "alyx@example.com"})");
-    const auto unknown = f.http->post("/rest/change_password", R"({"email": "nobody@example.com"})");
+    const auto unknown =
+        f.http->post("/rest/change_password", R"({"email": "nobody@example.com"})");
     CHECK(known.status == 200);
     CHECK(known.body == unknown.body);
     const auto resetMails = f.smtp.waitForMessages(3);
@@ -239,8 +251,9 @@ TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") 
     REQUIRE_FALSE(member.empty());
     // The member role reads users but may not create them.
     CHECK(f.as(member, "GET", "/rest/user").status == 200);
-    CHECK(f.as(member, "POST", "/rest/user", R"({"email": "x@example.com", "role_id": 2})").status ==
-          403);
+    CHECK(
+        f.as(member, "POST", "/rest/user", R"({"email": "x@example.com", "role_id": 2})").status ==
+        403);
     CHECK(f.as(member, "PUT", "/rest/user", R"({"user_id": 2, "role_id": 1})").status == 403);
     // A manager may create users, but not set passwords, activity or super users.
     REQUIRE(f.as(root, "POST", "/rest/user",
@@ -248,22 +261,24 @@ TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") 
                      "active": true})")
                 .status == 201);
     const std::string boss = f.login("boss@example.com", "Manager pass 1");
-    CHECK(f.as(boss, "POST", "/rest/user", R"({"email": "new@example.com", "role_id": 2})").status ==
-          201);
+    CHECK(
+        f.as(boss, "POST", "/rest/user", R"({"email": "new@example.com", "role_id": 2})").status ==
+        201);
     CHECK(f.as(boss, "POST", "/rest/user",
                R"({"email": "sneaky@example.com", "role_id": 2, "super_user": true})")
               .status == 403);
     CHECK(f.as(boss, "POST", "/rest/user", R"({"email": "x@example.com", "role_id": 99})").body ==
           R"({"success": false, "errors": ["role_id: must name an existing, active role"]})");
-    CHECK(f.as(boss, "POST", "/rest/user", R"({"email": "new@example.com", "role_id": 2})").status ==
-          400);
+    CHECK(
+        f.as(boss, "POST", "/rest/user", R"({"email": "new@example.com", "role_id": 2})").status ==
+        400);
     CHECK(f.as(boss, "POST", "/rest/user", R"({"role_id": 2})").body ==
           R"({"success": false, "errors": ["email: is required"]})");
     // Roles: anyone logged in reads them; only a super user changes them.
     CHECK(f.as(member, "GET", "/rest/role").json()->getArray("payload")->size() == 2);
     CHECK(f.as(boss, "POST", "/rest/role", R"({"role_name": "x"})").status == 403);
-    const auto role = f.as(root, "POST", "/rest/role",
-                           R"({"role_name": "auditor", "permissions": {"user": 1}})");
+    const auto role =
+        f.as(root, "POST", "/rest/role", R"({"role_name": "auditor", "permissions": {"user": 1}})");
     CHECK(role.status == 201);
     CHECK(role.json()->getObject("payload")->getValue<int>("role_id") == 3);
     // Filters on the user list.
@@ -273,12 +288,12 @@ TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") 
 
 TEST_CASE("Sessions are Secure cookies when the public URL is https", "[buzz]") {
     BuzzFixture f("", {}, "https://auth.example.com");
-    const auto login = f.http->post("/rest/authenticate",
-                                    std::string(R"({"email": ")") + kRootEmail +
-                                        R"(", "password": ")" + kRootPassword +
-                                        R"(", "keep_logged_in": true})");
+    const auto login = f.http->post(
+        "/rest/authenticate", std::string(R"({"email": ")") + kRootEmail + R"(", "password": ")" +
+                                  kRootPassword + R"(", "keep_logged_in": true})");
     REQUIRE(login.status == 200);
-    CHECK_THAT(login.header("Set-Cookie"), Catch::Contains("; Secure") && Catch::Contains("Max-Age="));
+    CHECK_THAT(login.header("Set-Cookie"),
+               Catch::Contains("; Secure") && Catch::Contains("Max-Age="));
 }
 
 TEST_CASE("Mail that cannot be sent never loses the user, and resending works", "[buzz]") {
@@ -290,8 +305,10 @@ TEST_CASE("Mail that cannot be sent never loses the user, and resending works", 
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     CHECK(f.smtp.messages().empty());
     CHECK_THAT(f.host->log(), Catch::Contains("failed: smtp: could not send after 2 attempts"));
-    CHECK(f.as(root, "GET", "/rest/user?email=unlucky@example.com").json()->getArray("payload")->size() ==
-          1);
+    CHECK(f.as(root, "GET", "/rest/user?email=unlucky@example.com")
+              .json()
+              ->getArray("payload")
+              ->size() == 1);
     REQUIRE(f.as(root, "POST", "/rest/resend_user_email", R"({"email": "unlucky@example.com"})")
                 .status == 200);
     const auto mails = f.smtp.waitForMessages(1);
@@ -305,10 +322,12 @@ TEST_CASE("Buzz errors use the envelope, bad input included", "[buzz]") {
     CHECK(f.http->get("/rest/nothing").body == R"({"success": false, "errors": ["Not found."]})");
     CHECK(f.http->post("/rest/authenticate", "{broken").body ==
           R"({"success": false, "errors": ["The body is not valid JSON."]})");
-    CHECK(f.http->post("/rest/authenticate", R"({"email": "a@b.c", "password": "x", "extra": 1})").body ==
-          R"({"success": false, "errors": ["extra: is not a known field"]})");
-    const auto wrong = f.http->post("/rest/authenticate", R"({"email": "root@example.com", "password": "nope"})");
-    const auto unknown = f.http->post("/rest/authenticate", R"({"email": "who@example.com", "password": "nope"})");
+    CHECK(f.http->post("/rest/authenticate", R"({"email": "a@b.c", "password": "x", "extra": 1})")
+              .body == R"({"success": false, "errors": ["extra: is not a known field"]})");
+    const auto wrong =
+        f.http->post("/rest/authenticate", R"({"email": "root@example.com", "password": "nope"})");
+    const auto unknown =
+        f.http->post("/rest/authenticate", R"({"email": "who@example.com", "password": "nope"})");
     CHECK(wrong.status == 401);
     CHECK(wrong.body == unknown.body);
     CHECK(f.http->get("/rest/user").status == 401);
@@ -335,12 +354,45 @@ TEST_CASE("The set-password page is self-contained, with strict headers", "[buzz
 
 TEST_CASE("The first super user needs a real password", "[buzz]") {
     TempDir dir;
-    const std::string config = dir.write(
-        "latchkey.yaml",
-        testConfig(dir, "",
-                   "  login-token:\n    instance: buzz-app\n"
-                   "    super_user: {email: root@example.com, password: short}\n"));
+    const std::string config =
+        dir.write("latchkey.yaml",
+                  testConfig(dir, "",
+                             "  login-token:\n    instance: buzz-app\n"
+                             "    super_user: {email: root@example.com, password: short}\n"));
     const auto result = runLatchkey({"serve", "-c", config});
     CHECK(result.exitCode == 1);
-    CHECK_THAT(result.err, Catch::Contains("super_user.password: Ensure this field has at least 8"));
+    CHECK_THAT(result.err,
+               Catch::Contains("super_user.password: Ensure this field has at least 8"));
+}
+
+TEST_CASE("The emailed link works in a real browser (headless Chromium)", "[buzz][browser]") {
+    const std::string e2e = std::string(LATCHKEY_TEST_SOURCE_DIR) + "/tests/e2e";
+    if (!std::filesystem::exists(e2e + "/node_modules/playwright-core/package.json") ||
+        !std::filesystem::exists("/usr/bin/chromium")) {
+        FAIL("needs Debian's chromium and `npm ci` in tests/e2e (scripts/test does both)");
+    }
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    REQUIRE(f.as(root, "POST", "/rest/user", R"({"email": "browser@example.com", "role_id": 2})")
+                .status == 201);
+    const auto mails = f.smtp.waitForMessages(1);
+    REQUIRE(mails.size() == 1);
+    const std::string link = linkIn(mails[0]).first;
+    CHECK_THAT(link, Catch::StartsWith(f.host->baseUrl() + "/rest/set-password#email="));
+
+    const std::string log = f.dir.file("browser.log");
+    const std::string command = "cd '" + e2e + "' && node set_password_e2e.js '" + link +
+                                "' 'Chosen in a browser 1' '" + f.dir.file("page.png") + "' > '" +
+                                log + "' 2>&1";
+    const int status = std::system(command.c_str()); // NOLINT(concurrency-mt-unsafe)
+    INFO(readFile(log));
+    CHECK(status == 0);
+    CHECK_THAT(readFile(log), Catch::Contains("\"email\":\"browser@example.com\""));
+    // The link cleared itself from the address bar, and the password works.
+    CHECK_THAT(readFile(log),
+               Catch::Contains("\"urlAfter\":\"" + f.host->baseUrl() + "/rest/set-password\""));
+    CHECK_FALSE(f.login("browser@example.com", "Chosen in a browser 1").empty());
+    // The token was used up.
+    CHECK(f.setPassword("browser@example.com", "Another try 2", linkIn(mails[0]).second).status ==
+          400);
 }
