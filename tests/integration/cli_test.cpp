@@ -119,3 +119,17 @@ TEST_CASE("plugins lists what the paths hold and what the config uses", "[cli]")
                                           "+.*fixture-good\\.so(.|\\n)*"));
     CHECK_THAT(result.out, Catch::Contains("posture: stable; trusts libsodium"));
 }
+
+TEST_CASE("The configs shipped in config/ are valid", "[cli]") {
+    const Env env{{"LATCHKEY_PLUGIN_DIR", pluginDir()},
+                  {"LATCHKEY_SECRET_KEY", std::string(64, 'a')},
+                  {"LATCHKEY_ADMIN_EMAIL", "admin@example.com"},
+                  {"LATCHKEY_ADMIN_PASSWORD", "a long admin password"}};
+    for (const char* name : {"latchkey.yaml", "buzz-smtp.yaml"}) {
+        INFO(name);
+        const auto result = runLatchkey(
+            {"check-config", "-c", std::string(LATCHKEY_TEST_SOURCE_DIR) + "/config/" + name}, env);
+        INFO(result.err);
+        CHECK(result.exitCode == 0);
+    }
+}
