@@ -175,7 +175,9 @@ TEST_CASE("A full hashing queue answers 503 with Retry-After, not a pile-up", "[
         }
     }
     CHECK(busy >= 1);
-    CHECK(refused >= 2);
+    // At least one login ran (whether a second one found the queue slot free depends on timing).
+    CHECK(refused >= 1);
+    CHECK(busy + refused == 8);
     // Key-authenticated traffic is not stuck behind the hashing.
     CHECK(http.get("/v1.1/instances/flood/", {{"X-API-KEY", accountKey}}).status == 200);
 }
