@@ -17,13 +17,19 @@ class BackgroundJobs {
 public:
     /// At most `capacity` jobs wait. `onError` is told about a job that threw.
     BackgroundJobs(std::size_t capacity, std::function<void(const std::string&)> onError);
-    /// Finishes the queued jobs for up to `drain`, then stops.
+    /// Same as shutdown(0).
     ~BackgroundJobs();
     BackgroundJobs(const BackgroundJobs&) = delete;
     BackgroundJobs& operator=(const BackgroundJobs&) = delete;
 
-    /// Queues `job`; false (and the job dropped) when the queue is full.
-    bool post(std::function<void()> job);
+    /// Queues `job`; false (and the job dropped) when the queue is full. A low-priority job is
+    /// refused once the queue is half full, so it can never crowd out the others.
+    bool post(std::function<void()> job, bool lowPriority = false);
+
+    /// Stops taking jobs, runs the queued ones until `deadline` passes, drops the rest, and
+    /// waits for the job in progress. Returns how many were dropped. Call it while everything
+    /// the jobs use is still alive.
+    std::size_t shutdown(std::chrono::milliseconds deadline);
 
 private:
     void work();
@@ -34,6 +40,8 @@ private:
     std::condition_variable ready_;
     std::deque<std::function<void()>> queue_;
     bool stopping_ = false;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+    std::size_t dropped_ = 0;
     std::thread thread_;
 };
 

@@ -1,4 +1,4 @@
-// A request body of the Buzz API (JSON object, or a form), read with Buzz-style messages.
+// A request body of the Buzz API (a JSON object), read with Buzz-style messages.
 #pragma once
 
 #include <latchkey/errors.hpp>
@@ -18,7 +18,7 @@ namespace latchkey::plugins::buzz {
 /// the envelope shows as "field message".
 class Body {
 public:
-    /// Parses a JSON object, or a form; anything else is HttpError 400.
+    /// Parses a JSON object (415 for forms and text/plain, 400 for anything else).
     static Body parse(const Request& request);
 
     bool has(std::string_view name) const;
@@ -28,6 +28,8 @@ public:
     std::optional<std::int64_t> integer(std::string_view name, bool required = false);
     /// true/false (or 1/0, "true"/"false").
     std::optional<bool> flag(std::string_view name);
+    /// A nested JSON object; null when absent (or not an object, which is recorded).
+    Poco::JSON::Object::Ptr object(std::string_view name);
     /// Records `name` as unknown unless in `allowed`.
     void rejectUnknown(std::initializer_list<std::string_view> allowed);
     /// Records a problem.

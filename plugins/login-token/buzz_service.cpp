@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
@@ -88,15 +89,116 @@ std::string htmlEscape(const std::string& text) {
     return out;
 }
 
-std::string fill(std::string text, const std::map<std::string, std::string>& values) {
-    for (const auto& [name, value] : values) {
-        const std::string marker = "{{" + name + "}}";
-        for (std::size_t at = text.find(marker); at != std::string::npos;
-             at = text.find(marker, at + value.size())) {
-            text.replace(at, marker.size(), value);
+/// Replaces each {{name}} of `text` once, left to right: a value is never expanded again, so
+/// a first name of "{{link}}" stays that text. Unknown names stay as they are.
+std::string fill(const std::string& text, const std::map<std::string, std::string>& values) {
+    std::string out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const auto open = text.find("{{", at);
+        const auto close = open == std::string::npos ? open : text.find("}}", open + 2);
+        if (close == std::string::npos) break;
+        out.append(text, at, open - at);
+        const auto value = values.find(text.substr(open + 2, close - open - 2));
+        if (value != values.end()) {
+            out += value->second;
+        } else {
+            out.append(text, open, close + 2 - open);
+        }
+        at = close + 2;
+    }
+    out.append(text, std::min(at, text.size()));
+    return out;
+}
+
+bool hasControl(const std::string& text, bool allowLines) {
+    return std::any_of(text.begin(), text.end(), [allowLines](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        if (allowLines && (c == '\n' || c == '\r' || c == '\t')) return false;
+        return u < 32 || u == 127;
+    });
+}
+
+/// A one-line name: at most 128 bytes, no control characters.
+void checkName(Body& body, const char* field, const std::string& value) {
+    if (value.size() > 128) body.fail(field, "may be at most 128 characters");
+    if (hasControl(value, false)) body.fail(field, "may not contain control characters");
+}
+
+Attributes parseAttributes(const std::string& text) {
+    Poco::JSON::Parser parser;
+    const auto object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+    Attributes a;
+    a.firstName = object->optValue<std::string>("first_name", "");
+    a.lastName = object->optValue<std::string>("last_name", "");
+    a.notes = object->optValue<std::string>("notes", "");
+    if (object->has("role_id") && !object->isNull("role_id")) {
+        a.roleId = object->getValue<Poco::Int64>("role_id");
+    }
+    a.active = object->optValue<bool>("active", false);
+    a.superUser = object->optValue<bool>("super_user", false);
+    return a;
+}
+
+std::string serializeAttributes(const Attributes& a) {
+    JsonWriter out;
+    out.beginObject()
+        .field("first_name", a.firstName)
+        .field("last_name", a.lastName)
+        .field("notes", a.notes)
+        .field("role_id", a.roleId)
+        .field("active", a.active)
+        .field("super_user", a.superUser)
+        .endObject();
+    return out.take();
+}
+
+Role parseRole(std::int64_t id, const std::string& text) {
+    Poco::JSON::Parser parser;
+    const auto object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+    Role role;
+    role.id = id;
+    role.name = object->optValue<std::string>("role_name", "");
+    if (object->has("parent_role_id") && !object->isNull("parent_role_id")) {
+        role.parent = object->getValue<Poco::Int64>("parent_role_id");
+    }
+    role.active = object->optValue<bool>("active", true);
+    if (const auto permissions = object->getObject("permissions")) {
+        for (const auto& [name, bits] : *permissions) {
+            // A value that is not 0..15 grants nothing rather than failing every request.
+            try {
+                const auto value = bits.convert<Poco::Int64>();
+                if (value >= 0 && value <= 15) role.permissions[name] = value;
+            } catch (const Poco::Exception&) {}
         }
     }
-    return text;
+    return role;
+}
+
+/// A role as JSON; the stored form leaves out the id (it is in the key).
+void writeRole(JsonWriter& out, const Role& role, bool withId = true) {
+    out.beginObject();
+    if (withId) out.field("role_id", role.id);
+    out.field("role_name", role.name)
+        .field("parent_role_id", role.parent)
+        .field("active", role.active);
+    out.key("permissions").beginObject();
+    for (const auto& [object, bits] : role.permissions)
+        out.field(object, bits);
+    out.endObject().endObject();
+}
+
+std::string serializeRole(const Role& role) {
+    JsonWriter out;
+    writeRole(out, role, false);
+    return out.take();
+}
+
+std::optional<std::int64_t> parseInt(const std::string& text) {
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return n;
 }
 
 /// The Buzz envelope for a success: {"success": true, "message": ..., "payload": ...}.
@@ -133,18 +235,6 @@ void writeMember(JsonWriter& out, const Member& m) {
         .endObject();
 }
 
-void writeRole(JsonWriter& out, const Role& role) {
-    out.beginObject()
-        .field("role_id", role.id)
-        .field("role_name", role.name)
-        .field("parent_role_id", role.parent)
-        .field("active", role.active);
-    out.key("permissions").beginObject();
-    for (const auto& [object, bits] : role.permissions)
-        out.field(object, bits);
-    out.endObject().endObject();
-}
-
 HttpError unauthenticated() {
     return HttpError(401, "You are not logged in.");
 }
@@ -153,7 +243,7 @@ HttpError unauthenticated() {
 
 BuzzService::BuzzService(PluginContext& context, Settings settings)
     : context_(context), settings_(std::move(settings)), store_(*context.store()),
-      secureCookies_(context.publicUrl().rfind("https://", 0) == 0) {
+      mailer_(context.mailer()), secureCookies_(context.publicUrl().rfind("https://", 0) == 0) {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
     jobs_ = std::make_unique<BackgroundJobs>(settings_.mailQueue, [this](const std::string& what) {
         context_.logger().error("background job failed: " + what);
@@ -161,7 +251,12 @@ BuzzService::BuzzService(PluginContext& context, Settings settings)
 }
 
 BuzzService::~BuzzService() {
-    jobs_.reset();
+    // Mail already queued still goes out (those users wait for it), for at most mail.drain.
+    const std::size_t dropped = jobs_->shutdown(settings_.mailDrain);
+    if (dropped > 0) {
+        context_.logger().warn(std::to_string(dropped) +
+                               " queued mails dropped at shutdown (mail.drain passed)");
+    }
 }
 
 Micros BuzzService::now() const {
@@ -193,7 +288,8 @@ void BuzzService::mount(Router& router) {
         role.name = seed.name;
         role.parent = seed.parent;
         role.permissions = seed.permissions;
-        saveRole(role); // the config is the source of truth for its roles
+        // The config is the source of truth for its roles.
+        store_.putValue(kNamespace, roleKey(role.id), serializeRole(role));
     }
     bootstrapSuperUser();
 
@@ -257,7 +353,7 @@ void BuzzService::bootstrapSuperUser() {
     Attributes attributes;
     attributes.active = true;
     attributes.superUser = true;
-    saveAttributes(user.id, attributes);
+    createAttributes(user.id, attributes);
     context_.logger().info("created the first super user " + email);
 }
 
@@ -272,31 +368,53 @@ std::string BuzzService::attributesKey(Id userId) const {
 std::optional<Attributes> BuzzService::loadAttributes(Id userId) {
     const auto stored = store_.getValue(kNamespace, attributesKey(userId));
     if (!stored) return std::nullopt;
-    Poco::JSON::Parser parser;
-    const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
-    Attributes a;
-    a.firstName = object->optValue<std::string>("first_name", "");
-    a.lastName = object->optValue<std::string>("last_name", "");
-    a.notes = object->optValue<std::string>("notes", "");
-    if (object->has("role_id") && !object->isNull("role_id")) {
-        a.roleId = object->getValue<Poco::Int64>("role_id");
-    }
-    a.active = object->optValue<bool>("active", false);
-    a.superUser = object->optValue<bool>("super_user", false);
-    return a;
+    return parseAttributes(*stored);
 }
 
-void BuzzService::saveAttributes(Id userId, const Attributes& a) {
-    JsonWriter out;
-    out.beginObject()
-        .field("first_name", a.firstName)
-        .field("last_name", a.lastName)
-        .field("notes", a.notes)
-        .field("role_id", a.roleId)
-        .field("active", a.active)
-        .field("super_user", a.superUser)
-        .endObject();
-    store_.putValue(kNamespace, attributesKey(userId), out.text());
+void BuzzService::createAttributes(Id userId, const Attributes& attributes) {
+    store_.putValue(kNamespace, attributesKey(userId), serializeAttributes(attributes));
+}
+
+bool BuzzService::updateValue(const std::string& key, const ValueChange& change) {
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+        const auto current = store_.getValue(kNamespace, key);
+        const auto next = change(current);
+        if (!next) return false;
+        const bool written = current ? store_.compareAndSetValue(kNamespace, key, *current, *next)
+                                     : store_.putValueIfAbsent(kNamespace, key, *next);
+        if (written) return true;
+    }
+    throw HttpError(409, "The record changed while it was being written; retry.");
+}
+
+Attributes BuzzService::updateAttributes(Id userId,
+                                         const std::function<void(Attributes&)>& change) {
+    Attributes result;
+    updateValue(attributesKey(userId),
+                [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+                    if (!current) throw HttpError(404, "No such user.");
+                    result = parseAttributes(*current);
+                    change(result);
+                    return serializeAttributes(result);
+                });
+    return result;
+}
+
+std::size_t BuzzService::countActiveSuperUsers() {
+    std::size_t count = 0;
+    const std::string prefix = "user/" + std::to_string(instance_.id) + "/";
+    for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
+        const Attributes a = parseAttributes(value);
+        if (a.superUser && a.active) ++count;
+    }
+    return count;
+}
+
+void BuzzService::checkAttributes(Body& body, const Attributes& a) {
+    checkName(body, "first_name", a.firstName);
+    checkName(body, "last_name", a.lastName);
+    if (a.notes.size() > 4096) body.fail("notes", "may be at most 4096 characters");
+    if (hasControl(a.notes, true)) body.fail("notes", "may not contain control characters");
 }
 
 std::optional<Member> BuzzService::findByEmail(const std::string& email) {
@@ -333,6 +451,11 @@ UserRecord BuzzService::setPasswordHash(Id userId, const std::string& passwordHa
     throw HttpError(409, "The user changed while the password was being set; retry.");
 }
 
+void BuzzService::endAccess(Id userId) {
+    store_.revokeLoginTokens(userId);
+    store_.deleteUserSessions(userId);
+}
+
 // --- roles ------------------------------------------------------------------------------------
 
 std::string BuzzService::roleKey(std::int64_t id) const {
@@ -345,42 +468,40 @@ std::vector<Role> BuzzService::roles() {
     std::vector<Role> out;
     const std::string prefix = "role/" + std::to_string(instance_.id) + "/";
     for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
-        Poco::JSON::Parser parser;
-        const auto object = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
-        Role role;
-        role.id = std::stoll(key.substr(prefix.size()));
-        role.name = object->optValue<std::string>("role_name", "");
-        if (object->has("parent_role_id") && !object->isNull("parent_role_id")) {
-            role.parent = object->getValue<Poco::Int64>("parent_role_id");
+        if (const auto id = parseInt(key.substr(prefix.size()))) {
+            out.push_back(parseRole(*id, value));
         }
-        role.active = object->optValue<bool>("active", true);
-        if (const auto permissions = object->getObject("permissions")) {
-            for (const auto& [name, bits] : *permissions)
-                role.permissions[name] = bits.convert<Poco::Int64>();
-        }
-        out.push_back(std::move(role));
     }
     return out;
 }
 
 std::optional<Role> BuzzService::findRole(std::int64_t id) {
-    for (auto& role : roles()) {
-        if (role.id == id) return role;
-    }
-    return std::nullopt;
+    const auto stored = store_.getValue(kNamespace, roleKey(id));
+    if (!stored) return std::nullopt;
+    return parseRole(id, *stored);
 }
 
-void BuzzService::saveRole(const Role& role) {
-    JsonWriter out;
-    out.beginObject()
-        .field("role_name", role.name)
-        .field("parent_role_id", role.parent)
-        .field("active", role.active);
-    out.key("permissions").beginObject();
-    for (const auto& [object, bits] : role.permissions)
-        out.field(object, bits);
-    out.endObject().endObject();
-    store_.putValue(kNamespace, roleKey(role.id), out.text());
+bool BuzzService::isConfigRole(std::int64_t id) const {
+    return std::any_of(settings_.roles.begin(), settings_.roles.end(),
+                       [id](const RoleSeed& seed) { return seed.id == id; });
+}
+
+std::int64_t BuzzService::nextRoleId() {
+    // Past every id in use and every id handed out before, so a deleted role's id never comes
+    // back to mean something else to a client that still holds it.
+    std::int64_t floor = 0;
+    for (const auto& role : roles())
+        floor = std::max(floor, role.id);
+    for (const auto& seed : settings_.roles)
+        floor = std::max(floor, seed.id);
+    std::int64_t id = 0;
+    updateValue("role-sequence/" + std::to_string(instance_.id),
+                [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+                    const std::int64_t last = current ? parseInt(*current).value_or(0) : 0;
+                    id = std::max(last, floor) + 1;
+                    return std::to_string(id);
+                });
+    return id;
 }
 
 void BuzzService::requirePermission(const Member& caller, const char* object, std::int64_t bit) {
@@ -393,6 +514,44 @@ void BuzzService::requirePermission(const Member& caller, const char* object, st
         }
     }
     throw HttpError(403, "You do not have permission to do that.");
+}
+
+bool BuzzService::coveredByOwnRole(const Member& caller, const Role& role) {
+    std::optional<Role> own;
+    if (caller.attributes.roleId) own = findRole(*caller.attributes.roleId);
+    for (const auto& [object, bits] : role.permissions) {
+        std::int64_t mine = 0;
+        if (own && own->active) {
+            if (const auto it = own->permissions.find(object); it != own->permissions.end()) {
+                mine = it->second;
+            }
+        }
+        if ((bits & ~mine) != 0) return false;
+    }
+    return true;
+}
+
+void BuzzService::requireOutranks(const Member& caller, const Member& target) {
+    if (caller.attributes.superUser) return;
+    if (target.attributes.superUser) {
+        throw HttpError(403, "Only a super user may change a super user.");
+    }
+    if (!target.attributes.roleId) return;
+    const auto role = findRole(*target.attributes.roleId);
+    if (role && role->active && !coveredByOwnRole(caller, *role)) {
+        throw HttpError(403, "You cannot change a user whose role has permissions you lack.");
+    }
+}
+
+void BuzzService::requireAssignableRole(const Member& caller, std::int64_t roleId, Body& body) {
+    const auto role = findRole(roleId);
+    if (!role || !role->active) {
+        body.fail("role_id", "must name an existing, active role");
+        return;
+    }
+    if (!caller.attributes.superUser && !coveredByOwnRole(caller, *role)) {
+        throw HttpError(403, "You cannot hand out a role with permissions you do not have.");
+    }
 }
 
 // --- sessions ---------------------------------------------------------------------------------
@@ -445,13 +604,7 @@ Header BuzzService::startSession(Id userId, bool remember) {
     session.expiresAt = session.createdAt +
                         toMicros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
     store_.createSession(session);
-    if (session.createdAt - lastCleanup_.load() > kCleanupEvery) {
-        lastCleanup_ = session.createdAt;
-        const Micros idleBefore = session.createdAt - toMicros(settings_.sessionIdle);
-        jobs_->post([this, t = session.createdAt, idleBefore] {
-            store_.deleteStaleSessions(t, idleBefore);
-        });
-    }
+    maybeCleanup(session.createdAt);
     std::string cookie =
         settings_.cookieName + "=" + id + "; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax";
     if (secureCookies_) cookie += "; Secure";
@@ -459,6 +612,32 @@ Header BuzzService::startSession(Id userId, bool remember) {
         cookie += "; Max-Age=" + std::to_string(settings_.sessionRemember.count() / 1000);
     }
     return {"Set-Cookie", cookie};
+}
+
+void BuzzService::maybeCleanup(Micros t) {
+    Micros last = lastCleanup_.load();
+    if (t - last < kCleanupEvery || !lastCleanup_.compare_exchange_strong(last, t)) return;
+    jobs_->post(
+        [this, t] {
+            store_.deleteStaleSessions(t, t - toMicros(settings_.sessionIdle));
+            // Failure counters and cooldowns whose window has passed.
+            const auto sweep = [this, t](const std::string& prefix, Micros window,
+                                         const char* field) {
+                for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
+                    Poco::JSON::Parser parser;
+                    const auto object = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
+                    // A failure recorded between the read and the delete is lost with it: at
+                    // most a few more guesses at a 192-bit token, once per sweep.
+                    if (t - object->optValue<Poco::Int64>(field, 0) >= window) {
+                        store_.deleteValue(kNamespace, key);
+                    }
+                }
+            };
+            const std::string instance = std::to_string(instance_.id) + "/";
+            sweep("fails/" + instance, toMicros(settings_.tokenLockout), "since");
+            sweep("cooldown/" + instance, toMicros(settings_.resetCooldown), "at");
+        },
+        true);
 }
 
 Header BuzzService::clearCookie() const {
@@ -483,8 +662,8 @@ std::string BuzzService::issueToken(const Member& member, const char* purpose,
     return token;
 }
 
-void BuzzService::sendTokenMail(const Member& member, const std::string& token,
-                                const MailTemplate& kind, Micros expiresAt) {
+MailMessage BuzzService::composeTokenMail(const Member& member, const std::string& token,
+                                          const MailTemplate& kind, Micros expiresAt) const {
     std::string encodedEmail;
     std::string encodedToken;
     Poco::URI::encode(member.user.username, "&=#+%", encodedEmail);
@@ -507,55 +686,68 @@ void BuzzService::sendTokenMail(const Member& member, const std::string& token,
     message.subject = fill(kind.subject, values);
     message.text = fill(kind.text, values);
     message.html = kind.html.empty() ? "" : fill(kind.html, escaped);
-    Mailer* mailer = context_.mailer();
-    const Id userId = member.user.id;
-    const bool queued = jobs_->post([this, mailer, message, userId] {
-        try {
-            mailer->send(message);
-        } catch (const std::exception& e) {
-            // The user stays; an administrator can resend the mail.
-            context_.logger().error("mail to user " + std::to_string(userId) +
-                                    " failed: " + e.what());
-        }
-    });
-    if (!queued) {
+    return message;
+}
+
+void BuzzService::deliver(const MailMessage& message, Id userId) {
+    try {
+        mailer_->send(message);
+    } catch (const std::exception& e) {
+        // The user stays; an administrator can resend the mail.
+        context_.logger().error("mail to user " + std::to_string(userId) + " failed: " + e.what());
+    }
+}
+
+void BuzzService::queueMail(const MailMessage& message, Id userId) {
+    if (!jobs_->post([this, message, userId] { deliver(message, userId); })) {
         context_.logger().error("mail queue full: mail to user " + std::to_string(userId) +
                                 " dropped (resend it)");
     }
 }
 
-void BuzzService::checkTokenLockout(Id userId) {
-    const auto stored = store_.getValue(kNamespace, "fails/" + std::to_string(userId));
+std::string BuzzService::failureKey(const std::string& email, const Request& request) const {
+    // Per address and client, so that someone guessing at an address cannot lock its owner
+    // out; the address is hashed so the store holds no list of addresses people tried.
+    const std::string& peer = request.remoteAddress;
+    const auto colon = peer.rfind(':');
+    const std::string ip = colon == std::string::npos ? peer : peer.substr(0, colon);
+    return "fails/" + std::to_string(instance_.id) + "/" + hashHex(lowercase(email) + "|" + ip);
+}
+
+void BuzzService::checkTokenLockout(const std::string& key) {
+    const auto stored = store_.getValue(kNamespace, key);
     if (!stored) return;
     Poco::JSON::Parser parser;
     const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
-    const Micros since = object->getValue<Poco::Int64>("since");
-    const auto count = object->getValue<Poco::Int64>("count");
+    const Micros since = object->optValue<Poco::Int64>("since", 0);
+    const auto count = object->optValue<Poco::Int64>("count", 0);
     const Micros window = toMicros(settings_.tokenLockout);
-    if (count >= settings_.tokenAttempts && now() - since < window) {
-        const auto wait = (since + window - now()) / 1'000'000 + 1;
-        throw HttpError(429, "Too many wrong tokens for this account; try again later.", {},
+    const Micros t = now();
+    if (count >= settings_.tokenAttempts && t - since < window) {
+        const auto wait = (since + window - t) / 1'000'000 + 1;
+        throw HttpError(429, "Too many wrong tokens for this address; try again later.", {},
                         {{"Retry-After", std::to_string(wait)}});
     }
 }
 
-void BuzzService::recordTokenFailure(Id userId) {
-    const std::string key = "fails/" + std::to_string(userId);
+void BuzzService::recordTokenFailure(const std::string& key) {
     const Micros t = now();
-    Micros since = t;
-    std::int64_t count = 1;
-    if (const auto stored = store_.getValue(kNamespace, key)) {
-        Poco::JSON::Parser parser;
-        const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
-        const Micros oldSince = object->getValue<Poco::Int64>("since");
-        if (t - oldSince < toMicros(settings_.tokenLockout)) {
-            since = oldSince;
-            count = object->getValue<Poco::Int64>("count") + 1;
+    updateValue(key, [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+        Micros since = t;
+        std::int64_t count = 1;
+        if (current) {
+            Poco::JSON::Parser parser;
+            const auto object = parser.parse(*current).extract<Poco::JSON::Object::Ptr>();
+            const Micros oldSince = object->optValue<Poco::Int64>("since", 0);
+            if (t - oldSince < toMicros(settings_.tokenLockout)) {
+                since = oldSince;
+                count = object->optValue<Poco::Int64>("count", 0) + 1;
+            }
         }
-    }
-    JsonWriter out;
-    out.beginObject().field("count", count).field("since", since).endObject();
-    store_.putValue(kNamespace, key, out.text());
+        JsonWriter out;
+        out.beginObject().field("count", count).field("since", since).endObject();
+        return out.take();
+    });
 }
 
 // --- authenticate -----------------------------------------------------------------------------
@@ -655,14 +847,8 @@ Response BuzzService::createUser(const Request& request) {
         for (auto& problem : hasher_->checkPolicy(*password))
             body.fail("password", problem);
     }
-    if (roleId) {
-        const auto role = findRole(*roleId);
-        if (!role || !role->active) body.fail("role_id", "must name an existing, active role");
-    }
-    if (attributes.firstName.size() > 128 || attributes.lastName.size() > 128) {
-        body.fail("first_name", "first and last names may be at most 128 characters each");
-    }
-    if (attributes.notes.size() > 4096) body.fail("notes", "may be at most 4096 characters");
+    if (roleId) requireAssignableRole(caller, *roleId, body);
+    checkAttributes(body, attributes);
     body.throwIfInvalid();
 
     if (store_.findUserByUsername(instance_.id, *email)) {
@@ -683,12 +869,12 @@ Response BuzzService::createUser(const Request& request) {
     } catch (const Conflict&) {
         throw HttpError(400, "A user with this email exists already.");
     }
-    saveAttributes(user.id, attributes);
+    createAttributes(user.id, attributes);
     const Member member{user, attributes};
     if (!password) {
         Micros expires = 0;
         const std::string token = issueToken(member, "invite", settings_.inviteTtl, expires);
-        sendTokenMail(member, token, settings_.invite, expires);
+        queueMail(composeTokenMail(member, token, settings_.invite, expires), user.id);
     }
     return idEnvelope(201, "user created with ID = " + std::to_string(user.id), user.id);
 }
@@ -705,12 +891,12 @@ Response BuzzService::listUsers(const Request& request) {
     std::vector<Member> found;
     const std::string prefix = "user/" + std::to_string(instance_.id) + "/";
     for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
-        const Id id = std::stoll(key.substr(prefix.size()));
-        if (!mayRead && id != caller.user.id) continue;
-        auto member = findById(id);
+        const auto id = parseInt(key.substr(prefix.size()));
+        if (!id || (!mayRead && *id != caller.user.id)) continue;
+        auto member = findById(*id);
         if (!member) continue;
         const Attributes& a = member->attributes;
-        if (const auto f = filter("user_id"); f && *f != std::to_string(id)) continue;
+        if (const auto f = filter("user_id"); f && *f != std::to_string(*id)) continue;
         if (const auto f = filter("email");
             f && lowercase(std::string(*f)) != member->user.username)
             continue;
@@ -737,43 +923,64 @@ Response BuzzService::updateUser(const Request& request) {
                         "password", "active", "super_user"});
     const auto userId = body.integer("user_id", true);
     body.throwIfInvalid();
-    if (*userId != caller.user.id) requirePermission(caller, "user", 4);
-    auto member = findById(*userId);
+    const bool self = *userId == caller.user.id;
+    const bool super = caller.attributes.superUser;
+    if (!self) requirePermission(caller, "user", 4);
+    const auto member = findById(*userId);
     if (!member) throw HttpError(404, "No such user.");
+    // The update permission must not be a way to take over a super user, or anyone who may
+    // do more than the caller.
+    if (!self) requireOutranks(caller, *member);
     auto email = body.text("email");
     const auto roleId = body.integer("role_id");
     const auto password = body.text("password");
     const auto active = body.flag("active");
     const auto superUser = body.flag("super_user");
-    if ((password || active || superUser) && !caller.attributes.superUser) {
+    const auto firstName = body.text("first_name");
+    const auto lastName = body.text("last_name");
+    const auto notes = body.text("notes");
+    if ((password || active || superUser) && !super) {
         throw HttpError(403, "Only a super user may set password, active or super_user.");
-    }
-    // Changing one's own role would be a way around the role's own permissions.
-    if (roleId && *userId == caller.user.id && !caller.attributes.superUser) {
-        throw HttpError(403, "You cannot change your own role.");
     }
     if (email) {
         email = lowercase(*email);
         if (!isEmail(*email)) body.fail("email", "is not a valid address");
     }
+    const bool emailChanges = email && *email != member->user.username;
+    // The address is where the login tokens go: moving someone else's is taking the account.
+    if (emailChanges && !self && !super) {
+        throw HttpError(403, "Only a super user may change another user's email.");
+    }
+    // Changing one's own role would be a way around the role's own permissions.
+    if (roleId && self && !super) throw HttpError(403, "You cannot change your own role.");
     if (password) {
         for (auto& problem : hasher_->checkPolicy(*password))
             body.fail("password", problem);
     }
-    if (roleId) {
-        const auto role = findRole(*roleId);
-        if (!role || !role->active) body.fail("role_id", "must name an existing, active role");
-    }
-    Attributes& a = member->attributes;
-    if (auto v = body.text("first_name")) a.firstName = *v;
-    if (auto v = body.text("last_name")) a.lastName = *v;
-    if (auto v = body.text("notes")) a.notes = *v;
+    if (roleId) requireAssignableRole(caller, *roleId, body);
+    const auto apply = [&](Attributes& a) {
+        if (firstName) a.firstName = *firstName;
+        if (lastName) a.lastName = *lastName;
+        if (notes) a.notes = *notes;
+        if (roleId) a.roleId = roleId;
+        if (active) a.active = *active;
+        if (superUser) a.superUser = *superUser;
+    };
+    Attributes preview = member->attributes;
+    apply(preview);
+    checkAttributes(body, preview);
     body.throwIfInvalid();
-    if (roleId) a.roleId = roleId;
-    if (active) a.active = *active;
-    if (superUser) a.superUser = *superUser;
 
-    if (email && *email != member->user.username) {
+    std::unique_lock superUsers(superUsers_, std::defer_lock);
+    const bool stopsBeingSuper = member->attributes.superUser && member->attributes.active &&
+                                 !(preview.superUser && preview.active);
+    if (stopsBeingSuper) {
+        superUsers.lock();
+        if (countActiveSuperUsers() <= 1) {
+            throw HttpError(409, "This is the last active super user; make another one first.");
+        }
+    }
+    if (emailChanges) {
         if (store_.findUserByUsername(instance_.id, *email)) {
             throw HttpError(400, "A user with this email exists already.");
         }
@@ -790,11 +997,19 @@ Response BuzzService::updateUser(const Request& request) {
             }
             if (attempt + 1 == kWriteAttempts) throw HttpError(409, "The user changed; retry.");
         }
+        // Tokens mailed to the old address and sessions opened under it end with it.
+        endAccess(*userId);
     }
     if (password) setPasswordHash(*userId, hasher_->hash(*password));
-    saveAttributes(*userId, a);
-    if (active && !*active) store_.deleteUserSessions(*userId);
-    return idEnvelope(200, "user updated", *userId);
+    const Attributes saved = updateAttributes(*userId, apply);
+    // Deactivating ends what the user holds: sessions, and any mailed token (an invitation too).
+    if (active && !*active) endAccess(*userId);
+    Response response = idEnvelope(200, "user updated", *userId);
+    // A user that changed its own address continues in a fresh session.
+    if (emailChanges && self && saved.active) {
+        response.headers.push_back(startSession(*userId, false));
+    }
+    return response;
 }
 
 Response BuzzService::deleteUser(const Request& request) {
@@ -804,10 +1019,18 @@ Response BuzzService::deleteUser(const Request& request) {
     body.rejectUnknown({"user_id"});
     const auto userId = body.integer("user_id", true);
     body.throwIfInvalid();
-    if (!findById(*userId)) throw HttpError(404, "No such user.");
+    const auto member = findById(*userId);
+    if (!member) throw HttpError(404, "No such user.");
+    if (*userId != caller.user.id) requireOutranks(caller, *member);
+    std::unique_lock superUsers(superUsers_, std::defer_lock);
+    if (member->attributes.superUser) {
+        superUsers.lock();
+        if (member->attributes.active && countActiveSuperUsers() <= 1) {
+            throw HttpError(409, "This is the last active super user; make another one first.");
+        }
+    }
     store_.deleteUser(instance_.id, *userId);
     store_.deleteValue(kNamespace, attributesKey(*userId));
-    store_.deleteValue(kNamespace, "fails/" + std::to_string(*userId));
     return idEnvelope(200, "user deleted", *userId);
 }
 
@@ -822,13 +1045,14 @@ Response BuzzService::resendUserEmail(const Request& request) {
     body.throwIfInvalid();
     const auto member = userId ? findById(*userId) : findByEmail(*email);
     if (!member) throw HttpError(404, "No such user.");
+    requireOutranks(caller, *member);
     if (member->attributes.active) {
         throw HttpError(400, "This user is active already; a lost password goes through "
                              "change_password.");
     }
     Micros expires = 0;
     const std::string token = issueToken(*member, "invite", settings_.inviteTtl, expires);
-    sendTokenMail(*member, token, settings_.invite, expires);
+    queueMail(composeTokenMail(*member, token, settings_.invite, expires), member->user.id);
     return envelope(200, "Email sent",
                     [](JsonWriter& out) { out.value("Email sent successfully"); });
 }
@@ -840,18 +1064,42 @@ Response BuzzService::changePassword(const Request& request) {
     const auto newPassword = body.text("new_password");
     const auto token = body.text("login_token");
     body.throwIfInvalid();
+    const std::string address = lowercase(*email);
+    const Micros t = now();
+    maybeCleanup(t);
 
     if (!token && !newPassword) {
-        // Lost password: the same answer at once whether or not the address is known; the
-        // lookup, the token and the mail happen off the request path.
-        const std::string address = lowercase(*email);
-        jobs_->post([this, address] {
-            const auto member = findByEmail(address);
-            if (!member || !member->attributes.active) return;
-            Micros expires = 0;
-            const std::string fresh = issueToken(*member, "reset", settings_.resetTtl, expires);
-            sendTokenMail(*member, fresh, settings_.reset, expires);
-        });
+        // Lost password: the same answer, after the same work, whether or not the address is
+        // known; the lookup, the token and the mail happen off the request path. One mail per
+        // address per reset_cooldown, and never more than half the mail queue.
+        const bool due = updateValue(
+            "cooldown/" + std::to_string(instance_.id) + "/" + hashHex(address),
+            [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+                if (current) {
+                    Poco::JSON::Parser parser;
+                    const auto object = parser.parse(*current).extract<Poco::JSON::Object::Ptr>();
+                    if (t - object->optValue<Poco::Int64>("at", 0) <
+                        toMicros(settings_.resetCooldown)) {
+                        return std::nullopt;
+                    }
+                }
+                JsonWriter out;
+                out.beginObject().field("at", t).endObject();
+                return out.take();
+            });
+        if (due) {
+            jobs_->post(
+                [this, address] {
+                    const auto member = findByEmail(address);
+                    if (!member || !member->attributes.active) return;
+                    Micros expires = 0;
+                    const std::string fresh =
+                        issueToken(*member, "reset", settings_.resetTtl, expires);
+                    deliver(composeTokenMail(*member, fresh, settings_.reset, expires),
+                            member->user.id);
+                },
+                true);
+        }
         return envelope(200, "Email sent",
                         [](JsonWriter& out) { out.value("Email sent successfully"); });
     }
@@ -863,28 +1111,61 @@ Response BuzzService::changePassword(const Request& request) {
     }
     body.throwIfInvalid();
     const HttpError refused(400, "Invalid or expired login token.");
-    const auto member = findByEmail(*email);
-    if (!member) throw refused;
-    checkTokenLockout(member->user.id);
-    if (token->size() > 128 || !store_.consumeLoginToken(member->user.id, hashHex(*token), now())) {
-        recordTokenFailure(member->user.id);
+    // The counter is checked and kept for unknown addresses too: the answers do not differ.
+    const std::string fails = failureKey(address, request);
+    checkTokenLockout(fails);
+    const auto member = findByEmail(address);
+    std::optional<std::string> purpose;
+    if (member && token->size() <= 128) {
+        purpose = store_.consumeLoginToken(member->user.id, hashHex(*token), t);
+    }
+    if (!purpose) {
+        recordTokenFailure(fails);
         throw refused;
     }
-    store_.deleteValue(kNamespace, "fails/" + std::to_string(member->user.id));
+    // Only an invitation makes a user active; a reset is for a user that is active now (a
+    // deactivation voids tokens, so this is the second line).
+    const bool invite = *purpose == "invite";
+    if (!invite && !member->attributes.active) throw refused;
+    store_.deleteValue(kNamespace, fails);
     setPasswordHash(member->user.id, hasher_->hash(*newPassword));
-    Attributes attributes = member->attributes;
-    attributes.active = true;
-    saveAttributes(member->user.id, attributes);
+    if (invite) updateAttributes(member->user.id, [](Attributes& a) { a.active = true; });
     return envelope(200, "Password updated",
                     [](JsonWriter& out) { out.value("Password updated successfully"); });
 }
 
 // --- roles ------------------------------------------------------------------------------------
 
-Role BuzzService::readRole(Body& body, Role role, bool requireName) {
-    if (auto name = body.text("role_name", requireName)) role.name = *name;
-    if (body.has("parent_role_id")) role.parent = body.integer("parent_role_id");
+Role BuzzService::readRole(Body& body, Role role, bool creating) {
+    if (auto name = body.text("role_name", creating)) {
+        role.name = *name;
+        if (role.name.empty()) body.fail("role_name", "may not be empty");
+        checkName(body, "role_name", role.name);
+    }
+    if (body.has("parent_role_id")) {
+        role.parent = body.integer("parent_role_id");
+        if (role.parent && (*role.parent == role.id || !findRole(*role.parent))) {
+            body.fail("parent_role_id", "must name another existing role");
+        }
+    }
     if (auto active = body.flag("active")) role.active = *active;
+    if (const auto permissions = body.object("permissions")) {
+        role.permissions.clear();
+        for (const auto& [name, value] : *permissions) {
+            std::optional<Poco::Int64> bits;
+            try {
+                if (value.isInteger() && !value.isBoolean()) bits = value.convert<Poco::Int64>();
+            } catch (const Poco::Exception&) {
+                // Out of range: the message below.
+            }
+            if (!bits || *bits < 0 || *bits > 15 || name.empty() || name.size() > 64) {
+                body.fail("permissions", "must map object names to 0..15 (read 1, create 2, "
+                                         "update 4, delete 8)");
+                continue;
+            }
+            role.permissions[name] = *bits;
+        }
+    }
     return role;
 }
 
@@ -899,51 +1180,17 @@ Response BuzzService::listRoles(const Request& request) {
     });
 }
 
-namespace {
-
-/// The `permissions` object of a role body: object name → bits 0..15.
-std::map<std::string, std::int64_t> permissionsOf(const Request& request, Body& body) {
-    std::map<std::string, std::int64_t> out;
-    Poco::JSON::Parser parser;
-    Poco::JSON::Object::Ptr root;
-    try {
-        root = parser.parse(request.body).extract<Poco::JSON::Object::Ptr>();
-    } catch (const Poco::Exception&) {
-        return out;
-    }
-    if (!root->has("permissions")) return out;
-    const auto permissions = root->getObject("permissions");
-    if (!permissions) {
-        body.fail("permissions", "must be an object of bit sets");
-        return out;
-    }
-    for (const auto& [name, value] : *permissions) {
-        if (!value.isInteger() || value.convert<Poco::Int64>() < 0 ||
-            value.convert<Poco::Int64>() > 15) {
-            body.fail("permissions",
-                      "values must be 0 to 15 (read 1, create 2, update 4, delete 8)");
-            continue;
-        }
-        out[name] = value.convert<Poco::Int64>();
-    }
-    return out;
-}
-
-} // namespace
-
 Response BuzzService::createRole(const Request& request) {
     const Member caller = requireSession(request);
     if (!caller.attributes.superUser) throw HttpError(403, "Only a super user manages roles.");
     Body body = Body::parse(request);
     body.rejectUnknown({"role_name", "parent_role_id", "permissions", "active"});
     Role role = readRole(body, Role{}, true);
-    role.permissions = permissionsOf(request, body);
     body.throwIfInvalid();
-    std::int64_t next = 1;
-    for (const auto& existing : roles())
-        next = std::max(next, existing.id + 1);
-    role.id = next;
-    saveRole(role);
+    role.id = nextRoleId();
+    if (!store_.putValueIfAbsent(kNamespace, roleKey(role.id), serializeRole(role))) {
+        throw HttpError(409, "Role ids collided; retry.");
+    }
     return envelope(201, "role created with ID = " + std::to_string(role.id),
                     [&role](JsonWriter& out) { writeRole(out, role); });
 }
@@ -955,13 +1202,18 @@ Response BuzzService::updateRole(const Request& request) {
     body.rejectUnknown({"role_id", "role_name", "parent_role_id", "permissions", "active"});
     const auto id = body.integer("role_id", true);
     body.throwIfInvalid();
-    auto role = findRole(*id);
-    if (!role) throw HttpError(404, "No such role.");
-    const bool hasPermissions = body.has("permissions");
-    Role updated = readRole(body, *role, false);
-    if (hasPermissions) updated.permissions = permissionsOf(request, body);
-    body.throwIfInvalid();
-    saveRole(updated);
+    if (isConfigRole(*id)) {
+        throw HttpError(403, "This role is defined in the configuration; change it there.");
+    }
+    Role updated;
+    updateValue(roleKey(*id),
+                [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+                    if (!current) throw HttpError(404, "No such role.");
+                    Body attempt = body; // problems are recorded afresh on a retry
+                    updated = readRole(attempt, parseRole(*id, *current), false);
+                    attempt.throwIfInvalid();
+                    return serializeRole(updated);
+                });
     return envelope(200, "role updated", [&updated](JsonWriter& out) { writeRole(out, updated); });
 }
 
@@ -972,7 +1224,24 @@ Response BuzzService::deleteRole(const Request& request) {
     body.rejectUnknown({"role_id"});
     const auto id = body.integer("role_id", true);
     body.throwIfInvalid();
-    if (!store_.deleteValue(kNamespace, roleKey(*id))) throw HttpError(404, "No such role.");
+    if (isConfigRole(*id)) {
+        throw HttpError(403, "This role is defined in the configuration; remove it there.");
+    }
+    if (!findRole(*id)) throw HttpError(404, "No such role.");
+    // A deleted role would silently take every permission from its users, or leave a child
+    // pointing nowhere: both have to be moved first.
+    const std::string users = "user/" + std::to_string(instance_.id) + "/";
+    for (const auto& [key, value] : store_.listValues(kNamespace, users)) {
+        if (parseAttributes(value).roleId == id) {
+            throw HttpError(409, "Users still have this role; give them another one first.");
+        }
+    }
+    for (const auto& role : roles()) {
+        if (role.parent == id) {
+            throw HttpError(409, "Role " + std::to_string(role.id) + " names this role as parent.");
+        }
+    }
+    store_.deleteValue(kNamespace, roleKey(*id));
     return idEnvelope(200, "role deleted", *id);
 }
 

@@ -9,12 +9,15 @@
 #include <latchkey/context.hpp>
 #include <latchkey/http.hpp>
 #include <latchkey/json.hpp>
+#include <latchkey/mailer.hpp>
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/store.hpp>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,23 +77,49 @@ private:
     Response updateRole(const Request& request);
     Response deleteRole(const Request& request);
 
+    /// Read, change, compare-and-set on one key of the plugin's namespace, retried on a race.
+    /// `change` gets the current value (nullopt: absent) and returns the new one, or nullopt
+    /// to leave it. True when written. It may run more than once: keep it free of effects.
+    using ValueChange =
+        std::function<std::optional<std::string>(const std::optional<std::string>&)>;
+    bool updateValue(const std::string& key, const ValueChange& change);
+
     // Users and their attributes.
     std::string attributesKey(Id userId) const;
     std::optional<Attributes> loadAttributes(Id userId);
-    void saveAttributes(Id userId, const Attributes& attributes);
+    /// Stores the attributes of a user that has none yet.
+    void createAttributes(Id userId, const Attributes& attributes);
+    /// Changes the stored attributes (404 when the user has none) and returns the result.
+    Attributes updateAttributes(Id userId, const std::function<void(Attributes&)>& change);
     std::optional<Member> findByEmail(const std::string& email);
     std::optional<Member> findById(Id userId);
+    /// Active super users of the instance.
+    std::size_t countActiveSuperUsers();
     /// Sets a new password hash with a new user key (compare-and-set), ends every session.
     UserRecord setPasswordHash(Id userId, const std::string& passwordHash);
+    /// Voids the user's login tokens and ends its sessions.
+    void endAccess(Id userId);
     void bootstrapSuperUser();
+    /// Checks first name, last name and notes; problems go into `body`.
+    static void checkAttributes(Body& body, const Attributes& attributes);
 
     // Roles.
     std::string roleKey(std::int64_t id) const;
     std::vector<Role> roles();
     std::optional<Role> findRole(std::int64_t id);
-    void saveRole(const Role& role);
+    bool isConfigRole(std::int64_t id) const;
+    /// A role id never handed out before (a sequence in the store).
+    std::int64_t nextRoleId();
     void requirePermission(const Member& caller, const char* object, std::int64_t bit);
-    Role readRole(Body& body, Role role, bool requireName);
+    /// True when every permission of `role` is one the caller's own role has too.
+    bool coveredByOwnRole(const Member& caller, const Role& role);
+    /// 403 unless the caller is a super user, or `target` has no permission the caller lacks.
+    void requireOutranks(const Member& caller, const Member& target);
+    /// The role must exist and be active (else a problem in `body`), and a caller that is not a
+    /// super user may only hand out permissions its own role has (else 403).
+    void requireAssignableRole(const Member& caller, std::int64_t roleId, Body& body);
+    /// Reads name, parent, active and permissions over `role`; problems go into `body`.
+    Role readRole(Body& body, Role role, bool creating);
 
     // Sessions.
     std::optional<std::string> presentedSession(const Request& request) const;
@@ -99,14 +128,22 @@ private:
     /// Starts a session and returns the Set-Cookie header for it.
     Header startSession(Id userId, bool remember);
     Header clearCookie() const;
+    /// Every ten minutes at most: sweeps stale sessions, failure counters and cooldowns.
+    void maybeCleanup(Micros t);
 
     // Tokens and mail.
     std::string issueToken(const Member& member, const char* purpose, std::chrono::milliseconds ttl,
                            Micros& expiresAt);
-    void sendTokenMail(const Member& member, const std::string& token, const MailTemplate& kind,
-                       Micros expiresAt);
-    void checkTokenLockout(Id userId);
-    void recordTokenFailure(Id userId);
+    MailMessage composeTokenMail(const Member& member, const std::string& token,
+                                 const MailTemplate& kind, Micros expiresAt) const;
+    /// Sends now (on the calling thread); a failure is logged.
+    void deliver(const MailMessage& message, Id userId);
+    /// Sends off the request path.
+    void queueMail(const MailMessage& message, Id userId);
+    /// The failure counter of wrong tokens for this address from this client.
+    std::string failureKey(const std::string& email, const Request& request) const;
+    void checkTokenLockout(const std::string& key);
+    void recordTokenFailure(const std::string& key);
 
     Micros now() const;
     std::string randomToken(std::size_t bytes);
@@ -114,11 +151,15 @@ private:
     PluginContext& context_;
     Settings settings_;
     Store& store_;
+    Mailer* mailer_;
     PasswordHasher* hasher_ = nullptr;
     InstanceRecord instance_;
     bool secureCookies_ = false;
     std::atomic<Micros> lastCleanup_{0};
-    std::unique_ptr<BackgroundJobs> jobs_; ///< Last: destroyed (and drained) first.
+    /// Held while a change could leave the instance without an active super user (one host;
+    /// see docs/architecture.md for several).
+    std::mutex superUsers_;
+    std::unique_ptr<BackgroundJobs> jobs_; ///< Drained in the destructor, members still alive.
 };
 
 } // namespace latchkey::plugins::buzz

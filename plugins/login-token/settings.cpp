@@ -95,6 +95,7 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     }
     s.tokenAttempts = r.integer("token_attempts", s.tokenAttempts, 1, 100);
     s.tokenLockout = r.duration("token_lockout", s.tokenLockout, second, hours(24));
+    s.resetCooldown = r.duration("reset_cooldown", s.resetCooldown, milliseconds(0), hours(24));
     if (const ConfigValue* superUser = r.child("super_user")) {
         ConfigReader sr(*superUser, errors);
         s.superUserEmail = sr.string("email");
@@ -136,7 +137,8 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     if (const ConfigValue* mail = r.child("mail")) {
         ConfigReader mr(*mail, errors);
         s.mailFrom = mr.string("from");
-        s.mailQueue = static_cast<std::size_t>(mr.integer("queue", 100, 1, 100000));
+        s.mailQueue = static_cast<std::size_t>(mr.integer("queue", 100, 2, 100000));
+        s.mailDrain = mr.duration("drain", s.mailDrain, milliseconds(0), std::chrono::minutes(10));
         s.invite = readTemplate(mr, "invite", kInvite);
         s.reset = readTemplate(mr, "reset", kReset);
         mr.finish();

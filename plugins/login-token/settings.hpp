@@ -41,11 +41,13 @@ struct Settings {
     std::string cookieName = "latchkey_session";
     std::int64_t tokenAttempts = 5;
     std::chrono::milliseconds tokenLockout = std::chrono::minutes(15);
+    std::chrono::milliseconds resetCooldown = std::chrono::minutes(2);
     std::string superUserEmail;
     std::string superUserPassword;
     std::vector<RoleSeed> roles;
     std::string mailFrom; ///< Empty: the mailer's own sender.
     std::size_t mailQueue = 100;
+    std::chrono::milliseconds mailDrain = std::chrono::seconds(10);
     MailTemplate invite;
     MailTemplate reset;
 };

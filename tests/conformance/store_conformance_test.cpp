@@ -82,6 +82,10 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(listed[0] == std::make_pair(std::string("user/1/10"), std::string("b")));
         CHECK(listed[1].first == "user/1/2");
         CHECK(store.listValues("ns", "user/").size() == 3);
+        CHECK(store.compareAndSetValue("ns", "user/1/2", "a", "a2"));
+        CHECK_FALSE(store.compareAndSetValue("ns", "user/1/2", "a", "a3")); // stale
+        CHECK(store.getValue("ns", "user/1/2") == "a2");
+        CHECK_FALSE(store.compareAndSetValue("ns", "absent", "", "x"));
     }
 
     SECTION("accounts: round trip, lookups, unique email") {
@@ -420,7 +424,7 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '1'), 10));
         CHECK_FALSE(store.consumeLoginToken(other, std::string(64, '2'), 10)); // not theirs
         CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '2'), 1000)); // expired
-        CHECK(store.consumeLoginToken(uid, std::string(64, '2'), 999));
+        CHECK(store.consumeLoginToken(uid, std::string(64, '2'), 999) == "invite");
         CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '2'), 999)); // used
         // Racing uses of one token: exactly one wins.
         t.tokenHash = std::string(64, '3');
@@ -435,6 +439,10 @@ TEST_CASE("Store conformance", "[conformance]") {
         for (auto& r : racers)
             r.join();
         CHECK(won == 1);
+        t.tokenHash = std::string(64, '5');
+        store.replaceLoginToken(t);
+        CHECK(store.revokeLoginTokens(uid) == 1);
+        CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '5'), 5));
         // Deleting the user removes its tokens and sessions.
         t.tokenHash = std::string(64, '4');
         store.replaceLoginToken(t);

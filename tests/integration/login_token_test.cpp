@@ -114,6 +114,19 @@ struct BuzzFixture {
         return linkIn(mails.back()).second;
     }
 
+    /// Creates an active user with a password (as the super user `root`) and logs it in.
+    std::string addActiveUser(const std::string& root, const std::string& email, int roleId,
+                              const std::string& password) {
+        const auto created =
+            as(root, "POST", "/rest/user",
+               R"({"email": ")" + email + R"(", "role_id": )" + std::to_string(roleId) +
+                   R"(, "password": ")" + password + R"(", "active": true})");
+        REQUIRE(created.status == 201);
+        const std::string cookie = login(email, password);
+        REQUIRE_FALSE(cookie.empty());
+        return cookie;
+    }
+
     HttpResult setPassword(const std::string& email, const std::string& password,
                            const std::string& token) {
         return http->request("PUT", "/rest/change_password",
@@ -226,29 +239,36 @@ TEST_CASE("A new token voids the old one, and lost-password answers do not tell 
     CHECK(f.smtp.messages().size() == 3);
 }
 
-TEST_CASE("Wrong tokens are rate-limited per account", "[buzz]") {
+TEST_CASE("Wrong tokens are rate-limited per address and client, known or not", "[buzz]") {
     BuzzFixture f("    token_attempts: 3\n    token_lockout: 1h\n");
     const std::string token = f.invite("target@example.com");
     for (int i = 0; i < 3; ++i) {
-        CHECK(f.setPassword("target@example.com", "Black Mesa 1998", "guess" + std::to_string(i))
-                  .status == 400);
+        const std::string guess = "guess" + std::to_string(i);
+        CHECK(f.setPassword("target@example.com", "Black Mesa 1998", guess).status == 400);
+        CHECK(f.setPassword("ghost@example.com", "Black Mesa 1998", guess).status == 400);
     }
-    // Locked now: even the right token waits.
+    // Locked now: even the right token waits, and an unknown address gets the same answer.
     const auto locked = f.setPassword("target@example.com", "Black Mesa 1998", token);
     CHECK(locked.status == 429);
     CHECK_FALSE(locked.header("Retry-After").empty());
+    const auto ghost = f.setPassword("ghost@example.com", "Black Mesa 1998", "guess");
+    CHECK(ghost.status == 429);
+    CHECK(ghost.body == locked.body);
+    // The guesser's lockout is not the owner's: from another client the token still works.
+    const HttpClient owner(f.host->baseUrl(), "127.0.0.2");
+    CHECK(owner
+              .request("PUT", "/rest/change_password",
+                       R"({"email": "target@example.com", "new_password": "Black Mesa 1998",
+                           "login_token": ")" +
+                           token + "\"}")
+              .status == 200);
 }
 
 TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") {
     BuzzFixture f;
     const std::string root = f.login(kRootEmail, kRootPassword);
     // A super user may create an active user with a password directly.
-    REQUIRE(f.as(root, "POST", "/rest/user",
-                 R"({"email": "member@example.com", "role_id": 2, "password": "Member pass 1",
-                     "active": true})")
-                .status == 201);
-    const std::string member = f.login("member@example.com", "Member pass 1");
-    REQUIRE_FALSE(member.empty());
+    const std::string member = f.addActiveUser(root, "member@example.com", 2, "Member pass 1");
     // The member role reads users but may not create them.
     CHECK(f.as(member, "GET", "/rest/user").status == 200);
     CHECK(
@@ -256,11 +276,7 @@ TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") 
         403);
     CHECK(f.as(member, "PUT", "/rest/user", R"({"user_id": 2, "role_id": 1})").status == 403);
     // A manager may create users, but not set passwords, activity or super users.
-    REQUIRE(f.as(root, "POST", "/rest/user",
-                 R"({"email": "boss@example.com", "role_id": 1, "password": "Manager pass 1",
-                     "active": true})")
-                .status == 201);
-    const std::string boss = f.login("boss@example.com", "Manager pass 1");
+    const std::string boss = f.addActiveUser(root, "boss@example.com", 1, "Manager pass 1");
     CHECK(
         f.as(boss, "POST", "/rest/user", R"({"email": "new@example.com", "role_id": 2})").status ==
         201);
@@ -284,6 +300,231 @@ TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") 
     // Filters on the user list.
     const auto filtered = f.as(root, "GET", "/rest/user?role_id=1");
     CHECK(filtered.json()->getArray("payload")->size() == 1);
+}
+
+namespace {
+
+/// The user id of the first user the super user sees with this email.
+long long idOf(BuzzFixture& f, const std::string& root, const std::string& email) {
+    const auto found = f.as(root, "GET", "/rest/user?email=" + email);
+    const auto list = found.json()->getArray("payload");
+    REQUIRE(list->size() == 1);
+    return list->getObject(0)->getValue<long long>("user_id");
+}
+
+std::string userJson(long long id, const std::string& fields) {
+    return R"({"user_id": )" + std::to_string(id) + (fields.empty() ? "" : ", " + fields) + "}";
+}
+
+} // namespace
+
+TEST_CASE("A role that may change users cannot take over super users or stronger roles", "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    const long long rootId = idOf(f, root, kRootEmail);
+    const std::string boss = f.addActiveUser(root, "boss@example.com", 1, "Manager pass 1");
+    const std::string member = f.addActiveUser(root, "member@example.com", 2, "Member pass 1");
+    const long long memberId = idOf(f, root, "member@example.com");
+
+    // The manager role (user: 15) may change ordinary users, but not their address...
+    CHECK(f.as(boss, "PUT", "/rest/user", userJson(memberId, R"("first_name": "M")")).status ==
+          200);
+    CHECK(f.as(boss, "PUT", "/rest/user", userJson(memberId, R"("email": "mine@example.com")"))
+              .status == 403);
+    // ...and nothing of a super user.
+    CHECK(f.as(boss, "PUT", "/rest/user", userJson(rootId, R"("first_name": "R")")).status == 403);
+    CHECK(f.as(boss, "DELETE", "/rest/user", userJson(rootId, "")).status == 403);
+    // A role with permissions the manager lacks can neither be handed out nor be changed by it.
+    const auto admin = f.as(root, "POST", "/rest/role",
+                            R"({"role_name": "admin", "permissions": {"user": 15, "role": 1}})");
+    REQUIRE(admin.status == 201);
+    const auto adminRole = admin.json()->getObject("payload")->getValue<int>("role_id");
+    CHECK(f.as(boss, "POST", "/rest/user",
+               R"({"email": "x@example.com", "role_id": )" + std::to_string(adminRole) + "}")
+              .status == 403);
+    CHECK(f.as(boss, "PUT", "/rest/user",
+               userJson(memberId, R"("role_id": )" + std::to_string(adminRole)))
+              .status == 403);
+    REQUIRE(f.as(root, "POST", "/rest/user",
+                 R"({"email": "peer@example.com", "role_id": )" + std::to_string(adminRole) + "}")
+                .status == 201);
+    const long long peerId = idOf(f, root, "peer@example.com");
+    CHECK(f.as(boss, "PUT", "/rest/user", userJson(peerId, R"("notes": "x")")).status == 403);
+    CHECK(f.as(boss, "DELETE", "/rest/user", userJson(peerId, "")).status == 403);
+    // Anyone may change its own name.
+    CHECK(f.as(member, "PUT", "/rest/user", userJson(memberId, R"("last_name": "Me")")).status ==
+          200);
+
+    // The last active super user cannot go.
+    CHECK(f.as(root, "DELETE", "/rest/user", userJson(rootId, "")).status == 409);
+    CHECK(f.as(root, "PUT", "/rest/user", userJson(rootId, R"("super_user": false)")).status ==
+          409);
+    CHECK(f.as(root, "PUT", "/rest/user", userJson(rootId, R"("active": false)")).status == 409);
+    // With a second one it can.
+    const long long bossId = idOf(f, root, "boss@example.com");
+    REQUIRE(f.as(root, "PUT", "/rest/user", userJson(bossId, R"("super_user": true)")).status ==
+            200);
+    CHECK(f.as(root, "PUT", "/rest/user", userJson(rootId, R"("super_user": false)")).status ==
+          200);
+}
+
+TEST_CASE("Deactivating a user or moving its address voids its tokens and sessions", "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+
+    // Deactivated: its session ends at once, and lost-password mail is not sent to it.
+    const std::string leaver = f.addActiveUser(root, "leaver@example.com", 2, "Leaver pass 1");
+    const long long leaverId = idOf(f, root, "leaver@example.com");
+    REQUIRE(f.as(leaver, "GET", "/rest/user").status == 200);
+    REQUIRE(f.as(root, "PUT", "/rest/user", userJson(leaverId, R"("active": false)")).status ==
+            200);
+    CHECK(f.as(leaver, "GET", "/rest/user").status == 401);
+    CHECK(f.login("leaver@example.com", "Leaver pass 1").empty());
+
+    // A password set through the v1.1 API ends the /rest sessions of the old one too.
+    const std::string both = f.addActiveUser(root, "both@example.com", 2, "Both pass 123");
+    REQUIRE(f.as(both, "GET", "/rest/user").status == 200);
+    const auto changed = f.http->request(
+        "PATCH",
+        "/v1.1/instances/buzz-app/users/" + std::to_string(idOf(f, root, "both@example.com")) + "/",
+        R"({"password": "Another pass 456"})", {{"X-API-KEY", adminAccountKey(*f.http)}});
+    REQUIRE(changed.status == 200);
+    CHECK(f.as(both, "GET", "/rest/user").status == 401);
+    CHECK_FALSE(f.login("both@example.com", "Another pass 456").empty());
+
+    // An invitation is void once cancelled by deactivation.
+    const std::string cancelled = f.invite("cancelled@example.com");
+    const long long cancelledId = idOf(f, root, "cancelled@example.com");
+    REQUIRE(f.as(root, "PUT", "/rest/user", userJson(cancelledId, R"("active": false)")).status ==
+            200);
+    CHECK(f.setPassword("cancelled@example.com", "Some pass 123", cancelled).status == 400);
+
+    // A token mailed to the old address dies with it; the new address gets a new one.
+    const std::string old = f.invite("old@example.com", 1);
+    const long long movedId = idOf(f, root, "old@example.com");
+    REQUIRE(f.as(root, "PUT", "/rest/user", userJson(movedId, R"("email": "new@example.com")"))
+                .status == 200);
+    CHECK(f.setPassword("new@example.com", "Some pass 123", old).status == 400);
+    REQUIRE(f.as(root, "POST", "/rest/resend_user_email", userJson(movedId, "")).status == 200);
+    const auto mails = f.smtp.waitForMessages(3);
+    REQUIRE(mails.size() == 3);
+    CHECK_THAT(mails[2], Catch::Contains("To: <new@example.com>"));
+    CHECK(f.setPassword("new@example.com", "Some pass 123", linkIn(mails[2]).second).status == 200);
+
+    // A user that moves its own address continues in a fresh session; the old one ends.
+    const std::string moved = f.login("new@example.com", "Some pass 123");
+    const auto self =
+        f.as(moved, "PUT", "/rest/user", userJson(movedId, R"("email": "newer@example.com")"));
+    REQUIRE(self.status == 200);
+    CHECK(f.as(moved, "GET", "/rest/user").status == 401);
+    const std::string fresh = self.header("Set-Cookie");
+    CHECK(f.as(fresh.substr(0, fresh.find(';')), "GET", "/rest/user").status == 200);
+}
+
+TEST_CASE("Config roles are read-only, role ids are never reused, and roles in use stay",
+          "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    CHECK(f.as(root, "PUT", "/rest/role", R"({"role_id": 1, "role_name": "x"})").status == 403);
+    CHECK(f.as(root, "DELETE", "/rest/role", R"({"role_id": 2})").status == 403);
+
+    const auto roleId = [](const HttpResult& r) {
+        return r.json()->getObject("payload")->getValue<int>("role_id");
+    };
+    const auto temp = f.as(root, "POST", "/rest/role", R"({"role_name": "temp"})");
+    REQUIRE(temp.status == 201);
+    CHECK(roleId(temp) == 3);
+    CHECK(f.as(root, "DELETE", "/rest/role", R"({"role_id": 3})").status == 200);
+    const auto next = f.as(root, "POST", "/rest/role", R"({"role_name": "next"})");
+    REQUIRE(next.status == 201);
+    CHECK(roleId(next) == 4);
+
+    CHECK(
+        f.as(root, "POST", "/rest/role", R"({"role_name": "orphan", "parent_role_id": 99})").body ==
+        R"({"success": false, "errors": ["parent_role_id: must name another existing role"]})");
+    CHECK(f.as(root, "POST", "/rest/role",
+               R"({"role_name": "big", "permissions": {"user": 99999999999999999999}})")
+              .status == 400);
+    CHECK(f.as(root, "POST", "/rest/role", R"({"role_name": "text", "permissions": {"user": "x"}})")
+              .status == 400);
+    CHECK(f.as(root, "POST", "/rest/role", R"({"role_name": "", "permissions": {}})").status ==
+          400);
+    CHECK(f.as(root, "PUT", "/rest/role", R"({"role_id": 4, "permissions": [1]})").body ==
+          R"({"success": false, "errors": ["permissions: must be an object"]})");
+
+    // A role in use, or the parent of another, stays until that changes.
+    REQUIRE(
+        f.as(root, "POST", "/rest/user", R"({"email": "r@example.com", "role_id": 4})").status ==
+        201);
+    CHECK(f.as(root, "DELETE", "/rest/role", R"({"role_id": 4})").status == 409);
+    const long long userId = idOf(f, root, "r@example.com");
+    REQUIRE(f.as(root, "PUT", "/rest/user", userJson(userId, R"("role_id": 2)")).status == 200);
+    const auto child =
+        f.as(root, "POST", "/rest/role", R"({"role_name": "c", "parent_role_id": 4})");
+    REQUIRE(child.status == 201);
+    CHECK(f.as(root, "DELETE", "/rest/role", R"({"role_id": 4})").status == 409);
+    CHECK(f.as(root, "DELETE", "/rest/role", R"({"role_id": 999})").status == 404);
+    REQUIRE(
+        f.as(root, "DELETE", "/rest/role", R"({"role_id": )" + std::to_string(roleId(child)) + "}")
+            .status == 200);
+    CHECK(f.as(root, "DELETE", "/rest/role", R"({"role_id": 4})").status == 200);
+}
+
+TEST_CASE("Only JSON bodies are read: forms and text/plain are refused", "[buzz]") {
+    BuzzFixture f;
+    const auto form =
+        f.http->request("POST", "/rest/authenticate", "email=root%40example.com&password=x", {},
+                        "application/x-www-form-urlencoded");
+    CHECK(form.status == 415);
+    CHECK(form.body == R"({"success": false, "errors": ["Send the body as JSON )"
+                       R"((Content-Type: application/json)."]})");
+    CHECK(f.http
+              ->request("POST", "/rest/authenticate", R"({"email": "a@b.c", "password": "x"})", {},
+                        "text/plain")
+              .status == 415);
+    // `curl -d '{...}'` labels JSON as a form: that is still read as JSON.
+    CHECK(f.http
+              ->request("POST", "/rest/authenticate",
+                        std::string(R"({"email": ")") + kRootEmail + R"(", "password": ")" +
+                            kRootPassword + "\"}",
+                        {}, "application/x-www-form-urlencoded")
+              .status == 200);
+}
+
+TEST_CASE("Lost-password mail goes once per cooldown, and names are not read as placeholders",
+          "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    REQUIRE(f.as(root, "POST", "/rest/user",
+                 R"({"email": "curly@example.com", "role_id": 2, "first_name": "{{token}}"})")
+                .status == 201);
+    auto mails = f.smtp.waitForMessages(1);
+    REQUIRE(mails.size() == 1);
+    CHECK_THAT(decodeQuotedPrintable(mails[0]), Catch::Contains("Hello {{token}},"));
+    REQUIRE(f.setPassword("curly@example.com", "Curly pass 123", linkIn(mails[0]).second).status ==
+            200);
+
+    for (int i = 0; i < 3; ++i) {
+        CHECK(f.http->post("/rest/change_password", R"({"email": "curly@example.com"})").status ==
+              200);
+    }
+    mails = f.smtp.waitForMessages(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(f.smtp.messages().size() == 2);
+}
+
+TEST_CASE("Shutdown sends queued mail until mail.drain, then exits cleanly", "[buzz]") {
+    // Each message takes the SMTP server a second; the host may wait 300 ms for the queue.
+    BuzzFixture f("    mail: {drain: 300ms}\n", SmtpSink::Options{"", "", "", "", 0, 1.0});
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    for (int i = 0; i < 4; ++i) {
+        REQUIRE(f.as(root, "POST", "/rest/user",
+                     R"({"email": "q)" + std::to_string(i) + R"(@example.com", "role_id": 2})")
+                    .status == 201);
+    }
+    CHECK(f.host->stop() == 0);
+    CHECK_THAT(f.host->log(), Catch::Contains("queued mails dropped at shutdown"));
+    CHECK(f.smtp.messages().size() < 4);
 }
 
 TEST_CASE("Sessions are Secure cookies when the public URL is https", "[buzz]") {

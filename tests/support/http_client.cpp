@@ -5,11 +5,13 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
 #include <strings.h>
 
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -35,7 +37,8 @@ std::string HttpResult::str(const std::string& key) const {
     return json()->getValue<std::string>(key);
 }
 
-HttpClient::HttpClient(std::string baseUrl) : baseUrl_(std::move(baseUrl)) {
+HttpClient::HttpClient(std::string baseUrl, std::string sourceIp)
+    : baseUrl_(std::move(baseUrl)), sourceIp_(std::move(sourceIp)) {
     Poco::URI uri(baseUrl_);
     host_ = uri.getHost();
     port_ = uri.getPort();
@@ -45,9 +48,19 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
                                const std::string& body,
                                const std::vector<std::pair<std::string, std::string>>& headers,
                                const std::string& contentType) const {
-    Poco::Net::HTTPClientSession session(host_, port_);
+    std::optional<Poco::Net::HTTPClientSession> connection;
+    if (sourceIp_.empty()) {
+        connection.emplace(host_, port_);
+    } else {
+        Poco::Net::StreamSocket socket(Poco::Net::IPAddress::IPv4);
+        socket.impl()->bind(Poco::Net::SocketAddress(sourceIp_, 0));
+        socket.connect(Poco::Net::SocketAddress(host_, port_));
+        connection.emplace(socket); // connected already: the Host header is set below
+    }
+    Poco::Net::HTTPClientSession& session = *connection;
     session.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setHost(host_, port_);
     for (const auto& [name, value] : headers)
         request.set(name, value);
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {

@@ -27,8 +27,9 @@ struct HttpResult {
 /// Talks to one server.
 class HttpClient {
 public:
-    /// `baseUrl` like "http://127.0.0.1:12345".
-    explicit HttpClient(std::string baseUrl);
+    /// `baseUrl` like "http://127.0.0.1:12345". With `sourceIp` (another loopback address such
+    /// as 127.0.0.2) the requests come from there: a second client, as the server sees it.
+    explicit HttpClient(std::string baseUrl, std::string sourceIp = "");
 
     /// Sends a request; `headers` are added as given.
     HttpResult request(const std::string& method, const std::string& path,
@@ -51,6 +52,7 @@ private:
     std::string baseUrl_;
     std::string host_;
     unsigned short port_ = 0;
+    std::string sourceIp_;
 };
 
 } // namespace latchkey::test

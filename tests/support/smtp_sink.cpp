@@ -35,6 +35,9 @@ SmtpSink::SmtpSink(Options options) {
     if (options.failFirst > 0) {
         argv.insert(argv.end(), {"--fail-first", std::to_string(options.failFirst)});
     }
+    if (options.delaySeconds > 0) {
+        argv.insert(argv.end(), {"--delay", std::to_string(options.delaySeconds)});
+    }
     int in[2];
     int out[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {

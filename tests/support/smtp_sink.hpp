@@ -20,7 +20,8 @@ public:
         std::string password;
         std::string cert; ///< With key: STARTTLS offered (and required).
         std::string key;
-        int failFirst = 0; ///< Refuse this many messages with 451 first.
+        int failFirst = 0;       ///< Refuse this many messages with 451 first.
+        double delaySeconds = 0; ///< Take this long over each message.
     };
 
     explicit SmtpSink(Options options);

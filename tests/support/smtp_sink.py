@@ -3,10 +3,12 @@
 
 Saves every message it accepts into --dir as <n>.eml (written whole, then renamed), optionally
 requires AUTH (--user/--password) and offers STARTTLS (--cert/--key), and can refuse the first
-messages with a temporary error (--fail-first N) to exercise retries. Prints "port N" once it
+messages with a temporary error (--fail-first N) to exercise retries, or take --delay seconds
+over each message to act as a slow server. Prints "port N" once it
 listens, then serves until stdin closes or it is terminated.
 """
 import argparse
+import asyncio
 import os
 import socket
 import ssl
@@ -18,13 +20,16 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Saver:
-    def __init__(self, folder, fail_first):
+    def __init__(self, folder, fail_first, delay):
         self.folder = folder
         self.fail_left = fail_first
+        self.delay = delay
         self.count = 0
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
         with self.lock:
             if self.fail_left > 0:
                 self.fail_left -= 1
@@ -60,6 +65,7 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     options = {}
@@ -71,7 +77,7 @@ def main():
         context.load_cert_chain(args.cert, args.key)
         options.update(tls_context=context, require_starttls=True)
     port = free_port()
-    controller = Controller(Saver(args.dir, args.fail_first), hostname="127.0.0.1", port=port,
+    controller = Controller(Saver(args.dir, args.fail_first, args.delay), hostname="127.0.0.1", port=port,
                             **options)
     controller.start()
     print(f"port {port}", flush=True)

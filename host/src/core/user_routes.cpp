@@ -108,6 +108,8 @@ Response updateUser(const CoreServices& core, const UserScope& scope, Id id,
             user.key = newKey->second;
         }
     });
+    // Sessions opened with the old password (the login-token flow's cookies) end with it.
+    if (newKey) core.store.deleteUserSessions(id);
     return userResponse(core, scope, 200, saved,
                         newKey ? newKey->first : core.vault.open(saved.key, KeyPurpose::UserKey));
 }

@@ -427,6 +427,16 @@ bool SqlStore::putValueIfAbsent(std::string_view ns, std::string_view key, std::
     }
 }
 
+bool SqlStore::compareAndSetValue(std::string_view ns, std::string_view key,
+                                  std::string_view expected, std::string_view value) {
+    return write("k", [&](Session& session) {
+        return affected(session, *dialect_,
+                        "UPDATE kv_store SET v = ? WHERE ns = ? AND k = ? AND v = ?",
+                        std::string(value), std::string(ns), std::string(key),
+                        std::string(expected)) == 1;
+    });
+}
+
 bool SqlStore::deleteValue(std::string_view ns, std::string_view key) {
     return write("k", [&](Session& session) {
         return affected(session, *dialect_, "DELETE FROM kv_store WHERE ns = ? AND k = ?",
@@ -1036,14 +1046,30 @@ void SqlStore::replaceLoginToken(const LoginTokenRecord& token) {
     });
 }
 
-bool SqlStore::consumeLoginToken(Id userId, std::string_view tokenHash, Micros now) {
-    return write("token", [&](Session& session) {
+std::optional<std::string> SqlStore::consumeLoginToken(Id userId, std::string_view tokenHash,
+                                                       Micros now) {
+    return write("token", [&](Session& session) -> std::optional<std::string> {
+        const auto purpose = first(query<std::string>(
+            session, *dialect_,
+            "SELECT purpose FROM login_tokens WHERE user_id = ? AND token_hash = ? "
+            "AND expires_at > ?" +
+                dialect_->lockRows(),
+            [](RowReader& r) { return r.text(); }, userId, std::string(tokenHash), now));
+        if (!purpose) return std::nullopt;
         // Deleting is the check: of two concurrent uses, one deletes the row, the other finds
-        // nothing.
-        return affected(session, *dialect_,
-                        "DELETE FROM login_tokens WHERE user_id = ? AND token_hash = ? "
-                        "AND expires_at > ?",
-                        userId, std::string(tokenHash), now) == 1;
+        // nothing (each in its own write transaction).
+        if (affected(session, *dialect_,
+                     "DELETE FROM login_tokens WHERE user_id = ? AND token_hash = ?", userId,
+                     std::string(tokenHash)) != 1) {
+            return std::nullopt;
+        }
+        return purpose;
+    });
+}
+
+std::size_t SqlStore::revokeLoginTokens(Id userId) {
+    return write("token", [&](Session& session) {
+        return affected(session, *dialect_, "DELETE FROM login_tokens WHERE user_id = ?", userId);
     });
 }
 

@@ -178,6 +178,10 @@ public:
     /// Sets (ns, key) only if absent; true when this call inserted it.
     virtual bool putValueIfAbsent(std::string_view ns, std::string_view key,
                                   std::string_view value) = 0;
+    /// Replaces the value of (ns, key) only if it is still `expected`; true when replaced.
+    /// The way to change a value several hosts may change at once (read, compute, swap).
+    virtual bool compareAndSetValue(std::string_view ns, std::string_view key,
+                                    std::string_view expected, std::string_view value) = 0;
     /// Removes (ns, key); true when it existed.
     virtual bool deleteValue(std::string_view ns, std::string_view key) = 0;
     /// Every (key, value) of `ns` whose key starts with `prefix`, ordered by key.
@@ -311,9 +315,12 @@ public:
     virtual std::size_t deleteStaleSessions(Micros now, Micros idleBefore) = 0;
     /// Stores a new token for its user and voids every older one of that user, atomically.
     virtual void replaceLoginToken(const LoginTokenRecord& token) = 0;
-    /// Uses up the user's token with this hash if it exists and has not expired at `now`:
-    /// true exactly once per token, whatever the concurrency.
-    virtual bool consumeLoginToken(Id userId, std::string_view tokenHash, Micros now) = 0;
+    /// Uses up the user's token with this hash if it exists and has not expired at `now`, and
+    /// returns its purpose: a value exactly once per token, whatever the concurrency.
+    virtual std::optional<std::string> consumeLoginToken(Id userId, std::string_view tokenHash,
+                                                         Micros now) = 0;
+    /// Voids every token of the user; returns how many.
+    virtual std::size_t revokeLoginTokens(Id userId) = 0;
     ///@}
 
     /// @name Files

@@ -38,6 +38,8 @@ public:
     void putValue(std::string_view ns, std::string_view key, std::string_view value) override;
     bool putValueIfAbsent(std::string_view ns, std::string_view key,
                           std::string_view value) override;
+    bool compareAndSetValue(std::string_view ns, std::string_view key, std::string_view expected,
+                            std::string_view value) override;
     bool deleteValue(std::string_view ns, std::string_view key) override;
     std::vector<std::pair<std::string, std::string>> listValues(std::string_view ns,
                                                                 std::string_view prefix) override;
@@ -95,7 +97,9 @@ public:
     std::size_t deleteUserSessions(Id userId) override;
     std::size_t deleteStaleSessions(Micros now, Micros idleBefore) override;
     void replaceLoginToken(const LoginTokenRecord& token) override;
-    bool consumeLoginToken(Id userId, std::string_view tokenHash, Micros now) override;
+    std::optional<std::string> consumeLoginToken(Id userId, std::string_view tokenHash,
+                                                 Micros now) override;
+    std::size_t revokeLoginTokens(Id userId) override;
 
     FileRecord createFile(const FileRecord& file) override;
     std::optional<FileRecord> findFile(std::string_view token) override;
