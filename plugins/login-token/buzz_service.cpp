@@ -705,28 +705,37 @@ void BuzzService::queueMail(const MailMessage& message, Id userId) {
     }
 }
 
-std::string BuzzService::failureKey(const std::string& email, const Request& request) const {
-    // Per address and client, so that someone guessing at an address cannot lock its owner
-    // out; the address is hashed so the store holds no list of addresses people tried.
+BuzzService::FailureKeys BuzzService::failureKeys(const std::string& email,
+                                                  const Request& request) const {
+    // A tight limit per address and client, so that someone guessing at an address soon stops
+    // and its owner elsewhere goes on; a looser one per address over all clients, so that many
+    // clients together cannot guess on. Addresses are hashed: the store keeps no list of
+    // addresses people tried.
     const std::string& peer = request.remoteAddress;
     const auto colon = peer.rfind(':');
     const std::string ip = colon == std::string::npos ? peer : peer.substr(0, colon);
-    return "fails/" + std::to_string(instance_.id) + "/" + hashHex(lowercase(email) + "|" + ip);
+    const std::string prefix = "fails/" + std::to_string(instance_.id) + "/";
+    const std::string address = lowercase(email);
+    return {prefix + "c-" + hashHex(address + "|" + ip), prefix + "a-" + hashHex(address)};
 }
 
-void BuzzService::checkTokenLockout(const std::string& key) {
-    const auto stored = store_.getValue(kNamespace, key);
-    if (!stored) return;
-    Poco::JSON::Parser parser;
-    const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
-    const Micros since = object->optValue<Poco::Int64>("since", 0);
-    const auto count = object->optValue<Poco::Int64>("count", 0);
+void BuzzService::checkTokenLockout(const FailureKeys& keys) {
     const Micros window = toMicros(settings_.tokenLockout);
     const Micros t = now();
-    if (count >= settings_.tokenAttempts && t - since < window) {
-        const auto wait = (since + window - t) / 1'000'000 + 1;
-        throw HttpError(429, "Too many wrong tokens for this address; try again later.", {},
-                        {{"Retry-After", std::to_string(wait)}});
+    const std::pair<const std::string*, std::int64_t> limits[] = {
+        {&keys.client, settings_.tokenAttempts}, {&keys.account, settings_.tokenAccountAttempts}};
+    for (const auto& [key, limit] : limits) {
+        const auto stored = store_.getValue(kNamespace, *key);
+        if (!stored) continue;
+        Poco::JSON::Parser parser;
+        const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
+        const Micros since = object->optValue<Poco::Int64>("since", 0);
+        const auto count = object->optValue<Poco::Int64>("count", 0);
+        if (count >= limit && t - since < window) {
+            const auto wait = (since + window - t) / 1'000'000 + 1;
+            throw HttpError(429, "Too many wrong tokens for this address; try again later.", {},
+                            {{"Retry-After", std::to_string(wait)}});
+        }
     }
 }
 
@@ -1112,7 +1121,7 @@ Response BuzzService::changePassword(const Request& request) {
     body.throwIfInvalid();
     const HttpError refused(400, "Invalid or expired login token.");
     // The counter is checked and kept for unknown addresses too: the answers do not differ.
-    const std::string fails = failureKey(address, request);
+    const FailureKeys fails = failureKeys(address, request);
     checkTokenLockout(fails);
     const auto member = findByEmail(address);
     std::optional<std::string> purpose;
@@ -1120,14 +1129,15 @@ Response BuzzService::changePassword(const Request& request) {
         purpose = store_.consumeLoginToken(member->user.id, hashHex(*token), t);
     }
     if (!purpose) {
-        recordTokenFailure(fails);
+        recordTokenFailure(fails.client);
+        recordTokenFailure(fails.account);
         throw refused;
     }
     // Only an invitation makes a user active; a reset is for a user that is active now (a
     // deactivation voids tokens, so this is the second line).
     const bool invite = *purpose == "invite";
     if (!invite && !member->attributes.active) throw refused;
-    store_.deleteValue(kNamespace, fails);
+    store_.deleteValue(kNamespace, fails.client); // the account counter runs out by itself
     setPasswordHash(member->user.id, hasher_->hash(*newPassword));
     if (invite) updateAttributes(member->user.id, [](Attributes& a) { a.active = true; });
     return envelope(200, "Password updated",

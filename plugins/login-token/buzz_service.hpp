@@ -140,9 +140,14 @@ private:
     void deliver(const MailMessage& message, Id userId);
     /// Sends off the request path.
     void queueMail(const MailMessage& message, Id userId);
-    /// The failure counter of wrong tokens for this address from this client.
-    std::string failureKey(const std::string& email, const Request& request) const;
-    void checkTokenLockout(const std::string& key);
+    /// The failure counters of wrong tokens for this address: from this client, and from all.
+    struct FailureKeys {
+        std::string client;
+        std::string account;
+    };
+    FailureKeys failureKeys(const std::string& email, const Request& request) const;
+    /// 429 when either counter reached its limit within `token_lockout`.
+    void checkTokenLockout(const FailureKeys& keys);
     void recordTokenFailure(const std::string& key);
 
     Micros now() const;

@@ -39,7 +39,8 @@ struct Settings {
     std::chrono::milliseconds sessionAbsolute = std::chrono::hours(12);
     std::chrono::milliseconds sessionRemember = std::chrono::hours(24 * 30);
     std::string cookieName = "latchkey_session";
-    std::int64_t tokenAttempts = 5;
+    std::int64_t tokenAttempts = 5;         ///< Per address and client IP.
+    std::int64_t tokenAccountAttempts = 50; ///< Per address, from all clients together.
     std::chrono::milliseconds tokenLockout = std::chrono::minutes(15);
     std::chrono::milliseconds resetCooldown = std::chrono::minutes(2);
     std::string superUserEmail;

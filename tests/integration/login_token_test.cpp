@@ -240,7 +240,7 @@ TEST_CASE("A new token voids the old one, and lost-password answers do not tell 
 }
 
 TEST_CASE("Wrong tokens are rate-limited per address and client, known or not", "[buzz]") {
-    BuzzFixture f("    token_attempts: 3\n    token_lockout: 1h\n");
+    BuzzFixture f("    token_attempts: 3\n    token_account_attempts: 5\n    token_lockout: 1h\n");
     const std::string token = f.invite("target@example.com");
     for (int i = 0; i < 3; ++i) {
         const std::string guess = "guess" + std::to_string(i);
@@ -262,6 +262,16 @@ TEST_CASE("Wrong tokens are rate-limited per address and client, known or not", 
                            "login_token": ")" +
                            token + "\"}")
               .status == 200);
+    // Many clients together meet the looser limit per address (5 here).
+    const HttpClient second(f.host->baseUrl(), "127.0.0.3");
+    const std::string guess =
+        R"({"email": "ghost@example.com", "new_password": "Black Mesa 1998", "login_token": "x"})";
+    CHECK(second.request("PUT", "/rest/change_password", guess).status == 400);
+    CHECK(second.request("PUT", "/rest/change_password", guess).status == 400);
+    CHECK(second.request("PUT", "/rest/change_password", guess).status == 429);
+    CHECK(HttpClient(f.host->baseUrl(), "127.0.0.4")
+              .request("PUT", "/rest/change_password", guess)
+              .status == 429);
 }
 
 TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") {
