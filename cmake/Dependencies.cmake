@@ -22,6 +22,9 @@ endif()
 
 find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net NetSSL Crypto JSON Util Data DataSQLite)
 
+# OpenSSL directly for the social backends (HMAC, RS256); Poco::NetSSL uses it too.
+find_package(OpenSSL 3 REQUIRED)
+
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 

@@ -450,6 +450,49 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK_FALSE(store.consumeLoginToken(uid, std::string(64, '4'), 5));
     }
 
+    SECTION("social identities: unique per instance and backend, created with the user") {
+        const Id owner = store.createAccount(account("so@example.com", "lk-soc")).id;
+        const Id inst = store.createInstance(instance("social", owner)).id;
+        const Id other = store.createInstance(instance("social-2", owner)).id;
+        SocialIdentityRecord id;
+        id.instanceId = inst;
+        id.backend = "facebook";
+        id.uid = "10001";
+        id.createdAt = 7;
+        const UserRecord created = store.createSocialUser(user(inst, "fb-user", "lk-fb"), id);
+        CHECK(created.id > 0);
+        CHECK(store.findUserById(inst, created.id)->username == "fb-user");
+        CHECK(store.findSocialIdentity(inst, "facebook", "10001") == created.id);
+        CHECK_FALSE(store.findSocialIdentity(inst, "google-oauth2", "10001"));
+        CHECK_FALSE(store.findSocialIdentity(other, "facebook", "10001"));
+        // The same identity again: Conflict, and no user left behind.
+        CHECK_THROWS_AS(store.createSocialUser(user(inst, "fb-user-2", "lk-fb2"), id), Conflict);
+        CHECK_FALSE(store.findUserByUsername(inst, "fb-user-2"));
+        // A taken username: Conflict, and no identity left behind.
+        SocialIdentityRecord google = id;
+        google.backend = "google-oauth2";
+        CHECK_THROWS_AS(store.createSocialUser(user(inst, "fb-user", "lk-fb3"), google), Conflict);
+        CHECK_FALSE(store.findSocialIdentity(inst, "google-oauth2", "10001"));
+        // Linking to an existing user, once.
+        google.userId = created.id;
+        store.linkSocialIdentity(google);
+        CHECK(store.findSocialIdentity(inst, "google-oauth2", "10001") == created.id);
+        CHECK_THROWS_AS(store.linkSocialIdentity(google), Conflict);
+        // The same uid in another instance is another identity.
+        const Id elsewhere = store.createUser(user(other, "x", "lk-x")).id;
+        SocialIdentityRecord moved = id;
+        moved.instanceId = other;
+        moved.userId = elsewhere;
+        store.linkSocialIdentity(moved);
+        CHECK(store.findSocialIdentity(other, "facebook", "10001") == elsewhere);
+        // Deleting the user or the instance removes its identities.
+        CHECK(store.deleteUser(inst, created.id));
+        CHECK_FALSE(store.findSocialIdentity(inst, "facebook", "10001"));
+        CHECK_FALSE(store.findSocialIdentity(inst, "google-oauth2", "10001"));
+        CHECK(store.deleteInstance(other));
+        CHECK_FALSE(store.findSocialIdentity(other, "facebook", "10001"));
+    }
+
     SECTION("racing writers: exactly one of eight threads wins each username") {
         const Id owner = store.createAccount(account("r@example.com", "lk-r")).id;
         const Id inst = store.createInstance(instance("race", owner)).id;

@@ -60,13 +60,46 @@ TEST_CASE("check-config prints every problem with file, line and key path", "[cl
                Catch::Contains(config + ":4:11: server.colour: unknown key \"colour\""));
     CHECK_THAT(result.err, Catch::Contains(config + ":8:19: storage.driver: no plugin named "
                                                     "\"sqlit\""));
-    CHECK_THAT(result.err, Catch::Contains("(found: login-token, outbox, password, smtp, sqlite)"));
+    CHECK_THAT(result.err, Catch::Contains("(storage plugins found: sqlite)"));
     CHECK_THAT(result.err, Catch::Contains(config + ":9:9: mailer.dir: is required"));
     CHECK_THAT(result.err, Catch::Contains(":11:26: auth.password.min_length: expected a whole "
                                            "number, got \"zero\""));
     CHECK_THAT(result.err, Catch::Contains(":11:41: auth.password.max_len: unknown key \"max_len\" "
                                            "(did you mean \"max_length\"?)"));
     CHECK_THAT(result.err, Catch::EndsWith("6 problems\n"));
+}
+
+TEST_CASE("check-config checks the social backends' settings", "[cli]") {
+    TempDir dir;
+    const std::string config = dir.write(
+        "social.yaml", "secrets: {key_file: s.key}\n"
+                       "plugins:\n"
+                       "  paths: [" +
+                           pluginDir() +
+                           "]\n"
+                           "storage: {driver: sqlite, path: x.db}\n"
+                           "mailer: {driver: outbox, dir: out}\n"
+                           "outbound: {ca_file: missing.pem}\n"
+                           "auth:\n"
+                           "  password: {}\n"
+                           "  social:\n"
+                           "    facebook: {app_id: '1', graph_url: 'ftp://x'}\n"
+                           "    google-oauth2: {timeout: 10m}\n"
+                           "    linkedin: {introspect: false, link_verified_email: true}\n"
+                           "    github: {}\n");
+    const auto result = runLatchkey({"check-config", "-c", config});
+    INFO(result.err);
+    CHECK(result.exitCode == 2);
+    CHECK_THAT(result.err, Catch::Contains(":6:21: outbound.ca_file: cannot read"));
+    CHECK_THAT(result.err, Catch::Contains(":10:15: auth.social.facebook.app_secret: is required"));
+    CHECK_THAT(result.err,
+               Catch::Contains(":10:40: auth.social.facebook.graph_url: must be an http(s) URL"));
+    CHECK_THAT(result.err, Catch::Contains("auth.social.google-oauth2.client_ids: is required"));
+    CHECK_THAT(result.err, Catch::Contains("auth.social.google-oauth2.timeout:"));
+    CHECK_THAT(result.err, Catch::Contains("auth.social.linkedin.link_verified_email: needs "));
+    CHECK_THAT(result.err, Catch::Contains("auth.social.github: no plugin named \"github\""));
+    CHECK_THAT(result.err, Catch::Contains("(social plugins found: facebook, google-oauth2, "
+                                           "linkedin, twitter)"));
 }
 
 TEST_CASE("Unset variables, bad YAML and missing files are config errors", "[cli]") {

@@ -1,6 +1,7 @@
 // A real SMTP server for tests: tests/support/smtp_sink.py (aiosmtpd) run as a child process.
 #pragma once
 
+#include "support/python_helper.hpp"
 #include "support/temp_dir.hpp"
 
 #include <sys/types.h>
@@ -26,7 +27,6 @@ public:
 
     explicit SmtpSink(Options options);
     SmtpSink() : SmtpSink(Options{}) {}
-    ~SmtpSink();
     SmtpSink(const SmtpSink&) = delete;
     SmtpSink& operator=(const SmtpSink&) = delete;
 
@@ -40,8 +40,7 @@ public:
 
 private:
     TempDir dir_;
-    pid_t pid_ = -1;
-    int stdin_ = -1;
+    PythonHelper script_;
     std::uint16_t port_ = 0;
 };
 

@@ -52,8 +52,15 @@ struct Harness {
     KeyVault vault{KeyVault::Secret{}};
     std::shared_ptr<spdlog::logger> log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    IdentityCore core{CoreServices{*storePlugin.plugin().asStore(), hasher, vault, clock, random,
-                                   log, "http://localhost", 1 << 20}};
+    IdentityCore core{CoreServices{*storePlugin.plugin().asStore(),
+                                   hasher,
+                                   vault,
+                                   clock,
+                                   random,
+                                   log,
+                                   "http://localhost",
+                                   1 << 20,
+                                   {}}};
     HostRouter router{log};
 
     Harness() {
@@ -164,7 +171,14 @@ TEST_CASE("Bootstrapping the admin is idempotent and refuses a weak password", "
 TEST_CASE("A different secret is refused at start", "[core]") {
     Harness h;
     KeyVault other{KeyVault::Secret{{1}}};
-    IdentityCore second{CoreServices{*h.storePlugin.plugin().asStore(), h.hasher, other, h.clock,
-                                     h.random, h.log, "http://localhost", 1 << 20}};
+    IdentityCore second{CoreServices{*h.storePlugin.plugin().asStore(),
+                                     h.hasher,
+                                     other,
+                                     h.clock,
+                                     h.random,
+                                     h.log,
+                                     "http://localhost",
+                                     1 << 20,
+                                     {}}};
     CHECK_THROWS_WITH(second.checkSecret(), Catch::Contains("secret key differs"));
 }

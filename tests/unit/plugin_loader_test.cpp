@@ -50,7 +50,10 @@ struct ContextFixture {
                                           [](std::string_view) -> InstanceRecord {
                                               throw std::runtime_error("no instances here");
                                           },
-                                          []() -> SealedKey { throw std::runtime_error("none"); }},
+                                          []() -> SealedKey { throw std::runtime_error("none"); },
+                                          []() -> OutboundHttp& {
+                                              throw std::runtime_error("no outbound calls here");
+                                          }},
                            "http://localhost", "/");
     }
 };

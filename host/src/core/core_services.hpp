@@ -7,12 +7,14 @@
 #include <latchkey/clock.hpp>
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/random.hpp>
+#include <latchkey/social.hpp>
 #include <latchkey/store.hpp>
 
 #include <spdlog/logger.h>
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -29,6 +31,8 @@ struct CoreServices {
     std::shared_ptr<spdlog::logger> log;
     std::string publicUrl;               ///< For links to uploaded files.
     std::uint64_t maxFileSize = 1 << 20; ///< Largest file a profile field accepts.
+    /// The social backends loaded, by name (`user/auth/<backend>/`).
+    std::map<std::string, SocialBackend*, std::less<>> social;
 
     /// Now, in the store's time unit.
     Micros now() const {

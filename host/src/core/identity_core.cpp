@@ -58,6 +58,7 @@ void IdentityCore::mount(Router& router) {
     mountInstanceRoutes(router, core_);
     mountApiKeyRoutes(router, core_);
     mountUserRoutes(router, core_);
+    mountSocialRoutes(router, core_);
     mountGroupRoutes(router, core_);
     mountProfileRoutes(router, core_);
 }

@@ -15,6 +15,8 @@ void mountInstanceRoutes(Router& router, const CoreServices& core);
 void mountApiKeyRoutes(Router& router, const CoreServices& core);
 /// `/v1.1/instances/<name>/users/...`, `user/`, `user/auth/`.
 void mountUserRoutes(Router& router, const CoreServices& core);
+/// `/v1.1/instances/<name>/user/auth/<backend>/` (social login).
+void mountSocialRoutes(Router& router, const CoreServices& core);
 /// `/v1.1/instances/<name>/groups/...` and `users/<id>/groups/...`.
 void mountGroupRoutes(Router& router, const CoreServices& core);
 /// `/v1.1/instances/<name>/classes/user_profile/...` and `/files/<token>`.

@@ -44,8 +44,9 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
     for (const auto& use : loaded.host.plugins) {
         auto library = loaded.catalog.find(use.name);
         if (!library) {
-            errors.add(use.nameAt, "no plugin named \"" + use.name + "\" in " + searched +
-                                       " (found: " + loaded.catalog.names() + ")");
+            errors.add(use.nameAt, "no plugin named \"" + use.name + "\" in " + searched + " (" +
+                                       kindName(use.kind) +
+                                       " plugins found: " + loaded.catalog.names(use.kind) + ")");
         } else if (library->info().kind != use.kind) {
             errors.add(use.nameAt, "plugin \"" + use.name + "\" is a " +
                                        kindName(library->info().kind) + " plugin, not " +
@@ -68,12 +69,16 @@ Application::~Application() {
 
 void Application::createPlugins() {
     const HostConfig& host = config_.host;
-    ServiceLocator services{
-        [this] { return store_; }, [this] { return mailer_; }, [this] { return hasher_; },
-        [this](std::string_view name) { return ensureInstance(name); },
-        [this] {
-            return vault_->seal(KeyVault::generateKey(random_), KeyPurpose::UserKey, random_);
-        }};
+    ServiceLocator services{[this] { return store_; },
+                            [this] { return mailer_; },
+                            [this] { return hasher_; },
+                            [this](std::string_view name) { return ensureInstance(name); },
+                            [this] {
+                                return vault_->seal(KeyVault::generateKey(random_),
+                                                    KeyPurpose::UserKey, random_);
+                            },
+                            [this]() -> OutboundHttp& { return *outbound_; }};
+    outbound_ = std::make_unique<PocoOutboundHttp>(host.outbound);
     for (std::size_t i = 0; i < host.plugins.size(); ++i) {
         const PluginUse& use = host.plugins[i];
         const auto& library = config_.selected.at(i);
@@ -102,7 +107,7 @@ void Application::createPlugins() {
             }
             break;
         }
-        case PluginKind::Social: break;
+        case PluginKind::Social: social_[use.name] = plugin->asSocial(); break;
         }
         log_->info("plugin {} {} ({}) ready", use.name, library->info().version,
                    kindName(use.kind));
@@ -199,8 +204,9 @@ void Application::start() {
 
     createPlugins();
 
-    core_ = std::make_unique<IdentityCore>(CoreServices{*store_, *hasher_, *vault_, clock_, random_,
-                                                        log_, publicUrl_, host.files.maxSize});
+    core_ =
+        std::make_unique<IdentityCore>(CoreServices{*store_, *hasher_, *vault_, clock_, random_,
+                                                    log_, publicUrl_, host.files.maxSize, social_});
     try {
         core_->checkSecret();
         if (!host.admin.email.empty()) {
@@ -240,6 +246,7 @@ bool Application::stop() {
     router_.reset();
     core_.reset();
     credentials_.clear();
+    social_.clear();
     store_ = nullptr;
     mailer_ = nullptr;
     hasher_ = nullptr;

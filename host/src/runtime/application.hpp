@@ -6,6 +6,7 @@
 #include "core/key_vault.hpp"
 #include "runtime/host_config.hpp"
 #include "runtime/http_server.hpp"
+#include "runtime/outbound_http.hpp"
 #include "runtime/plugin_loader.hpp"
 #include "runtime/router.hpp"
 #include "runtime/services.hpp"
@@ -13,11 +14,13 @@
 
 #include <latchkey/credential.hpp>
 #include <latchkey/mailer.hpp>
+#include <latchkey/social.hpp>
 #include <latchkey/store.hpp>
 
 #include <spdlog/logger.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,12 +77,14 @@ private:
     SodiumRandom random_;
     std::string publicUrl_; ///< server.public_url, or derived from the bound address.
     std::unique_ptr<KeyVault> vault_;
+    std::unique_ptr<PocoOutboundHttp> outbound_;
     std::vector<std::unique_ptr<HostContext>> contexts_;
     std::vector<std::shared_ptr<Plugin>> plugins_; ///< In creation order.
     Store* store_ = nullptr;
     Mailer* mailer_ = nullptr;
     PasswordHasher* hasher_ = nullptr;
     std::vector<CredentialPlugin*> credentials_;
+    std::map<std::string, SocialBackend*, std::less<>> social_; ///< By backend name.
     std::unique_ptr<IdentityCore> core_;
     std::unique_ptr<HostRouter> router_;
     std::unique_ptr<HttpServer> server_;

@@ -1,6 +1,8 @@
 // The host's own settings, read and validated from the config tree, and the plugins it names.
 #include "runtime/host_config.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -123,6 +125,23 @@ void readFiles(const ConfigValue& root, const ServerSettings& server, ConfigErro
     r.finish();
 }
 
+void readOutbound(const ConfigValue& root, const std::string& directory, ConfigErrors& errors,
+                  OutboundSettings& out) {
+    static const ConfigValue empty;
+    const ConfigValue* node = root.find("outbound");
+    ConfigReader r(node ? *node : empty, errors);
+    const std::string caFile = r.string("ca_file");
+    if (!caFile.empty()) {
+        out.caFile = resolveAgainst(directory, caFile);
+        if (::access(out.caFile.c_str(), R_OK) != 0 || !fs::is_regular_file(out.caFile)) {
+            errors.add(*r.child("ca_file"), "cannot read " + out.caFile);
+        }
+    }
+    out.maxResponseBytes =
+        r.bytes("max_response", out.maxResponseBytes, 1024, std::uint64_t{64} << 20);
+    r.finish();
+}
+
 void readLogging(const ConfigValue& root, ConfigErrors& errors, LoggingSettings& out) {
     static const ConfigValue empty;
     const ConfigValue* node = root.find("logging");
@@ -195,14 +214,15 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
     config.directory = fs::absolute(fs::path(file)).parent_path().lexically_normal().string();
 
     ConfigReader top(root, errors);
-    top.allow(
-        {"server", "secrets", "admin", "logging", "files", "plugins", "storage", "mailer", "auth"});
+    top.allow({"server", "secrets", "admin", "logging", "files", "outbound", "plugins", "storage",
+               "mailer", "auth"});
 
     readServer(root, errors, config.server);
     readSecrets(root, config.directory, errors, config.secrets);
     readAdmin(root, errors, config.admin);
     readLogging(root, errors, config.logging);
     readFiles(root, config.server, errors, config.files);
+    readOutbound(root, config.directory, errors, config.outbound);
 
     static const ConfigValue empty;
     const ConfigValue* pluginsNode = root.find("plugins");

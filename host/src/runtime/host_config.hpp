@@ -43,6 +43,12 @@ struct FileSettings {
     std::uint64_t maxSize = 1 << 20; ///< Largest file accepted; at most server.max_body.
 };
 
+/// Calls to other servers (social providers): `outbound:`.
+struct OutboundSettings {
+    std::string caFile;                       ///< Empty: the system's trust store.
+    std::uint64_t maxResponseBytes = 1 << 20; ///< Larger answers are an error.
+};
+
 /// Log output.
 struct LoggingSettings {
     std::string level = "info";
@@ -66,6 +72,7 @@ struct HostConfig {
     AdminSettings admin;
     LoggingSettings logging;
     FileSettings files;
+    OutboundSettings outbound;
     std::vector<std::string> pluginPaths; ///< Absolute directories searched for plugins.
     std::vector<PluginUse> plugins;       ///< In creation order: storage, mailer, auth, social.
 };

@@ -137,9 +137,10 @@ std::shared_ptr<PluginLibrary> PluginCatalog::find(const std::string& name) cons
     return nullptr;
 }
 
-std::string PluginCatalog::names() const {
+std::string PluginCatalog::names(PluginKind kind) const {
     std::string out;
     for (const auto& library : libraries) {
+        if (library->info().kind != kind) continue;
         if (!out.empty()) out += ", ";
         out += library->info().name;
     }

@@ -60,8 +60,9 @@ struct PluginCatalog {
 
     /// The library whose plugin is called `name`, or nullptr.
     std::shared_ptr<PluginLibrary> find(const std::string& name) const;
-    /// The names found, comma-separated (for "no plugin named X; found: ...").
-    std::string names() const;
+    /// The names of the plugins of `kind` found, comma-separated (for "no plugin named X; found:
+    /// ..."), or "none".
+    std::string names(PluginKind kind) const;
 };
 
 /// Loads every `*.so` in `directories` (missing directories are a problem too). Two libraries

@@ -4,6 +4,7 @@
 #include <latchkey/clock.hpp>
 #include <latchkey/context.hpp>
 #include <latchkey/logger.hpp>
+#include <latchkey/outbound_http.hpp>
 #include <latchkey/random.hpp>
 
 #include <spdlog/logger.h>
@@ -48,6 +49,7 @@ struct ServiceLocator {
     std::function<PasswordHasher*()> passwordHasher;
     std::function<InstanceRecord(std::string_view)> ensureInstance;
     std::function<SealedKey()> newUserKey;
+    std::function<OutboundHttp&()> http;
 };
 
 /// The context handed to one plugin.
@@ -70,6 +72,7 @@ public:
         return services_.ensureInstance(name);
     }
     SealedKey newUserKey() override { return services_.newUserKey(); }
+    OutboundHttp& http() override { return services_.http(); }
 
 private:
     ConfigValue config_;

@@ -147,6 +147,19 @@ const std::vector<Migration>& coreMigrations() {
 
              "CREATE INDEX login_tokens_user ON login_tokens (user_id)",
          }},
+        {4,
+         "social identities: provider accounts linked to users",
+         {
+             "CREATE TABLE social_identities ("
+             " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
+             " backend VARCHAR(64) NOT NULL,"
+             " uid VARCHAR(255) NOT NULL,"
+             " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " created_at BIGINT NOT NULL,"
+             " PRIMARY KEY (instance_id, backend, uid)){table}",
+
+             "CREATE INDEX social_identities_user ON social_identities (user_id)",
+         }},
     };
     return migrations;
 }

@@ -554,6 +554,7 @@ bool SqlStore::deleteInstance(Id id) {
         // Children first, explicitly: the same on every database, foreign keys on or off.
         execute(session, *dialect_, "DELETE FROM files WHERE instance_id = ?", id);
         execute(session, *dialect_, "DELETE FROM sessions WHERE instance_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM social_identities WHERE instance_id = ?", id);
         execute(session, *dialect_,
                 "DELETE FROM login_tokens WHERE user_id IN "
                 "(SELECT id FROM users WHERE instance_id = ?)",
@@ -622,8 +623,12 @@ std::vector<ApiKeyRecord> SqlStore::listApiKeys(Id instanceId, const PageRequest
 // --- users ----------------------------------------------------------------------------------
 
 UserRecord SqlStore::createUser(const UserRecord& user) {
+    return write("username", [&](Session& session) { return insertUser(session, user); });
+}
+
+UserRecord SqlStore::insertUser(Session& session, const UserRecord& user) {
     UserRecord out = user;
-    write("username", [&](Session& session) {
+    {
         out.id = insertReturningId(
             session, *dialect_,
             "INSERT INTO users (instance_id, username, password_hash, key_lookup, key_sealed, "
@@ -640,7 +645,7 @@ UserRecord SqlStore::createUser(const UserRecord& user) {
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             out.id, p.revision, p.ownerPermissions, groupId, p.groupPermissions, p.otherPermissions,
             p.data, p.createdAt, p.updatedAt);
-    });
+    }
     return out;
 }
 
@@ -757,6 +762,7 @@ bool SqlStore::deleteUser(Id instanceId, Id id) {
         execute(session, *dialect_, "DELETE FROM files WHERE owner_user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM sessions WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM login_tokens WHERE user_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM social_identities WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM memberships WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM user_profiles WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM users WHERE id = ?", id);
@@ -1071,6 +1077,43 @@ std::size_t SqlStore::revokeLoginTokens(Id userId) {
     return write("token", [&](Session& session) {
         return affected(session, *dialect_, "DELETE FROM login_tokens WHERE user_id = ?", userId);
     });
+}
+
+// --- social identities ------------------------------------------------------------------------
+
+std::optional<Id> SqlStore::findSocialIdentity(Id instanceId, std::string_view backend,
+                                               std::string_view uid) {
+    return run("identity", [&](Session& session) {
+        return first(query<Id>(
+            session, *dialect_,
+            "SELECT user_id FROM social_identities WHERE instance_id = ? AND backend = ? "
+            "AND uid = ?",
+            [](RowReader& r) { return r.integer(); }, instanceId, std::string(backend),
+            std::string(uid)));
+    });
+}
+
+void SqlStore::linkSocialIdentity(const SocialIdentityRecord& identity) {
+    write("identity", [&](Session& session) { insertIdentity(session, identity); });
+}
+
+UserRecord SqlStore::createSocialUser(const UserRecord& user,
+                                      const SocialIdentityRecord& identity) {
+    return write("identity", [&](Session& session) {
+        UserRecord out = insertUser(session, user);
+        SocialIdentityRecord linked = identity;
+        linked.userId = out.id;
+        insertIdentity(session, linked);
+        return out;
+    });
+}
+
+void SqlStore::insertIdentity(Session& session, const SocialIdentityRecord& identity) {
+    execute(session, *dialect_,
+            "INSERT INTO social_identities (instance_id, backend, uid, user_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            identity.instanceId, identity.backend, identity.uid, identity.userId,
+            identity.createdAt);
 }
 
 } // namespace latchkey::sql

@@ -13,6 +13,7 @@
 namespace latchkey {
 
 class Mailer;
+class OutboundHttp;
 class PasswordHasher;
 
 /// The host's services for one plugin. Valid for the plugin's whole life; thread-safe.
@@ -47,6 +48,8 @@ public:
     /// A fresh user key in the form the store keeps, for a user this plugin creates or whose
     /// password it changes (a new password gives a new key, as in the v1.1 API).
     virtual SealedKey newUserKey() = 0;
+    /// The host's HTTP client for calls to other servers (social providers).
+    virtual OutboundHttp& http() = 0;
 };
 
 } // namespace latchkey

@@ -10,6 +10,7 @@
 #include <latchkey/json.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/mailer.hpp>
+#include <latchkey/outbound_http.hpp>
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/plugin.hpp>
 #include <latchkey/random.hpp>

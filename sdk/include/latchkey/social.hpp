@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace latchkey {
 
@@ -24,10 +25,23 @@ class SocialBackend : public Plugin {
 public:
     SocialBackend* asSocial() noexcept final { return this; }
 
-    /// Verifies the credentials the client posted (`access_token`, and whatever else the
-    /// provider needs) and that the token was issued to this app. Throws HttpError(401) when the
-    /// provider rejects the token, Unavailable when the provider cannot be reached.
+    /// The body fields a login may carry (the host refuses any other with 400). Each is handed
+    /// to verify() as text when present.
+    virtual std::vector<std::string> credentialFields() const { return {"access_token"}; }
+
+    /// Verifies the credentials the client posted and that they were issued to this app, and
+    /// returns who they belong to. Throws:
+    /// - HttpError 400 (field errors) for missing or malformed credentials;
+    /// - HttpError 401 "Invalid authorization token." when the provider rejects the token, or
+    ///   the token was issued to another app, or has expired;
+    /// - HttpError 502 when the provider answers with an error or something unreadable;
+    /// - Unavailable when the provider cannot be reached or does not answer in time.
     virtual SocialIdentity verify(const std::map<std::string, std::string>& credentials) = 0;
+
+    /// Whether a first login may be linked to an existing user whose username is the
+    /// identity's email, when the provider says that email is verified. Off unless the
+    /// deployment turns it on.
+    virtual bool linksVerifiedEmail() const noexcept { return false; }
 };
 
 } // namespace latchkey

@@ -132,6 +132,15 @@ struct LoginTokenRecord {
     Micros expiresAt = 0;
 };
 
+/// A provider account linked to a user of an instance; (instance, backend, uid) is unique.
+struct SocialIdentityRecord {
+    Id instanceId = 0;
+    std::string backend; ///< The social plugin's name: "facebook", "google-oauth2", ...
+    std::string uid;     ///< The provider's stable user id (`sub`, `id`, `id_str`).
+    Id userId = 0;
+    Micros createdAt = 0;
+};
+
 /// What adding a user to a group did.
 enum class MembershipResult {
     Added,         ///< The user is now a member.
@@ -321,6 +330,19 @@ public:
                                                          Micros now) = 0;
     /// Voids every token of the user; returns how many.
     virtual std::size_t revokeLoginTokens(Id userId) = 0;
+    ///@}
+
+    /// @name Social identities
+    ///@{
+    /// The id of the user linked to (instance, backend, uid), if any.
+    virtual std::optional<Id> findSocialIdentity(Id instanceId, std::string_view backend,
+                                                 std::string_view uid) = 0;
+    /// Links an identity to an existing user; Conflict when (instance, backend, uid) is linked.
+    virtual void linkSocialIdentity(const SocialIdentityRecord& identity) = 0;
+    /// Creates `user` (as createUser) and links `identity` to it, in one transaction: both or
+    /// neither. Conflict when the username is taken or the identity is linked already.
+    virtual UserRecord createSocialUser(const UserRecord& user,
+                                        const SocialIdentityRecord& identity) = 0;
     ///@}
 
     /// @name Files

@@ -101,6 +101,12 @@ public:
                                                  Micros now) override;
     std::size_t revokeLoginTokens(Id userId) override;
 
+    std::optional<Id> findSocialIdentity(Id instanceId, std::string_view backend,
+                                         std::string_view uid) override;
+    void linkSocialIdentity(const SocialIdentityRecord& identity) override;
+    UserRecord createSocialUser(const UserRecord& user,
+                                const SocialIdentityRecord& identity) override;
+
     FileRecord createFile(const FileRecord& file) override;
     std::optional<FileRecord> findFile(std::string_view token) override;
     bool deleteFile(std::string_view token, Id ownerUserId) override;
@@ -121,6 +127,9 @@ private:
     /// As run(), inside a write transaction that commits when `work` returns.
     template <class Work>
     auto write(const char* conflictField, Work&& work);
+    /// The inserts of createUser (user and profile), inside a caller's transaction.
+    UserRecord insertUser(Poco::Data::Session& session, const UserRecord& user);
+    void insertIdentity(Poco::Data::Session& session, const SocialIdentityRecord& identity);
 
     std::unique_ptr<Dialect> dialect_;
     ConnectionPool pool_;

@@ -1,0 +1,171 @@
+// `user/auth/<backend>/`: logging in with a social provider's token. The backend plugin checks
+// the token with the provider (and that it was issued to this app); the core maps the
+// provider's identity to a user of the instance, creating one on the first login.
+#include "core/request_input.hpp"
+#include "core/routes.hpp"
+#include "core/user_scope.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace latchkey::host {
+
+namespace {
+
+constexpr std::size_t kMaxUsernameLength = 64;
+constexpr std::size_t kMaxCredentialLength = 8192;
+constexpr std::size_t kMaxUidLength = 255;
+constexpr int kCreateAttempts = 4;
+
+Response loggedIn(const CoreServices& core, const UserScope& scope, const UserRecord& user) {
+    JsonWriter out;
+    scope.writeUser(core, out, user);
+    return Response::json(200, out.take());
+}
+
+bool hasControl(std::string_view text) {
+    return std::any_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 32 || c == 127; });
+}
+
+std::string hex(const unsigned char* data, std::size_t size) {
+    std::string out(size * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), data, size);
+    out.pop_back();
+    return out;
+}
+
+/// The username of a user made by a first social login, attempt by attempt: the email when
+/// the provider verified it (as the original server did), else `<backend>-<uid>`; a random
+/// suffix once those are taken. Never an unverified email: that would let someone claim
+/// another person's address as a username.
+std::string usernameFor(const CoreServices& core, const std::string& backend,
+                        const SocialIdentity& identity, int attempt) {
+    const std::string email = asciiLower(identity.email);
+    if (attempt == 0 && identity.emailVerified && !email.empty() &&
+        email.size() <= kMaxUsernameLength && !hasControl(email)) {
+        return email;
+    }
+    std::string base = backend + "-" + identity.uid;
+    if (base.size() > kMaxUsernameLength - 7 || hasControl(base)) {
+        unsigned char digest[16];
+        crypto_generichash(digest, sizeof digest,
+                           reinterpret_cast<const unsigned char*>(identity.uid.data()),
+                           identity.uid.size(), nullptr, 0);
+        base = backend.substr(0, 24) + "-" + hex(digest, sizeof digest);
+    }
+    if (attempt <= 1) return base;
+    unsigned char suffix[3];
+    core.random.fill(suffix, sizeof suffix);
+    return base + "-" + hex(suffix, sizeof suffix);
+}
+
+} // namespace
+
+void mountSocialRoutes(Router& router, const CoreServices& core) {
+    router.add(
+        "POST", "/v1.1/instances/{instance}/user/auth/{backend}/", [&core](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+            const auto found = core.social.find(request.param("backend"));
+            if (found == core.social.end()) throw HttpError(400, "Unsupported social backend.");
+            const std::string& backendName = found->first;
+            SocialBackend& backend = *found->second;
+
+            const std::vector<std::string> fields = backend.credentialFields();
+            body.rejectUnknown([&fields](const std::string& name) {
+                return std::find(fields.begin(), fields.end(), name) != fields.end();
+            });
+            FieldErrors errors;
+            std::map<std::string, std::string> credentials;
+            for (const auto& field : fields) {
+                if (auto value = body.text(field, errors, {.maxLength = kMaxCredentialLength})) {
+                    credentials[field] = std::move(*value);
+                }
+            }
+            throwIfInvalid(std::move(errors));
+            // No provider issues tokens with control characters, and a line break would end up
+            // in a header of the call to the provider.
+            for (const auto& [field, value] : credentials) {
+                if (hasControl(value)) throw HttpError(401, "Invalid authorization token.");
+            }
+
+            SocialIdentity identity;
+            try {
+                identity = backend.verify(credentials);
+            } catch (const Unavailable& e) {
+                core.log->error("social login with {}: provider unavailable: {}", backendName,
+                                e.what());
+                throw HttpError(503,
+                                "The " + backendName + " provider is unavailable; retry shortly.",
+                                {}, {{"Retry-After", "5"}});
+            }
+            if (identity.uid.empty() || identity.uid.size() > kMaxUidLength ||
+                hasControl(identity.uid)) {
+                core.log->error("social login with {}: the provider gave no usable user id",
+                                backendName);
+                throw HttpError(502, "The " + backendName + " provider gave no usable user id.");
+            }
+
+            const Id instanceId = scope.access.instance.id;
+            const auto linkedUser = [&]() -> std::optional<UserRecord> {
+                const auto userId =
+                    core.store.findSocialIdentity(instanceId, backendName, identity.uid);
+                if (!userId) return std::nullopt;
+                return core.store.findUserById(instanceId, *userId);
+            };
+            if (auto user = linkedUser()) return loggedIn(core, scope, *user);
+
+            SocialIdentityRecord record;
+            record.instanceId = instanceId;
+            record.backend = backendName;
+            record.uid = identity.uid;
+            record.createdAt = core.now();
+
+            // Linking to an existing user by email: only when the deployment turned it on and
+            // the provider says the address is verified.
+            if (backend.linksVerifiedEmail() && identity.emailVerified && !identity.email.empty()) {
+                if (auto existing =
+                        core.store.findUserByUsername(instanceId, asciiLower(identity.email))) {
+                    record.userId = existing->id;
+                    try {
+                        core.store.linkSocialIdentity(record);
+                    } catch (const Conflict&) {
+                        // Linked by a concurrent login: answer with whichever user won.
+                    }
+                    if (auto user = linkedUser()) return loggedIn(core, scope, *user);
+                }
+            }
+
+            const Caller& caller = scope.access.caller;
+            if (!caller.hasFullAccess() && !(caller.apiKey && caller.apiKey->allowUserCreate)) {
+                throwPermissionDenied("You do not have permission to create new user.");
+            }
+            UserRecord user;
+            user.instanceId = instanceId;
+            // No usable password: the hasher refuses an empty hash, so only this provider (or a
+            // password set later through the API) logs this user in.
+            user.passwordHash.clear();
+            user.key = core.newKey(KeyPurpose::UserKey).second;
+            user.createdAt = user.updatedAt = core.now();
+            user.profile.createdAt = user.profile.updatedAt = user.createdAt;
+            user.profile.data = "{}";
+            for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+                user.username = usernameFor(core, backendName, identity, attempt);
+                if (core.store.findUserByUsername(instanceId, user.username)) continue;
+                try {
+                    const UserRecord created = core.store.createSocialUser(user, record);
+                    core.log->info("social login with {} created user {}", backendName, created.id);
+                    return loggedIn(core, scope, created);
+                } catch (const Conflict&) {
+                    // A concurrent first login with the same identity won: use its user.
+                    if (auto linked = linkedUser()) return loggedIn(core, scope, *linked);
+                    // Otherwise the username was taken meanwhile: try the next one.
+                }
+            }
+            throw HttpError(409, "Could not pick a free username for this user; retry.");
+        });
+}
+
+} // namespace latchkey::host

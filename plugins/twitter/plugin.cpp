@@ -1,0 +1,181 @@
+// The `twitter` social backend: the user's OAuth 1.0a access token and secret, used in an
+// HMAC-SHA1-signed call to verify_credentials with this app's consumer key and secret, give the
+// user's id. A token issued to another app cannot be signed for with this app's secret.
+#include <latchkey_social/provider.hpp>
+
+#include <latchkey/context.hpp>
+#include <latchkey/social.hpp>
+
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace latchkey::plugins::twitter {
+
+namespace {
+
+struct Settings {
+    std::string consumerKey;
+    std::string consumerSecret;
+    std::string apiUrl = "https://api.twitter.com";
+    social::CommonSettings common;
+};
+
+Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+    ConfigReader r(node, errors);
+    Settings s;
+    s.consumerKey = r.requiredString("consumer_key");
+    s.consumerSecret = r.requiredString("consumer_secret");
+    s.apiUrl = social::readUrl(r, "api_url", s.apiUrl);
+    s.common = social::readCommon(r);
+    r.finish();
+    return s;
+}
+
+/// The user's token and secret, from `access_token` + `access_token_secret`, or from
+/// `access_token` alone as "oauth_token=..&oauth_token_secret=.." or "token:secret".
+std::pair<std::string, std::string>
+userToken(const std::map<std::string, std::string>& credentials) {
+    const std::string& given = social::requireCredential(credentials, "access_token");
+    if (const auto secret = credentials.find("access_token_secret"); secret != credentials.end()) {
+        return {given, secret->second};
+    }
+    std::string token;
+    std::string secret;
+    if (given.find("oauth_token=") != std::string::npos) {
+        try {
+            for (const auto& [name, value] : Poco::URI("/?" + given).getQueryParameters()) {
+                if (name == "oauth_token") token = value;
+                if (name == "oauth_token_secret") secret = value;
+            }
+        } catch (const Poco::Exception&) {}
+    } else if (const auto colon = given.find(':'); colon != std::string::npos) {
+        token = given.substr(0, colon);
+        secret = given.substr(colon + 1);
+    }
+    if (token.empty() || secret.empty()) {
+        throw HttpError::invalid(
+            {{"access_token",
+              {"Give the token secret too: \"oauth_token=..&oauth_token_secret=..\", "
+               "\"token:secret\", or access_token_secret."}}});
+    }
+    return {token, secret};
+}
+
+/// The base string URI of RFC 5849 3.4.1.2: lowercase scheme and host, the port only when it
+/// is not the scheme's default, the path; no query.
+std::string baseStringUri(const std::string& url) {
+    const Poco::URI uri(url);
+    std::string scheme = uri.getScheme();
+    std::string host = uri.getHost();
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(host.begin(), host.end(), host.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool defaultPort =
+        (scheme == "http" && uri.getPort() == 80) || (scheme == "https" && uri.getPort() == 443);
+    std::string out = scheme + "://" + host;
+    if (!defaultPort) out += ":" + std::to_string(uri.getPort());
+    return out + uri.getPath();
+}
+
+class TwitterBackend final : public SocialBackend {
+public:
+    explicit TwitterBackend(PluginContext& context)
+        : settings_(readSettings(context.config(), errors_)),
+          provider_(context, "twitter", settings_.common.timeout) {}
+
+    static void validate(const ConfigValue& node, ConfigErrors& errors) {
+        readSettings(node, errors);
+    }
+
+    std::vector<std::string> credentialFields() const override {
+        return {"access_token", "access_token_secret"};
+    }
+
+    SocialIdentity verify(const std::map<std::string, std::string>& credentials) override {
+        const auto [token, tokenSecret] = userToken(credentials);
+        const std::string path = settings_.apiUrl + "/1.1/account/verify_credentials.json";
+        const std::vector<std::pair<std::string, std::string>> query{{"include_email", "true"}};
+
+        OutboundRequest request;
+        request.url = path + "?include_email=true";
+        request.headers.emplace_back("Authorization",
+                                     authorization("GET", path, query, token, tokenSecret));
+        const auto user = provider_.expectObject(provider_.call(request), "verify_credentials");
+        SocialIdentity identity;
+        identity.uid = social::text(user, "id_str");
+        if (identity.uid.empty()) identity.uid = social::text(user, "id");
+        if (identity.uid.empty()) provider_.badAnswer("verify_credentials has no id");
+        identity.email = social::text(user, "email");
+        // Twitter does not say whether the address was verified: it never counts as such.
+        identity.emailVerified = false;
+        identity.name = social::text(user, "name");
+        return identity;
+    }
+
+    bool linksVerifiedEmail() const noexcept override { return settings_.common.linkVerifiedEmail; }
+
+private:
+    /// The OAuth 1.0a Authorization header (RFC 5849 3.5.1) for one request.
+    std::string authorization(const std::string& method, const std::string& url,
+                              const std::vector<std::pair<std::string, std::string>>& query,
+                              const std::string& token, const std::string& tokenSecret) {
+        unsigned char raw[16];
+        provider_.context().random().fill(raw, sizeof raw);
+        std::string nonce;
+        for (const unsigned char b : raw) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            nonce += kHex[b >> 4];
+            nonce += kHex[b & 15];
+        }
+        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                 provider_.context().clock().now().time_since_epoch())
+                                 .count();
+        std::vector<std::pair<std::string, std::string>> oauth{
+            {"oauth_consumer_key", settings_.consumerKey},
+            {"oauth_nonce", nonce},
+            {"oauth_signature_method", "HMAC-SHA1"},
+            {"oauth_timestamp", std::to_string(seconds)},
+            {"oauth_token", token},
+            {"oauth_version", "1.0"}};
+
+        // The signature base string (RFC 5849 3.4.1): every parameter encoded, sorted by name
+        // then value, joined; then method, URI and parameters, each encoded, joined by '&'.
+        std::vector<std::pair<std::string, std::string>> encoded;
+        for (const auto& list : {query, oauth}) {
+            for (const auto& [name, value] : list)
+                encoded.emplace_back(social::percentEncode(name), social::percentEncode(value));
+        }
+        std::sort(encoded.begin(), encoded.end());
+        std::string parameters;
+        for (const auto& [name, value] : encoded)
+            parameters += (parameters.empty() ? "" : "&") + name + "=" + value;
+        const std::string base = method + "&" + social::percentEncode(baseStringUri(url)) + "&" +
+                                 social::percentEncode(parameters);
+        const std::string key = social::percentEncode(settings_.consumerSecret) + "&" +
+                                social::percentEncode(tokenSecret);
+        oauth.emplace_back("oauth_signature", social::hmacSha1Base64(key, base));
+
+        std::string header = "OAuth ";
+        for (std::size_t i = 0; i < oauth.size(); ++i) {
+            header += (i ? ", " : "") + social::percentEncode(oauth[i].first) + "=\"" +
+                      social::percentEncode(oauth[i].second) + "\"";
+        }
+        return header;
+    }
+
+    ConfigErrors errors_; ///< Empty: the host validated the settings before creating this.
+    Settings settings_;
+    social::Provider provider_;
+};
+
+} // namespace
+
+} // namespace latchkey::plugins::twitter
+
+LATCHKEY_PLUGIN(latchkey::plugins::twitter::TwitterBackend, "twitter", Social, "1.0.0",
+                "Twitter login: OAuth 1.0a signed verify_credentials",
+                "stable; identities keyed by id_str")
