@@ -8,19 +8,20 @@ find_package(Boost 1.74 REQUIRED)
 add_compile_definitions(BOOST_DLL_USE_STD_FS)
 
 # Debian's PocoDataPostgreSQL/PocoDataMySQL configs refer to these targets without creating them.
-find_package(PostgreSQL QUIET)
+find_package(PostgreSQL REQUIRED)
 if(PostgreSQL_FOUND AND NOT TARGET PostgreSQL::client)
   add_library(PostgreSQL::client ALIAS PostgreSQL::PostgreSQL)
 endif()
 if(NOT TARGET MySQL::client)
-  find_library(LATCHKEY_MARIADB_LIBRARY NAMES mariadb mysqlclient)
-  if(LATCHKEY_MARIADB_LIBRARY)
-    add_library(MySQL::client INTERFACE IMPORTED)
-    target_link_libraries(MySQL::client INTERFACE ${LATCHKEY_MARIADB_LIBRARY})
-  endif()
+  find_library(LATCHKEY_MARIADB_LIBRARY NAMES mariadb mysqlclient REQUIRED)
+  find_path(LATCHKEY_MARIADB_INCLUDE mysql.h PATH_SUFFIXES mariadb mysql REQUIRED)
+  add_library(MySQL::client INTERFACE IMPORTED)
+  target_link_libraries(MySQL::client INTERFACE ${LATCHKEY_MARIADB_LIBRARY})
+  target_include_directories(MySQL::client INTERFACE ${LATCHKEY_MARIADB_INCLUDE})
 endif()
 
-find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net NetSSL Crypto JSON Util Data DataSQLite)
+find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net NetSSL Crypto JSON Util Data DataSQLite
+             DataPostgreSQL DataMySQL)
 
 # OpenSSL directly for the social backends (HMAC, RS256); Poco::NetSSL uses it too.
 find_package(OpenSSL 3 REQUIRED)

@@ -1,6 +1,7 @@
 // The `sqlite` storage plugin: the identity core's store in one SQLite file.
 #include "sqlite_dialect.hpp"
 
+#include "latchkey_sql/connector_registration.hpp"
 #include "latchkey_sql/sql_store.hpp"
 
 #include <latchkey/context.hpp>
@@ -73,7 +74,8 @@ void checkWritable(const std::string& path) {
     }
 }
 
-class SqlitePlugin final : public sql::SqlStore {
+class SqlitePlugin final : private sql::ConnectorRegistration<Poco::Data::SQLite::Connector>,
+                           public sql::SqlStore {
 public:
     explicit SqlitePlugin(PluginContext& context) : SqlitePlugin(context, settingsOf(context)) {}
 
@@ -92,18 +94,10 @@ private:
               },
               settings.pool, context.logger()) {
         checkWritable(settings.path);
-        try {
-            migrate();
-        } catch (const std::exception& e) {
-            throw std::runtime_error(settings.path + ": " + e.what());
-        }
-        context.logger().info("database " + settings.path + " at schema version " +
-                              std::to_string(schemaVersion()));
+        migrate(settings.path);
     }
 
     static Settings settingsOf(PluginContext& context) {
-        static std::once_flag registered;
-        std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
         ConfigErrors errors;
         Settings settings = readSettings(context.config(), errors);
         settings.path = context.resolvePath(settings.path);

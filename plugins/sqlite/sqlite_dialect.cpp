@@ -5,22 +5,11 @@
 
 namespace latchkey::plugins {
 
-namespace {
-
-std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t at = text.find(from); at != std::string::npos;
-         at = text.find(from, at + to.size())) {
-        text.replace(at, from.size(), to);
-    }
-    return text;
-}
-
-} // namespace
-
 std::string SqliteDialect::expand(const std::string& ddl) const {
     // AUTOINCREMENT: ids of deleted rows are never handed out again.
-    return replaceAll(
-        replaceAll(replaceAll(ddl, "{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"), "{blob}", "BLOB"),
+    return sql::replaceAll(
+        sql::replaceAll(sql::replaceAll(ddl, "{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"), "{blob}",
+                        "BLOB"),
         "{table}", "");
 }
 

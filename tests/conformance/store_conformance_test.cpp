@@ -352,6 +352,14 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(store.deleteFieldFiles(inst, "avatar") == 1);
         CHECK_FALSE(store.findFile("fedcba9876543210fedcba9876543210"));
         CHECK(store.findFile("00000000000000000000000000000000")->field == "cv");
+        // A file of the default largest size (1 MiB), every byte value included.
+        std::string big(std::size_t{1} << 20, '\0');
+        for (std::size_t i = 0; i < big.size(); ++i)
+            big[i] = static_cast<char>(i * 7 % 256);
+        f.token = "11111111111111111111111111111111";
+        f.data = big;
+        store.createFile(f);
+        CHECK(store.findFile(f.token)->data == big);
     }
 
     SECTION("API keys and instances: update and delete") {

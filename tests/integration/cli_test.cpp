@@ -32,7 +32,7 @@ TEST_CASE("check-config accepts a good file", "[cli]") {
     const auto result = runLatchkey({"check-config", "-c", config});
     INFO(result.err);
     CHECK(result.exitCode == 0);
-    CHECK(result.out == config + ": OK (sqlite, outbox, password)\n");
+    CHECK(result.out == config + ": OK (" + testStorageDriver() + ", outbox, password)\n");
 }
 
 TEST_CASE("check-config prints every problem with file, line and key path", "[cli]") {
@@ -60,7 +60,7 @@ TEST_CASE("check-config prints every problem with file, line and key path", "[cl
                Catch::Contains(config + ":4:11: server.colour: unknown key \"colour\""));
     CHECK_THAT(result.err, Catch::Contains(config + ":8:19: storage.driver: no plugin named "
                                                     "\"sqlit\""));
-    CHECK_THAT(result.err, Catch::Contains("(storage plugins found: sqlite)"));
+    CHECK_THAT(result.err, Catch::Contains("(storage plugins found: mysql, postgresql, sqlite)"));
     CHECK_THAT(result.err, Catch::Contains(config + ":9:9: mailer.dir: is required"));
     CHECK_THAT(result.err, Catch::Contains(":11:26: auth.password.min_length: expected a whole "
                                            "number, got \"zero\""));
@@ -146,8 +146,10 @@ TEST_CASE("plugins lists what the paths hold and what the config uses", "[cli]")
     INFO(result.err);
     CHECK(result.exitCode == 0);
     CHECK_THAT(result.out, Catch::Contains("NAME") && Catch::Contains("KIND"));
-    CHECK_THAT(result.out, Catch::Matches("(.|\\n)*sqlite +storage +1\\.0\\.0 +1\\.0 +yes +" +
-                                          pluginDir() + "/latchkey-sqlite\\.so(.|\\n)*"));
+    const std::string storage = testStorageDriver();
+    CHECK_THAT(result.out,
+               Catch::Matches("(.|\\n)*" + storage + " +storage +1\\.0\\.0 +1\\.0 +yes +" +
+                              pluginDir() + "/latchkey-" + storage + "\\.so(.|\\n)*"));
     CHECK_THAT(result.out, Catch::Matches("(.|\\n)*fixture-good +credential +0\\.1\\.0 +1\\.0 +no "
                                           "+.*fixture-good\\.so(.|\\n)*"));
     CHECK_THAT(result.out, Catch::Contains("posture: stable; trusts libsodium"));
@@ -157,8 +159,9 @@ TEST_CASE("The configs shipped in config/ are valid", "[cli]") {
     const Env env{{"LATCHKEY_PLUGIN_DIR", pluginDir()},
                   {"LATCHKEY_SECRET_KEY", std::string(64, 'a')},
                   {"LATCHKEY_ADMIN_EMAIL", "admin@example.com"},
-                  {"LATCHKEY_ADMIN_PASSWORD", "a long admin password"}};
-    for (const char* name : {"latchkey.yaml", "buzz-smtp.yaml"}) {
+                  {"LATCHKEY_ADMIN_PASSWORD", "a long admin password"},
+                  {"LATCHKEY_DB_PASSWORD", "a database password"}};
+    for (const char* name : {"latchkey.yaml", "buzz-smtp.yaml", "postgresql.yaml"}) {
         INFO(name);
         const auto result = runLatchkey(
             {"check-config", "-c", std::string(LATCHKEY_TEST_SOURCE_DIR) + "/config/" + name}, env);

@@ -34,6 +34,13 @@ struct Deployment {
     }
 
     std::string storedHash(const std::string& username) {
+        if (const auto database = testDatabaseFor(dir)) {
+            std::string hash = database->query(
+                "SELECT password_hash FROM users WHERE username = '" + username + "'");
+            while (!hash.empty() && hash.back() == '\n')
+                hash.pop_back();
+            return hash;
+        }
         Poco::Data::SQLite::Connector::registerConnector();
         Poco::Data::Session session("SQLite", dir.file("latchkey.db"));
         std::string hash;

@@ -72,7 +72,8 @@ TEST_CASE("A plugin validates its own config node, and every problem is reported
 TEST_CASE("A plugin in the wrong slot is named with both kinds", "[plugins]") {
     TempDir dir;
     std::string text = testConfig(dir, "", "", "", {fixtureDir("good")});
-    text.replace(text.find("driver: sqlite"), 14, "driver: fixture-good");
+    const std::string storage = "driver: " + testStorageDriver();
+    text.replace(text.find(storage), storage.size(), "driver: fixture-good");
     const auto result = runLatchkey({"check-config", "-c", dir.write("c.yaml", text)});
     CHECK(result.exitCode == 2);
     CHECK_THAT(result.err, Catch::Contains("storage.driver: plugin \"fixture-good\" is a "

@@ -19,7 +19,7 @@ Poco::Data::Session openDatabase(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("Users survive a restart and the database runs in WAL mode", "[storage]") {
+TEST_CASE("Users survive a restart and the database runs in WAL mode", "[storage][sqlite]") {
     TempDir dir;
     const std::string config = dir.write("latchkey.yaml", testConfig(dir));
     std::string apiKey;
@@ -50,7 +50,7 @@ TEST_CASE("Users survive a restart and the database runs in WAL mode", "[storage
     CHECK(mode == "wal");
 }
 
-TEST_CASE("Keys are not stored in the clear", "[storage]") {
+TEST_CASE("Keys are not stored in the clear", "[storage][sqlite]") {
     TempDir dir;
     HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
     const HttpClient http = host.client();
@@ -77,7 +77,7 @@ TEST_CASE("Keys are not stored in the clear", "[storage]") {
     CHECK(database.find("Black Mesa 1998") == std::string::npos);
 }
 
-TEST_CASE("An unusable database path stops start-up naming the path", "[storage]") {
+TEST_CASE("An unusable database path stops start-up naming the path", "[storage][sqlite]") {
     TempDir dir;
     dir.write("not-a-dir", "a file where a directory should be");
     std::string text = testConfig(dir);
@@ -104,7 +104,7 @@ TEST_CASE("An unusable database path stops start-up naming the path", "[storage]
                Catch::Contains(garbage.file("latchkey.db")) && Catch::Contains("not a database"));
 }
 
-TEST_CASE("A database from a newer schema is refused", "[storage]") {
+TEST_CASE("A database from a newer schema is refused", "[storage][sqlite]") {
     TempDir dir;
     const std::string config = dir.write("latchkey.yaml", testConfig(dir));
     {
@@ -123,7 +123,7 @@ TEST_CASE("A database from a newer schema is refused", "[storage]") {
                                            "this sqlite plugin knows"));
 }
 
-TEST_CASE("Starting with another secret key is refused", "[storage]") {
+TEST_CASE("Starting with another secret key is refused", "[storage][sqlite]") {
     TempDir dir;
     const std::string config = dir.write("latchkey.yaml", testConfig(dir));
     {

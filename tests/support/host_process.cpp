@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -36,8 +39,10 @@ std::vector<std::string> childEnvironment(const Env& extra) {
         bool replaced = false;
         for (const auto& [key, value] : extra)
             replaced = replaced || key == name;
-        // Never let the developer's own settings leak into a test.
-        if (!replaced && name.rfind("LATCHKEY_", 0) != 0) out.push_back(entry);
+        // Never let the developer's own settings leak into a test; the test databases'
+        // passwords reach the host as `${LATCHKEY_TEST_..._PASSWORD}` in its config.
+        const bool own = name.rfind("LATCHKEY_", 0) == 0 && name.rfind("LATCHKEY_TEST_", 0) != 0;
+        if (!replaced && !own) out.push_back(entry);
     }
     for (const auto& [key, value] : extra)
         out.push_back(key + "=" + value);
@@ -118,6 +123,24 @@ CommandResult runLatchkey(const std::vector<std::string>& args, const Env& env,
     return result;
 }
 
+std::string testStorageDriver() {
+    const char* driver = std::getenv("LATCHKEY_TEST_STORAGE");
+    return driver && *driver ? driver : "sqlite";
+}
+
+std::shared_ptr<TestDatabase> testDatabaseFor(const TempDir& dir) {
+    const std::string driver = testStorageDriver();
+    if (driver == "sqlite") return nullptr;
+    // One database per deployment directory, so a restarted host finds its data; all are
+    // dropped when the test process ends.
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<TestDatabase>> databases;
+    std::lock_guard lock(mutex);
+    auto& database = databases[dir.path().string()];
+    if (!database) database = std::make_shared<TestDatabase>(driver);
+    return database;
+}
+
 std::string testConfig(const TempDir& dir, const std::string& passwordSettings,
                        const std::string& extraAuth, const std::string& extraTop,
                        const std::vector<std::string>& extraPluginDirs) {
@@ -126,6 +149,10 @@ std::string testConfig(const TempDir& dir, const std::string& passwordSettings,
         paths += "    - " + extra + "\n";
     const std::string password =
         passwordSettings.empty() ? "{argon2: {memory: 1MiB, iterations: 1}}" : passwordSettings;
+    const auto database = testDatabaseFor(dir);
+    const std::string storage =
+        database ? "  driver: " + database->driver() + "\n" + database->yaml("  ")
+                 : "  driver: sqlite\n  path: " + dir.file("latchkey.db") + "\n";
     return "server:\n"
            "  listen: 127.0.0.1:0\n"
            "  threads: 16\n"
@@ -136,12 +163,7 @@ std::string testConfig(const TempDir& dir, const std::string& passwordSettings,
            "\n"
            "plugins:\n"
            "  paths:\n" +
-           paths +
-           "storage:\n"
-           "  driver: sqlite\n"
-           "  path: " +
-           dir.file("latchkey.db") +
-           "\n"
+           paths + "storage:\n" + storage +
            "mailer:\n"
            "  driver: outbox\n"
            "  dir: " +

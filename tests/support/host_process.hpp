@@ -3,11 +3,13 @@
 
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_database.hpp"
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <csignal>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,7 +40,16 @@ std::string latchkeyBinary();
 std::string pluginDir();
 std::string fixtureDir(const std::string& name);
 
-/// A config for tests: SQLite and outbox under `dir`, an admin account, cheap argon2 settings
+/// The storage driver the integration tests run on: LATCHKEY_TEST_STORAGE, "sqlite" by default
+/// (ctest runs the suite once more with "postgresql").
+std::string testStorageDriver();
+
+/// The database server testConfig() gave `dir`'s deployment (created at the first call, kept
+/// until the test process ends), or nullptr with SQLite.
+std::shared_ptr<TestDatabase> testDatabaseFor(const TempDir& dir);
+
+/// A config for tests: the test storage (a SQLite file in `dir`, or a fresh database of
+/// testStorageDriver()) and outbox under `dir`, an admin account, cheap argon2 settings
 /// (the defaults are for production), port 0. `passwordSettings` replaces the password plugin's
 /// map; `extra` is appended verbatim (further top-level sections or auth entries are not
 /// merged: pass whole sections).

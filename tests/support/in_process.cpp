@@ -3,6 +3,7 @@
 
 #include "runtime/yaml_loader.hpp"
 #include "support/host_process.hpp"
+#include "support/test_database.hpp"
 
 #include <spdlog/sinks/null_sink.h>
 
@@ -72,7 +73,10 @@ std::unique_ptr<LoadedPlugin> openStore(const std::string& driver, const std::st
     if (driver == "sqlite") {
         return std::make_unique<LoadedPlugin>("latchkey-sqlite.so", "path: " + dir + "/store.db\n");
     }
-    throw std::runtime_error("no test set-up for storage driver " + driver);
+    auto database = std::make_shared<TestDatabase>(driver);
+    auto store = std::make_unique<LoadedPlugin>("latchkey-" + driver + ".so", database->yaml());
+    store->keepAlive(database);
+    return store;
 }
 
 } // namespace latchkey::test

@@ -24,8 +24,11 @@ public:
     LoadedPlugin& operator=(const LoadedPlugin&) = delete;
 
     Plugin& plugin() { return *plugin_; }
+    /// Keeps `resource` (a test database...) alive until after the plugin is gone.
+    void keepAlive(std::shared_ptr<void> resource) { kept_ = std::move(resource); }
 
 private:
+    std::shared_ptr<void> kept_; ///< Declared first: destroyed last.
     host::SystemClock clock_;
     host::SodiumRandom random_;
     std::unique_ptr<host::HostContext> context_;

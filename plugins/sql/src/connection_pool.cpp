@@ -5,11 +5,13 @@
 
 namespace latchkey::sql {
 
-ConnectionPool::Lease::Lease(ConnectionPool& pool, std::unique_ptr<Poco::Data::Session> session)
-    : pool_(&pool), session_(std::move(session)) {}
+ConnectionPool::Lease::Lease(ConnectionPool& pool, std::unique_ptr<Poco::Data::Session> session,
+                             bool reused)
+    : pool_(&pool), session_(std::move(session)), reused_(reused) {}
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept
-    : pool_(other.pool_), session_(std::move(other.session_)), discard_(other.discard_) {
+    : pool_(other.pool_), session_(std::move(other.session_)), discard_(other.discard_),
+      reused_(other.reused_) {
     other.pool_ = nullptr;
 }
 
@@ -18,8 +20,8 @@ ConnectionPool::Lease::~Lease() {
 }
 
 ConnectionPool::ConnectionPool(SessionFactory factory, std::size_t size,
-                               std::chrono::milliseconds wait)
-    : factory_(std::move(factory)), size_(size), wait_(wait) {}
+                               std::chrono::milliseconds wait, std::chrono::milliseconds retryAfter)
+    : factory_(std::move(factory)), size_(size), wait_(wait), retryAfter_(retryAfter) {}
 
 ConnectionPool::Lease ConnectionPool::acquire() {
     std::unique_lock lock(mutex_);
@@ -35,18 +37,33 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     if (!idle_.empty()) {
         auto session = std::move(idle_.back());
         idle_.pop_back();
-        return Lease(*this, std::move(session));
+        return Lease(*this, std::move(session), true);
+    }
+    if (std::chrono::steady_clock::now() < pausedUntil_) {
+        throw Unavailable("the database could not be reached a moment ago; not retrying yet");
     }
     ++open_;
     lock.unlock();
     try {
-        return Lease(*this, factory_());
+        return Lease(*this, factory_(), false);
     } catch (...) {
         lock.lock();
         --open_;
+        pausedUntil_ = std::chrono::steady_clock::now() + retryAfter_;
         returned_.notify_one();
         throw;
     }
+}
+
+void ConnectionPool::discardIdle() {
+    std::vector<std::unique_ptr<Poco::Data::Session>> closing;
+    {
+        std::lock_guard lock(mutex_);
+        closing.swap(idle_);
+        open_ -= closing.size();
+    }
+    returned_.notify_all();
+    closing.clear(); // outside the lock: closing a dead connection can block
 }
 
 void ConnectionPool::giveBack(std::unique_ptr<Poco::Data::Session> session, bool discard) {

@@ -3,9 +3,19 @@
 
 namespace latchkey::sql {
 
+std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
+    for (std::size_t at = text.find(from); at != std::string::npos;
+         at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+    return text;
+}
+
 const std::vector<Migration>& coreMigrations() {
     // Timestamps are microseconds since the epoch (BIGINT) and booleans are SMALLINT 0/1, so
-    // every database reads them back the same way.
+    // every database reads them back the same way. Fixed-size strings are VARCHAR too: CHAR(n)
+    // comes back space-padded from PostgreSQL. (Migrations 1-3 said CHAR until the PostgreSQL
+    // driver came; for SQLite, the only driver then, both mean TEXT, so no database differs.)
     static const std::vector<Migration> migrations{
         {1,
          "identity core: key/value area, accounts, instances, API keys, users, profiles",
@@ -22,7 +32,7 @@ const std::vector<Migration>& coreMigrations() {
              " first_name VARCHAR(64) NOT NULL,"
              " last_name VARCHAR(64) NOT NULL,"
              " password_hash VARCHAR(255) NOT NULL,"
-             " key_lookup CHAR(64) NOT NULL UNIQUE,"
+             " key_lookup VARCHAR(64) NOT NULL UNIQUE,"
              " key_sealed VARCHAR(255) NOT NULL,"
              " is_active SMALLINT NOT NULL,"
              " metadata TEXT NOT NULL,"
@@ -44,7 +54,7 @@ const std::vector<Migration>& coreMigrations() {
              " id {id},"
              " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
              " description VARCHAR(256) NOT NULL,"
-             " key_lookup CHAR(64) NOT NULL UNIQUE,"
+             " key_lookup VARCHAR(64) NOT NULL UNIQUE,"
              " key_sealed VARCHAR(255) NOT NULL,"
              " ignore_acl SMALLINT NOT NULL,"
              " allow_user_create SMALLINT NOT NULL,"
@@ -59,7 +69,7 @@ const std::vector<Migration>& coreMigrations() {
              " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
              " username VARCHAR(64) NOT NULL,"
              " password_hash VARCHAR(255) NOT NULL,"
-             " key_lookup CHAR(64) NOT NULL UNIQUE,"
+             " key_lookup VARCHAR(64) NOT NULL UNIQUE,"
              " key_sealed VARCHAR(255) NOT NULL,"
              " created_at BIGINT NOT NULL,"
              " updated_at BIGINT NOT NULL,"
@@ -116,7 +126,7 @@ const std::vector<Migration>& coreMigrations() {
              " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
              " owner_user_id BIGINT NULL REFERENCES users(id) ON DELETE CASCADE,"
              " field VARCHAR(64) NOT NULL,"
-             " token CHAR(32) NOT NULL UNIQUE,"
+             " token VARCHAR(32) NOT NULL UNIQUE,"
              " filename VARCHAR(255) NOT NULL,"
              " content_type VARCHAR(255) NOT NULL,"
              " data {blob} NOT NULL,"
@@ -129,7 +139,7 @@ const std::vector<Migration>& coreMigrations() {
          "sessions and login tokens (both stored as hashes only)",
          {
              "CREATE TABLE sessions ("
-             " id_hash CHAR(64) NOT NULL PRIMARY KEY,"
+             " id_hash VARCHAR(64) NOT NULL PRIMARY KEY,"
              " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,"
              " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
              " created_at BIGINT NOT NULL,"
@@ -139,7 +149,7 @@ const std::vector<Migration>& coreMigrations() {
              "CREATE INDEX sessions_user ON sessions (user_id)",
 
              "CREATE TABLE login_tokens ("
-             " token_hash CHAR(64) NOT NULL PRIMARY KEY,"
+             " token_hash VARCHAR(64) NOT NULL PRIMARY KEY,"
              " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
              " purpose VARCHAR(16) NOT NULL,"
              " created_at BIGINT NOT NULL,"

@@ -88,10 +88,19 @@ std::optional<Record> first(std::vector<Record> rows) {
     return std::move(rows.front());
 }
 
-/// INSERT ... RETURNING id (SQLite 3.35+, PostgreSQL, MariaDB 10.5+ all have it).
+/// Inserts a row and returns its new id: INSERT ... RETURNING id where the dialect can read
+/// it back (SQLite 3.35+, PostgreSQL), else the connection's LAST_INSERT_ID() (MySQL/MariaDB:
+/// Poco's MySQL connector sees no result set in an INSERT).
 template <class... Args>
 Id insertReturningId(Session& session, const Dialect& dialect, const std::string& sql,
                      const Args&... args) {
+    if (!dialect.insertReturning()) {
+        execute(session, dialect, sql, args...);
+        Statement statement = execute(session, dialect, "SELECT LAST_INSERT_ID()");
+        RecordSet rows(statement);
+        if (rows.rowCount() != 1) throw std::runtime_error("INSERT returned no id");
+        return rows.value(0, 0).convert<Poco::Int64>();
+    }
     Statement statement = execute(session, dialect, sql + " RETURNING id", args...);
     RecordSet rows(statement);
     if (rows.rowCount() != 1) throw std::runtime_error("INSERT returned no id");
@@ -270,6 +279,16 @@ std::int64_t scalar(Session& session, const Dialect& dialect, const std::string&
     return rows.value(0, 0).convert<Poco::Int64>();
 }
 
+/// Ends a failed transaction; a session whose transaction state is unknown (the ROLLBACK
+/// failed too) must not serve anyone else.
+void rollback(ConnectionPool::Lease& lease) {
+    try {
+        lease.session() << "ROLLBACK", Poco::Data::Keywords::now;
+    } catch (const Poco::Exception&) {
+        lease.discard();
+    }
+}
+
 } // namespace
 
 SqlStore::SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
@@ -285,55 +304,84 @@ SqlStore::SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, Poo
 
 template <class Work>
 auto SqlStore::withLease(const char* conflictField, Work&& work) {
-    std::optional<ConnectionPool::Lease> held;
-    try {
-        held.emplace(pool_.acquire());
-    } catch (const Poco::Exception& e) {
-        throw Unavailable(dialect_->name() + ": cannot connect: " + e.displayText());
-    }
-    ConnectionPool::Lease& lease = *held;
-    try {
-        return work(lease);
-    } catch (const Poco::Exception& e) {
-        if (dialect_->isUniqueViolation(e)) throw Conflict(conflictField);
-        if (dialect_->isUnavailable(e)) {
-            lease.discard();
-            throw Unavailable(dialect_->name() + ": " + e.displayText());
+    // At most two rounds: the second only after a pooled connection turned out dead before
+    // anything could have been committed (a database restart leaves every idle one dead).
+    for (int round = 0;; ++round) {
+        std::optional<ConnectionPool::Lease> held;
+        try {
+            held.emplace(pool_.acquire());
+        } catch (const Poco::Exception& e) {
+            throw Unavailable(dialect_->name() + ": cannot connect: " + e.displayText());
         }
-        throw std::runtime_error(dialect_->name() + ": " + e.displayText());
+        ConnectionPool::Lease& lease = *held;
+        LeaseState state;
+        try {
+            return work(lease, state);
+        } catch (const Poco::Exception& e) {
+            if (dialect_->isUniqueViolation(e)) throw Conflict(conflictField);
+            bool broken = false;
+            try {
+                broken = dialect_->isBroken(lease.session());
+            } catch (const std::exception&) {
+                broken = true;
+            }
+            if (broken) {
+                lease.discard();
+                pool_.discardIdle();
+                if (round == 0 && lease.reused() && !state.commitSent) {
+                    log_.warn(dialect_->name() +
+                              ": a pooled connection was dead; retrying on a new one");
+                    continue;
+                }
+                throw Unavailable(dialect_->name() + ": connection lost: " + e.displayText());
+            }
+            if (dialect_->isUnavailable(e)) {
+                lease.discard();
+                throw Unavailable(dialect_->name() + ": " + e.displayText());
+            }
+            throw std::runtime_error(dialect_->name() + ": " + e.displayText());
+        }
     }
 }
 
 template <class Work>
 auto SqlStore::run(const char* conflictField, Work&& work) {
-    return withLease(conflictField,
-                     [&](ConnectionPool::Lease& lease) { return work(lease.session()); });
+    return withLease(conflictField, [&](ConnectionPool::Lease& lease, LeaseState&) {
+        return work(lease.session());
+    });
 }
 
 template <class Work>
 auto SqlStore::write(const char* conflictField, Work&& work) {
-    return withLease(conflictField, [&](ConnectionPool::Lease& lease) {
+    return withLease(conflictField, [&](ConnectionPool::Lease& lease, LeaseState& state) {
         Session& session = lease.session();
         dialect_->beginWrite(session);
         try {
+            // Once COMMIT is on its way, a lost connection leaves the outcome unknown: no retry.
             if constexpr (std::is_void_v<decltype(work(session))>) {
                 work(session);
+                state.commitSent = true;
                 session << "COMMIT", Poco::Data::Keywords::now;
             } else {
                 auto result = work(session);
+                state.commitSent = true;
                 session << "COMMIT", Poco::Data::Keywords::now;
                 return result;
             }
         } catch (...) {
-            try {
-                session << "ROLLBACK", Poco::Data::Keywords::now;
-            } catch (const Poco::Exception&) {
-                // A session whose transaction state is unknown must not serve anyone else.
-                lease.discard();
-            }
+            rollback(lease);
             throw;
         }
     });
+}
+
+void SqlStore::migrate(const std::string& where) {
+    try {
+        migrate();
+    } catch (const std::exception& e) {
+        throw std::runtime_error(where + ": " + e.what());
+    }
+    log_.info("database " + where + " at schema version " + std::to_string(schemaVersion()));
 }
 
 int SqlStore::schemaVersion() {
@@ -346,43 +394,67 @@ int SqlStore::schemaVersion() {
 }
 
 void SqlStore::migrate() {
-    run("schema", [&](Session& session) {
-        execute(session, *dialect_,
-                dialect_->expand("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                 " version INTEGER NOT NULL PRIMARY KEY,"
-                                 " description VARCHAR(255) NOT NULL,"
-                                 " applied_at BIGINT NOT NULL){table}"));
-    });
     const auto& migrations = coreMigrations();
     const int newest = migrations.empty() ? 0 : migrations.back().version;
-    write("schema", [&](Session& session) {
-        Statement statement =
-            execute(session, *dialect_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-        RecordSet rows(statement);
-        const int current = static_cast<int>(rows.value(0, 0).convert<Poco::Int64>());
-        if (current > newest) {
-            throw std::runtime_error("the database schema is at version " +
-                                     std::to_string(current) + ", newer than this " +
-                                     dialect_->name() + " plugin knows (" + std::to_string(newest) +
-                                     "); upgrade latchkey before using this database");
-        }
-        for (const auto& migration : migrations) {
-            if (migration.version <= current) continue;
-            for (const auto& ddl : migration.statements) {
-                execute(session, *dialect_, dialect_->expand(ddl));
-            }
-            const auto appliedAt = std::chrono::duration_cast<std::chrono::microseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count();
+    // One session throughout, under the dialect's migration lock: hosts starting together on
+    // a new database take turns, and the later ones find nothing left to do.
+    withLease("schema", [&](ConnectionPool::Lease& lease, LeaseState&) {
+        Session& session = lease.session();
+        dialect_->lockMigrations(session);
+        try {
             execute(session, *dialect_,
-                    "INSERT INTO schema_migrations (version, description, applied_at) "
-                    "VALUES (?, ?, ?)",
-                    static_cast<Poco::Int64>(migration.version), migration.description,
-                    static_cast<Poco::Int64>(appliedAt));
-            log_.info("applied schema migration " + std::to_string(migration.version) + ": " +
-                      migration.description);
+                    dialect_->expand("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                     " version INTEGER NOT NULL PRIMARY KEY,"
+                                     " description VARCHAR(255) NOT NULL,"
+                                     " applied_at BIGINT NOT NULL){table}"));
+            dialect_->beginWrite(session);
+            try {
+                applyMigrations(session, migrations, newest);
+                session << "COMMIT", Poco::Data::Keywords::now;
+            } catch (...) {
+                rollback(lease);
+                throw;
+            }
+        } catch (...) {
+            try {
+                dialect_->unlockMigrations(session);
+            } catch (const Poco::Exception&) {
+                lease.discard();
+            }
+            throw;
         }
+        dialect_->unlockMigrations(session);
     });
+}
+
+void SqlStore::applyMigrations(Session& session, const std::vector<Migration>& migrations,
+                               int newest) {
+    Statement statement =
+        execute(session, *dialect_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    RecordSet rows(statement);
+    const int current = static_cast<int>(rows.value(0, 0).convert<Poco::Int64>());
+    if (current > newest) {
+        throw std::runtime_error("the database schema is at version " + std::to_string(current) +
+                                 ", newer than this " + dialect_->name() + " plugin knows (" +
+                                 std::to_string(newest) +
+                                 "); upgrade latchkey before using this database");
+    }
+    for (const auto& migration : migrations) {
+        if (migration.version <= current) continue;
+        for (const auto& ddl : migration.statements) {
+            execute(session, *dialect_, dialect_->expand(ddl));
+        }
+        const auto appliedAt = std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+        execute(session, *dialect_,
+                "INSERT INTO schema_migrations (version, description, applied_at) "
+                "VALUES (?, ?, ?)",
+                static_cast<Poco::Int64>(migration.version), migration.description,
+                static_cast<Poco::Int64>(appliedAt));
+        log_.info("applied schema migration " + std::to_string(migration.version) + ": " +
+                  migration.description);
+    }
 }
 
 void SqlStore::ping() {
@@ -832,9 +904,11 @@ MembershipResult SqlStore::addMembership(Id userId, Id groupId, std::size_t maxG
         return write("membership", [&](Session& session) {
             // Lock the user's row: two hosts adding groups to one user at once must not both
             // pass the limit check.
-            if (scalar(session, *dialect_,
-                       "SELECT COUNT(*) FROM users WHERE id = ?" + dialect_->lockRows(),
-                       userId) == 0 ||
+            // (No COUNT(*) here: PostgreSQL refuses FOR UPDATE with aggregates.)
+            if (query<Id>(
+                    session, *dialect_, "SELECT id FROM users WHERE id = ?" + dialect_->lockRows(),
+                    [](RowReader& r) { return r.integer(); }, userId)
+                    .empty() ||
                 scalar(session, *dialect_, "SELECT COUNT(*) FROM user_groups WHERE id = ?",
                        groupId) == 0) {
                 return MembershipResult::NotFound;

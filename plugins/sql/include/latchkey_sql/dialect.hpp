@@ -33,8 +33,19 @@ public:
     /// Rewrites `?` placeholders if the connector needs another style.
     virtual std::string placeholders(const std::string& sql) const { return sql; }
 
+    /// True when `INSERT ... RETURNING id` gives the new id as a result set; false means
+    /// `SELECT LAST_INSERT_ID()` after the insert.
+    virtual bool insertReturning() const { return true; }
+
     /// Per-connection settings, run once when a connection is opened.
     virtual void prepareSession(Poco::Data::Session& session) const = 0;
+
+    /// Takes the lock that makes hosts migrate one at a time, on this session, before the
+    /// schema_migrations table is even created (PostgreSQL: an advisory lock; MySQL:
+    /// GET_LOCK). SQLite needs none: BEGIN IMMEDIATE serializes writers.
+    virtual void lockMigrations(Poco::Data::Session& session) const { (void)session; }
+    /// Releases what lockMigrations() took.
+    virtual void unlockMigrations(Poco::Data::Session& session) const { (void)session; }
 
     /// Starts a write transaction (SQLite: BEGIN IMMEDIATE, so writers queue at the start
     /// instead of failing at commit).
@@ -49,7 +60,26 @@ public:
 
     /// True when `error` means the database is busy or unreachable (answered with 503).
     virtual bool isUnavailable(const Poco::Exception& error) const = 0;
+
+    /// After an error on `session`: true when its connection is gone (the server restarted or
+    /// dropped it). The store then closes it, and retries the request once on a new connection
+    /// if the session had been idle in the pool and no COMMIT was sent.
+    virtual bool isBroken(Poco::Data::Session& session) const {
+        (void)session;
+        return false;
+    }
 };
+
+/// `text` with every `from` replaced by `to` (for Dialect::expand).
+std::string replaceAll(std::string text, const std::string& from, const std::string& to);
+
+/// The native connection handle (PGconn*, MYSQL*) behind `session`, when its implementation is
+/// the connector's `Impl` (whose handle() converts to `Native`); nullptr otherwise.
+template <class Impl, class Native>
+Native* nativeHandle(Poco::Data::Session& session) {
+    auto* impl = dynamic_cast<Impl*>(session.impl());
+    return impl ? static_cast<Native*>(impl->handle()) : nullptr;
+}
 
 /// The schema every SQL storage plugin migrates to, with dialect tokens.
 const std::vector<Migration>& coreMigrations();

@@ -29,6 +29,9 @@ public:
     /// Brings the schema to the newest version, in one write transaction. Throws
     /// std::runtime_error when the database has a newer schema than this code knows.
     void migrate();
+    /// migrate(), with failures prefixed by `where` (the file or server, for the start-up
+    /// message), then logs the schema version.
+    void migrate(const std::string& where);
     /// The schema version the database is at.
     int schemaVersion();
 
@@ -117,8 +120,13 @@ protected:
     const Dialect& dialect() const { return *dialect_; }
 
 private:
-    /// Runs `work` with a pooled session's lease, translating database errors (unique
-    /// violations into Conflict(conflictField), busy/unreachable into Unavailable).
+    /// What withLease() needs to know about the work in progress.
+    struct LeaseState {
+        bool commitSent = false; ///< Past this, a retry could apply a write twice.
+    };
+    /// Runs `work(lease, state)` with a pooled session's lease, translating database errors
+    /// (unique violations into Conflict(conflictField), busy/unreachable into Unavailable) and
+    /// retrying once on a new connection when a pooled one turns out dead (Dialect::isBroken).
     template <class Work>
     auto withLease(const char* conflictField, Work&& work);
     /// As withLease(), handing `work` just the session.
@@ -127,6 +135,9 @@ private:
     /// As run(), inside a write transaction that commits when `work` returns.
     template <class Work>
     auto write(const char* conflictField, Work&& work);
+    /// Applies the migrations past the database's version, inside migrate()'s transaction.
+    void applyMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations,
+                         int newest);
     /// The inserts of createUser (user and profile), inside a caller's transaction.
     UserRecord insertUser(Poco::Data::Session& session, const UserRecord& user);
     void insertIdentity(Poco::Data::Session& session, const SocialIdentityRecord& identity);

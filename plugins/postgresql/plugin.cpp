@@ -1,0 +1,116 @@
+// The `postgresql` storage plugin: the identity core's store in a PostgreSQL database, which
+// several latchkey hosts can share.
+#include "postgresql_dialect.hpp"
+
+#include "latchkey_sql/connector_registration.hpp"
+#include "latchkey_sql/server_settings.hpp"
+#include "latchkey_sql/sql_store.hpp"
+
+#include <latchkey/context.hpp>
+#include <latchkey/store.hpp>
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/Session.h>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace latchkey::plugins {
+
+namespace {
+
+struct Settings {
+    sql::ServerSettings server;
+    std::string sslMode;
+    std::string sslRootCert;
+};
+
+bool isLocal(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
+           host.rfind('/', 0) == 0;
+}
+
+Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+    ConfigReader r(node, errors);
+    Settings s;
+    s.server = sql::readServerSettings(r, 5432);
+    // Across a network the server's certificate is checked by default; on loopback and Unix
+    // sockets TLS is used when the server offers it.
+    s.sslMode = r.string("sslmode", isLocal(s.server.host) ? "prefer" : "verify-full");
+    static const std::vector<std::string> kModes{"disable", "allow",     "prefer",
+                                                 "require", "verify-ca", "verify-full"};
+    if (std::find(kModes.begin(), kModes.end(), s.sslMode) == kModes.end()) {
+        errors.add(*r.child("sslmode"),
+                   "must be disable, allow, prefer, require, verify-ca or verify-full");
+    }
+    s.sslRootCert = r.string("sslrootcert");
+    r.finish();
+    return s;
+}
+
+/// A libpq keyword/value string; every value quoted, so spaces and quotes in a password work.
+std::string connectionString(const Settings& s) {
+    const auto quoted = [](const std::string& value) {
+        std::string out = "'";
+        for (const char c : value) {
+            if (c == '\\' || c == '\'') out += '\\';
+            out += c;
+        }
+        return out + "'";
+    };
+    const auto seconds = std::max<long long>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(s.server.connectTimeout).count());
+    std::string text = "host=" + quoted(s.server.host) + " port=" + std::to_string(s.server.port) +
+                       " dbname=" + quoted(s.server.database) + " user=" + quoted(s.server.user) +
+                       " password=" + quoted(s.server.password) +
+                       " connect_timeout=" + std::to_string(seconds) +
+                       " sslmode=" + quoted(s.sslMode) + " application_name='latchkey'";
+    if (!s.sslRootCert.empty()) text += " sslrootcert=" + quoted(s.sslRootCert);
+    return text;
+}
+
+class PostgresqlPlugin final
+    : private sql::ConnectorRegistration<Poco::Data::PostgreSQL::Connector>,
+      public sql::SqlStore {
+public:
+    explicit PostgresqlPlugin(PluginContext& context)
+        : PostgresqlPlugin(context, settingsOf(context)) {}
+
+    static void validate(const ConfigValue& node, ConfigErrors& errors) {
+        readSettings(node, errors);
+    }
+
+private:
+    PostgresqlPlugin(PluginContext& context, const Settings& settings)
+        : sql::SqlStore(
+              std::make_unique<PostgresqlDialect>(settings.server.statementTimeout),
+              [text = connectionString(settings), timeout = settings.server.connectTimeout] {
+                  const auto seconds =
+                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count();
+                  return std::make_unique<Poco::Data::Session>("PostgreSQL", text,
+                                                               static_cast<std::size_t>(seconds));
+              },
+              settings.server.pool, context.logger()) {
+        const std::string where = settings.server.user + "@" + settings.server.host + ":" +
+                                  std::to_string(settings.server.port) + "/" +
+                                  settings.server.database;
+        migrate("postgresql " + where);
+    }
+
+    static Settings settingsOf(PluginContext& context) {
+        ConfigErrors errors;
+        Settings settings = readSettings(context.config(), errors);
+        if (!settings.sslRootCert.empty()) {
+            settings.sslRootCert = context.resolvePath(settings.sslRootCert);
+        }
+        return settings;
+    }
+};
+
+} // namespace
+
+} // namespace latchkey::plugins
+
+LATCHKEY_PLUGIN(latchkey::plugins::PostgresqlPlugin, "postgresql", Storage, "1.0.0",
+                "Identity store in PostgreSQL, shared by several hosts",
+                "stable; TLS verified across networks (sslmode verify-full by default)")
