@@ -75,7 +75,7 @@ public:
 private:
     /// Graph API errors 4, 17, 32 and 613 are rate limits, and `is_transient` errors are
     /// Facebook's own trouble: both come as HTTP 400 but say nothing about the token.
-    const OutboundResponse& throttled(const OutboundResponse& response) const {
+    static const OutboundResponse& throttled(const OutboundResponse& response) {
         if (response.status < 400 || response.status >= 500) return response;
         try {
             Poco::JSON::Parser parser;

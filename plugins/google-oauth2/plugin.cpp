@@ -94,8 +94,8 @@ public:
     }
 
     SocialIdentity verify(const std::map<std::string, std::string>& credentials) override {
-        const bool access = credentials.count("access_token") > 0;
-        const bool id = credentials.count("id_token") > 0;
+        const bool access = credentials.contains("access_token");
+        const bool id = credentials.contains("id_token");
         if (access == id) {
             throw HttpError::invalid(
                 {{"access_token", {"Give either access_token or id_token (not both)."}}});

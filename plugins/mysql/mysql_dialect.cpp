@@ -10,6 +10,7 @@
 #include <array>
 #include <charconv>
 #include <regex>
+#include <stdexcept>
 
 namespace latchkey::plugins {
 
@@ -24,7 +25,8 @@ MYSQL* connectionOf(Poco::Data::Session& session) {
 int mysqlErrorNumber(const std::string& message) {
     // Poco writes "[mysql_stmt_errno]: 1062" or "[mysql_errno]: 2006".
     for (const char* label : {"[mysql_stmt_errno]: ", "[mysql_errno]: "}) {
-        const auto at = message.find(label);
+        // The last one is Poco's: a duplicate-entry message echoes the value before it.
+        const auto at = message.rfind(label);
         if (at == std::string::npos) continue;
         const char* begin = message.data() + at + std::char_traits<char>::length(label);
         int number = 0;
@@ -61,7 +63,12 @@ void MysqlDialect::prepareSession(Poco::Data::Session& session) const {
 }
 
 void MysqlDialect::lockMigrations(Poco::Data::Session& session) const {
-    session << "SELECT GET_LOCK('latchkey_migrations', 300)", Poco::Data::Keywords::now;
+    Poco::Int64 locked = 0;
+    session << "SELECT GET_LOCK('latchkey_migrations', 300)", Poco::Data::Keywords::into(locked),
+        Poco::Data::Keywords::now;
+    if (locked != 1) {
+        throw std::runtime_error("another host held the migration lock for 5 minutes");
+    }
 }
 
 void MysqlDialect::unlockMigrations(Poco::Data::Session& session) const {

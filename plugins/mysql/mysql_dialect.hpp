@@ -20,6 +20,11 @@ public:
     std::string expand(const std::string& ddl) const override;
     /// Strict mode, READ COMMITTED (like PostgreSQL), utf8mb4, UTC, the statement timeout.
     void prepareSession(Poco::Data::Session& session) const override;
+    std::string upsert(const std::string& insert, const std::string& keys,
+                       const std::string& column) const override {
+        (void)keys; // every unique key counts in MySQL
+        return insert + " ON DUPLICATE KEY UPDATE " + column + " = VALUES(" + column + ")";
+    }
     /// Poco's MySQL connector sees no result set in INSERT ... RETURNING.
     bool insertReturning() const override { return false; }
     void lockMigrations(Poco::Data::Session& session) const override;

@@ -60,11 +60,16 @@ std::string connectionString(const Settings& s) {
     };
     const auto seconds = std::max<long long>(
         1, std::chrono::duration_cast<std::chrono::seconds>(s.server.connectTimeout).count());
-    std::string text = "host=" + quoted(s.server.host) + " port=" + std::to_string(s.server.port) +
-                       " dbname=" + quoted(s.server.database) + " user=" + quoted(s.server.user) +
-                       " password=" + quoted(s.server.password) +
-                       " connect_timeout=" + std::to_string(seconds) +
-                       " sslmode=" + quoted(s.sslMode) + " application_name='latchkey'";
+    std::string text =
+        "host=" + quoted(s.server.host) + " port=" + std::to_string(s.server.port) +
+        " dbname=" + quoted(s.server.database) + " user=" + quoted(s.server.user) +
+        " password=" + quoted(s.server.password) + " connect_timeout=" + std::to_string(seconds) +
+        " sslmode=" + quoted(s.sslMode) + " application_name='latchkey'" +
+        // A database host that vanishes without resetting connections is noticed
+        // within a minute, not after TCP's retransmissions (many minutes).
+        " keepalives=1 keepalives_idle=30 keepalives_interval=10"
+        " keepalives_count=3 tcp_user_timeout=" +
+        std::to_string(std::max<long long>(60000, s.server.statementTimeout.count() + 30000));
     if (!s.sslRootCert.empty()) text += " sslrootcert=" + quoted(s.sslRootCert);
     return text;
 }

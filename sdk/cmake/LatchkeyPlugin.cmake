@@ -2,8 +2,8 @@
 #
 # Builds a Latchkey plugin as a MODULE library named <name>.so: hidden visibility (only the
 # LATCHKEY_PLUGIN entry points are exported), linked with -z defs so a missing symbol fails the
-# build rather than the load, unloadable (no GNU unique symbols), and installed into the host's
-# plugin directory.
+# build rather than the load, unloadable (no GNU unique symbols), the C++11 library ABI, and
+# installed into LATCHKEY_PLUGIN_INSTALL_DIR (lib/latchkey/plugins under the install prefix).
 # Used both inside the Latchkey tree and by out-of-tree plugins after find_package(Latchkey).
 function(latchkey_add_plugin name)
   cmake_parse_arguments(ARG "NO_INSTALL" "" "SOURCES;LIBRARIES" ${ARGN})
@@ -22,6 +22,9 @@ function(latchkey_add_plugin name)
   # GCC marks some template statics (even libstdc++'s) STB_GNU_UNIQUE, which makes a library
   # impossible to unload; plugins must unload when the host lets go of them.
   target_compile_options(${name} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
+  # The C++11 std::string/std::list ABI of libstdc++, as the host uses: some toolchains (old
+  # devtoolsets) default to the other one, and the loader would refuse the plugin.
+  target_compile_definitions(${name} PRIVATE _GLIBCXX_USE_CXX11_ABI=1)
   if(DEFINED LATCHKEY_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${LATCHKEY_PLUGIN_OUTPUT_DIR}")
   endif()

@@ -86,6 +86,41 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK_FALSE(store.compareAndSetValue("ns", "user/1/2", "a", "a3")); // stale
         CHECK(store.getValue("ns", "user/1/2") == "a2");
         CHECK_FALSE(store.compareAndSetValue("ns", "absent", "", "x"));
+        // Setting the value it already has succeeds (MySQL counts such an UPDATE as 0 rows).
+        CHECK(store.compareAndSetValue("ns", "user/1/2", "a2", "a2"));
+        CHECK_FALSE(store.compareAndSetValue("ns", "user/1/2", "stale", "stale"));
+        // Byte order, whatever the database's locale: an ICU or glibc collation would ignore
+        // punctuation and fold case, and this prefix would find "role-x" and "ROLE:1" too.
+        store.putValue("roles", "role:1", "a");
+        store.putValue("roles", "role:2", "b");
+        store.putValue("roles", "role-x", "c");
+        store.putValue("roles", "ROLE:1", "d");
+        store.putValue("roles", "role;", "e");
+        const auto roles = store.listValues("roles", "role:");
+        REQUIRE(roles.size() == 2);
+        CHECK(roles[0].first == "role:1");
+        CHECK(roles[1].first == "role:2");
+        CHECK(store.listValues("roles", "").size() == 5);
+    }
+
+    SECTION("key/value area: concurrent writers of one new key all succeed") {
+        std::vector<std::thread> writers;
+        std::atomic<int> failures{0};
+        for (int t = 0; t < 8; ++t) {
+            writers.emplace_back([&store, &failures, t] {
+                try {
+                    for (int i = 0; i < 10; ++i) {
+                        store.putValue("race", "key-" + std::to_string(i), std::to_string(t));
+                    }
+                } catch (const std::exception&) {
+                    ++failures;
+                }
+            });
+        }
+        for (auto& w : writers)
+            w.join();
+        CHECK(failures == 0);
+        CHECK(store.listValues("race", "key-").size() == 10);
     }
 
     SECTION("accounts: round trip, lookups, unique email") {
@@ -374,6 +409,7 @@ TEST_CASE("Store conformance", "[conformance]") {
         key.ignoreAcl = true;
         CHECK(store.updateApiKey(key, "lk-old"));
         CHECK_FALSE(store.updateApiKey(key, "lk-old")); // the key was reset meanwhile
+        CHECK(store.updateApiKey(key, "lk-reset"));     // no change at all is still a success
         CHECK_FALSE(store.findApiKeyByKey("lk-old"));
         CHECK(store.findApiKeyByKey("lk-reset")->ignoreAcl);
         CHECK(store.deleteApiKey(inst.id, key.id));
@@ -504,7 +540,9 @@ TEST_CASE("Store conformance", "[conformance]") {
     SECTION("racing writers: exactly one of eight threads wins each username") {
         const Id owner = store.createAccount(account("r@example.com", "lk-r")).id;
         const Id inst = store.createInstance(instance("race", owner)).id;
-        std::atomic<int> wins{0}, conflicts{0}, other{0};
+        std::atomic<int> wins{0};
+        std::atomic<int> conflicts{0};
+        std::atomic<int> other{0};
         std::vector<std::thread> threads;
         for (int t = 0; t < 8; ++t) {
             threads.emplace_back([&, t] {

@@ -33,7 +33,7 @@ struct Deployment {
         return host;
     }
 
-    std::string storedHash(const std::string& username) {
+    std::string storedHash(const std::string& username) const {
         if (const auto database = testDatabaseFor(dir)) {
             std::string hash = database->query(
                 "SELECT password_hash FROM users WHERE username = '" + username + "'");

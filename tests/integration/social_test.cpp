@@ -76,7 +76,7 @@ struct SocialDeployment {
 
     /// Registers a token with the fake provider.
     void token(const std::string& provider, const std::string& token, const std::string& user,
-               const std::string& app, const std::string& extra = "") {
+               const std::string& app, const std::string& extra = "") const {
         fake.control("tokens", R"({"provider": ")" + provider + R"(", "token": ")" + token +
                                    R"(", "app": ")" + app + R"(", "user": )" + user + extra + "}");
     }
@@ -91,7 +91,7 @@ struct SocialDeployment {
     }
 
     /// An ID token minted by the fake Google with `claims` (and `options` for the call).
-    std::string idToken(const std::string& claims, const std::string& options = "") {
+    std::string idToken(const std::string& claims, const std::string& options = "") const {
         const auto answer = fake.control("id_token", R"({"claims": )" + claims + options + "}");
         Poco::JSON::Parser parser;
         return parser.parse(answer).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>(

@@ -14,8 +14,6 @@
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
-
 namespace latchkey::test {
 
 std::string latchkeyBinary() {

@@ -30,7 +30,7 @@ std::vector<std::string> arguments(const TempDir& dir, const SmtpSink::Options& 
 }
 } // namespace
 
-SmtpSink::SmtpSink(Options options)
+SmtpSink::SmtpSink(const Options& options)
     : script_("the SMTP sink", "tests/support/smtp_sink.py", arguments(dir_, options),
               dir_.file("sink.log")),
       port_(static_cast<std::uint16_t>(std::stoi(script_.firstLine().substr(5)))) {}

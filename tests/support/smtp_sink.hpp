@@ -25,7 +25,7 @@ public:
         double delaySeconds = 0; ///< Take this long over each message.
     };
 
-    explicit SmtpSink(Options options);
+    explicit SmtpSink(const Options& options);
     SmtpSink() : SmtpSink(Options{}) {}
     SmtpSink(const SmtpSink&) = delete;
     SmtpSink& operator=(const SmtpSink&) = delete;

@@ -65,7 +65,13 @@ TestDatabase::TestDatabase(std::string driver) : driver_(std::move(driver)) {
     char hex[sizeof random * 2 + 1];
     sodium_bin2hex(hex, sizeof hex, random, sizeof random);
     name_ = std::string("latchkey_test_") + hex;
-    client(driver_ == "postgresql" ? "postgres" : "", "CREATE DATABASE " + name_);
+    // PostgreSQL: an ICU locale, as most installations have one (initdb in a UTF-8 locale)
+    // and unlike the servers' C.UTF-8: the store must not depend on the database's collation.
+    client(driver_ == "postgresql" ? "postgres" : "",
+           driver_ == "postgresql" ? "CREATE DATABASE " + name_ +
+                                         " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE "
+                                         "'en-US' LOCALE 'C.UTF-8'"
+                                   : "CREATE DATABASE " + name_);
 }
 
 TestDatabase::~TestDatabase() {

@@ -70,7 +70,7 @@ struct Harness {
     }
 
     Response call(const std::string& method, const std::string& path, const std::string& body,
-                  std::vector<Header> headers = {}) {
+                  std::vector<Header> headers = {}) const {
         Request request;
         request.method = method;
         request.path = path;
@@ -85,7 +85,7 @@ struct Harness {
     }
 
     /// Account key, instance "demo", an API key allowed to create users, and user "gordon".
-    std::string setUp() {
+    std::string setUp() const {
         const auto auth = call("POST", "/v1.1/account/auth/",
                                R"({"email": "admin@example.com", "password": "admin-password"})");
         REQUIRE(auth.status == 200);
@@ -95,7 +95,7 @@ struct Harness {
                 .status == 201);
         const auto key = call("POST", "/v1.1/instances/demo-app/api_keys/",
                               R"({"allow_user_create": true})", {{"X-API-KEY", accountKey}});
-        const std::string apiKey = field(key, "api_key");
+        std::string apiKey = field(key, "api_key");
         REQUIRE(call("POST", "/v1.1/instances/demo-app/users/",
                      R"({"username": "gordon", "password": "black mesa"})", {{"X-API-KEY", apiKey}})
                     .status == 201);

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/null_sink.h>
 
+#include <cstdio>
 #include <filesystem>
 
 using namespace latchkey;
@@ -135,4 +136,32 @@ TEST_CASE("A plugin object keeps its library loaded until it is destroyed", "[lo
     router.reset();
     plugin.reset();
     CHECK(latchkey::test::readFile(trace) == "created\ndestroyed\nunloaded\n");
+}
+
+TEST_CASE("The ABI rule: same major, a minor no newer than the host's, the same C++ library",
+          "[loader]") {
+    const auto stamp = [](std::uint16_t major, std::uint16_t minor, const char* toolchain) {
+        AbiStamp s{kAbiMagic, major, minor, {}};
+        std::snprintf(s.toolchain, sizeof s.toolchain, "%s", toolchain);
+        return s;
+    };
+    const AbiStamp host = stamp(1, 3, "libstdc++/cxx11/ptr8");
+    // Minor versions only add: plugins built against 1.0 to 1.3 load into a 1.3 host.
+    for (std::uint16_t minor = 0; minor <= 3; ++minor) {
+        CHECK_NOTHROW(checkAbi("p.so", stamp(1, minor, "libstdc++/cxx11/ptr8"), host));
+    }
+    CHECK_THROWS_WITH(checkAbi("p.so", stamp(1, 4, "libstdc++/cxx11/ptr8"), host),
+                      Catch::Contains("built for Latchkey SDK 1.4, newer than this host's SDK "
+                                      "1.3"));
+    CHECK_THROWS_WITH(checkAbi("p.so", stamp(2, 0, "libstdc++/cxx11/ptr8"), host),
+                      Catch::Contains("the major versions must match"));
+    CHECK_THROWS_WITH(checkAbi("p.so", stamp(0, 9, "libstdc++/cxx11/ptr8"), host),
+                      Catch::Contains("the major versions must match"));
+    CHECK_THROWS_WITH(checkAbi("p.so", stamp(1, 0, "libstdc++/cxx98/ptr8"), host),
+                      Catch::Contains("built with C++ library ABI \"libstdc++/cxx98/ptr8\""));
+    CHECK_THROWS_WITH(checkAbi("p.so", stamp(1, 0, "libc++/v1/ptr8"), host),
+                      Catch::Contains("this host uses \"libstdc++/cxx11/ptr8\""));
+    AbiStamp garbage = stamp(1, 0, "libstdc++/cxx11/ptr8");
+    garbage.magic = 0x12345678;
+    CHECK_THROWS_WITH(checkAbi("p.so", garbage, host), Catch::Contains("not a Latchkey ABI stamp"));
 }

@@ -42,7 +42,7 @@ std::string hex(const unsigned char* data, std::size_t size) {
 /// another person's address as a username.
 std::string usernameFor(const CoreServices& core, const std::string& backend,
                         const SocialIdentity& identity, int attempt) {
-    const std::string email = asciiLower(identity.email);
+    std::string email = asciiLower(identity.email);
     if (attempt == 0 && identity.emailVerified && !email.empty() &&
         email.size() <= kMaxUsernameLength && !hasControl(email)) {
         return email;

@@ -5,11 +5,28 @@
 #include <latchkey/json.hpp>
 #include <latchkey/password_hasher.hpp>
 
+#include <filesystem>
+
 #ifndef LATCHKEY_DEFAULT_PLUGIN_DIR
 #define LATCHKEY_DEFAULT_PLUGIN_DIR "/usr/local/lib/latchkey/plugins"
 #endif
+#ifndef LATCHKEY_PLUGIN_DIR_FROM_BIN
+#define LATCHKEY_PLUGIN_DIR_FROM_BIN "../lib/latchkey/plugins"
+#endif
 
 namespace latchkey::host {
+
+std::string defaultPluginDir() {
+    // An installed tree may have been moved (or installed with another prefix than it was
+    // configured with): the plugins beside the executable win over the configured path.
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto besides = (exe.parent_path() / LATCHKEY_PLUGIN_DIR_FROM_BIN).lexically_normal();
+        if (std::filesystem::is_directory(besides, ec)) return besides.string();
+    }
+    return LATCHKEY_DEFAULT_PLUGIN_DIR;
+}
 
 std::string formatIssue(const std::string& file, const ConfigIssue& issue) {
     std::string out = file;
@@ -27,7 +44,7 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
     LoadedConfig loaded;
     const ConfigValue root = loadYamlFile(file, env, errors);
     if (!errors.empty()) return loaded;
-    loaded.host = readHostConfig(root, file, LATCHKEY_DEFAULT_PLUGIN_DIR, errors);
+    loaded.host = readHostConfig(root, file, defaultPluginDir(), errors);
 
     loaded.catalog = scanPlugins(loaded.host.pluginPaths);
     const ConfigValue* pluginsNode = root.find("plugins");

@@ -27,6 +27,11 @@
 
 namespace latchkey::host {
 
+/// Where plugins are looked for when the config names no `plugins.paths`: the installed
+/// layout's plugin directory beside the executable (`<prefix>/bin/../lib/latchkey/plugins`) if
+/// it exists, else the directory configured at build time.
+std::string defaultPluginDir();
+
 /// A config file read and checked: host settings, the plugins found, and the library chosen for
 /// each plugin the config names (parallel to `host.plugins`).
 struct LoadedConfig {
@@ -69,7 +74,7 @@ public:
 private:
     void createPlugins();
     void mountRoutes();
-    InstanceRecord ensureInstance(std::string_view name);
+    InstanceRecord ensureInstance(std::string_view wanted);
 
     LoadedConfig config_;
     std::shared_ptr<spdlog::logger> log_;

@@ -38,7 +38,7 @@ public:
 
 private:
     struct Entry {
-        int fd;
+        int fd = -1;
         Clock::time_point deadline;
         bool fired = false;
     };

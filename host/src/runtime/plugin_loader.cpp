@@ -24,29 +24,29 @@ std::string toolchainOf(const AbiStamp& stamp) {
     return std::string(stamp.toolchain, strnlen(stamp.toolchain, sizeof stamp.toolchain));
 }
 
-void checkAbi(const std::string& path, const AbiStamp& stamp) {
+} // namespace
+
+void checkAbi(const std::string& path, const AbiStamp& stamp, const AbiStamp& host) {
     if (stamp.magic != kAbiMagic) {
         throw PluginLoadError(path + ": " + kAbiSymbol + " is not a Latchkey ABI stamp");
     }
     const std::string theirs = versionText(stamp.major, stamp.minor);
-    const std::string ours = versionText(kThisAbi.major, kThisAbi.minor);
-    if (stamp.major != kThisAbi.major) {
+    const std::string ours = versionText(host.major, host.minor);
+    if (stamp.major != host.major) {
         throw PluginLoadError(path + ": built for Latchkey SDK " + theirs + ", this host has SDK " +
                               ours + " (the major versions must match; rebuild the plugin)");
     }
-    if (stamp.minor > kThisAbi.minor) {
+    if (stamp.minor > host.minor) {
         throw PluginLoadError(path + ": built for Latchkey SDK " + theirs +
                               ", newer than this host's SDK " + ours +
                               " (upgrade the host or build the plugin against SDK " + ours + ")");
     }
-    if (toolchainOf(stamp) != kThisAbi.toolchain) {
+    if (toolchainOf(stamp) != toolchainOf(host)) {
         throw PluginLoadError(path + ": built with C++ library ABI \"" + toolchainOf(stamp) +
-                              "\", this host uses \"" + kThisAbi.toolchain +
+                              "\", this host uses \"" + toolchainOf(host) +
                               "\" (rebuild the plugin with the host's toolchain)");
     }
 }
-
-} // namespace
 
 PluginLibrary::PluginLibrary(std::string path, boost::dll::shared_library library, AbiStamp stamp,
                              const PluginEntry* entry)
@@ -171,7 +171,7 @@ PluginCatalog scanPlugins(const std::vector<std::string>& directories) {
         try {
             library = PluginLibrary::load(file);
         } catch (const PluginLoadError& e) {
-            catalog.problems.push_back(e.what());
+            catalog.problems.emplace_back(e.what());
             continue;
         }
         const std::string name = library->info().name;

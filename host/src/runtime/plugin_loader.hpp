@@ -53,6 +53,11 @@ public:
 std::shared_ptr<Plugin> createPlugin(const std::shared_ptr<PluginLibrary>& library,
                                      PluginContext& context);
 
+/// Throws PluginLoadError unless a library stamped `stamp` may load into a host whose own stamp
+/// is `host`: the same magic, the same major version, a minor no newer than the host's (older
+/// minors load: minor versions only add), and the same C++ library ABI.
+void checkAbi(const std::string& path, const AbiStamp& stamp, const AbiStamp& host = kThisAbi);
+
 /// Every `.so` found in the plugin directories.
 struct PluginCatalog {
     std::vector<std::shared_ptr<PluginLibrary>> libraries; ///< Loaded and checked.

@@ -482,8 +482,11 @@ void SqlStore::putValue(std::string_view ns, std::string_view key, std::string_v
         const std::string n(ns);
         const std::string k(key);
         const std::string v(value);
-        execute(session, *dialect_, "DELETE FROM kv_store WHERE ns = ? AND k = ?", n, k);
-        execute(session, *dialect_, "INSERT INTO kv_store (ns, k, v) VALUES (?, ?, ?)", n, k, v);
+        // One statement: a DELETE + INSERT pair lets two concurrent writers of a new key both
+        // insert under READ COMMITTED, and one of them fail.
+        execute(session, *dialect_,
+                dialect_->upsert("INSERT INTO kv_store (ns, k, v) VALUES (?, ?, ?)", "ns, k", "v"),
+                n, k, v);
     });
 }
 
@@ -502,6 +505,15 @@ bool SqlStore::putValueIfAbsent(std::string_view ns, std::string_view key, std::
 bool SqlStore::compareAndSetValue(std::string_view ns, std::string_view key,
                                   std::string_view expected, std::string_view value) {
     return write("k", [&](Session& session) {
+        if (value == expected) {
+            // Nothing to write; and MySQL would count the no-op UPDATE as 0 rows.
+            return !query<Id>(
+                        session, *dialect_,
+                        "SELECT 1 FROM kv_store WHERE ns = ? AND k = ? AND v = ?",
+                        [](RowReader& r) { return r.integer(); }, std::string(ns), std::string(key),
+                        std::string(expected))
+                        .empty();
+        }
         return affected(session, *dialect_,
                         "UPDATE kv_store SET v = ? WHERE ns = ? AND k = ? AND v = ?",
                         std::string(value), std::string(ns), std::string(key),
@@ -520,9 +532,24 @@ std::vector<std::pair<std::string, std::string>> SqlStore::listValues(std::strin
                                                                       std::string_view prefix) {
     return run("k", [&](Session& session) {
         // A range on the key instead of LIKE: no escaping of '%' and '_' in the prefix, and the
-        // primary key index serves it. "\x7f" sorts after every printable continuation.
+        // primary key index serves it. Keys compare byte by byte in every dialect (SQLite's
+        // BINARY, PostgreSQL's "C" collation, MariaDB's utf8mb4_nopad_bin), so the keys with
+        // the prefix are those from it up to (not including) the prefix with its last byte
+        // raised by one.
         const std::string from(prefix);
-        const std::string to = from + "\x7f";
+        std::string to = from;
+        while (!to.empty() && static_cast<unsigned char>(to.back()) == 0xFF)
+            to.pop_back();
+        if (to.empty()) {
+            return query<std::pair<std::string, std::string>>(
+                session, *dialect_, "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? ORDER BY k",
+                [](RowReader& r) {
+                    std::string key = r.text();
+                    return std::make_pair(std::move(key), r.text());
+                },
+                std::string(ns), from);
+        }
+        to.back() = static_cast<char>(static_cast<unsigned char>(to.back()) + 1);
         return query<std::pair<std::string, std::string>>(
             session, *dialect_,
             "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? AND k < ? ORDER BY k",
@@ -768,15 +795,27 @@ void SqlStore::updateInstance(const InstanceRecord& instance) {
 
 bool SqlStore::updateApiKey(const ApiKeyRecord& key, std::string_view expectedLookup) {
     return write("api_key", [&](Session& session) {
-        return affected(session, *dialect_,
-                        "UPDATE api_keys SET description = ?, key_lookup = ?, key_sealed = ?, "
-                        "ignore_acl = ?, allow_user_create = ?, allow_group_create = ?, "
-                        "allow_anonymous_read = ? WHERE id = ? AND instance_id = ? "
-                        "AND key_lookup = ?",
-                        key.description, key.key.lookup, key.key.sealed, asFlag(key.ignoreAcl),
-                        asFlag(key.allowUserCreate), asFlag(key.allowGroupCreate),
-                        asFlag(key.allowAnonymousRead), key.id, key.instanceId,
-                        std::string(expectedLookup)) == 1;
+        // Lock the row and check the expected key first: MySQL counts an UPDATE that changes
+        // nothing (a PATCH with the same values) as 0 rows, which must not read as "lost".
+        if (query<Id>(
+                session, *dialect_,
+                "SELECT id FROM api_keys WHERE id = ? AND instance_id = ? AND key_lookup = ?" +
+                    dialect_->lockRows(),
+                [](RowReader& r) { return r.integer(); }, key.id, key.instanceId,
+                std::string(expectedLookup))
+                .empty()) {
+            return false;
+        }
+        affected(session, *dialect_,
+                 "UPDATE api_keys SET description = ?, key_lookup = ?, key_sealed = ?, "
+                 "ignore_acl = ?, allow_user_create = ?, allow_group_create = ?, "
+                 "allow_anonymous_read = ? WHERE id = ? AND instance_id = ? "
+                 "AND key_lookup = ?",
+                 key.description, key.key.lookup, key.key.sealed, asFlag(key.ignoreAcl),
+                 asFlag(key.allowUserCreate), asFlag(key.allowGroupCreate),
+                 asFlag(key.allowAnonymousRead), key.id, key.instanceId,
+                 std::string(expectedLookup));
+        return true;
     });
 }
 
@@ -1117,7 +1156,12 @@ std::size_t SqlStore::deleteStaleSessions(Micros now, Micros idleBefore) {
 
 void SqlStore::replaceLoginToken(const LoginTokenRecord& token) {
     write("token", [&](Session& session) {
-        // A new token voids the older ones: there is only ever one live token per user.
+        // A new token voids the older ones: there is only ever one live token per user. The
+        // user's row is locked first, so two concurrent replacements take turns instead of
+        // both deleting nothing new and both inserting.
+        query<Id>(
+            session, *dialect_, "SELECT id FROM users WHERE id = ?" + dialect_->lockRows(),
+            [](RowReader& r) { return r.integer(); }, token.userId);
         execute(session, *dialect_, "DELETE FROM login_tokens WHERE user_id = ?", token.userId);
         execute(session, *dialect_,
                 "INSERT INTO login_tokens (token_hash, user_id, purpose, created_at, expires_at) "
@@ -1129,7 +1173,7 @@ void SqlStore::replaceLoginToken(const LoginTokenRecord& token) {
 std::optional<std::string> SqlStore::consumeLoginToken(Id userId, std::string_view tokenHash,
                                                        Micros now) {
     return write("token", [&](Session& session) -> std::optional<std::string> {
-        const auto purpose = first(query<std::string>(
+        auto purpose = first(query<std::string>(
             session, *dialect_,
             "SELECT purpose FROM login_tokens WHERE user_id = ? AND token_hash = ? "
             "AND expires_at > ?" +

@@ -20,6 +20,8 @@ protected:
         std::lock_guard lock(mutex());
         if (--users() == 0) Connector::unregisterConnector();
     }
+
+public:
     ConnectorRegistration(const ConnectorRegistration&) = delete;
     ConnectorRegistration& operator=(const ConnectorRegistration&) = delete;
 

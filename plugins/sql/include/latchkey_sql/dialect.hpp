@@ -33,6 +33,15 @@ public:
     /// Rewrites `?` placeholders if the connector needs another style.
     virtual std::string placeholders(const std::string& sql) const { return sql; }
 
+    /// `insert` (an INSERT ... VALUES) turned into an upsert: on a clash of the unique `keys`
+    /// (comma-separated columns), `column` takes the new value. SQLite 3.24+ and PostgreSQL
+    /// share this syntax; MySQL has ON DUPLICATE KEY UPDATE.
+    virtual std::string upsert(const std::string& insert, const std::string& keys,
+                               const std::string& column) const {
+        return insert + " ON CONFLICT (" + keys + ") DO UPDATE SET " + column + " = excluded." +
+               column;
+    }
+
     /// True when `INSERT ... RETURNING id` gives the new id as a result set; false means
     /// `SELECT LAST_INSERT_ID()` after the insert.
     virtual bool insertReturning() const { return true; }

@@ -93,7 +93,7 @@ public:
     std::optional<ClassRecord> saveClass(const ClassRecord& record,
                                          std::int64_t expectedRevision) override;
 
-    void createSession(const SessionRecord& session) override;
+    void createSession(const SessionRecord& record) override;
     std::optional<SessionRecord> findSession(std::string_view idHash) override;
     void touchSession(std::string_view idHash, Micros lastSeenAt) override;
     bool deleteSession(std::string_view idHash) override;

@@ -1,0 +1,141 @@
+// `machine-tokens`: a credential plugin for services, not people. Each machine gets a long
+// random token; the config holds only its SHA-256, with a name and scopes. A service asks who
+// it is with `GET <mount>/whoami` and `Authorization: Bearer <token>`.
+//
+//   auth:
+//     machine-tokens:
+//       mount: /machine
+//       tokens:
+//         - name: deployer
+//           sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+//           scopes: [deploy, read]
+//
+// Make a token and its hash:  t=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d =)
+//                             printf %s "$t" | sha256sum
+#include <latchkey/config.hpp>
+#include <latchkey/context.hpp>
+#include <latchkey/credential.hpp>
+#include <latchkey/errors.hpp>
+#include <latchkey/http.hpp>
+#include <latchkey/json.hpp>
+#include <latchkey/plugin.hpp>
+
+#include <sodium.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace example {
+
+using namespace latchkey;
+
+struct Machine {
+    std::string name;
+    std::array<unsigned char, crypto_hash_sha256_BYTES> hash{};
+    std::vector<std::string> scopes;
+};
+
+struct Settings {
+    std::string mount = "/machine";
+    std::vector<Machine> machines;
+};
+
+Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+    ConfigReader r(node, errors);
+    Settings s;
+    s.mount = r.string("mount", s.mount);
+    if (s.mount.empty() || s.mount.front() != '/' || s.mount.back() == '/') {
+        errors.add(r.child("mount") ? *r.child("mount") : node,
+                   "must start with / and not end with one");
+    }
+    const ConfigValue* tokens = r.child("tokens");
+    if (!tokens || tokens->kind() != ConfigValue::Kind::Sequence || tokens->items().empty()) {
+        errors.addUnder(node, "tokens", "is required: a list of {name, sha256, scopes}");
+    } else {
+        for (const ConfigValue& item : tokens->items()) {
+            ConfigReader t(item, errors);
+            Machine m;
+            m.name = t.requiredString("name");
+            const std::string hex = t.requiredString("sha256");
+            std::size_t length = 0;
+            if (hex.size() != 2 * m.hash.size() ||
+                sodium_hex2bin(m.hash.data(), m.hash.size(), hex.data(), hex.size(), nullptr,
+                               &length, nullptr) != 0 ||
+                length != m.hash.size()) {
+                if (const ConfigValue* v = t.child("sha256")) {
+                    errors.add(*v, "must be 64 hex digits (the SHA-256 of the token)");
+                }
+            }
+            if (t.child("scopes")) m.scopes = t.strings("scopes");
+            t.finish();
+            s.machines.push_back(std::move(m));
+        }
+    }
+    r.finish();
+    return s;
+}
+
+class MachineTokens final : public CredentialPlugin {
+public:
+    explicit MachineTokens(PluginContext& context)
+        : context_(context), settings_(readSettings(context.config(), unused_)) {
+        if (sodium_init() < 0) throw std::runtime_error("libsodium failed to start");
+    }
+
+    static void validate(const ConfigValue& node, ConfigErrors& errors) {
+        readSettings(node, errors);
+    }
+
+    void mount(Router& router) override {
+        router.add("GET", settings_.mount + "/whoami", [this](const Request& request) {
+            const Machine& machine = authenticate(request);
+            JsonWriter out;
+            out.beginObject().key("name").value(machine.name).key("scopes").beginArray();
+            for (const auto& scope : machine.scopes)
+                out.value(scope);
+            out.endArray().endObject();
+            return Response::json(200, out.take());
+        });
+    }
+
+private:
+    /// The machine whose token the request carries, or 401. Every configured hash is compared,
+    /// in constant time each, so the answer's timing says nothing about which ones were close.
+    const Machine& authenticate(const Request& request) const {
+        const auto header = request.header("Authorization");
+        const std::string_view prefix = "Bearer ";
+        if (!header || header->substr(0, prefix.size()) != prefix) refuse();
+        const std::string_view token = header->substr(prefix.size());
+        if (token.empty()) refuse();
+        std::array<unsigned char, crypto_hash_sha256_BYTES> hash{};
+        crypto_hash_sha256(hash.data(), reinterpret_cast<const unsigned char*>(token.data()),
+                           token.size());
+        const Machine* found = nullptr;
+        for (const auto& machine : settings_.machines) {
+            if (sodium_memcmp(hash.data(), machine.hash.data(), hash.size()) == 0) {
+                found = &machine;
+            }
+        }
+        if (!found) {
+            context_.logger().info("machine token refused");
+            refuse();
+        }
+        return *found;
+    }
+
+    [[noreturn]] static void refuse() {
+        throw HttpError(401, "Invalid token.", {}, {{"WWW-Authenticate", "Bearer"}});
+    }
+
+    PluginContext& context_;
+    ConfigErrors unused_; ///< The host validated the settings before creating this.
+    Settings settings_;
+};
+
+} // namespace example
+
+LATCHKEY_PLUGIN(example::MachineTokens, "machine-tokens", Credential, "1.0.0",
+                "Static bearer tokens for services, stored as SHA-256 hashes",
+                "example; tokens must be long random values (a SHA-256 of a guessable one can "
+                "be brute-forced from the config)")

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The SDK as a third-party author meets it: install Latchkey into a temporary prefix, build the
+# two example plugins out of tree against that prefix only (find_package(Latchkey 1)), install
+# them into the prefix's plugin directory, start the *installed* host on a config naming them,
+# and use both over HTTP (the OpenID Connect backend against the fake providers on loopback).
+#
+#   tests/sdk/out_of_tree.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build_dir=$(realpath "$1")
+source_dir=$(realpath "$2")
+work=$(mktemp -d /tmp/latchkey-sdk.XXXXXX)
+host_pid=
+fake_pid=
+cleanup() {
+  [ -z "$host_pid" ] || kill "$host_pid" 2>/dev/null || true
+  [ -z "$fake_pid" ] || kill "$fake_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAILED: $*" >&2; [ ! -f "$work/host.log" ] || tail -40 "$work/host.log" >&2; exit 1; }
+
+prefix=$work/prefix
+cmake --install "$build_dir" --prefix "$prefix" >/dev/null
+[ -f "$prefix/lib/cmake/Latchkey/LatchkeyConfigVersion.cmake" ] || fail "no CMake package installed"
+
+for example in oidc-userinfo machine-tokens; do
+  # Nothing of the source tree on the include path: only the prefix.
+  cmake -S "$source_dir/examples/plugins/$example" -B "$work/build-$example" -G Ninja \
+    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_INSTALL_PREFIX="$prefix" \
+    -DCMAKE_CXX_COMPILER_LAUNCHER="$(command -v ccache || true)" >"$work/configure-$example.log" \
+    || { cat "$work/configure-$example.log"; fail "configuring $example"; }
+  cmake --build "$work/build-$example" >"$work/build-$example.log" 2>&1 \
+    || { cat "$work/build-$example.log"; fail "building $example"; }
+  cmake --install "$work/build-$example" >/dev/null
+  [ -f "$prefix/lib/latchkey/plugins/latchkey-$example.so" ] || fail "$example not installed"
+done
+# A major version the SDK does not have is refused by find_package (SameMajorVersion).
+mkdir -p "$work/major2"
+cat >"$work/major2/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(wants_major_2 LANGUAGES CXX)
+find_package(Latchkey 2 REQUIRED)
+CMAKE
+if cmake -S "$work/major2" -B "$work/major2/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  >"$work/major2.log" 2>&1; then
+  fail "find_package(Latchkey 2) succeeded against SDK 1"
+fi
+grep -q "version: 1\." "$work/major2.log" || fail "find_package(Latchkey 2) did not name the version"
+
+# The fake OpenID Connect provider (the LinkedIn endpoints: userinfo and RFC 7662-style
+# introspection with client_secret_post).
+# It stops when its stdin closes: this script holds the FIFO's write end until it exits.
+mkfifo "$work/fake.in"
+/usr/bin/python3 "$source_dir/tests/support/fake_providers.py" --dir "$work/fake" \
+  <"$work/fake.in" >"$work/fake.out" 2>"$work/fake.log" &
+fake_pid=$!
+exec 4>"$work/fake.in"
+for _ in $(seq 1 100); do
+  grep -q '^port ' "$work/fake.out" 2>/dev/null && break
+  sleep 0.1
+done
+fake_port=$(sed -n 's/^port \([0-9]*\).*/\1/p' "$work/fake.out")
+[ -n "$fake_port" ] || { cat "$work/fake.log"; fail "the fake provider did not start"; }
+fake=http://127.0.0.1:$fake_port
+control() { curl -sf -X POST "$fake/_control/$1" -H 'Content-Type: application/json' -d "$2" >/dev/null; }
+control apps '{"provider": "linkedin", "client_id": "sdk-app", "client_secret": "sdk-secret"}'
+control tokens '{"provider": "linkedin", "token": "good-token", "app": "sdk-app",
+                 "user": {"sub": "oidc-42", "email": "ada@example.com", "email_verified": true}}'
+control tokens '{"provider": "linkedin", "token": "foreign-token", "app": "other-app",
+                 "user": {"sub": "oidc-43"}}'
+
+machine_token=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+machine_hash=$(printf %s "$machine_token" | sha256sum | cut -d' ' -f1)
+cat >"$work/latchkey.yaml" <<YAML
+server: {listen: "127.0.0.1:0"}
+secrets: {key_file: secret.key}
+storage: {driver: sqlite, path: latchkey.db}
+mailer: {driver: outbox, dir: outbox}
+admin: {email: admin@example.com, password: "admin password for sdk"}
+auth:
+  password: {argon2: {memory: 1MiB, iterations: 1}}
+  machine-tokens:
+    mount: /machine
+    tokens:
+      - {name: deployer, sha256: $machine_hash, scopes: [deploy]}
+  social:
+    oidc-userinfo:
+      userinfo_url: $fake/linkedin/v2/userinfo
+      introspection_url: $fake/linkedin/oauth/v2/introspectToken
+      client_id: sdk-app
+      client_secret: sdk-secret
+      timeout: 2s
+YAML
+# No plugins.paths: the installed host finds the plugins beside it.
+"$prefix/bin/latchkey" plugins -c "$work/latchkey.yaml" >"$work/plugins.txt" \
+  || { cat "$work/plugins.txt"; fail "latchkey plugins"; }
+grep -Eq '^oidc-userinfo +social +1\.0\.0 +1\.0 +yes' "$work/plugins.txt" || fail "plugins: oidc-userinfo"
+grep -Eq '^machine-tokens +credential +1\.0\.0 +1\.0 +yes' "$work/plugins.txt" || fail "plugins: machine-tokens"
+grep -q "posture: example; tokens checked to be this client's" "$work/plugins.txt" || fail "posture line"
+
+"$prefix/bin/latchkey" serve -c "$work/latchkey.yaml" >"$work/host.out" 2>"$work/host.log" &
+host_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/host.out" 2>/dev/null && break
+  sleep 0.1
+done
+base=$(sed -n 's/^latchkey listening on //p' "$work/host.out")
+[ -n "$base" ] || fail "the installed host did not start"
+
+json() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+status() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
+
+account_key=$(curl -sf "$base/v1.1/account/auth/" -H 'Content-Type: application/json' \
+  -d '{"email": "admin@example.com", "password": "admin password for sdk"}' | json '["account_key"]')
+curl -sf "$base/v1.1/instances/" -H "X-API-KEY: $account_key" -H 'Content-Type: application/json' \
+  -d '{"name": "sdk-demo"}' >/dev/null
+api_key=$(curl -sf "$base/v1.1/instances/sdk-demo/api_keys/" -H "X-API-KEY: $account_key" \
+  -H 'Content-Type: application/json' -d '{"allow_user_create": true}' | json '["api_key"]')
+
+login() {
+  status "$base/v1.1/instances/sdk-demo/user/auth/oidc-userinfo/" -H "X-API-KEY: $api_key" \
+    -H 'Content-Type: application/json' -d "{\"access_token\": \"$1\"}"
+}
+[ "$(login good-token)" = 200 ] || { cat "$work/body"; fail "OIDC login"; }
+[ "$(json '["username"]' <"$work/body")" = ada@example.com ] || fail "OIDC username"
+first_id=$(json '["id"]' <"$work/body")
+[ "$(login good-token)" = 200 ] && [ "$(json '["id"]' <"$work/body")" = "$first_id" ] \
+  || fail "OIDC second login is another user"
+[ "$(login foreign-token)" = 401 ] || fail "a token of another client was not refused"
+[ "$(login never-issued)" = 401 ] || fail "an unknown token was not refused"
+
+[ "$(status "$base/machine/whoami" -H "Authorization: Bearer $machine_token")" = 200 ] \
+  || { cat "$work/body"; fail "machine token"; }
+[ "$(json '["name"]' <"$work/body")" = deployer ] || fail "machine name"
+[ "$(status "$base/machine/whoami" -H "Authorization: Bearer x$machine_token")" = 401 ] \
+  || fail "a wrong machine token was not refused"
+[ "$(status "$base/machine/whoami")" = 401 ] || fail "no token was not refused"
+if grep -q "$machine_token" "$work/host.log"; then fail "the machine token reached the log"; fi
+
+kill -TERM "$host_pid"
+wait "$host_pid" || fail "the host did not exit cleanly"
+host_pid=
+echo "out-of-tree plugins: built, installed, loaded and served"
