@@ -18,6 +18,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM # ctest's timeout: still clean up
 fail() { echo "FAILED: $*" >&2; [ ! -f "$work/host.log" ] || tail -40 "$work/host.log" >&2; exit 1; }
 
 prefix=$work/prefix
@@ -50,12 +51,13 @@ grep -q "version: 1\." "$work/major2.log" || fail "find_package(Latchkey 2) did 
 
 # The fake OpenID Connect provider (the LinkedIn endpoints: userinfo and RFC 7662-style
 # introspection with client_secret_post).
-# It stops when its stdin closes: this script holds the FIFO's write end until it exits.
+# It stops when its stdin closes: this script holds the FIFO open (read-write, so opening does
+# not wait for a reader) until it exits; no other child inherits it (4>&-).
 mkfifo "$work/fake.in"
+exec 4<>"$work/fake.in"
 /usr/bin/python3 "$source_dir/tests/support/fake_providers.py" --dir "$work/fake" \
-  <"$work/fake.in" >"$work/fake.out" 2>"$work/fake.log" &
+  <"$work/fake.in" >"$work/fake.out" 2>"$work/fake.log" 4>&- &
 fake_pid=$!
-exec 4>"$work/fake.in"
 for _ in $(seq 1 100); do
   grep -q '^port ' "$work/fake.out" 2>/dev/null && break
   sleep 0.1
@@ -92,6 +94,35 @@ auth:
       client_secret: sdk-secret
       timeout: 2s
 YAML
+# Their config checks, through the installed host's check-config.
+cat >"$work/bad.yaml" <<YAML
+secrets: {key_file: secret.key}
+storage: {driver: sqlite, path: latchkey.db}
+mailer: {driver: outbox, dir: outbox}
+auth:
+  password: {}
+  machine-tokens:
+    tokens:
+      - {name: a, sha256: $machine_hash}
+      - {name: a, sha256: $machine_hash}
+  social:
+    oidc-userinfo:
+      userinfo_url: https://
+      client_id:
+      client_secret: s
+      introspection_url: http://id.example.com/introspect
+YAML
+if "$prefix/bin/latchkey" check-config -c "$work/bad.yaml" >"$work/bad.out" 2>&1; then
+  fail "check-config accepted a bad config"
+fi
+for expected in "auth.machine-tokens.tokens[1].name: names another token already" \
+  "auth.machine-tokens.tokens[1].sha256: is the hash of another token already" \
+  "auth.social.oidc-userinfo.userinfo_url: must be an http(s) URL with a host" \
+  "auth.social.oidc-userinfo.client_id: must not be empty" \
+  "auth.social.oidc-userinfo.introspection_url: must be an https URL"; do
+  grep -qF -- "$expected" "$work/bad.out" || { cat "$work/bad.out"; fail "check-config: $expected"; }
+done
+
 # No plugins.paths: the installed host finds the plugins beside it.
 "$prefix/bin/latchkey" plugins -c "$work/latchkey.yaml" >"$work/plugins.txt" \
   || { cat "$work/plugins.txt"; fail "latchkey plugins"; }
@@ -99,7 +130,15 @@ grep -Eq '^oidc-userinfo +social +1\.0\.0 +1\.0 +yes' "$work/plugins.txt" || fai
 grep -Eq '^machine-tokens +credential +1\.0\.0 +1\.0 +yes' "$work/plugins.txt" || fail "plugins: machine-tokens"
 grep -q "posture: example; tokens checked to be this client's" "$work/plugins.txt" || fail "posture line"
 
-"$prefix/bin/latchkey" serve -c "$work/latchkey.yaml" >"$work/host.out" 2>"$work/host.log" &
+# ...but not from a directory someone else could write to.
+chmod g+w "$prefix/lib/latchkey/plugins"
+if "$prefix/bin/latchkey" plugins -c "$work/latchkey.yaml" >"$work/untrusted.txt" 2>&1 &&
+  grep -q "oidc-userinfo" "$work/untrusted.txt"; then
+  fail "plugins were loaded from a group-writable directory"
+fi
+chmod g-w "$prefix/lib/latchkey/plugins"
+
+"$prefix/bin/latchkey" serve -c "$work/latchkey.yaml" >"$work/host.out" 2>"$work/host.log" 4>&- &
 host_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/host.out" 2>/dev/null && break
@@ -136,7 +175,12 @@ first_id=$(json '["id"]' <"$work/body")
 [ "$(status "$base/machine/whoami" -H "Authorization: Bearer x$machine_token")" = 401 ] \
   || fail "a wrong machine token was not refused"
 [ "$(status "$base/machine/whoami")" = 401 ] || fail "no token was not refused"
-if grep -q "$machine_token" "$work/host.log"; then fail "the machine token reached the log"; fi
+if grep -qF -- "$machine_token" "$work/host.log" "$work/host.out"; then
+  fail "the machine token reached the log"
+fi
+# Any case of the scheme works (RFC 9110).
+[ "$(status "$base/machine/whoami" -H "Authorization: bearer $machine_token")" = 200 ] \
+  || fail "a lower-case Bearer scheme was refused"
 
 kill -TERM "$host_pid"
 wait "$host_pid" || fail "the host did not exit cleanly"

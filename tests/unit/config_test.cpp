@@ -11,7 +11,7 @@ using namespace latchkey::host;
 
 namespace {
 
-EnvLookup fakeEnv(std::map<std::string, std::string> vars) {
+EnvLookup fakeEnv(const std::map<std::string, std::string>& vars) {
     return [vars](const std::string& name) -> std::optional<std::string> {
         const auto it = vars.find(name);
         if (it == vars.end()) return std::nullopt;
@@ -88,7 +88,7 @@ TEST_CASE("${VAR} and ${VAR:-default} expand from the environment", "[config]") 
 TEST_CASE("ConfigReader reads typed values and reports every problem", "[config]") {
     ConfigErrors errors;
     const auto root = parseYaml("n: 12\nbad_n: twelve\nflag: yes\nttl: 24h\nsize: 2MiB\n"
-                                "list: [a, b]\nmin_lenght: 3\nbig: 99\n",
+                                "list: [a, b]\nmin_lenght: 3\nbig: 99\nblank:\n",
                                 fakeEnv({}), errors);
     REQUIRE(errors.empty());
     ConfigReader r(root, errors);
@@ -96,16 +96,18 @@ TEST_CASE("ConfigReader reads typed values and reports every problem", "[config]
     CHECK(r.integer("bad_n", 7) == 7);
     CHECK(r.boolean("flag", false));
     CHECK(r.duration("ttl", {}) == std::chrono::hours(24));
-    CHECK(r.bytes("size", 0) == 2u * 1024 * 1024);
+    CHECK(r.bytes("size", 0) == std::uint64_t{2} * 1024 * 1024);
     CHECK(r.strings("list") == std::vector<std::string>{"a", "b"});
     CHECK(r.integer("min_length", 8) == 8);
     CHECK(r.integer("big", 1, 1, 10) == 1);
     CHECK(r.requiredString("absent").empty());
+    CHECK(r.requiredString("blank").empty()); // `blank:` with no value is not a value
     r.finish();
     const std::string all = messages(errors);
     CHECK(all.find("2:bad_n: expected a whole number, got \"twelve\"") != std::string::npos);
     CHECK(all.find("8:big: must be between 1 and 10, got 99") != std::string::npos);
     CHECK(all.find("absent: is required") != std::string::npos);
+    CHECK(all.find("9:blank: must not be empty") != std::string::npos);
     CHECK(all.find("7:min_lenght: unknown key \"min_lenght\" (did you mean \"min_length\"?)") !=
           std::string::npos);
 }

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,16 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
                 }
             }
             if (t.child("scopes")) m.scopes = t.strings("scopes");
+            for (const auto& other : s.machines) {
+                // One token, one machine: a repeated hash or name is a mistake in the config.
+                if (!m.name.empty() && other.name == m.name) {
+                    errors.add(*t.child("name"), "names another token already");
+                }
+                if (sodium_memcmp(other.hash.data(), m.hash.data(), m.hash.size()) == 0 &&
+                    t.child("sha256")) {
+                    errors.add(*t.child("sha256"), "is the hash of another token already");
+                }
+            }
             t.finish();
             s.machines.push_back(std::move(m));
         }
@@ -104,8 +115,12 @@ private:
     /// in constant time each, so the answer's timing says nothing about which ones were close.
     const Machine& authenticate(const Request& request) const {
         const auto header = request.header("Authorization");
-        const std::string_view prefix = "Bearer ";
-        if (!header || header->substr(0, prefix.size()) != prefix) refuse();
+        // The scheme is case-insensitive (RFC 9110 11.1).
+        const std::string_view prefix = "bearer ";
+        if (!header || header->size() <= prefix.size()) refuse();
+        for (std::size_t i = 0; i < prefix.size(); ++i) {
+            if (std::tolower(static_cast<unsigned char>((*header)[i])) != prefix[i]) refuse();
+        }
         const std::string_view token = header->substr(prefix.size());
         if (token.empty()) refuse();
         std::array<unsigned char, crypto_hash_sha256_BYTES> hash{};

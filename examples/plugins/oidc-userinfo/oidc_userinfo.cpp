@@ -6,7 +6,7 @@
 //     social:
 //       oidc-userinfo:
 //         userinfo_url: https://id.example.com/oauth2/userinfo
-//         introspection_url: https://id.example.com/oauth2/introspect   # recommended
+//         introspection_url: https://id.example.com/oauth2/introspect
 //         client_id: my-app
 //         client_secret: ${OIDC_CLIENT_SECRET}
 //         timeout: 5s
@@ -30,15 +30,25 @@ using namespace latchkey;
 
 struct Settings {
     std::string userinfoUrl;
-    std::string introspectionUrl; ///< Empty: tokens are not checked to be this app's.
+    bool introspect = true; ///< false: tokens are not checked to be this app's.
+    std::string introspectionUrl;
     std::string clientId;
     std::string clientSecret;
     std::chrono::milliseconds timeout{5000};
     bool linkVerifiedEmail = false;
 };
 
-bool isHttpUrl(const std::string& url) {
-    return url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0;
+/// An http(s) URL with a host. `secret`: only https (it will carry the client secret), unless
+/// the host is loopback.
+bool isGoodUrl(const std::string& url, bool secret) {
+    const bool https = url.rfind("https://", 0) == 0;
+    const bool http = url.rfind("http://", 0) == 0;
+    if (!https && !http) return false;
+    const std::string rest = url.substr(https ? 8 : 7);
+    if (rest.empty() || rest.front() == '/' || rest.front() == ':') return false;
+    const bool loopback = rest.rfind("127.", 0) == 0 || rest.rfind("localhost", 0) == 0 ||
+                          rest.rfind("[::1]", 0) == 0;
+    return https || !secret || loopback;
 }
 
 /// Reads and checks the plugin's settings; every problem goes to `errors` with its position.
@@ -46,13 +56,17 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     ConfigReader r(node, errors);
     Settings s;
     s.userinfoUrl = r.requiredString("userinfo_url");
-    if (!s.userinfoUrl.empty() && !isHttpUrl(s.userinfoUrl)) {
-        errors.add(*r.child("userinfo_url"), "must be an http(s) URL");
+    if (!s.userinfoUrl.empty() && !isGoodUrl(s.userinfoUrl, false)) {
+        errors.add(*r.child("userinfo_url"), "must be an http(s) URL with a host");
     }
-    s.introspectionUrl = r.string("introspection_url");
-    if (!s.introspectionUrl.empty()) {
-        if (!isHttpUrl(s.introspectionUrl)) {
-            errors.add(*r.child("introspection_url"), "must be an http(s) URL");
+    // Secure by default: a token some other client of the provider obtained must not log in
+    // here, and only introspection can tell whose a token is. Turning it off is explicit.
+    s.introspect = r.boolean("introspect", true);
+    if (s.introspect) {
+        s.introspectionUrl = r.requiredString("introspection_url");
+        if (!s.introspectionUrl.empty() && !isGoodUrl(s.introspectionUrl, true)) {
+            errors.add(*r.child("introspection_url"),
+                       "must be an https URL (it carries the client secret)");
         }
         s.clientId = r.requiredString("client_id");
         s.clientSecret = r.requiredString("client_secret");
@@ -60,9 +74,9 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     s.timeout =
         r.duration("timeout", s.timeout, std::chrono::milliseconds(100), std::chrono::minutes(1));
     s.linkVerifiedEmail = r.boolean("link_verified_email", false);
-    if (s.linkVerifiedEmail && s.introspectionUrl.empty()) {
+    if (s.linkVerifiedEmail && !s.introspect) {
         errors.add(*r.child("link_verified_email"),
-                   "needs introspection_url: a token of another app could link otherwise");
+                   "needs introspection: a token of another app could link otherwise");
     }
     r.finish();
     return s;
@@ -113,7 +127,11 @@ public:
             throw HttpError::invalid({{"access_token", {"This field is required."}}});
         }
         const std::string& token = found->second;
-        if (!settings_.introspectionUrl.empty()) checkIssuedToThisApp(token);
+        // Tokens are printable; a line break would end up in a header of the call.
+        for (const char c : token) {
+            if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) refused("token has controls");
+        }
+        if (settings_.introspect) checkIssuedToThisApp(token);
 
         OutboundRequest request;
         request.url = settings_.userinfoUrl;
@@ -144,6 +162,7 @@ private:
                        "&client_secret=" + formEncode(settings_.clientSecret);
         const auto answer = call(request, "introspection");
         if (!isTrue(answer, "active")) refused("introspection: not active");
+        // settings_.clientId is never empty: an answer without client_id is refused too.
         if (text(answer, "client_id") != settings_.clientId) {
             refused("introspection: issued to another client");
         }
@@ -191,4 +210,5 @@ private:
 
 LATCHKEY_PLUGIN(example::OidcUserinfoBackend, "oidc-userinfo", Social, "1.0.0",
                 "OpenID Connect login through any provider's userinfo endpoint",
-                "example; tokens checked to be this client's only with introspection_url")
+                "example; tokens checked to be this client's by introspection (unless "
+                "introspect: false)")

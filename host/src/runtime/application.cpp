@@ -5,10 +5,16 @@
 #include <latchkey/json.hpp>
 #include <latchkey/password_hasher.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #ifndef LATCHKEY_DEFAULT_PLUGIN_DIR
 #define LATCHKEY_DEFAULT_PLUGIN_DIR "/usr/local/lib/latchkey/plugins"
+#endif
+#ifndef LATCHKEY_BIN_DIR_NAME
+#define LATCHKEY_BIN_DIR_NAME "bin"
 #endif
 #ifndef LATCHKEY_PLUGIN_DIR_FROM_BIN
 #define LATCHKEY_PLUGIN_DIR_FROM_BIN "../lib/latchkey/plugins"
@@ -16,14 +22,34 @@
 
 namespace latchkey::host {
 
+namespace {
+
+/// True if `dir` and every directory above it up to `top` is owned by root or by us and
+/// writable by nobody else: only then may its libraries be loaded into this process.
+bool trustedDirectory(const std::filesystem::path& dir, const std::filesystem::path& top) {
+    for (auto at = dir;; at = at.parent_path()) {
+        struct stat info {};
+        if (::stat(at.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) return false;
+        if (info.st_uid != 0 && info.st_uid != ::geteuid()) return false;
+        if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) return false;
+        if (at == top || at == at.parent_path()) return true;
+    }
+}
+
+} // namespace
+
 std::string defaultPluginDir() {
     // An installed tree may have been moved (or installed with another prefix than it was
-    // configured with): the plugins beside the executable win over the configured path.
+    // configured with): the plugins beside the executable win over the configured path, but
+    // only in an installed layout (the executable in a `bin` directory) whose directories
+    // nobody else may write to: a build tree in /tmp must not make /tmp/lib/... a plugin
+    // source for whoever creates it.
     std::error_code ec;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
+    if (!ec && exe.parent_path().filename() == LATCHKEY_BIN_DIR_NAME) {
+        const auto prefix = exe.parent_path().parent_path();
         const auto besides = (exe.parent_path() / LATCHKEY_PLUGIN_DIR_FROM_BIN).lexically_normal();
-        if (std::filesystem::is_directory(besides, ec)) return besides.string();
+        if (trustedDirectory(besides, prefix)) return besides.string();
     }
     return LATCHKEY_DEFAULT_PLUGIN_DIR;
 }

@@ -29,7 +29,9 @@ namespace latchkey::host {
 
 /// Where plugins are looked for when the config names no `plugins.paths`: the installed
 /// layout's plugin directory beside the executable (`<prefix>/bin/../lib/latchkey/plugins`) if
-/// it exists, else the directory configured at build time.
+/// the executable is in a `bin` directory and that directory and those above it up to the
+/// prefix are owned by root or us and writable by no one else; else the directory configured
+/// at build time.
 std::string defaultPluginDir();
 
 /// A config file read and checked: host settings, the plugins found, and the library chosen for

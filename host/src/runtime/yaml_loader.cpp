@@ -74,8 +74,9 @@ ConfigValue convert(const YAML::Node& node, const std::string& path, const EnvLo
                 continue;
             }
             ConfigValue child = convert(entry.second, childPath, env, errors);
-            if (child.line() == 0) {
-                // yaml-cpp gives empty values no position; point at their key instead.
+            if (child.line() == 0 || child.isNull()) {
+                // yaml-cpp gives an empty value no position, or the next token's (often on the
+                // next line): point at its key instead.
                 child = ConfigValue(child.kind(), childPath, key.Mark().line + 1,
                                     key.Mark().column + 1);
             }

@@ -241,7 +241,12 @@ public:
     std::string requiredString(std::string_view key) {
         const ConfigValue* v = scalar(key);
         if (!v) {
-            if (!node_.find(key)) errors_.addUnder(node_, key, "is required");
+            const ConfigValue* present = node_.find(key);
+            if (!present) {
+                errors_.addUnder(node_, key, "is required");
+            } else if (present->isNull()) {
+                errors_.add(*present, "must not be empty"); // `key:` with nothing after it
+            }
             return {};
         }
         if (v->scalar().empty()) errors_.add(*v, "must not be empty");
