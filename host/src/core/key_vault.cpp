@@ -34,14 +34,14 @@ std::string associatedData(KeyPurpose purpose, const std::string& lookup) {
     return std::string(purposeName(purpose)) + ":" + lookup;
 }
 
+} // namespace
+
 std::string toHex(const unsigned char* data, std::size_t size) {
     std::string out(size * 2 + 1, '\0');
     sodium_bin2hex(out.data(), out.size(), data, size);
     out.pop_back();
     return out;
 }
-
-} // namespace
 
 KeyVault::KeyVault(const Secret& secret) {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");

@@ -17,6 +17,9 @@
 
 namespace latchkey::host {
 
+/// `data` as lowercase hex.
+std::string toHex(const unsigned char* data, std::size_t size);
+
 /// What a sealed key is for; part of the authenticated data, so keys cannot be swapped between
 /// kinds of record.
 enum class KeyPurpose { ApiKey, UserKey, AccountKey };

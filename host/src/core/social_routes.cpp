@@ -1,6 +1,7 @@
 // `user/auth/<backend>/`: logging in with a social provider's token. The backend plugin checks
 // the token with the provider (and that it was issued to this app); the core maps the
 // provider's identity to a user of the instance, creating one on the first login.
+#include "core/key_vault.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
 #include "core/user_scope.hpp"
@@ -29,13 +30,6 @@ bool hasControl(std::string_view text) {
                        [](char c) { return static_cast<unsigned char>(c) < 32 || c == 127; });
 }
 
-std::string hex(const unsigned char* data, std::size_t size) {
-    std::string out(size * 2 + 1, '\0');
-    sodium_bin2hex(out.data(), out.size(), data, size);
-    out.pop_back();
-    return out;
-}
-
 /// The username of a user made by a first social login, attempt by attempt: the email when
 /// the provider verified it (as the original server did), else `<backend>-<uid>`; a random
 /// suffix once those are taken. Never an unverified email: that would let someone claim
@@ -53,12 +47,12 @@ std::string usernameFor(const CoreServices& core, const std::string& backend,
         crypto_generichash(digest, sizeof digest,
                            reinterpret_cast<const unsigned char*>(identity.uid.data()),
                            identity.uid.size(), nullptr, 0);
-        base = backend.substr(0, 24) + "-" + hex(digest, sizeof digest);
+        base = backend.substr(0, 24) + "-" + toHex(digest, sizeof digest);
     }
     if (attempt <= 1) return base;
     unsigned char suffix[3];
     core.random.fill(suffix, sizeof suffix);
-    return base + "-" + hex(suffix, sizeof suffix);
+    return base + "-" + toHex(suffix, sizeof suffix);
 }
 
 } // namespace

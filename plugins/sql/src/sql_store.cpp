@@ -94,14 +94,10 @@ std::optional<Record> first(std::vector<Record> rows) {
 template <class... Args>
 Id insertReturningId(Session& session, const Dialect& dialect, const std::string& sql,
                      const Args&... args) {
-    if (!dialect.insertReturning()) {
-        execute(session, dialect, sql, args...);
-        Statement statement = execute(session, dialect, "SELECT LAST_INSERT_ID()");
-        RecordSet rows(statement);
-        if (rows.rowCount() != 1) throw std::runtime_error("INSERT returned no id");
-        return rows.value(0, 0).convert<Poco::Int64>();
-    }
-    Statement statement = execute(session, dialect, sql + " RETURNING id", args...);
+    const bool returning = dialect.insertReturning();
+    if (!returning) execute(session, dialect, sql, args...);
+    Statement statement = returning ? execute(session, dialect, sql + " RETURNING id", args...)
+                                    : execute(session, dialect, "SELECT LAST_INSERT_ID()");
     RecordSet rows(statement);
     if (rows.rowCount() != 1) throw std::runtime_error("INSERT returned no id");
     return rows.value(0, 0).convert<Poco::Int64>();
@@ -277,6 +273,14 @@ std::int64_t scalar(Session& session, const Dialect& dialect, const std::string&
     RecordSet rows(statement);
     if (rows.rowCount() == 0 || rows.isNull(0, 0)) return 0;
     return rows.value(0, 0).convert<Poco::Int64>();
+}
+
+/// True if the query finds a row (it may end with a row lock: PostgreSQL allows no FOR UPDATE
+/// with COUNT(*)).
+template <class... Args>
+bool exists(Session& session, const Dialect& dialect, const std::string& sql, const Args&... args) {
+    Statement statement = execute(session, dialect, sql, args...);
+    return RecordSet(statement).rowCount() > 0;
 }
 
 /// Ends a failed transaction; a session whose transaction state is unknown (the ROLLBACK
@@ -507,12 +511,9 @@ bool SqlStore::compareAndSetValue(std::string_view ns, std::string_view key,
     return write("k", [&](Session& session) {
         if (value == expected) {
             // Nothing to write; and MySQL would count the no-op UPDATE as 0 rows.
-            return !query<Id>(
-                        session, *dialect_,
-                        "SELECT 1 FROM kv_store WHERE ns = ? AND k = ? AND v = ?",
-                        [](RowReader& r) { return r.integer(); }, std::string(ns), std::string(key),
-                        std::string(expected))
-                        .empty();
+            return exists(session, *dialect_,
+                          "SELECT 1 FROM kv_store WHERE ns = ? AND k = ? AND v = ?",
+                          std::string(ns), std::string(key), std::string(expected));
         }
         return affected(session, *dialect_,
                         "UPDATE kv_store SET v = ? WHERE ns = ? AND k = ? AND v = ?",
@@ -540,24 +541,20 @@ std::vector<std::pair<std::string, std::string>> SqlStore::listValues(std::strin
         std::string to = from;
         while (!to.empty() && static_cast<unsigned char>(to.back()) == 0xFF)
             to.pop_back();
-        if (to.empty()) {
-            return query<std::pair<std::string, std::string>>(
-                session, *dialect_, "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? ORDER BY k",
-                [](RowReader& r) {
-                    std::string key = r.text();
-                    return std::make_pair(std::move(key), r.text());
-                },
-                std::string(ns), from);
+        const auto readPair = [](RowReader& r) {
+            std::string key = r.text();
+            return std::make_pair(std::move(key), r.text());
+        };
+        using Pair = std::pair<std::string, std::string>;
+        if (to.empty()) { // no bound above (an empty prefix, or only 0xFF bytes)
+            return query<Pair>(session, *dialect_,
+                               "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? ORDER BY k",
+                               readPair, std::string(ns), from);
         }
         to.back() = static_cast<char>(static_cast<unsigned char>(to.back()) + 1);
-        return query<std::pair<std::string, std::string>>(
-            session, *dialect_,
-            "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? AND k < ? ORDER BY k",
-            [](RowReader& r) {
-                std::string key = r.text();
-                return std::make_pair(std::move(key), r.text());
-            },
-            std::string(ns), from, to);
+        return query<Pair>(session, *dialect_,
+                           "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? AND k < ? ORDER BY k",
+                           readPair, std::string(ns), from, to);
     });
 }
 
@@ -727,24 +724,22 @@ UserRecord SqlStore::createUser(const UserRecord& user) {
 
 UserRecord SqlStore::insertUser(Session& session, const UserRecord& user) {
     UserRecord out = user;
-    {
-        out.id = insertReturningId(
-            session, *dialect_,
-            "INSERT INTO users (instance_id, username, password_hash, key_lookup, key_sealed, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            user.instanceId, user.username, user.passwordHash, user.key.lookup, user.key.sealed,
-            user.createdAt, user.updatedAt);
-        const ProfileRecord& p = user.profile;
-        const Poco::Nullable<Poco::Int64> groupId =
-            p.groupId ? Poco::Nullable<Poco::Int64>(*p.groupId) : Poco::Nullable<Poco::Int64>();
-        out.profile.id = insertReturningId(
-            session, *dialect_,
-            "INSERT INTO user_profiles (user_id, revision, owner_permissions, group_id, "
-            "group_permissions, other_permissions, data, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            out.id, p.revision, p.ownerPermissions, groupId, p.groupPermissions, p.otherPermissions,
-            p.data, p.createdAt, p.updatedAt);
-    }
+    out.id = insertReturningId(
+        session, *dialect_,
+        "INSERT INTO users (instance_id, username, password_hash, key_lookup, key_sealed, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        user.instanceId, user.username, user.passwordHash, user.key.lookup, user.key.sealed,
+        user.createdAt, user.updatedAt);
+    const ProfileRecord& p = user.profile;
+    const Poco::Nullable<Poco::Int64> groupId =
+        p.groupId ? Poco::Nullable<Poco::Int64>(*p.groupId) : Poco::Nullable<Poco::Int64>();
+    out.profile.id = insertReturningId(
+        session, *dialect_,
+        "INSERT INTO user_profiles (user_id, revision, owner_permissions, group_id, "
+        "group_permissions, other_permissions, data, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        out.id, p.revision, p.ownerPermissions, groupId, p.groupPermissions, p.otherPermissions,
+        p.data, p.createdAt, p.updatedAt);
     return out;
 }
 
@@ -797,13 +792,10 @@ bool SqlStore::updateApiKey(const ApiKeyRecord& key, std::string_view expectedLo
     return write("api_key", [&](Session& session) {
         // Lock the row and check the expected key first: MySQL counts an UPDATE that changes
         // nothing (a PATCH with the same values) as 0 rows, which must not read as "lost".
-        if (query<Id>(
-                session, *dialect_,
-                "SELECT id FROM api_keys WHERE id = ? AND instance_id = ? AND key_lookup = ?" +
-                    dialect_->lockRows(),
-                [](RowReader& r) { return r.integer(); }, key.id, key.instanceId,
-                std::string(expectedLookup))
-                .empty()) {
+        if (!exists(session, *dialect_,
+                    "SELECT id FROM api_keys WHERE id = ? AND instance_id = ? AND key_lookup = ?" +
+                        dialect_->lockRows(),
+                    key.id, key.instanceId, std::string(expectedLookup))) {
             return false;
         }
         affected(session, *dialect_,
@@ -943,11 +935,8 @@ MembershipResult SqlStore::addMembership(Id userId, Id groupId, std::size_t maxG
         return write("membership", [&](Session& session) {
             // Lock the user's row: two hosts adding groups to one user at once must not both
             // pass the limit check.
-            // (No COUNT(*) here: PostgreSQL refuses FOR UPDATE with aggregates.)
-            if (query<Id>(
-                    session, *dialect_, "SELECT id FROM users WHERE id = ?" + dialect_->lockRows(),
-                    [](RowReader& r) { return r.integer(); }, userId)
-                    .empty() ||
+            if (!exists(session, *dialect_,
+                        "SELECT id FROM users WHERE id = ?" + dialect_->lockRows(), userId) ||
                 scalar(session, *dialect_, "SELECT COUNT(*) FROM user_groups WHERE id = ?",
                        groupId) == 0) {
                 return MembershipResult::NotFound;
@@ -1159,9 +1148,8 @@ void SqlStore::replaceLoginToken(const LoginTokenRecord& token) {
         // A new token voids the older ones: there is only ever one live token per user. The
         // user's row is locked first, so two concurrent replacements take turns instead of
         // both deleting nothing new and both inserting.
-        query<Id>(
-            session, *dialect_, "SELECT id FROM users WHERE id = ?" + dialect_->lockRows(),
-            [](RowReader& r) { return r.integer(); }, token.userId);
+        exists(session, *dialect_, "SELECT id FROM users WHERE id = ?" + dialect_->lockRows(),
+               token.userId);
         execute(session, *dialect_, "DELETE FROM login_tokens WHERE user_id = ?", token.userId);
         execute(session, *dialect_,
                 "INSERT INTO login_tokens (token_hash, user_id, purpose, created_at, expires_at) "
