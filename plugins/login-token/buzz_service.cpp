@@ -47,13 +47,10 @@ bool isEmail(const std::string& email) {
         email.find('@', at + 1) != std::string::npos) {
         return false;
     }
-    for (const char c : email) {
-        if (static_cast<unsigned char>(c) <= 32 || c == ',' || c == ';' || c == '<' || c == '>' ||
-            c == '"' || c == '\\' || c == 127) {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::none_of(email, [](char c) {
+        return static_cast<unsigned char>(c) <= 32 || c == ',' || c == ';' || c == '<' ||
+               c == '>' || c == '"' || c == '\\' || c == 127;
+    });
 }
 
 std::string hashHex(std::string_view text) {
@@ -313,16 +310,22 @@ void BuzzService::mount(Router& router) {
     const auto bind = [this](Response (BuzzService::*handler)(const Request&)) {
         return [this, handler](const Request& request) { return (this->*handler)(request); };
     };
-    router.add("POST", m + "/authenticate", bind(&BuzzService::authenticate));
-    router.add("PUT", m + "/authenticate", bind(&BuzzService::changeOwnPassword));
+    // Routes that hash or verify a password run in the hashing lane, so a login flood is shed
+    // there and never takes the workers cookie lookups need.
+    const LaneSelector hashing = inLane(Lane::Hashing);
+    router.addInLane("POST", m + "/authenticate", hashing, bind(&BuzzService::authenticate));
+    router.addInLane("PUT", m + "/authenticate", hashing, bind(&BuzzService::changeOwnPassword));
     router.add("DELETE", m + "/authenticate", bind(&BuzzService::logout));
-    router.add("POST", m + "/user", bind(&BuzzService::createUser));
+    router.addInLane("POST", m + "/user", hashingIfPasswordMayBeSet,
+                     bind(&BuzzService::createUser));
     router.add("GET", m + "/user", bind(&BuzzService::listUsers));
-    router.add("PUT", m + "/user", bind(&BuzzService::updateUser));
+    router.addInLane("PUT", m + "/user", hashingIfPasswordMayBeSet, bind(&BuzzService::updateUser));
     router.add("DELETE", m + "/user", bind(&BuzzService::deleteUser));
     router.add("POST", m + "/resend_user_email", bind(&BuzzService::resendUserEmail));
-    router.add("PUT", m + "/change_password", bind(&BuzzService::changePassword));
-    router.add("POST", m + "/change_password", bind(&BuzzService::changePassword));
+    router.addInLane("PUT", m + "/change_password", hashingIfPasswordMayBeSet,
+                     bind(&BuzzService::changePassword));
+    router.addInLane("POST", m + "/change_password", hashingIfPasswordMayBeSet,
+                     bind(&BuzzService::changePassword));
     router.add("GET", m + "/role", bind(&BuzzService::listRoles));
     router.add("POST", m + "/role", bind(&BuzzService::createRole));
     router.add("PUT", m + "/role", bind(&BuzzService::updateRole));
@@ -651,7 +654,7 @@ Header BuzzService::clearCookie() const {
 
 std::string BuzzService::issueToken(const Member& member, const char* purpose,
                                     std::chrono::milliseconds ttl, Micros& expiresAt) {
-    const std::string token = randomToken(24); // 192 bits
+    std::string token = randomToken(24); // 192 bits
     LoginTokenRecord record;
     record.tokenHash = hashHex(token);
     record.userId = member.user.id;
@@ -729,7 +732,7 @@ void BuzzService::checkTokenLockout(const FailureKeys& keys) {
         if (!stored) continue;
         Poco::JSON::Parser parser;
         const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
-        const Micros since = object->optValue<Poco::Int64>("since", 0);
+        const auto since = object->optValue<Poco::Int64>("since", 0);
         const auto count = object->optValue<Poco::Int64>("count", 0);
         if (count >= limit && t - since < window) {
             const auto wait = (since + window - t) / 1'000'000 + 1;
@@ -747,7 +750,7 @@ void BuzzService::recordTokenFailure(const std::string& key) {
         if (current) {
             Poco::JSON::Parser parser;
             const auto object = parser.parse(*current).extract<Poco::JSON::Object::Ptr>();
-            const Micros oldSince = object->optValue<Poco::Int64>("since", 0);
+            const auto oldSince = object->optValue<Poco::Int64>("since", 0);
             if (t - oldSince < toMicros(settings_.tokenLockout)) {
                 since = oldSince;
                 count = object->optValue<Poco::Int64>("count", 0) + 1;
@@ -1119,7 +1122,7 @@ Response BuzzService::changePassword(const Request& request) {
             body.fail("new_password", problem);
     }
     body.throwIfInvalid();
-    const HttpError refused(400, "Invalid or expired login token.");
+    const auto refused = [] { return HttpError(400, "Invalid or expired login token."); };
     // The counter is checked and kept for unknown addresses too: the answers do not differ.
     const FailureKeys fails = failureKeys(address, request);
     checkTokenLockout(fails);
@@ -1131,12 +1134,12 @@ Response BuzzService::changePassword(const Request& request) {
     if (!purpose) {
         recordTokenFailure(fails.client);
         recordTokenFailure(fails.account);
-        throw refused;
+        throw refused();
     }
     // Only an invitation makes a user active; a reset is for a user that is active now (a
     // deactivation voids tokens, so this is the second line).
     const bool invite = *purpose == "invite";
-    if (!invite && !member->attributes.active) throw refused;
+    if (!invite && !member->attributes.active) throw refused();
     store_.deleteValue(kNamespace, fails.client); // the account counter runs out by itself
     setPasswordHash(member->user.id, hasher_->hash(*newPassword));
     if (invite) updateAttributes(member->user.id, [](Attributes& a) { a.active = true; });

@@ -23,8 +23,9 @@ bool isArgon2Hash(std::string_view stored) {
 
 } // namespace
 
-Argon2Hasher::Argon2Hasher(PasswordPolicy policy, std::size_t workers, std::size_t queueCapacity)
-    : policy_(policy), pool_(workers, queueCapacity) {
+Argon2Hasher::Argon2Hasher(PasswordPolicy policy, std::size_t workers, std::size_t queueCapacity,
+                           int nice)
+    : policy_(policy), pool_(workers, queueCapacity, nice) {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
     unsigned char secret[32];
     randombytes_buf(secret, sizeof secret);

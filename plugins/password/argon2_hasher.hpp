@@ -22,7 +22,9 @@ struct PasswordPolicy {
 /// other parameters for rehashing.
 class Argon2Hasher final : public PasswordHasher {
 public:
-    Argon2Hasher(PasswordPolicy policy, std::size_t workers, std::size_t queueCapacity);
+    /// `nice`: the hashing threads' niceness (see HashingPool).
+    Argon2Hasher(PasswordPolicy policy, std::size_t workers, std::size_t queueCapacity,
+                 int nice = 0);
 
     std::vector<std::string> checkPolicy(std::string_view password) const override;
     std::string hash(std::string_view password) override;

@@ -18,7 +18,9 @@ namespace latchkey::plugins {
 /// Runs jobs on `workers` threads; at most `capacity` jobs wait for a worker.
 class HashingPool {
 public:
-    HashingPool(std::size_t workers, std::size_t capacity);
+    /// `nice` (0-19) is the workers' scheduling niceness: above 0 they yield the CPU to request
+    /// threads, so a login flood cannot slow requests that need no hashing.
+    HashingPool(std::size_t workers, std::size_t capacity, int nice = 0);
     ~HashingPool();
     HashingPool(const HashingPool&) = delete;
     HashingPool& operator=(const HashingPool&) = delete;
@@ -39,9 +41,10 @@ public:
 
 private:
     void enqueue(std::function<void()> job);
-    void work();
+    void work(std::size_t index);
 
     const std::size_t capacity_;
+    const int nice_;
     mutable std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<std::function<void()>> queue_;

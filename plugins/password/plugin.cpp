@@ -22,6 +22,7 @@ struct Settings {
     PasswordPolicy policy;
     std::size_t workers = 0; ///< 0: one per core.
     std::size_t queue = 64;
+    int nice = 10; ///< The hashing threads' niceness: requests that need no hashing go first.
 };
 
 /// The env override of min_length, or nullopt; a malformed value is a config error.
@@ -55,6 +56,7 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     }
     s.workers = static_cast<std::size_t>(r.integer("workers", 0, 0, 256));
     s.queue = static_cast<std::size_t>(r.integer("queue", 64, 1, 100000));
+    s.nice = static_cast<int>(r.integer("nice", 10, 0, 19));
     r.finish();
     return s;
 }
@@ -81,13 +83,13 @@ public:
 
 private:
     PasswordPlugin(PluginContext& context, const Settings& s)
-        : hasher_(s.policy, s.workers, s.queue) {
+        : hasher_(s.policy, s.workers, s.queue, s.nice) {
         const bool belowOwasp = s.policy.memoryBytes < (19ULL << 20) || s.policy.iterations < 2;
         context.logger().info("argon2id m=" + std::to_string(s.policy.memoryBytes >> 10) +
                               "KiB t=" + std::to_string(s.policy.iterations) + " p=1, " +
                               std::to_string(s.workers) + " workers, queue " +
-                              std::to_string(s.queue) + ", passwords " +
-                              std::to_string(s.policy.minLength) + "-" +
+                              std::to_string(s.queue) + ", nice " + std::to_string(s.nice) +
+                              ", passwords " + std::to_string(s.policy.minLength) + "-" +
                               std::to_string(s.policy.maxLength) + " characters");
         if (belowOwasp) {
             context.logger().warn("argon2id parameters are below OWASP's minimum (m=19MiB, t=2)");

@@ -2,6 +2,8 @@
 // problems are reported (file, line, key path) before anything starts.
 #include "support/host_process.hpp"
 
+#include <latchkey/version.hpp>
+
 #include <catch2/catch.hpp>
 
 using namespace latchkey::test;
@@ -9,7 +11,11 @@ using namespace latchkey::test;
 TEST_CASE("The version and help options answer and exit 0", "[cli]") {
     const auto version = runLatchkey({"--version"});
     CHECK(version.exitCode == 0);
-    CHECK_THAT(version.out, Catch::StartsWith("latchkey 1.0.0 (plugin SDK 1.0.0, libstdc++/cxx11"));
+    const std::string sdk = std::to_string(LATCHKEY_SDK_VERSION_MAJOR) + "." +
+                            std::to_string(LATCHKEY_SDK_VERSION_MINOR) + "." +
+                            std::to_string(LATCHKEY_SDK_VERSION_PATCH);
+    CHECK_THAT(version.out,
+               Catch::StartsWith("latchkey 1.0.0 (plugin SDK " + sdk + ", libstdc++/cxx11"));
     const auto help = runLatchkey({"--help"});
     CHECK(help.exitCode == 0);
     CHECK_THAT(help.out, Catch::Contains("latchkey serve -c FILE") &&
@@ -147,11 +153,14 @@ TEST_CASE("plugins lists what the paths hold and what the config uses", "[cli]")
     CHECK(result.exitCode == 0);
     CHECK_THAT(result.out, Catch::Contains("NAME") && Catch::Contains("KIND"));
     const std::string storage = testStorageDriver();
+    // The SDK column: the "major.minor" each plugin was built with (this tree's).
+    const std::string sdk = std::to_string(LATCHKEY_SDK_VERSION_MAJOR) + "\\." +
+                            std::to_string(LATCHKEY_SDK_VERSION_MINOR);
     CHECK_THAT(result.out,
-               Catch::Matches("(.|\\n)*" + storage + " +storage +1\\.0\\.0 +1\\.0 +yes +" +
+               Catch::Matches("(.|\\n)*" + storage + " +storage +1\\.0\\.0 +" + sdk + " +yes +" +
                               pluginDir() + "/latchkey-" + storage + "\\.so(.|\\n)*"));
-    CHECK_THAT(result.out, Catch::Matches("(.|\\n)*fixture-good +credential +0\\.1\\.0 +1\\.0 +no "
-                                          "+.*fixture-good\\.so(.|\\n)*"));
+    CHECK_THAT(result.out, Catch::Matches("(.|\\n)*fixture-good +credential +0\\.1\\.0 +" + sdk +
+                                          " +no +.*fixture-good\\.so(.|\\n)*"));
     CHECK_THAT(result.out, Catch::Contains("posture: stable; trusts libsodium"));
 }
 

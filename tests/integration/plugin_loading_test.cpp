@@ -1,11 +1,19 @@
 // Plugin loading failures as an operator sees them: `check-config` and `serve` on the fixtures.
 #include "support/host_process.hpp"
 
+#include <latchkey/version.hpp>
+
 #include <catch2/catch.hpp>
 
 using namespace latchkey::test;
 
 namespace {
+
+/// "major.minor" of this host's SDK, and of the next minor.
+std::string sdkVersion(int minorAhead = 0) {
+    return std::to_string(LATCHKEY_SDK_VERSION_MAJOR) + "." +
+           std::to_string(LATCHKEY_SDK_VERSION_MINOR + minorAhead);
+}
 
 CommandResult checkWithFixture(const std::string& fixture, const std::string& extraAuth = "") {
     TempDir dir;
@@ -22,14 +30,15 @@ TEST_CASE("A library for another SDK major version stops start-up, naming file a
     CHECK(result.exitCode == 2);
     CHECK_THAT(result.err, Catch::Contains("plugins.paths: " + fixtureDir("wrong-abi") +
                                            "/fixture-wrong-abi.so: built for Latchkey SDK 99.0, "
-                                           "this host has SDK 1.0"));
+                                           "this host has SDK " +
+                                           sdkVersion()));
 }
 
 TEST_CASE("A library for a newer SDK minor version is refused", "[plugins]") {
     const auto result = checkWithFixture("newer-minor");
     CHECK(result.exitCode == 2);
-    CHECK_THAT(result.err, Catch::Contains("built for Latchkey SDK 1.1, newer than this host's "
-                                           "SDK 1.0"));
+    CHECK_THAT(result.err, Catch::Contains("built for Latchkey SDK " + sdkVersion(1) +
+                                           ", newer than this host's SDK " + sdkVersion()));
 }
 
 TEST_CASE("A library built with another C++ library ABI is refused", "[plugins]") {

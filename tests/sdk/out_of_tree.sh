@@ -126,8 +126,11 @@ done
 # No plugins.paths: the installed host finds the plugins beside it.
 "$prefix/bin/latchkey" plugins -c "$work/latchkey.yaml" >"$work/plugins.txt" \
   || { cat "$work/plugins.txt"; fail "latchkey plugins"; }
-grep -Eq '^oidc-userinfo +social +1\.0\.0 +1\.0 +yes' "$work/plugins.txt" || fail "plugins: oidc-userinfo"
-grep -Eq '^machine-tokens +credential +1\.0\.0 +1\.0 +yes' "$work/plugins.txt" || fail "plugins: machine-tokens"
+# The SDK column: the major.minor of the SDK the examples were built against (this tree's).
+version_h=$source_dir/sdk/include/latchkey/version.hpp
+sdk="$(sed -n 's/^#define LATCHKEY_SDK_VERSION_MAJOR //p' "$version_h")\.$(sed -n 's/^#define LATCHKEY_SDK_VERSION_MINOR //p' "$version_h")"
+grep -Eq "^oidc-userinfo +social +1\.0\.0 +$sdk +yes" "$work/plugins.txt" || fail "plugins: oidc-userinfo"
+grep -Eq "^machine-tokens +credential +1\.0\.0 +$sdk +yes" "$work/plugins.txt" || fail "plugins: machine-tokens"
 grep -q "posture: example; tokens checked to be this client's" "$work/plugins.txt" || fail "posture line"
 
 # ...but not from a directory someone else could write to.

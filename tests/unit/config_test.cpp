@@ -183,3 +183,59 @@ TEST_CASE("Durations are bounded above and errors never echo the value", "[confi
     CHECK_THAT(all, !Catch::Contains("pa${ss"));
     CHECK_THAT(all, Catch::Contains("huge: ") && Catch::Contains("must be between"));
 }
+
+TEST_CASE("The serving settings: lanes, caps, deadlines, and the rules between them", "[config]") {
+    const std::string base = "secrets: {key_file: s.key}\n"
+                             "storage: {driver: sqlite, path: x.db}\n"
+                             "mailer: {driver: outbox, dir: out}\n"
+                             "auth: {password: {}}\n";
+    {
+        ConfigErrors errors;
+        const auto root = parseYaml("server:\n  io_threads: 2\n  threads: 8\n  queue: 100\n"
+                                    "  lanes: {hashing: {threads: 3, queue: 5}}\n"
+                                    "  max_connections: 50000\n  max_connections_per_ip: 0\n"
+                                    "  header_timeout: 2s\n  body_min_rate: 4KiB\n"
+                                    "  write_timeout: 10s\n  shed_pause: 0s\n"
+                                    "  max_header_size: 32KiB\n  max_headers: 50\n"
+                                    "  max_body_memory: 1GiB\n" +
+                                        base,
+                                    fakeEnv({}), errors);
+        const HostConfig config = readHostConfig(root, "c.yaml", "/plugins", errors);
+        INFO(messages(errors));
+        REQUIRE(errors.empty());
+        const ServerSettings& s = config.server;
+        CHECK(s.ioThreads == 2);
+        CHECK(s.threads == 8);
+        CHECK(s.queue == 100);
+        CHECK(s.hashing.threads == 3);
+        CHECK(s.hashing.queue == 5);
+        CHECK(s.outbound.threads == 16); // not given: its default
+        CHECK(s.maxConnections == 50000);
+        CHECK(s.maxConnectionsPerIp == 0);
+        CHECK(s.headerTimeout == std::chrono::seconds(2));
+        CHECK(s.bodyMinRate == 4096);
+        CHECK(s.writeTimeout == std::chrono::seconds(10));
+        CHECK(s.shedPause.count() == 0);
+        CHECK(s.maxHeaderBytes == 32768);
+        CHECK(s.maxHeaders == 50);
+        CHECK(s.maxBodyMemory == 1ULL << 30);
+    }
+    {
+        ConfigErrors errors;
+        const auto root = parseYaml("server:\n  lanes: {hashing: {threads: 0}, fast: {}}\n"
+                                    "  max_body: 8MiB\n  max_body_memory: 4MiB\n"
+                                    "  keep_alive_timeout: 1s\n  shed_pause: 2s\n" +
+                                        base,
+                                    fakeEnv({}), errors);
+        readHostConfig(root, "c.yaml", "/plugins", errors);
+        const std::string all = messages(errors);
+        INFO(all);
+        CHECK(all.find("2:server.lanes.hashing.threads: must be between 1 and 4096") !=
+              std::string::npos);
+        CHECK(all.find("2:server.lanes.fast: unknown key") != std::string::npos);
+        CHECK(all.find("4:server.max_body_memory: server.max_body_memory must be at least "
+                       "server.max_body") != std::string::npos);
+        CHECK(all.find("6:server.shed_pause: server.shed_pause must be shorter than "
+                       "keep_alive_timeout") != std::string::npos);
+    }
+}

@@ -6,6 +6,7 @@
 #include "support/temp_dir.hpp"
 
 #include <latchkey/credential.hpp>
+#include <latchkey/version.hpp>
 
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/null_sink.h>
@@ -18,6 +19,12 @@ using namespace latchkey::host;
 using latchkey::test::fixtureDir;
 
 namespace {
+
+/// "major.minor" of this host's SDK, and of the next minor.
+std::string sdkVersion(int minorAhead = 0) {
+    return std::to_string(LATCHKEY_SDK_VERSION_MAJOR) + "." +
+           std::to_string(LATCHKEY_SDK_VERSION_MINOR + minorAhead);
+}
 
 std::string onlySo(const std::string& dir) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -65,7 +72,7 @@ TEST_CASE("A good plugin loads and tells its name, kind and SDK version", "[load
     const auto library = PluginLibrary::load(onlySo(fixtureDir("good")));
     CHECK(std::string(library->info().name) == "fixture-good");
     CHECK(library->info().kind == PluginKind::Credential);
-    CHECK(library->sdkVersion() == "1.0");
+    CHECK(library->sdkVersion() == sdkVersion());
 }
 
 TEST_CASE("Each broken library is refused with a message naming the file", "[loader]") {
@@ -74,9 +81,10 @@ TEST_CASE("Each broken library is refused with a message naming the file", "[loa
     const std::string wrongMajor = loadError("wrong-abi");
     CHECK_THAT(wrongMajor, Catch::Contains(fixtureDir("wrong-abi")) &&
                                Catch::Contains("built for Latchkey SDK 99.0") &&
-                               Catch::Contains("this host has SDK 1.0"));
-    CHECK_THAT(loadError("newer-minor"),
-               Catch::Contains("SDK 1.1, newer than this host's SDK 1.0"));
+                               Catch::Contains("this host has SDK " + sdkVersion()));
+    CHECK_THAT(
+        loadError("newer-minor"),
+        Catch::Contains("SDK " + sdkVersion(1) + ", newer than this host's SDK " + sdkVersion()));
     CHECK_THAT(loadError("missing-entry"), Catch::Contains("no latchkey_plugin_entry function"));
     CHECK_THAT(loadError("not-a-plugin"), Catch::Contains("not a Latchkey plugin"));
     CHECK_THAT(loadError("unresolved"),

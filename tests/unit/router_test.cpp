@@ -96,3 +96,37 @@ TEST_CASE("Handler failures become 4xx/503/500 in the error shape of their prefi
     CHECK(call(router, "GET", "/rest/missing").body ==
           "{\"success\": false, \"errors\": [\"Not found.\"]}");
 }
+
+TEST_CASE("HEAD runs the GET route unless a route says otherwise", "[router]") {
+    HostRouter router(quietLog());
+    router.add("GET", "/thing/", [](const Request& r) { return Response::json(200, r.method); });
+    CHECK(call(router, "HEAD", "/thing/").body == "HEAD");
+    router.add("HEAD", "/other/", [](const Request&) { return Response::json(204, ""); });
+    router.add("GET", "/other/", [](const Request&) { return Response::json(200, "get"); });
+    CHECK(call(router, "HEAD", "/other/").status == 204);
+    CHECK(call(router, "HEAD", "/nothing/").status == 404);
+}
+
+TEST_CASE("Each route's lane comes from its selector, unmatched requests are standard",
+          "[router]") {
+    HostRouter router(quietLog());
+    router.addInLane("POST", "/login/", inLane(Lane::Hashing),
+                     [](const Request&) { return Response::json(200, "{}"); });
+    router.addInLane("PATCH", "/me/", hashingIfPasswordMayBeSet,
+                     [](const Request&) { return Response::json(200, "{}"); });
+    const auto laneFor = [&](std::string method, std::string path, std::string body) {
+        Request request;
+        request.method = std::move(method);
+        request.path = std::move(path);
+        request.body = std::move(body);
+        return HostRouter::laneOf(router.match(request), request);
+    };
+    CHECK(laneFor("POST", "/login/", "") == Lane::Hashing);
+    CHECK(laneFor("PATCH", "/me/", R"({"first_name": "Gordon"})") == Lane::Standard);
+    CHECK(laneFor("PATCH", "/me/", R"({"password": "x"})") == Lane::Hashing);
+    // Anything that could spell it in an escape counts too.
+    CHECK(laneFor("PATCH", "/me/", R"({"pass\u0077ord": "x"})") == Lane::Hashing);
+    CHECK(laneFor("PATCH", "/me/", "pass%77ord=x") == Lane::Hashing);
+    CHECK(laneFor("GET", "/nothing/", "") == Lane::Standard);
+    CHECK(laneFor("GET", "/login/", "") == Lane::Standard); // a 405
+}

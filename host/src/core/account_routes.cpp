@@ -36,28 +36,29 @@ Response accountResponse(const CoreServices& core, const AccountRecord& account)
 } // namespace
 
 void mountAccountRoutes(Router& router, const CoreServices& core) {
-    router.add("POST", "/v1.1/account/auth/", [&core](const Request& request) {
-        const auto body = RequestInput::parse(request);
-        body.rejectUnknown({"email", "password"});
-        FieldErrors errors;
-        const auto email = body.text("email", errors, {.required = true, .maxLength = 254});
-        const auto password = body.text("password", errors, {.required = true});
-        throwIfInvalid(std::move(errors));
+    router.addInLane(
+        "POST", "/v1.1/account/auth/", inLane(Lane::Hashing), [&core](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            body.rejectUnknown({"email", "password"});
+            FieldErrors errors;
+            const auto email = body.text("email", errors, {.required = true, .maxLength = 254});
+            const auto password = body.text("password", errors, {.required = true});
+            throwIfInvalid(std::move(errors));
 
-        const auto account = core.store.findAccountByEmail(asciiLower(*email));
-        // Unknown emails cost the same hashing work and get the same answer.
-        const PasswordCheck check =
-            core.hasher.verify(*password, account ? account->passwordHash : std::string());
-        if (!account || !check.ok || !account->active) {
-            throw HttpError(401, "Invalid email or password.");
-        }
-        if (check.needsRehash) {
-            core.refreshHash(*password, [&](const std::string& hash) {
-                core.store.updateAccountPasswordHash(account->id, account->passwordHash, hash);
-            });
-        }
-        return accountResponse(core, *account);
-    });
+            const auto account = core.store.findAccountByEmail(asciiLower(*email));
+            // Unknown emails cost the same hashing work and get the same answer.
+            const PasswordCheck check =
+                core.hasher.verify(*password, account ? account->passwordHash : std::string());
+            if (!account || !check.ok || !account->active) {
+                throw HttpError(401, "Invalid email or password.");
+            }
+            if (check.needsRehash) {
+                core.refreshHash(*password, [&](const std::string& hash) {
+                    core.store.updateAccountPasswordHash(account->id, account->passwordHash, hash);
+                });
+            }
+            return accountResponse(core, *account);
+        });
 
     router.add("GET", "/v1.1/account/", [&core](const Request& request) {
         return accountResponse(core, requireAccount(core, request));

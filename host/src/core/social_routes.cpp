@@ -58,8 +58,11 @@ std::string usernameFor(const CoreServices& core, const std::string& backend,
 } // namespace
 
 void mountSocialRoutes(Router& router, const CoreServices& core) {
-    router.add(
-        "POST", "/v1.1/instances/{instance}/user/auth/{backend}/", [&core](const Request& request) {
+    // Verifying a token waits on the provider: the outbound lane, so a slow provider cannot
+    // hold the workers key lookups need.
+    router.addInLane(
+        "POST", "/v1.1/instances/{instance}/user/auth/{backend}/", inLane(Lane::Outbound),
+        [&core](const Request& request) {
             const auto body = RequestInput::parse(request);
             const UserScope scope(core, resolveInstanceAccess(core, request, &body));
             const auto found = core.social.find(request.param("backend"));

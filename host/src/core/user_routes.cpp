@@ -131,7 +131,7 @@ UserRecord userForCaller(const CoreServices& core, const UserScope& scope, Id id
 void mountUserRoutes(Router& router, const CoreServices& core) {
     const std::string users = "/v1.1/instances/{instance}/users/";
 
-    router.add("POST", users, [&core](const Request& request) {
+    router.addInLane("POST", users, hashingIfPasswordMayBeSet, [&core](const Request& request) {
         const auto body = RequestInput::parse(request);
         const UserScope scope(core, resolveInstanceAccess(core, request, &body));
         const Caller& caller = scope.access.caller;
@@ -195,7 +195,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
                             core.vault.open(found.key, KeyPurpose::UserKey));
     });
     for (const char* method : {"PUT", "PATCH"}) {
-        router.add(method, user, [&core](const Request& request) {
+        router.addInLane(method, user, hashingIfPasswordMayBeSet, [&core](const Request& request) {
             const auto body = RequestInput::parse(request);
             const UserScope scope(core, resolveInstanceAccess(core, request, &body));
             return updateUser(core, scope, userForCaller(core, scope, pathId(request, "id")).id,
@@ -223,30 +223,32 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         return userResponse(core, scope, 200, saved, fresh.first);
     });
 
-    router.add("POST", "/v1.1/instances/{instance}/user/auth/", [&core](const Request& request) {
-        const auto body = RequestInput::parse(request);
-        const UserScope scope(core, resolveInstanceAccess(core, request, &body));
-        body.rejectUnknown({"username", "password"});
-        FieldErrors errors;
-        const auto username = body.text("username", errors, {.required = true});
-        const auto password = body.text("password", errors, {.required = true});
-        throwIfInvalid(std::move(errors));
+    router.addInLane(
+        "POST", "/v1.1/instances/{instance}/user/auth/", inLane(Lane::Hashing),
+        [&core](const Request& request) {
+            const auto body = RequestInput::parse(request);
+            const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+            body.rejectUnknown({"username", "password"});
+            FieldErrors errors;
+            const auto username = body.text("username", errors, {.required = true});
+            const auto password = body.text("password", errors, {.required = true});
+            throwIfInvalid(std::move(errors));
 
-        const auto found = core.store.findUserByUsername(scope.access.instance.id, *username);
-        // An unknown username runs the same hashing work as a known one and gets the same
-        // answer, so usernames cannot be probed by answer or by timing.
-        const PasswordCheck check =
-            core.hasher.verify(*password, found ? found->passwordHash : std::string());
-        if (!found || !check.ok) throw HttpError(401, "Invalid username or password.");
-        if (check.needsRehash) {
-            // Only over the hash that was verified: a password changed meanwhile stays changed.
-            core.refreshHash(*password, [&](const std::string& hash) {
-                core.store.updateUserPasswordHash(found->id, found->passwordHash, hash);
-            });
-        }
-        return userResponse(core, scope, 200, *found,
-                            core.vault.open(found->key, KeyPurpose::UserKey));
-    });
+            const auto found = core.store.findUserByUsername(scope.access.instance.id, *username);
+            // An unknown username runs the same hashing work as a known one and gets the same
+            // answer, so usernames cannot be probed by answer or by timing.
+            const PasswordCheck check =
+                core.hasher.verify(*password, found ? found->passwordHash : std::string());
+            if (!found || !check.ok) throw HttpError(401, "Invalid username or password.");
+            if (check.needsRehash) {
+                // Only over the hash that was verified: a password changed meanwhile stays changed.
+                core.refreshHash(*password, [&](const std::string& hash) {
+                    core.store.updateUserPasswordHash(found->id, found->passwordHash, hash);
+                });
+            }
+            return userResponse(core, scope, 200, *found,
+                                core.vault.open(found->key, KeyPurpose::UserKey));
+        });
 
     // `user/`: API key + user key only; the account key is refused, as in Syncano.
     const auto currentUser = [&core](const Request& request, const RequestInput* body) {
@@ -267,11 +269,12 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
                             *presentedUserKey(request, nullptr));
     });
     for (const char* method : {"PUT", "PATCH"}) {
-        router.add(method, me, [&core, currentUser](const Request& request) {
-            const auto body = RequestInput::parse(request);
-            const UserScope scope = currentUser(request, &body);
-            return updateUser(core, scope, scope.access.caller.user->id, body);
-        });
+        router.addInLane(method, me, hashingIfPasswordMayBeSet,
+                         [&core, currentUser](const Request& request) {
+                             const auto body = RequestInput::parse(request);
+                             const UserScope scope = currentUser(request, &body);
+                             return updateUser(core, scope, scope.access.caller.user->id, body);
+                         });
     }
 }
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #ifndef LATCHKEY_DEFAULT_PLUGIN_DIR
@@ -146,7 +147,11 @@ void Application::createPlugins() {
                                        " provides password hashing, but another plugin already "
                                        "does; configure only one");
                 }
-                hasher_ = hasher;
+                // Everyone else gets it through the lane guard: hashing on a standard-lane
+                // worker is capped at a quarter of those workers.
+                guardedHasher_ = std::make_unique<LaneGuardedHasher>(
+                    *hasher, static_cast<std::size_t>(std::max(1, host.server.threads / 4)));
+                hasher_ = guardedHasher_.get();
             }
             break;
         }
@@ -296,6 +301,7 @@ bool Application::stop() {
     // Newest first: later plugins may use earlier ones (everything uses the store).
     while (!plugins_.empty())
         plugins_.pop_back();
+    guardedHasher_.reset();
     contexts_.clear();
     // The catalog's references go last; each library unloads when its last object is gone.
     config_.selected.clear();

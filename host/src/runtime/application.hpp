@@ -6,6 +6,7 @@
 #include "core/key_vault.hpp"
 #include "runtime/host_config.hpp"
 #include "runtime/http_server.hpp"
+#include "runtime/lane_guarded_hasher.hpp"
 #include "runtime/outbound_http.hpp"
 #include "runtime/plugin_loader.hpp"
 #include "runtime/router.hpp"
@@ -89,7 +90,8 @@ private:
     std::vector<std::shared_ptr<Plugin>> plugins_; ///< In creation order.
     Store* store_ = nullptr;
     Mailer* mailer_ = nullptr;
-    PasswordHasher* hasher_ = nullptr;
+    std::unique_ptr<LaneGuardedHasher> guardedHasher_; ///< Wraps the plugin's hasher.
+    PasswordHasher* hasher_ = nullptr;                 ///< guardedHasher_, for everyone.
     std::vector<CredentialPlugin*> credentials_;
     std::map<std::string, SocialBackend*, std::less<>> social_; ///< By backend name.
     std::unique_ptr<IdentityCore> core_;

@@ -58,8 +58,27 @@ void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& o
     }
     while (!out.publicUrl.empty() && out.publicUrl.back() == '/')
         out.publicUrl.pop_back();
+    out.ioThreads = static_cast<int>(r.integer("io_threads", out.ioThreads, 1, 64));
     out.threads = static_cast<int>(r.integer("threads", out.threads, 2, 4096));
     out.queue = static_cast<int>(r.integer("queue", out.queue, 1, 65536));
+    if (const ConfigValue* lanes = r.child("lanes")) {
+        ConfigReader l(*lanes, r.errors());
+        const auto readLane = [&l](const char* name, LaneSettings& lane) {
+            if (const ConfigValue* laneNode = l.child(name)) {
+                ConfigReader n(*laneNode, l.errors());
+                lane.threads = static_cast<int>(n.integer("threads", lane.threads, 1, 4096));
+                lane.queue = static_cast<int>(n.integer("queue", lane.queue, 1, 65536));
+                n.finish();
+            }
+        };
+        readLane("hashing", out.hashing);
+        readLane("outbound", out.outbound);
+        l.finish();
+    }
+    out.maxConnections = static_cast<std::size_t>(
+        r.integer("max_connections", static_cast<std::int64_t>(out.maxConnections), 16, 1000000));
+    out.maxConnectionsPerIp = static_cast<std::size_t>(r.integer(
+        "max_connections_per_ip", static_cast<std::int64_t>(out.maxConnectionsPerIp), 0, 1000000));
     out.keepAlive = r.boolean("keep_alive", out.keepAlive);
     using std::chrono::hours;
     using std::chrono::milliseconds;
@@ -68,8 +87,29 @@ void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& o
     out.maxKeepAliveRequests = static_cast<int>(
         r.integer("max_keep_alive_requests", out.maxKeepAliveRequests, 1, 1000000));
     out.maxBodyBytes = r.bytes("max_body", out.maxBodyBytes, 1024, 1ULL << 30);
+    out.maxBodyMemory = r.bytes("max_body_memory", out.maxBodyMemory, 1ULL << 20, 1ULL << 40);
+    if (out.maxBodyMemory < out.maxBodyBytes) {
+        const ConfigValue* at = r.child("max_body_memory");
+        if (!at) at = r.child("max_body");
+        if (at) errors.add(*at, "server.max_body_memory must be at least server.max_body");
+    }
+    out.maxHeaderBytes =
+        static_cast<std::size_t>(r.bytes("max_header_size", out.maxHeaderBytes, 1024, 1ULL << 20));
+    out.maxHeaders = static_cast<std::size_t>(
+        r.integer("max_headers", static_cast<std::int64_t>(out.maxHeaders), 8, 10000));
+    out.headerTimeout =
+        r.duration("header_timeout", out.headerTimeout, milliseconds(100), hours(1));
     out.requestTimeout =
         r.duration("request_timeout", out.requestTimeout, milliseconds(100), hours(1));
+    out.bodyMinRate = r.bytes("body_min_rate", out.bodyMinRate, 0, 1ULL << 30);
+    out.writeTimeout = r.duration("write_timeout", out.writeTimeout, milliseconds(100), hours(1));
+    out.shedPause = r.duration("shed_pause", out.shedPause, milliseconds(0), milliseconds(5000));
+    if (out.shedPause >= out.keepAliveTimeout) {
+        // A paused connection is idle: it would be closed before its pause ends.
+        const ConfigValue* at = r.child("shed_pause");
+        if (!at) at = r.child("keep_alive_timeout");
+        if (at) errors.add(*at, "server.shed_pause must be shorter than keep_alive_timeout");
+    }
     out.drainTimeout = r.duration("drain_timeout", out.drainTimeout, milliseconds(0), hours(1));
     r.finish();
 }

@@ -11,19 +11,37 @@
 
 namespace latchkey::host {
 
-/// How the HTTP server listens and how much it accepts.
+/// One lane of request workers (docs/configuration.md, `server.lanes`).
+struct LaneSettings {
+    int threads = 0; ///< Worker threads; 0: the default for the lane.
+    int queue = 0;   ///< Complete requests waiting for a worker (then 503); 0: the default.
+};
+
+/// How the HTTP server listens, holds connections and schedules work.
 struct ServerSettings {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8080; ///< 0 picks a free port (tests).
-    std::string publicUrl;     ///< Base URL for links; derived from listen if unset.
-    int threads = 64;          ///< Worker threads: one per open keep-alive connection.
-    int queue = 256;           ///< Accepted connections waiting for a thread.
+    std::uint16_t port = 8080;             ///< 0 picks a free port (tests).
+    std::string publicUrl;                 ///< Base URL for links; derived from listen if unset.
+    int ioThreads = 1;                     ///< Network threads holding the connections.
+    int threads = 16;                      ///< Standard lane: worker threads.
+    int queue = 256;                       ///< Standard lane: requests waiting for a worker.
+    LaneSettings hashing;                  ///< Password hashing; defaults from the number of cores.
+    LaneSettings outbound{16, 64};         ///< Calls to other servers (social login).
+    std::size_t maxConnections = 10000;    ///< Open connections at most (all clients).
+    std::size_t maxConnectionsPerIp = 256; ///< Per client address; 0: no per-address cap.
     bool keepAlive = true;
     std::chrono::milliseconds keepAliveTimeout{5000};
     int maxKeepAliveRequests = 1000;
-    std::uint64_t maxBodyBytes = 1 << 20;            ///< Larger request bodies get 413.
-    std::chrono::milliseconds requestTimeout{30000}; ///< Socket read/write timeout.
-    std::chrono::milliseconds drainTimeout{30000};   ///< How long shutdown waits for requests.
+    std::uint64_t maxBodyBytes = 1 << 20;    ///< Larger request bodies get 413.
+    std::uint64_t maxBodyMemory = 256 << 20; ///< Bodies held at once, all connections together.
+    std::size_t maxHeaderBytes = 16 << 10;   ///< Larger request heads get 431.
+    std::size_t maxHeaders = 100;            ///< More header fields get 431.
+    std::chrono::milliseconds headerTimeout{10000};  ///< A whole head must arrive in this (408).
+    std::chrono::milliseconds requestTimeout{30000}; ///< A whole body must arrive in this (408).
+    std::uint64_t bodyMinRate = 1024; ///< Bytes/s a body must average after header_timeout.
+    std::chrono::milliseconds writeTimeout{30000}; ///< An answer must be taken in this.
+    std::chrono::milliseconds shedPause{50};       ///< After a 503 shed, the connection waits this.
+    std::chrono::milliseconds drainTimeout{30000}; ///< How long shutdown waits for requests.
 };
 
 /// Where the host's secret key (for sealing and looking up API/user/account keys) comes from.

@@ -1,17 +1,12 @@
-// The Poco HTTP server: reads each request (size-limited) into the SDK's Request, dispatches it,
-// writes the Response and logs one access line without secrets.
+// The HTTP server: the listening socket, the network threads and the worker lanes, started in
+// that order and stopped in the reverse one with a drain in between.
 #include "runtime/http_server.hpp"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/URI.h>
+#include "runtime/event_loop.hpp"
 
-#include <array>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <thread>
 
 namespace latchkey::host {
@@ -20,247 +15,103 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// How much of an over-limit body is read and thrown away so the client can read the 413.
-constexpr std::uint64_t kDrainAllowance = 8ULL << 20;
+/// Descriptors kept back from the connection cap for everything else the process opens
+/// (database connections, log files, outbound calls, plugin libraries).
+constexpr std::uint64_t kReservedDescriptors = 256;
 
-/// Query parameters whose values are safe to log.
-bool isLoggableParam(std::string_view name) {
-    static constexpr std::array<std::string_view, 6> safe{"page_size", "ordering", "direction",
-                                                          "last_pk",   "format",   "page"};
-    for (auto s : safe) {
-        if (s == name) return true;
+/// Raises the soft open-file limit to the hard one; returns the limit now in force.
+std::uint64_t raiseOpenFileLimit(spdlog::logger& log) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit = raised;
+        else
+            log.warn("could not raise the open-file limit from {} to {}", limit.rlim_cur,
+                     limit.rlim_max);
     }
-    return false;
+    return limit.rlim_cur == RLIM_INFINITY ? 1U << 20 : limit.rlim_cur;
 }
-
-/// Splits the raw path on '/' and percent-decodes each segment, so an encoded slash stays
-/// inside its segment instead of creating a new one.
-std::string decodePath(const std::string& rawPath) {
-    std::string out;
-    std::size_t start = 0;
-    while (start <= rawPath.size()) {
-        const std::size_t slash = rawPath.find('/', start);
-        const std::size_t end = slash == std::string::npos ? rawPath.size() : slash;
-        std::string segment;
-        Poco::URI::decode(rawPath.substr(start, end - start), segment);
-        // A decoded '/' would change routing; keep it encoded.
-        for (char c : segment) {
-            if (c == '/')
-                out += "%2F";
-            else
-                out += c;
-        }
-        if (slash == std::string::npos) break;
-        out += '/';
-        start = slash + 1;
-    }
-    return out;
-}
-
-class RequestHandler final : public Poco::Net::HTTPRequestHandler {
-public:
-    explicit RequestHandler(HttpServer::Shared& shared)
-        : shared_(shared), settings_(shared.settings), router_(shared.router), log_(*shared.log),
-          accessLog_(shared.accessLog.get()) {}
-
-    void handleRequest(Poco::Net::HTTPServerRequest& in,
-                       Poco::Net::HTTPServerResponse& out) override {
-        const auto started = Clock::now();
-        ++shared_.inFlight;
-        struct Done {
-            std::atomic<int>& count;
-            ~Done() { --count; }
-        } done{shared_.inFlight};
-        // While draining, every answer closes its connection, so keep-alive clients let go.
-        if (shared_.draining) out.setKeepAlive(false);
-        std::string rawPath;
-        std::string rawQuery;
-        Response response;
-        try {
-            response = handle(in, out, rawPath, rawQuery);
-        } catch (const std::exception& e) {
-            log_.error("request failed before dispatch: {}", e.what());
-            response = router_.render(rawPath, HttpError(500, "Internal server error."));
-        }
-        if (!headersAreSafe(response)) {
-            log_.error("{} {}: a handler set a response header with a line break", in.getMethod(),
-                       rawPath);
-            response = router_.render(rawPath, HttpError(500, "Internal server error."));
-        }
-        try {
-            send(out, response);
-        } catch (const std::exception& e) {
-            // The client went away or the socket timed out; nothing more to tell it.
-            log_.debug("could not send the response: {}", e.what());
-        }
-        if (accessLog_) {
-            const auto micros =
-                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-            const std::string query = HttpServer::redactQuery(rawQuery);
-            accessLog_->info("{} {} {}{}{} {} {} {:.3f}ms", in.clientAddress().host().toString(),
-                             in.getMethod(), rawPath.empty() ? "-" : rawPath,
-                             query.empty() ? "" : "?", query, response.status, response.body.size(),
-                             static_cast<double>(micros.count()) / 1000.0);
-        }
-    }
-
-private:
-    Response handle(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out,
-                    std::string& rawPath, std::string& rawQuery) {
-        const std::string& uri = in.getURI();
-        const std::size_t q = uri.find('?');
-        rawPath = uri.substr(0, q);
-        rawQuery = q == std::string::npos ? "" : uri.substr(q + 1);
-        if (rawPath.empty() || rawPath.front() != '/') {
-            return router_.render(rawPath, HttpError(400, "Malformed request target."));
-        }
-
-        Request request;
-        request.method = in.getMethod();
-        request.remoteAddress = in.clientAddress().toString();
-        try {
-            request.path = decodePath(rawPath);
-            Poco::URI parsed("/?" + rawQuery);
-            for (auto& [key, value] : parsed.getQueryParameters()) {
-                request.query.emplace_back(key, value);
-            }
-        } catch (const Poco::Exception&) {
-            return router_.render(rawPath, HttpError(400, "Malformed request target."));
-        }
-        for (const auto& [name, value] : in)
-            request.headers.emplace_back(name, value);
-
-        const std::uint64_t limit = settings_.maxBodyBytes;
-        std::istream& body = in.stream();
-        std::array<char, 16384> buffer{};
-        const auto tooLarge = [&](std::uint64_t readSoFar) {
-            // A client that sends its whole body before reading (no Expect: 100-continue) only
-            // sees the 413 if the body is read: discard a bounded overshoot, and close the
-            // connection either way so the rest of a huge body is never read.
-            for (std::uint64_t discarded = readSoFar;
-                 body && discarded < limit + kDrainAllowance;) {
-                body.read(buffer.data(), buffer.size());
-                discarded += static_cast<std::uint64_t>(body.gcount());
-            }
-            out.setKeepAlive(false);
-            return router_.render(request.path,
-                                  HttpError(413, "Request body too large (limit " +
-                                                     std::to_string(limit) + " bytes)."));
-        };
-        if (in.hasContentLength() && in.getContentLength64() > static_cast<Poco::Int64>(limit)) {
-            const auto declared = static_cast<std::uint64_t>(in.getContentLength64());
-            // Beyond the allowance nothing is read at all.
-            return tooLarge(declared > limit + kDrainAllowance ? declared : 0);
-        }
-        // A request without Content-Length or chunked encoding has no body (RFC 9112 6.3);
-        // reading "until close" would wait for the timeout or swallow the next request.
-        if (!in.hasContentLength() && !in.getChunkedTransferEncoding()) {
-            return router_.dispatch(request);
-        }
-        while (body) {
-            body.read(buffer.data(), buffer.size());
-            const auto got = static_cast<std::size_t>(body.gcount());
-            if (request.body.size() + got > limit) return tooLarge(request.body.size() + got);
-            request.body.append(buffer.data(), got);
-        }
-        // istream turns the stream's exceptions (a broken chunk) into badbit; a fixed-length
-        // body that ends early just stops. Either way the body is not what the client meant.
-        if (body.bad() || (in.hasContentLength() && static_cast<Poco::Int64>(request.body.size()) !=
-                                                        in.getContentLength64())) {
-            out.setKeepAlive(false);
-            return router_.render(request.path, HttpError(400, "Incomplete request body."));
-        }
-        return router_.dispatch(request);
-    }
-
-    /// A line break in a header name or value would let it write further headers.
-    static bool headersAreSafe(const Response& response) {
-        for (const auto& [name, value] : response.headers) {
-            if (name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
-                value.find_first_of("\r\n") != std::string::npos) {
-                return false;
-            }
-        }
-        return response.contentType.find_first_of("\r\n") == std::string::npos;
-    }
-
-    static void send(Poco::Net::HTTPServerResponse& out, const Response& response) {
-        out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
-        // Keys and tokens travel in these bodies: no cache may keep them.
-        out.set("Cache-Control", "no-store");
-        out.set("X-Content-Type-Options", "nosniff");
-        for (const auto& [name, value] : response.headers) {
-            if (equalsIgnoreCase(name, "Set-Cookie"))
-                out.add(name, value);
-            else
-                out.set(name, value);
-        }
-        if (response.status == 204 || response.status == 304) {
-            out.setContentLength(0);
-            out.send();
-            return;
-        }
-        if (!response.contentType.empty()) out.setContentType(response.contentType);
-        out.setContentLength64(static_cast<Poco::Int64>(response.body.size()));
-        out.send() << response.body;
-    }
-
-    HttpServer::Shared& shared_;
-    const ServerSettings& settings_;
-    const HostRouter& router_;
-    spdlog::logger& log_;
-    spdlog::logger* accessLog_;
-};
-
-class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-    explicit HandlerFactory(HttpServer::Shared& shared) : shared_(shared) {}
-
-    Poco::Net::HTTPRequestHandler*
-    createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new RequestHandler(shared_);
-    }
-
-private:
-    HttpServer::Shared& shared_;
-};
 
 } // namespace
 
-HttpServer::HttpServer(const ServerSettings& settings, const HostRouter& router,
+HttpServer::HttpServer(ServerSettings settings, const HostRouter& router,
                        std::shared_ptr<spdlog::logger> log,
                        std::shared_ptr<spdlog::logger> accessLog)
-    : shared_{settings, router, std::move(log), std::move(accessLog)} {}
+    : settings_(std::move(settings)), router_(router), log_(std::move(log)),
+      accessLog_(std::move(accessLog)) {}
 
 HttpServer::~HttpServer() {
-    if (server_) stop(std::chrono::milliseconds(0));
+    stop(std::chrono::milliseconds(0));
+}
+
+ServerCapacity HttpServer::capacityFor(const ServerSettings& s, std::uint64_t openFileLimit) {
+    const auto cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    ServerCapacity c;
+    c.openFileLimit = openFileLimit;
+    const std::uint64_t usable = openFileLimit > 2 * kReservedDescriptors
+                                     ? openFileLimit - kReservedDescriptors
+                                     : openFileLimit / 2;
+    c.maxConnections = static_cast<std::size_t>(
+        std::min<std::uint64_t>(s.maxConnections, std::max<std::uint64_t>(usable, 1)));
+    c.standard = LaneSettings{s.threads, s.queue};
+    // Hashing: twice the cores, so one login's database work overlaps another's argon2id, and
+    // a short queue, so a flood is answered 503 within milliseconds instead of waiting seconds.
+    c.hashing = LaneSettings{s.hashing.threads > 0 ? s.hashing.threads : 2 * cores,
+                             s.hashing.queue > 0 ? s.hashing.queue : 4 * cores};
+    c.outbound = LaneSettings{s.outbound.threads > 0 ? s.outbound.threads : 16,
+                              s.outbound.queue > 0 ? s.outbound.queue : 64};
+    return c;
 }
 
 void HttpServer::bind() {
-    const ServerSettings& settings = shared_.settings;
-    socket_ = std::make_unique<Poco::Net::ServerSocket>();
-    socket_->bind(Poco::Net::SocketAddress(settings.host, settings.port), true);
-    socket_->listen(settings.queue);
-    port_ = socket_->address().port();
+    socket_.bind(Poco::Net::SocketAddress(settings_.host, settings_.port), true);
+    // The kernel caps the backlog at net.core.somaxconn; accepting is fast, so this only has
+    // to absorb a burst of connections between two turns of the network thread.
+    socket_.listen(4096);
+    port_ = socket_.address().port();
+    bound_ = true;
 }
 
 void HttpServer::start() {
-    const ServerSettings& settings = shared_.settings;
-    if (!socket_) bind();
+    if (!bound_) bind();
+    const ServerCapacity capacity = capacityFor(settings_, raiseOpenFileLimit(*log_));
+    if (capacity.maxConnections < settings_.maxConnections) {
+        log_->warn("server.max_connections is {}, but the open-file limit ({}) allows {}",
+                   settings_.maxConnections, capacity.openFileLimit, capacity.maxConnections);
+    }
+    shared_ = std::make_unique<ServerShared>(settings_, router_, log_, accessLog_,
+                                             capacity.maxConnections);
+    const auto lane = [](Lane which, const char* name, const LaneSettings& size) {
+        return std::make_unique<WorkerLane>(which, name, static_cast<std::size_t>(size.threads),
+                                            static_cast<std::size_t>(size.queue));
+    };
+    shared_->lanes[static_cast<std::size_t>(Lane::Standard)] =
+        lane(Lane::Standard, "lk-std", capacity.standard);
+    shared_->lanes[static_cast<std::size_t>(Lane::Hashing)] =
+        lane(Lane::Hashing, "lk-hash", capacity.hashing);
+    shared_->lanes[static_cast<std::size_t>(Lane::Outbound)] =
+        lane(Lane::Outbound, "lk-out", capacity.outbound);
 
-    auto params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(settings.threads);
-    params->setMaxQueued(settings.queue);
-    params->setKeepAlive(settings.keepAlive);
-    params->setKeepAliveTimeout(Poco::Timespan(settings.keepAliveTimeout.count() * 1000));
-    params->setMaxKeepAliveRequests(settings.maxKeepAliveRequests);
-    params->setTimeout(Poco::Timespan(settings.requestTimeout.count() * 1000));
-    params->setSoftwareVersion("latchkey");
-
-    pool_ = std::make_unique<Poco::ThreadPool>(2, settings.threads);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(shared_), *pool_, *socket_,
-                                                      params);
-    server_->start();
+    std::vector<EventLoop*> loops;
+    for (int i = 0; i < settings_.ioThreads; ++i) {
+        loops_.push_back(std::make_unique<EventLoop>(*shared_, static_cast<std::size_t>(i)));
+        loops.push_back(loops_.back().get());
+    }
+    loops_.front()->acceptOn(socket_, loops);
+    for (auto& loop : loops_)
+        loop->start();
+    log_->info("holding up to {} connections ({} per client address; open-file limit {}) on {} "
+               "network thread(s); lanes: standard {} threads + {} queued, hashing {} + {}, "
+               "outbound {} + {}",
+               capacity.maxConnections,
+               settings_.maxConnectionsPerIp == 0 ? std::string("no cap")
+                                                  : std::to_string(settings_.maxConnectionsPerIp),
+               capacity.openFileLimit, settings_.ioThreads, capacity.standard.threads,
+               capacity.standard.queue, capacity.hashing.threads, capacity.hashing.queue,
+               capacity.outbound.threads, capacity.outbound.queue);
 }
 
 std::uint16_t HttpServer::port() const {
@@ -268,51 +119,48 @@ std::uint16_t HttpServer::port() const {
 }
 
 bool HttpServer::stop(std::chrono::milliseconds drainTimeout) {
-    if (!server_) return true;
-    // Poco's graceful stopAll(false) waits for every in-flight request while holding locks a
-    // later stopAll(true) needs, so a stalled client could hold shutdown forever. Instead:
-    // stop accepting, let answers close their connections, wait for in-flight requests up to
-    // the deadline, then shut every socket down.
-    shared_.draining = true;
-    server_->stop();
+    if (!shared_) {
+        if (bound_) socket_.close();
+        bound_ = false;
+        return true;
+    }
+    // Stop accepting and close idle connections; answers from now on close their connections.
+    shared_->draining = true;
+    for (auto& loop : loops_)
+        loop->wake();
     const auto deadline = Clock::now() + drainTimeout;
-    while (shared_.inFlight > 0 && Clock::now() < deadline) {
+    // Each network thread counts what is busy at its next turn (within 10 ms): wait for that
+    // count even when there is no time to drain.
+    const auto counted = [this] {
+        return std::all_of(loops_.begin(), loops_.end(),
+                           [](const auto& loop) { return loop->drainCounted(); });
+    };
+    const auto countBy = std::max(deadline, Clock::now() + std::chrono::milliseconds(200));
+    while (!counted() && Clock::now() < countBy)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const auto busy = [this] {
+        std::size_t total = 0;
+        for (const auto& loop : loops_)
+            total += loop->busy();
+        return total;
+    };
+    while (busy() > 0 && Clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const std::size_t left = busy();
+    if (left > 0) {
+        log_->warn("{} request(s) still busy after the drain timeout; closing them", left);
     }
-    const bool drained = shared_.inFlight == 0;
-    if (!drained) {
-        shared_.log->warn("{} request(s) still busy after the drain timeout; closing them",
-                          shared_.inFlight.load());
-    }
-    // Closes idle keep-alive connections, and cuts requests still waiting on the network. A
-    // handler busy in code is waited for: it uses the router and the plugins.
-    server_->stopAll(true);
-    while (server_->currentThreads() > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    server_.reset();
-    pool_->joinAll();
-    pool_.reset();
-    return drained;
-}
-
-std::string HttpServer::redactQuery(const std::string& rawQuery) {
-    std::string out;
-    std::size_t start = 0;
-    while (start < rawQuery.size()) {
-        std::size_t end = rawQuery.find('&', start);
-        if (end == std::string::npos) end = rawQuery.size();
-        const std::string pair = rawQuery.substr(start, end - start);
-        const std::size_t eq = pair.find('=');
-        const std::string name = pair.substr(0, eq);
-        if (!out.empty()) out += '&';
-        if (eq == std::string::npos)
-            out += isLoggableParam(name) ? name : "***";
-        else
-            out += name + "=" + (isLoggableParam(name) ? pair.substr(eq + 1) : "***");
-        start = end + 1;
-    }
-    return out;
+    // Cut what is left. A handler busy in code is waited for: it uses the router and the
+    // plugins. Requests still queued are handed back unanswered, and their connections closed.
+    shared_->forceClosed = true;
+    for (auto& lane : shared_->lanes)
+        lane->stop();
+    for (auto& loop : loops_)
+        loop->stop();
+    loops_.clear();
+    shared_.reset();
+    bound_ = false;
+    return left == 0;
 }
 
 } // namespace latchkey::host

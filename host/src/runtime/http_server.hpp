@@ -1,28 +1,37 @@
-// The Poco HTTP server: reads each request (size-limited) into the SDK's Request, dispatches it,
-// writes the Response and logs one access line without secrets.
+// The HTTP server: a listening socket, network threads that hold every connection without a
+// thread of its own (event_loop), and worker lanes that run complete requests (worker_lane).
 #pragma once
 
 #include "runtime/host_config.hpp"
 #include "runtime/router.hpp"
 
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
 #include <spdlog/logger.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <string>
+#include <vector>
 
 namespace latchkey::host {
 
-/// Owns the listening socket, the worker pool and the Poco server.
+class EventLoop;
+struct ServerShared;
+
+/// What the server can hold, worked out at start from the settings and the machine.
+struct ServerCapacity {
+    std::size_t maxConnections = 0; ///< server.max_connections, cut to the open-file limit.
+    std::uint64_t openFileLimit = 0;
+    LaneSettings standard;
+    LaneSettings hashing;
+    LaneSettings outbound;
+};
+
+/// Owns the listening socket, the network threads and the worker lanes.
 class HttpServer {
 public:
     /// Binds nothing yet.
-    HttpServer(const ServerSettings& settings, const HostRouter& router,
+    HttpServer(ServerSettings settings, const HostRouter& router,
                std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> accessLog);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
@@ -30,34 +39,29 @@ public:
 
     /// Binds the listening socket (nothing is accepted yet); throws on a bind failure.
     void bind();
-    /// Starts accepting on the bound socket.
+    /// Raises the open-file limit, starts the lanes and network threads, and accepts.
     void start();
     /// The bound port (useful when the config asked for port 0).
     std::uint16_t port() const;
-    /// Stops accepting, lets in-flight requests finish (up to `drainTimeout`), closes idle
-    /// keep-alive connections. Returns false if requests were still running at the deadline.
+    /// Stops accepting, closes idle connections, lets begun requests finish and their answers
+    /// go out (up to `drainTimeout`), then closes the rest and waits for handlers still running
+    /// (they use the router and the plugins). Returns false if requests were still running at
+    /// the deadline.
     bool stop(std::chrono::milliseconds drainTimeout);
 
-    /// The query string with the values of every parameter not known to be harmless replaced by
-    /// "***", so keys and tokens passed in URLs never reach the log.
-    static std::string redactQuery(const std::string& rawQuery);
-
-    /// What every request handler shares with the server.
-    struct Shared {
-        ServerSettings settings;
-        const HostRouter& router;
-        std::shared_ptr<spdlog::logger> log;
-        std::shared_ptr<spdlog::logger> accessLog; ///< Null when the access log is off.
-        std::atomic<int> inFlight{0};              ///< Requests being handled now.
-        std::atomic<bool> draining{false};         ///< Shutting down: close after each answer.
-    };
+    /// The lane sizes and connection cap this server runs with on this machine.
+    static ServerCapacity capacityFor(const ServerSettings& settings, std::uint64_t openFileLimit);
 
 private:
-    Shared shared_;
-    std::unique_ptr<Poco::Net::ServerSocket> socket_;
-    std::unique_ptr<Poco::ThreadPool> pool_;
-    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    ServerSettings settings_;
+    const HostRouter& router_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::shared_ptr<spdlog::logger> accessLog_;
+    Poco::Net::ServerSocket socket_;
+    bool bound_ = false;
     std::uint16_t port_ = 0;
+    std::unique_ptr<ServerShared> shared_;
+    std::vector<std::unique_ptr<EventLoop>> loops_;
 };
 
 } // namespace latchkey::host

@@ -12,8 +12,8 @@ namespace latchkey::host {
 
 HostRouter::HostRouter(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
 
-std::vector<std::string> HostRouter::split(std::string_view path) {
-    std::vector<std::string> parts;
+std::vector<std::string_view> HostRouter::split(std::string_view path) {
+    std::vector<std::string_view> parts;
     std::size_t start = 0;
     while (start <= path.size()) {
         const std::size_t slash = path.find('/', start);
@@ -26,10 +26,17 @@ std::vector<std::string> HostRouter::split(std::string_view path) {
 }
 
 void HostRouter::add(std::string_view method, std::string_view pattern, Handler handler) {
-    Route route{std::string(method), std::string(pattern), {}, std::move(handler)};
-    for (auto& part : split(pattern)) {
+    addInLane(method, pattern, inLane(Lane::Standard), std::move(handler));
+}
+
+void HostRouter::addInLane(std::string_view method, std::string_view pattern, LaneSelector lane,
+                           Handler handler) {
+    if (!lane) throw std::logic_error("route " + std::string(pattern) + " has no lane selector");
+    Route route{std::string(method), std::string(pattern), {}, std::move(lane), std::move(handler)};
+    for (auto part : split(pattern)) {
         const bool isParam = part.size() > 2 && part.front() == '{' && part.back() == '}';
-        route.segments.push_back({isParam ? part.substr(1, part.size() - 2) : part, isParam});
+        route.segments.push_back(
+            {std::string(isParam ? part.substr(1, part.size() - 2) : part), isParam});
     }
     for (const auto& existing : routes_) {
         if (existing.method != route.method || existing.segments.size() != route.segments.size()) {
@@ -56,17 +63,17 @@ void HostRouter::setErrorRenderer(std::string_view prefix, ErrorRenderer rendere
                      [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
-bool HostRouter::match(const Route& route, const std::vector<std::string>& parts,
-                       Request& request) {
+bool HostRouter::matches(const Route& route, const std::vector<std::string_view>& parts) {
     if (route.segments.size() != parts.size()) return false;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         if (!route.segments[i].isParam && route.segments[i].text != parts[i]) return false;
     }
-    request.params.clear();
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (route.segments[i].isParam) request.params[route.segments[i].text] = parts[i];
-    }
     return true;
+}
+
+const std::string& HostRouter::Match::pattern() const {
+    static const std::string none;
+    return route_ ? route_->pattern : none;
 }
 
 Response HostRouter::renderDetail(const HttpError& error) {
@@ -100,37 +107,62 @@ Response HostRouter::render(const std::string& path, const HttpError& error) con
     return renderDetail(error);
 }
 
-Response HostRouter::dispatch(Request& request) const {
+Response HostRouter::renderBusy(const std::string& path, int retryAfterSeconds) const {
+    return render(path, HttpError(503, "The server is busy; retry shortly.", {},
+                                  {{"Retry-After", std::to_string(retryAfterSeconds)}}));
+}
+
+HostRouter::Match HostRouter::match(Request& request) const {
     const auto parts = split(request.path);
-    const Route* found = nullptr;
-    std::set<std::string> allowed;
+    Match found;
+    std::set<std::string_view> allowed;
+    const Route* get = nullptr; // HEAD is GET without the body, unless a route says otherwise
     for (const auto& route : routes_) {
-        if (!match(route, parts, request)) continue;
-        allowed.insert(route.method);
+        if (!matches(route, parts)) continue;
         if (route.method == request.method) {
-            found = &route;
+            found.route_ = &route;
             break;
         }
+        if (route.method == "GET") get = &route;
+        allowed.insert(route.method);
     }
+    if (!found.route_ && get && request.method == "HEAD") found.route_ = get;
+    request.params.clear();
+    if (found.route_) {
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+            const Segment& segment = found.route_->segments[i];
+            if (segment.isParam) request.params[segment.text] = std::string(parts[i]);
+        }
+        return found;
+    }
+    for (const auto m : allowed)
+        found.allow_ += (found.allow_.empty() ? "" : ", ") + std::string(m);
+    return found;
+}
+
+Lane HostRouter::laneOf(const Match& match, const Request& request) {
+    return match.route_ ? match.route_->lane(request) : Lane::Standard;
+}
+
+Response HostRouter::dispatch(Request& request) const {
+    const Match found = match(request);
+    return dispatch(request, found);
+}
+
+Response HostRouter::dispatch(Request& request, const Match& match) const {
+    const Route* found = match.route_;
     if (!found) {
-        if (allowed.empty()) return render(request.path, HttpError(404, "Not found."));
-        std::string allow;
-        for (const auto& m : allowed)
-            allow += (allow.empty() ? "" : ", ") + m;
+        if (match.allow_.empty()) return render(request.path, HttpError(404, "Not found."));
         return render(request.path, HttpError(405, "Method \"" + request.method + "\" not allowed.",
-                                              {}, {{"Allow", allow}}));
+                                              {}, {{"Allow", match.allow_}}));
     }
-    // The params of the matched route (match() refilled them on every candidate).
-    match(*found, parts, request);
     try {
         return found->handler(request);
     } catch (const HttpError& e) {
         return render(request.path, e);
     } catch (const Overloaded& e) {
         log_->warn("{} {}: overloaded: {}", request.method, found->pattern, e.what());
-        return render(request.path,
-                      HttpError(503, "The server is busy; retry shortly.", {},
-                                {{"Retry-After", std::to_string(e.retryAfterSeconds())}}));
+        return renderBusy(request.path, e.retryAfterSeconds());
     } catch (const Unavailable& e) {
         log_->error("{} {}: unavailable: {}", request.method, found->pattern, e.what());
         return render(request.path,

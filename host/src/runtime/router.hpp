@@ -12,22 +12,54 @@
 
 namespace latchkey::host {
 
-/// The router plugins and the identity core mount routes on. add() and setErrorRenderer() are
-/// for start-up only; dispatch() is thread-safe once serving starts.
+/// The router plugins and the identity core mount routes on. add(), addInLane() and
+/// setErrorRenderer() are for start-up only; match() and dispatch() are thread-safe once serving
+/// starts.
 class HostRouter final : public Router {
+    struct Route;
+
 public:
     /// Errors under no registered prefix are rendered as `{"detail": ...}`.
     explicit HostRouter(std::shared_ptr<spdlog::logger> log);
 
     void add(std::string_view method, std::string_view pattern, Handler handler) override;
     void setErrorRenderer(std::string_view prefix, ErrorRenderer renderer) override;
+    void addInLane(std::string_view method, std::string_view pattern, LaneSelector lane,
+                   Handler handler) override;
 
-    /// Runs the matching handler and turns whatever it throws into a response: HttpError as the
+    /// What a request path and method resolved to: a route, or the methods the path allows
+    /// (none: 404). Valid while the router lives.
+    class Match {
+    public:
+        /// The route's pattern, or empty when nothing matched.
+        const std::string& pattern() const;
+
+    private:
+        friend class HostRouter;
+        const Route* route_ = nullptr;
+        std::string allow_; ///< With no route: the methods the path has (405), or none (404).
+    };
+
+    /// Finds the route for `request` and fills its `params`; cheap enough for the network thread.
+    Match match(Request& request) const;
+
+    /// The lane the matched route wants for `request` (Lane::Standard when nothing matched, since
+    /// a 404 or 405 costs nothing).
+    static Lane laneOf(const Match& match, const Request& request);
+
+    /// Runs the matched handler and turns whatever it throws into a response: HttpError as the
     /// API's error shape, Overloaded/Unavailable as 503, anything else as a logged 500.
+    Response dispatch(Request& request, const Match& match) const;
+
+    /// match() then dispatch().
     Response dispatch(Request& request) const;
 
     /// Renders `error` with the renderer for `path`.
     Response render(const std::string& path, const HttpError& error) const;
+
+    /// The 503 "busy" answer for `path`, with Retry-After: what an overloaded lane or hashing pool
+    /// answers.
+    Response renderBusy(const std::string& path, int retryAfterSeconds) const;
 
     /// The v1.1 error shape: `{"detail": ...}`, or `{"field": ["..."]}` for field errors.
     static Response renderDetail(const HttpError& error);
@@ -41,11 +73,12 @@ private:
         std::string method;
         std::string pattern;
         std::vector<Segment> segments;
+        LaneSelector lane;
         Handler handler;
     };
 
-    static std::vector<std::string> split(std::string_view path);
-    static bool match(const Route& route, const std::vector<std::string>& parts, Request& request);
+    static std::vector<std::string_view> split(std::string_view path);
+    static bool matches(const Route& route, const std::vector<std::string_view>& parts);
 
     std::shared_ptr<spdlog::logger> log_;
     std::vector<Route> routes_;

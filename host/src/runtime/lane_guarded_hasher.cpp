@@ -1,0 +1,50 @@
+// The password hasher as the core and the plugins see it, with a cap on standard-lane callers.
+#include "runtime/lane_guarded_hasher.hpp"
+
+#include "runtime/worker_lane.hpp"
+
+#include <latchkey/errors.hpp>
+
+namespace latchkey::host {
+
+class LaneGuardedHasher::Admission {
+public:
+    explicit Admission(LaneGuardedHasher& owner) : owner_(owner) {
+        if (WorkerLane::current() != Lane::Standard) return;
+        if (owner_.standardCallers_.fetch_add(1) >= owner_.standardLimit_) {
+            owner_.standardCallers_.fetch_sub(1);
+            throw Overloaded("password hashing from the standard lane is limited to " +
+                             std::to_string(owner_.standardLimit_) +
+                             " worker(s) at a time; register the route in Lane::Hashing");
+        }
+        counted_ = true;
+    }
+    ~Admission() {
+        if (counted_) owner_.standardCallers_.fetch_sub(1);
+    }
+    Admission(const Admission&) = delete;
+    Admission& operator=(const Admission&) = delete;
+
+private:
+    LaneGuardedHasher& owner_;
+    bool counted_ = false;
+};
+
+LaneGuardedHasher::LaneGuardedHasher(PasswordHasher& inner, std::size_t standardLimit)
+    : inner_(inner), standardLimit_(standardLimit) {}
+
+std::vector<std::string> LaneGuardedHasher::checkPolicy(std::string_view password) const {
+    return inner_.checkPolicy(password);
+}
+
+std::string LaneGuardedHasher::hash(std::string_view password) {
+    const Admission admitted(*this);
+    return inner_.hash(password);
+}
+
+PasswordCheck LaneGuardedHasher::verify(std::string_view password, std::string_view stored) {
+    const Admission admitted(*this);
+    return inner_.verify(password, stored);
+}
+
+} // namespace latchkey::host
