@@ -366,13 +366,7 @@ TEST_CASE("A login flood is answered 503 with Retry-After while GET user/ keeps 
                                                 "{argon2: {memory: 32MiB, iterations: 3}}")));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
-    REQUIRE(
-        http.post("/v1.1/instances/", R"({"name": "flood"})", {{"X-API-KEY", accountKey}}).status ==
-        201);
-    const std::string apiKey =
-        http.post("/v1.1/instances/flood/api_keys/", R"({"allow_user_create": true})",
-                  {{"X-API-KEY", accountKey}})
-            .str("api_key");
+    const std::string apiKey = createInstanceWithApiKey(http, accountKey, "flood");
     const auto created =
         http.post("/v1.1/instances/flood/users/",
                   R"({"username": "gordon", "password": "crowbar-1998"})", {{"X-API-KEY", apiKey}});

@@ -36,12 +36,7 @@ std::string configOn(const TempDir& dir, const TestDatabase& database) {
 
 /// An instance "faults" with an API key that may create users; returns that key.
 std::string prepare(const HttpClient& http) {
-    const Headers admin{{"X-API-KEY", adminAccountKey(http)}};
-    REQUIRE(http.post("/v1.1/instances/", R"({"name": "faults"})", admin).status == 201);
-    const auto key =
-        http.post("/v1.1/instances/faults/api_keys/", R"({"allow_user_create": true})", admin);
-    REQUIRE(key.status == 201);
-    return key.str("api_key");
+    return createInstanceWithApiKey(http, adminAccountKey(http), "faults");
 }
 
 HttpResult createUser(const HttpClient& http, const std::string& apiKey,

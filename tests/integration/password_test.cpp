@@ -23,12 +23,7 @@ struct Deployment {
         const HttpClient http = host->client();
         accountKey = adminAccountKey(http);
         if (http.get("/v1.1/instances/pw-app/", {{"X-API-KEY", accountKey}}).status == 404) {
-            REQUIRE(
-                http.post("/v1.1/instances/", R"({"name": "pw-app"})", {{"X-API-KEY", accountKey}})
-                    .status == 201);
-            apiKey = http.post("/v1.1/instances/pw-app/api_keys/", R"({"allow_user_create": true})",
-                               {{"X-API-KEY", accountKey}})
-                         .str("api_key");
+            apiKey = createInstanceWithApiKey(http, accountKey, "pw-app");
         }
         return host;
     }

@@ -91,12 +91,7 @@ TEST_CASE("The access log has a line per request and no keys, passwords or token
     HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
-    REQUIRE(http.post("/v1.1/instances/", R"({"name": "logged"})", {{"X-API-KEY", accountKey}})
-                .status == 201);
-    const std::string apiKey =
-        http.post("/v1.1/instances/logged/api_keys/", R"({"allow_user_create": true})",
-                  {{"X-API-KEY", accountKey}})
-            .str("api_key");
+    const std::string apiKey = createInstanceWithApiKey(http, accountKey, "logged");
     const std::string password = "Sup3r-Secret-Passphrase";
     const std::string userKey =
         http.post("/v1.1/instances/logged/users/",
@@ -148,12 +143,7 @@ TEST_CASE("A full hashing queue answers 503 with Retry-After, not a pile-up", "[
         testConfig(dir, "{workers: 1, queue: 1, argon2: {memory: 64MiB, iterations: 3}}")));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
-    REQUIRE(
-        http.post("/v1.1/instances/", R"({"name": "flood"})", {{"X-API-KEY", accountKey}}).status ==
-        201);
-    const std::string apiKey =
-        http.post("/v1.1/instances/flood/api_keys/", "{}", {{"X-API-KEY", accountKey}})
-            .str("api_key");
+    const std::string apiKey = createInstanceWithApiKey(http, accountKey, "flood", "{}");
     std::vector<std::future<HttpResult>> logins;
     for (int i = 0; i < 8; ++i) {
         logins.push_back(std::async(std::launch::async, [&] {
@@ -162,7 +152,8 @@ TEST_CASE("A full hashing queue answers 503 with Retry-After, not a pile-up", "[
                              {{"X-API-KEY", apiKey}});
         }));
     }
-    int busy = 0, refused = 0;
+    int busy = 0;
+    int refused = 0;
     for (auto& login : logins) {
         const HttpResult r = login.get();
         if (r.status == 503) {
@@ -206,7 +197,7 @@ namespace {
 /// Sends raw bytes on a fresh connection and returns whatever comes back before the server
 /// closes it or `wait` passes.
 std::string exchange(const std::string& baseUrl, const std::string& raw, bool closeSending,
-                     Poco::Timespan wait = Poco::Timespan(5, 0)) {
+                     const Poco::Timespan& wait = Poco::Timespan(5, 0)) {
     Poco::URI uri(baseUrl);
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
     socket.setReceiveTimeout(wait);

@@ -27,11 +27,7 @@ TEST_CASE("Users survive a restart and the database runs in WAL mode", "[storage
         HostProcess host(config);
         const HttpClient http = host.client();
         const std::string accountKey = adminAccountKey(http);
-        REQUIRE(http.post("/v1.1/instances/", R"({"name": "keeps"})", {{"X-API-KEY", accountKey}})
-                    .status == 201);
-        apiKey = http.post("/v1.1/instances/keeps/api_keys/", R"({"allow_user_create": true})",
-                           {{"X-API-KEY", accountKey}})
-                     .str("api_key");
+        apiKey = createInstanceWithApiKey(http, accountKey, "keeps");
         REQUIRE(http.post("/v1.1/instances/keeps/users/",
                           R"({"username": "gordon", "password": "Black Mesa 1998"})",
                           {{"X-API-KEY", apiKey}})
@@ -55,13 +51,7 @@ TEST_CASE("Keys are not stored in the clear", "[storage][sqlite]") {
     HostProcess host(dir.write("latchkey.yaml", testConfig(dir)));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
-    REQUIRE(
-        http.post("/v1.1/instances/", R"({"name": "vault"})", {{"X-API-KEY", accountKey}}).status ==
-        201);
-    const std::string apiKey =
-        http.post("/v1.1/instances/vault/api_keys/", R"({"allow_user_create": true})",
-                  {{"X-API-KEY", accountKey}})
-            .str("api_key");
+    const std::string apiKey = createInstanceWithApiKey(http, accountKey, "vault");
     const std::string userKey =
         http.post("/v1.1/instances/vault/users/",
                   R"({"username": "gordon", "password": "Black Mesa 1998"})",

@@ -246,4 +246,16 @@ std::string adminAccountKey(const HttpClient& client) {
     return result.str("account_key");
 }
 
+std::string createInstanceWithApiKey(const HttpClient& client, const std::string& accountKey,
+                                     const std::string& name, const std::string& apiKeyBody) {
+    const std::vector<std::pair<std::string, std::string>> admin{{"X-API-KEY", accountKey}};
+    const auto instance = client.post("/v1.1/instances/", R"({"name": ")" + name + R"("})", admin);
+    if (instance.status != 201)
+        throw std::runtime_error("creating instance " + name + " failed: " + instance.body);
+    const auto key = client.post("/v1.1/instances/" + name + "/api_keys/", apiKeyBody, admin);
+    if (key.status != 201)
+        throw std::runtime_error("creating an API key in " + name + " failed: " + key.body);
+    return key.str("api_key");
+}
+
 } // namespace latchkey::test

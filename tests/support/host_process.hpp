@@ -91,4 +91,11 @@ private:
 /// Logs in as the test admin and returns the account key.
 std::string adminAccountKey(const HttpClient& client);
 
+/// Creates the instance `name` with `accountKey`, and an API key in it with `apiKeyBody`
+/// (`{"allow_user_create": true}` by default); returns the API key. Throws if either is refused.
+std::string
+createInstanceWithApiKey(const HttpClient& client, const std::string& accountKey,
+                         const std::string& name,
+                         const std::string& apiKeyBody = R"({"allow_user_create": true})");
+
 } // namespace latchkey::test

@@ -325,12 +325,8 @@ void EventLoop::run() {
     all.reserve(connections_.size());
     for (const auto& [key, connection] : connections_)
         all.push_back(connection);
-    for (const auto& connection : all) {
-        connection->abandoned = false;
-        if (connection->phase == Connection::Phase::InFlight)
-            enter(*connection, Connection::Phase::Idle);
+    for (const auto& connection : all)
         close(connection);
-    }
     paused_.clear();
     if (listening_) {
         if (!acceptPaused_) poll_.remove(listener_);

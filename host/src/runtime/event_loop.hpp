@@ -40,8 +40,6 @@ public:
     bool tryOpen(const std::string& address);
     /// Forgets a connection tryOpen() counted.
     void close(const std::string& address);
-    /// Connections open now.
-    std::size_t open() const noexcept { return open_.load(std::memory_order_relaxed); }
 
 private:
     const std::size_t total_;
@@ -59,7 +57,6 @@ public:
     bool tryTake(std::uint64_t bytes) noexcept;
     /// Gives back what tryTake() took.
     void giveBack(std::uint64_t bytes) noexcept;
-    std::uint64_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
 
 private:
     const std::uint64_t limit_;

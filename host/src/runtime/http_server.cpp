@@ -35,19 +35,17 @@ std::uint64_t raiseOpenFileLimit(spdlog::logger& log) {
     return limit.rlim_cur == RLIM_INFINITY ? 1U << 20 : limit.rlim_cur;
 }
 
-} // namespace
+/// What the server can hold, worked out at start from the settings and the machine.
+struct ServerCapacity {
+    std::size_t maxConnections = 0; ///< server.max_connections, cut to the open-file limit.
+    std::uint64_t openFileLimit = 0;
+    LaneSettings standard;
+    LaneSettings hashing;
+    LaneSettings outbound;
+};
 
-HttpServer::HttpServer(ServerSettings settings, const HostRouter& router,
-                       std::shared_ptr<spdlog::logger> log,
-                       std::shared_ptr<spdlog::logger> accessLog)
-    : settings_(std::move(settings)), router_(router), log_(std::move(log)),
-      accessLog_(std::move(accessLog)) {}
-
-HttpServer::~HttpServer() {
-    stop(std::chrono::milliseconds(0));
-}
-
-ServerCapacity HttpServer::capacityFor(const ServerSettings& s, std::uint64_t openFileLimit) {
+/// The lane sizes and connection cap a server runs with on this machine.
+ServerCapacity capacityFor(const ServerSettings& s, std::uint64_t openFileLimit) {
     const auto cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
     ServerCapacity c;
     c.openFileLimit = openFileLimit;
@@ -61,9 +59,20 @@ ServerCapacity HttpServer::capacityFor(const ServerSettings& s, std::uint64_t op
     // a short queue, so a flood is answered 503 within milliseconds instead of waiting seconds.
     c.hashing = LaneSettings{s.hashing.threads > 0 ? s.hashing.threads : 2 * cores,
                              s.hashing.queue > 0 ? s.hashing.queue : 4 * cores};
-    c.outbound = LaneSettings{s.outbound.threads > 0 ? s.outbound.threads : 16,
-                              s.outbound.queue > 0 ? s.outbound.queue : 64};
+    c.outbound = s.outbound; // its defaults are in ServerSettings
     return c;
+}
+
+} // namespace
+
+HttpServer::HttpServer(ServerSettings settings, const HostRouter& router,
+                       std::shared_ptr<spdlog::logger> log,
+                       std::shared_ptr<spdlog::logger> accessLog)
+    : settings_(std::move(settings)), router_(router), log_(std::move(log)),
+      accessLog_(std::move(accessLog)) {}
+
+HttpServer::~HttpServer() {
+    stop(std::chrono::milliseconds(0));
 }
 
 void HttpServer::bind() {

@@ -18,15 +18,6 @@ namespace latchkey::host {
 class EventLoop;
 struct ServerShared;
 
-/// What the server can hold, worked out at start from the settings and the machine.
-struct ServerCapacity {
-    std::size_t maxConnections = 0; ///< server.max_connections, cut to the open-file limit.
-    std::uint64_t openFileLimit = 0;
-    LaneSettings standard;
-    LaneSettings hashing;
-    LaneSettings outbound;
-};
-
 /// Owns the listening socket, the network threads and the worker lanes.
 class HttpServer {
 public:
@@ -48,9 +39,6 @@ public:
     /// (they use the router and the plugins). Returns false if requests were still running at
     /// the deadline.
     bool stop(std::chrono::milliseconds drainTimeout);
-
-    /// The lane sizes and connection cap this server runs with on this machine.
-    static ServerCapacity capacityFor(const ServerSettings& settings, std::uint64_t openFileLimit);
 
 private:
     ServerSettings settings_;

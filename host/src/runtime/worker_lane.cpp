@@ -56,16 +56,6 @@ void WorkerLane::stop() {
     }
 }
 
-std::size_t WorkerLane::queued() const {
-    std::lock_guard lock(mutex_);
-    return queue_.size();
-}
-
-std::size_t WorkerLane::running() const {
-    std::lock_guard lock(mutex_);
-    return running_;
-}
-
 std::optional<Lane> WorkerLane::current() noexcept {
     return tCurrentLane;
 }

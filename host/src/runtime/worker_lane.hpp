@@ -35,15 +35,6 @@ public:
     /// Lets the threads finish every queued job, then joins them. Idempotent.
     void stop();
 
-    /// Jobs waiting for a thread now.
-    std::size_t queued() const;
-    /// Jobs running now.
-    std::size_t running() const;
-
-    Lane lane() const noexcept { return lane_; }
-    std::size_t threads() const noexcept { return threadCount_; }
-    std::size_t queueLimit() const noexcept { return queueLimit_; }
-
     /// The lane of the calling thread, or nullopt outside every lane's threads.
     static std::optional<Lane> current() noexcept;
 
