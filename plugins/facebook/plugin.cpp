@@ -3,6 +3,7 @@
 #include <latchkey_social/provider.hpp>
 
 #include <latchkey/context.hpp>
+#include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
 
 #include <Poco/JSON/Parser.h>
@@ -33,14 +34,16 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     return s;
 }
 
-class FacebookBackend final : public SocialBackend {
+class FacebookBackend final : public Provides<SocialBackend> {
 public:
-    explicit FacebookBackend(PluginContext& context)
-        : settings_(readSettings(context.config(), errors_)),
-          provider_(context, "facebook", settings_.common.timeout) {}
+    using Settings = facebook::Settings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return facebook::readSettings(node, errors);
+    }
+
+    FacebookBackend(PluginContext& context, Settings settings)
+        : settings_(std::move(settings)), provider_(context, "facebook", settings_.common.timeout) {
     }
 
     SocialIdentity verify(const std::map<std::string, std::string>& credentials) override {
@@ -118,7 +121,6 @@ private:
         return user;
     }
 
-    ConfigErrors errors_; ///< Empty: the host validated the settings before creating this.
     Settings settings_;
     social::Provider provider_;
 };

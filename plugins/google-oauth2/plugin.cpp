@@ -5,6 +5,7 @@
 #include <latchkey_social/provider.hpp>
 
 #include <latchkey/context.hpp>
+#include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
 
 #include <Poco/JSON/Array.h>
@@ -79,15 +80,17 @@ std::optional<long long> seconds(const Poco::JSON::Object::Ptr& claims, const st
     return std::nullopt;
 }
 
-class GoogleBackend final : public SocialBackend {
+class GoogleBackend final : public Provides<SocialBackend> {
 public:
-    explicit GoogleBackend(PluginContext& context)
-        : settings_(readSettings(context.config(), errors_)),
-          provider_(context, "google-oauth2", settings_.common.timeout) {}
+    using Settings = google::Settings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return google::readSettings(node, errors);
     }
+
+    GoogleBackend(PluginContext& context, Settings settings)
+        : settings_(std::move(settings)),
+          provider_(context, "google-oauth2", settings_.common.timeout) {}
 
     std::vector<std::string> credentialFields() const override {
         return {"access_token", "id_token"};
@@ -314,7 +317,6 @@ private:
         expiresAt_ = now + std::min(keep, settings_.jwksMaxAge);
     }
 
-    ConfigErrors errors_; ///< Empty: the host validated the settings before creating this.
     Settings settings_;
     social::Provider provider_;
     std::mutex fetchMutex_; ///< One fetch at a time; logins that need it wait for its result.

@@ -4,6 +4,7 @@
 #include <latchkey_social/provider.hpp>
 
 #include <latchkey/context.hpp>
+#include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
 
 namespace latchkey::plugins::linkedin {
@@ -43,14 +44,16 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     return s;
 }
 
-class LinkedInBackend final : public SocialBackend {
+class LinkedInBackend final : public Provides<SocialBackend> {
 public:
-    explicit LinkedInBackend(PluginContext& context)
-        : settings_(readSettings(context.config(), errors_)),
-          provider_(context, "linkedin", settings_.common.timeout) {}
+    using Settings = linkedin::Settings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return linkedin::readSettings(node, errors);
+    }
+
+    LinkedInBackend(PluginContext& context, Settings settings)
+        : settings_(std::move(settings)), provider_(context, "linkedin", settings_.common.timeout) {
     }
 
     SocialIdentity verify(const std::map<std::string, std::string>& credentials) override {
@@ -97,7 +100,6 @@ private:
         }
     }
 
-    ConfigErrors errors_; ///< Empty: the host validated the settings before creating this.
     Settings settings_;
     social::Provider provider_;
 };

@@ -1,10 +1,11 @@
-// The `login-token` credential plugin: the Buzz `/rest` flow (invitations by mail, single-use
+// The `login-token` flow plugin: the Buzz `/rest` flow (invitations by mail, single-use
 // login tokens, cookie sessions, roles, lost passwords) on the users of one instance.
 #include "buzz_service.hpp"
 #include "settings.hpp"
 
 #include <latchkey/context.hpp>
-#include <latchkey/credential.hpp>
+#include <latchkey/flow.hpp>
+#include <latchkey/plugin.hpp>
 
 #include <memory>
 
@@ -12,18 +13,18 @@ namespace latchkey::plugins::buzz {
 
 namespace {
 
-class LoginTokenPlugin final : public CredentialPlugin {
+class LoginTokenPlugin final : public Provides<Flow> {
 public:
-    explicit LoginTokenPlugin(PluginContext& context) {
-        ConfigErrors errors;
-        Settings settings = readSettings(context.config(), errors);
+    using Settings = buzz::Settings;
+
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return buzz::readSettings(node, errors);
+    }
+
+    LoginTokenPlugin(PluginContext& context, Settings settings) {
         if (!context.store()) throw std::runtime_error("the login-token flow needs a store");
         if (!context.mailer()) throw std::runtime_error("the login-token flow needs a mailer");
         service_ = std::make_unique<BuzzService>(context, std::move(settings));
-    }
-
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
     }
 
     void mount(Router& router) override { service_->mount(router); }
@@ -36,7 +37,7 @@ private:
 
 } // namespace latchkey::plugins::buzz
 
-LATCHKEY_PLUGIN(latchkey::plugins::buzz::LoginTokenPlugin, "login-token", Credential, "1.0.0",
+LATCHKEY_PLUGIN(latchkey::plugins::buzz::LoginTokenPlugin, "login-token", Flow, "1.0.0",
                 "The Buzz /rest flow: invitations with mailed login tokens, cookie sessions, roles",
                 "stable; tokens and session ids are stored only as hashes; trusts the mailer "
                 "to deliver tokens to the right inbox")

@@ -44,14 +44,13 @@ std::string connectionString(const sql::ServerSettings& s) {
 class MysqlPlugin final : private sql::ConnectorRegistration<Poco::Data::MySQL::Connector>,
                           public sql::SqlStore {
 public:
-    explicit MysqlPlugin(PluginContext& context) : MysqlPlugin(context, settingsOf(context)) {}
+    using Settings = sql::ServerSettings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return plugins::readSettings(node, errors);
     }
 
-private:
-    MysqlPlugin(PluginContext& context, const sql::ServerSettings& settings)
+    MysqlPlugin(PluginContext& context, const Settings& settings)
         : sql::SqlStore(
               std::make_unique<MysqlDialect>(settings.statementTimeout),
               [text = connectionString(settings), timeout = settings.connectTimeout] {
@@ -64,11 +63,6 @@ private:
         const std::string where = settings.user + "@" + settings.host + ":" +
                                   std::to_string(settings.port) + "/" + settings.database;
         migrate("mysql " + where);
-    }
-
-    static sql::ServerSettings settingsOf(PluginContext& context) {
-        ConfigErrors errors;
-        return readSettings(context.config(), errors);
     }
 };
 

@@ -4,6 +4,7 @@
 
 #include <latchkey/context.hpp>
 #include <latchkey/mailer.hpp>
+#include <latchkey/plugin.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -45,11 +46,16 @@ std::string hex(const unsigned char* data, std::size_t size) {
     return out;
 }
 
-class OutboxMailer final : public Mailer {
+class OutboxMailer final : public Provides<Mailer> {
 public:
-    explicit OutboxMailer(PluginContext& context) : context_(context) {
-        ConfigErrors errors;
-        settings_ = readSettings(context.config(), errors);
+    using Settings = plugins::Settings;
+
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return plugins::readSettings(node, errors);
+    }
+
+    OutboxMailer(PluginContext& context, Settings settings)
+        : context_(context), settings_(std::move(settings)) {
         settings_.dir = context.resolvePath(settings_.dir);
         std::error_code ec;
         fs::create_directories(settings_.dir, ec);
@@ -63,10 +69,6 @@ public:
             throw std::runtime_error("cannot write to the outbox folder " + settings_.dir);
         }
         context.logger().info("mail goes to files in " + settings_.dir);
-    }
-
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
     }
 
     void send(const MailMessage& message) override {

@@ -1,8 +1,8 @@
-// The `password` credential plugin: argon2id hashing and the password policy for the host.
+// The `password` hasher plugin: argon2id hashing and the password policy for the host.
 #include "argon2_hasher.hpp"
 
 #include <latchkey/context.hpp>
-#include <latchkey/credential.hpp>
+#include <latchkey/plugin.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -61,33 +61,26 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     return s;
 }
 
-Settings settingsOf(PluginContext& context) {
-    ConfigErrors errors;
-    Settings settings = readSettings(context.config(), errors);
-    if (settings.workers == 0) {
-        settings.workers = std::max(1U, std::thread::hardware_concurrency());
-    }
-    return settings;
+std::size_t workersFor(const Settings& settings) {
+    return settings.workers != 0 ? settings.workers
+                                 : std::max(1U, std::thread::hardware_concurrency());
 }
 
-class PasswordPlugin final : public CredentialPlugin {
+class PasswordPlugin final : public Provides<PasswordHasher> {
 public:
-    explicit PasswordPlugin(PluginContext& context)
-        : PasswordPlugin(context, settingsOf(context)) {}
+    using Settings = plugins::Settings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return plugins::readSettings(node, errors);
     }
 
-    PasswordHasher* passwordHasher() noexcept override { return &hasher_; }
-
-private:
-    PasswordPlugin(PluginContext& context, const Settings& s)
-        : hasher_(s.policy, s.workers, s.queue, s.nice) {
+    PasswordPlugin(PluginContext& context, Settings settings)
+        : hasher_(settings.policy, workersFor(settings), settings.queue, settings.nice) {
+        const Settings& s = settings;
         const bool belowOwasp = s.policy.memoryBytes < (19ULL << 20) || s.policy.iterations < 2;
         context.logger().info("argon2id m=" + std::to_string(s.policy.memoryBytes >> 10) +
                               "KiB t=" + std::to_string(s.policy.iterations) + " p=1, " +
-                              std::to_string(s.workers) + " workers, queue " +
+                              std::to_string(workersFor(s)) + " workers, queue " +
                               std::to_string(s.queue) + ", nice " + std::to_string(s.nice) +
                               ", passwords " + std::to_string(s.policy.minLength) + "-" +
                               std::to_string(s.policy.maxLength) + " characters");
@@ -96,6 +89,15 @@ private:
         }
     }
 
+    std::vector<std::string> checkPolicy(std::string_view password) const override {
+        return hasher_.checkPolicy(password);
+    }
+    std::string hash(std::string_view password) override { return hasher_.hash(password); }
+    PasswordCheck verify(std::string_view password, std::string_view stored) override {
+        return hasher_.verify(password, stored);
+    }
+
+private:
     Argon2Hasher hasher_;
 };
 
@@ -103,6 +105,6 @@ private:
 
 } // namespace latchkey::plugins
 
-LATCHKEY_PLUGIN(latchkey::plugins::PasswordPlugin, "password", Credential, "1.0.0",
+LATCHKEY_PLUGIN(latchkey::plugins::PasswordPlugin, "password", Hasher, "1.0.0",
                 "argon2id password hashing (libsodium) in a bounded pool, with the password policy",
                 "stable; trusts libsodium; hashes never leave the store")

@@ -49,7 +49,8 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
 }
 
 /// A libpq keyword/value string; every value quoted, so spaces and quotes in a password work.
-std::string connectionString(const Settings& s) {
+/// A relative `sslrootcert` is taken from the config file's directory.
+std::string connectionString(const Settings& s, const PluginContext& context) {
     const auto quoted = [](const std::string& value) {
         std::string out = "'";
         for (const char c : value) {
@@ -70,7 +71,9 @@ std::string connectionString(const Settings& s) {
         " keepalives=1 keepalives_idle=30 keepalives_interval=10"
         " keepalives_count=3 tcp_user_timeout=" +
         std::to_string(std::max<long long>(60000, s.server.statementTimeout.count() + 30000));
-    if (!s.sslRootCert.empty()) text += " sslrootcert=" + quoted(s.sslRootCert);
+    if (!s.sslRootCert.empty()) {
+        text += " sslrootcert=" + quoted(context.resolvePath(s.sslRootCert));
+    }
     return text;
 }
 
@@ -78,18 +81,17 @@ class PostgresqlPlugin final
     : private sql::ConnectorRegistration<Poco::Data::PostgreSQL::Connector>,
       public sql::SqlStore {
 public:
-    explicit PostgresqlPlugin(PluginContext& context)
-        : PostgresqlPlugin(context, settingsOf(context)) {}
+    using Settings = plugins::Settings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return plugins::readSettings(node, errors);
     }
 
-private:
     PostgresqlPlugin(PluginContext& context, const Settings& settings)
         : sql::SqlStore(
               std::make_unique<PostgresqlDialect>(settings.server.statementTimeout),
-              [text = connectionString(settings), timeout = settings.server.connectTimeout] {
+              [text = connectionString(settings, context),
+               timeout = settings.server.connectTimeout] {
                   const auto seconds =
                       std::chrono::duration_cast<std::chrono::seconds>(timeout).count();
                   return std::make_unique<Poco::Data::Session>("PostgreSQL", text,
@@ -100,15 +102,6 @@ private:
                                   std::to_string(settings.server.port) + "/" +
                                   settings.server.database;
         migrate("postgresql " + where);
-    }
-
-    static Settings settingsOf(PluginContext& context) {
-        ConfigErrors errors;
-        Settings settings = readSettings(context.config(), errors);
-        if (!settings.sslRootCert.empty()) {
-            settings.sslRootCert = context.resolvePath(settings.sslRootCert);
-        }
-        return settings;
     }
 };
 

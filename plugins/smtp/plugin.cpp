@@ -4,6 +4,7 @@
 
 #include <latchkey/context.hpp>
 #include <latchkey/mailer.hpp>
+#include <latchkey/plugin.hpp>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
@@ -86,11 +87,16 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     return s;
 }
 
-class SmtpMailer final : public Mailer {
+class SmtpMailer final : public Provides<Mailer> {
 public:
-    explicit SmtpMailer(PluginContext& context) : context_(context) {
-        ConfigErrors errors;
-        settings_ = readSettings(context.config(), errors);
+    using Settings = plugins::Settings;
+
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return plugins::readSettings(node, errors);
+    }
+
+    SmtpMailer(PluginContext& context, Settings settings)
+        : context_(context), settings_(std::move(settings)) {
         if (settings_.security != Security::None) {
             static std::once_flag ssl;
             std::call_once(ssl, [] { Poco::Net::initializeSSL(); });
@@ -106,10 +112,6 @@ public:
         }
         context.logger().info("mail goes to " + settings_.host + ":" +
                               std::to_string(settings_.port));
-    }
-
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
     }
 
     void send(const MailMessage& message) override {

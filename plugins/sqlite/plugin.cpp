@@ -77,31 +77,27 @@ void checkWritable(const std::string& path) {
 class SqlitePlugin final : private sql::ConnectorRegistration<Poco::Data::SQLite::Connector>,
                            public sql::SqlStore {
 public:
-    explicit SqlitePlugin(PluginContext& context) : SqlitePlugin(context, settingsOf(context)) {}
+    using Settings = plugins::Settings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return plugins::readSettings(node, errors);
     }
 
-private:
     SqlitePlugin(PluginContext& context, const Settings& settings)
+        : SqlitePlugin(context, settings, context.resolvePath(settings.path)) {}
+
+private:
+    SqlitePlugin(PluginContext& context, const Settings& settings, const std::string& path)
         : sql::SqlStore(
               std::make_unique<SqliteDialect>(settings.sqlite),
-              [path = settings.path] {
+              [path] {
                   // Poco retries a failed open for the whole login timeout (60 s by
                   // default); a local file either opens at once or not at all.
                   return std::make_unique<Poco::Data::Session>("SQLite", path, 1);
               },
               settings.pool, context.logger()) {
-        checkWritable(settings.path);
-        migrate(settings.path);
-    }
-
-    static Settings settingsOf(PluginContext& context) {
-        ConfigErrors errors;
-        Settings settings = readSettings(context.config(), errors);
-        settings.path = context.resolvePath(settings.path);
-        return settings;
+        checkWritable(path);
+        migrate(path);
     }
 };
 

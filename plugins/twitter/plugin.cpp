@@ -4,6 +4,7 @@
 #include <latchkey_social/provider.hpp>
 
 #include <latchkey/context.hpp>
+#include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
 
 #include <Poco/URI.h>
@@ -81,15 +82,16 @@ std::string baseStringUri(const std::string& url) {
     return out + uri.getPath();
 }
 
-class TwitterBackend final : public SocialBackend {
+class TwitterBackend final : public Provides<SocialBackend> {
 public:
-    explicit TwitterBackend(PluginContext& context)
-        : settings_(readSettings(context.config(), errors_)),
-          provider_(context, "twitter", settings_.common.timeout) {}
+    using Settings = twitter::Settings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return twitter::readSettings(node, errors);
     }
+
+    TwitterBackend(PluginContext& context, Settings settings)
+        : settings_(std::move(settings)), provider_(context, "twitter", settings_.common.timeout) {}
 
     std::vector<std::string> credentialFields() const override {
         return {"access_token", "access_token_secret"};
@@ -167,7 +169,6 @@ private:
         return header;
     }
 
-    ConfigErrors errors_; ///< Empty: the host validated the settings before creating this.
     Settings settings_;
     social::Provider provider_;
 };

@@ -59,7 +59,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     INFO("driver " << driver);
     latchkey::test::TempDir dir;
     auto loaded = latchkey::test::openStore(driver, dir.path().string());
-    Store& store = *loaded->plugin().asStore();
+    Store& store = loaded->as<Store>();
     REQUIRE_NOTHROW(store.ping());
 
     SECTION("key/value area") {

@@ -159,7 +159,7 @@ TEST_CASE("plugins lists what the paths hold and what the config uses", "[cli]")
     CHECK_THAT(result.out,
                Catch::Matches("(.|\\n)*" + storage + " +storage +1\\.0\\.0 +" + sdk + " +yes +" +
                               pluginDir() + "/latchkey-" + storage + "\\.so(.|\\n)*"));
-    CHECK_THAT(result.out, Catch::Matches("(.|\\n)*fixture-good +credential +0\\.1\\.0 +" + sdk +
+    CHECK_THAT(result.out, Catch::Matches("(.|\\n)*fixture-good +flow +0\\.1\\.0 +" + sdk +
                                           " +no +.*fixture-good\\.so(.|\\n)*"));
     CHECK_THAT(result.out, Catch::Contains("posture: stable; trusts libsodium"));
 }

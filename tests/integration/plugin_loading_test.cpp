@@ -34,6 +34,18 @@ TEST_CASE("A library for another SDK major version stops start-up, naming file a
                                            sdkVersion()));
 }
 
+TEST_CASE("A library built for SDK 1.x is refused by this SDK 2 host, with the same message",
+          "[plugins]") {
+    const auto result = checkWithFixture("sdk1");
+    CHECK(result.exitCode == 2);
+    CHECK_THAT(result.err, Catch::Contains("plugins.paths: " + fixtureDir("sdk1") +
+                                           "/fixture-sdk1.so: built for Latchkey SDK 1.1, "
+                                           "this host has SDK " +
+                                           sdkVersion() +
+                                           " (the major versions must match; rebuild the "
+                                           "plugin)"));
+}
+
 TEST_CASE("A library for a newer SDK minor version is refused", "[plugins]") {
     const auto result = checkWithFixture("newer-minor");
     CHECK(result.exitCode == 2);
@@ -86,7 +98,7 @@ TEST_CASE("A plugin in the wrong slot is named with both kinds", "[plugins]") {
     const auto result = runLatchkey({"check-config", "-c", dir.write("c.yaml", text)});
     CHECK(result.exitCode == 2);
     CHECK_THAT(result.err, Catch::Contains("storage.driver: plugin \"fixture-good\" is a "
-                                           "credential plugin, not storage"));
+                                           "flow plugin, not storage"));
 }
 
 TEST_CASE("A factory that throws stops `serve` with exit 1 and the plugin's message", "[plugins]") {

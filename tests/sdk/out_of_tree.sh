@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The SDK as a third-party author meets it: install Latchkey into a temporary prefix, build the
-# two example plugins out of tree against that prefix only (find_package(Latchkey 1)), install
+# two example plugins out of tree against that prefix only (find_package(Latchkey 2)), install
 # them into the prefix's plugin directory, start the *installed* host on a config naming them,
 # and use both over HTTP (the OpenID Connect backend against the fake providers on loopback).
 #
@@ -36,18 +36,22 @@ for example in oidc-userinfo machine-tokens; do
   cmake --install "$work/build-$example" >/dev/null
   [ -f "$prefix/lib/latchkey/plugins/latchkey-$example.so" ] || fail "$example not installed"
 done
-# A major version the SDK does not have is refused by find_package (SameMajorVersion).
-mkdir -p "$work/major2"
-cat >"$work/major2/CMakeLists.txt" <<'CMAKE'
+# Another major version, older or newer, is refused by find_package (SameMajorVersion): a
+# plugin written for SDK 1 must not build against SDK 2 by accident.
+for major in 1 3; do
+  mkdir -p "$work/major$major"
+  cat >"$work/major$major/CMakeLists.txt" <<CMAKE
 cmake_minimum_required(VERSION 3.25)
-project(wants_major_2 LANGUAGES CXX)
-find_package(Latchkey 2 REQUIRED)
+project(wants_major_$major LANGUAGES CXX)
+find_package(Latchkey $major REQUIRED)
 CMAKE
-if cmake -S "$work/major2" -B "$work/major2/build" -DCMAKE_PREFIX_PATH="$prefix" \
-  >"$work/major2.log" 2>&1; then
-  fail "find_package(Latchkey 2) succeeded against SDK 1"
-fi
-grep -q "version: 1\." "$work/major2.log" || fail "find_package(Latchkey 2) did not name the version"
+  if cmake -S "$work/major$major" -B "$work/major$major/build" -DCMAKE_PREFIX_PATH="$prefix" \
+    >"$work/major$major.log" 2>&1; then
+    fail "find_package(Latchkey $major) succeeded against SDK 2"
+  fi
+  grep -q "version: 2\." "$work/major$major.log" ||
+    fail "find_package(Latchkey $major) did not name the version"
+done
 
 # The fake OpenID Connect provider (the LinkedIn endpoints: userinfo and RFC 7662-style
 # introspection with client_secret_post).
@@ -130,7 +134,7 @@ done
 version_h=$source_dir/sdk/include/latchkey/version.hpp
 sdk="$(sed -n 's/^#define LATCHKEY_SDK_VERSION_MAJOR //p' "$version_h")\.$(sed -n 's/^#define LATCHKEY_SDK_VERSION_MINOR //p' "$version_h")"
 grep -Eq "^oidc-userinfo +social +1\.0\.0 +$sdk +yes" "$work/plugins.txt" || fail "plugins: oidc-userinfo"
-grep -Eq "^machine-tokens +credential +1\.0\.0 +$sdk +yes" "$work/plugins.txt" || fail "plugins: machine-tokens"
+grep -Eq "^machine-tokens +flow +1\.0\.0 +$sdk +yes" "$work/plugins.txt" || fail "plugins: machine-tokens"
 grep -q "posture: example; tokens checked to be this client's" "$work/plugins.txt" || fail "posture line"
 
 # ...but not from a directory someone else could write to.

@@ -31,7 +31,8 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
         if (!slot) slot = host::PluginLibrary::load(pluginDir() + "/" + file);
         library = slot;
     }
-    library->validate(config, errors);
+    const host::PluginSettings settings =
+        host::PluginLibrary::readSettings(library, config, errors);
     if (!errors.empty()) throw std::runtime_error("bad test config: " + errors.issues()[0].message);
     if (!services.store) services.store = [] { return nullptr; };
     if (!services.mailer) services.mailer = [] { return nullptr; };
@@ -48,9 +49,9 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
     }
     auto log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    context_ = std::make_unique<host::HostContext>(config, log, clock_, random_, services,
+    context_ = std::make_unique<host::HostContext>(log, clock_, random_, services,
                                                    "http://localhost", "/");
-    plugin_ = host::createPlugin(library, *context_);
+    plugin_ = host::createPlugin(library, *context_, settings);
 }
 
 LoadedPlugin::~LoadedPlugin() {

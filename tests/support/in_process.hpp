@@ -7,6 +7,7 @@
 #include <latchkey/store.hpp>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ public:
     LoadedPlugin& operator=(const LoadedPlugin&) = delete;
 
     Plugin& plugin() { return *plugin_; }
+    /// The plugin as `Interface` (Store, Mailer, PasswordHasher, ...); throws if it is not one.
+    template <class Interface>
+    Interface& as() {
+        Interface* found = provided<Interface>(*plugin_);
+        if (!found) throw std::logic_error("the plugin does not provide this interface");
+        return *found;
+    }
     /// Keeps `resource` (a test database...) alive until after the plugin is gone.
     void keepAlive(std::shared_ptr<void> resource) { kept_ = std::move(resource); }
 

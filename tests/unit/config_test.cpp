@@ -144,9 +144,9 @@ TEST_CASE("The host config lists plugins in creation order and strips host keys"
     CHECK(config.plugins[0].node.find("path") != nullptr);
     CHECK(config.plugins[1].name == "outbox");
     CHECK(config.plugins[2].name == "password");
-    CHECK(config.plugins[2].kind == PluginKind::Credential);
+    CHECK(config.plugins[2].slot == PluginSlot::Auth);
     CHECK(config.plugins[3].name == "facebook");
-    CHECK(config.plugins[3].kind == PluginKind::Social);
+    CHECK(config.plugins[3].slot == PluginSlot::Social);
     CHECK(config.secrets.keyFile == "/etc/latchkey/s.key");
     CHECK(config.pluginPaths == std::vector<std::string>{"/plugins"});
     CHECK(config.server.publicUrl.empty()); // derived from the bound port at start

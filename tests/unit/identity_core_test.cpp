@@ -5,7 +5,7 @@
 #include "support/in_process.hpp"
 #include "support/temp_dir.hpp"
 
-#include <latchkey/credential.hpp>
+#include <latchkey/password_hasher.hpp>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -48,11 +48,11 @@ struct Harness {
     SodiumRandom random;
     LoadedPlugin storePlugin{"latchkey-sqlite.so", "path: " + dir.file("core.db") + "\n"};
     LoadedPlugin passwordPlugin{"latchkey-password.so", "argon2: {memory: 1MiB, iterations: 1}\n"};
-    CountingHasher hasher{*passwordPlugin.plugin().asCredential()->passwordHasher()};
+    CountingHasher hasher{passwordPlugin.as<PasswordHasher>()};
     KeyVault vault{KeyVault::Secret{}};
     std::shared_ptr<spdlog::logger> log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    IdentityCore core{CoreServices{*storePlugin.plugin().asStore(),
+    IdentityCore core{CoreServices{storePlugin.as<Store>(),
                                    hasher,
                                    vault,
                                    clock,
@@ -171,7 +171,7 @@ TEST_CASE("Bootstrapping the admin is idempotent and refuses a weak password", "
 TEST_CASE("A different secret is refused at start", "[core]") {
     Harness h;
     KeyVault other{KeyVault::Secret{{1}}};
-    IdentityCore second{CoreServices{*h.storePlugin.plugin().asStore(),
+    IdentityCore second{CoreServices{h.storePlugin.as<Store>(),
                                      h.hasher,
                                      other,
                                      h.clock,

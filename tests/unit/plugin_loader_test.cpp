@@ -5,7 +5,8 @@
 #include "support/host_process.hpp"
 #include "support/temp_dir.hpp"
 
-#include <latchkey/credential.hpp>
+#include <latchkey/flow.hpp>
+#include <latchkey/mailer.hpp>
 #include <latchkey/version.hpp>
 
 #include <catch2/catch.hpp>
@@ -51,8 +52,8 @@ std::shared_ptr<spdlog::logger> quietLog() {
 struct ContextFixture {
     SystemClock clock;
     SodiumRandom random;
-    HostContext make(ConfigValue config) {
-        return HostContext(std::move(config), quietLog(), clock, random,
+    HostContext make() {
+        return HostContext(quietLog(), clock, random,
                            ServiceLocator{[] { return nullptr; }, [] { return nullptr; },
                                           [] { return nullptr; },
                                           [](std::string_view) -> InstanceRecord {
@@ -66,12 +67,21 @@ struct ContextFixture {
     }
 };
 
+/// The plugin of `library` created the way the host does it: settings read once, then created.
+std::shared_ptr<Plugin> create(const std::shared_ptr<PluginLibrary>& library,
+                               PluginContext& context, const ConfigValue& config = {}) {
+    ConfigErrors errors;
+    const PluginSettings settings = PluginLibrary::readSettings(library, config, errors);
+    REQUIRE(errors.empty());
+    return createPlugin(library, context, settings);
+}
+
 } // namespace
 
 TEST_CASE("A good plugin loads and tells its name, kind and SDK version", "[loader]") {
     const auto library = PluginLibrary::load(onlySo(fixtureDir("good")));
     CHECK(std::string(library->info().name) == "fixture-good");
-    CHECK(library->info().kind == PluginKind::Credential);
+    CHECK(library->info().kind == PluginKind::Flow);
     CHECK(library->sdkVersion() == sdkVersion());
 }
 
@@ -108,11 +118,11 @@ TEST_CASE("Two libraries claiming one name are both named", "[loader]") {
 
 TEST_CASE("A factory that throws, or lies about its kind, is reported", "[loader]") {
     ContextFixture fixture;
-    HostContext context = fixture.make({});
-    CHECK_THROWS_WITH(createPlugin(PluginLibrary::load(onlySo(fixtureDir("throws"))), context),
+    HostContext context = fixture.make();
+    CHECK_THROWS_WITH(create(PluginLibrary::load(onlySo(fixtureDir("throws"))), context),
                       Catch::Contains("fixture-throws") &&
                           Catch::Contains("failed to start: fixture refuses to start"));
-    CHECK_THROWS_WITH(createPlugin(PluginLibrary::load(onlySo(fixtureDir("wrong-kind"))), context),
+    CHECK_THROWS_WITH(create(PluginLibrary::load(onlySo(fixtureDir("wrong-kind"))), context),
                       Catch::Contains("says it is a storage plugin"));
 }
 
@@ -125,15 +135,16 @@ TEST_CASE("A plugin object keeps its library loaded until it is destroyed", "[lo
     config.addEntry("trace_file", file);
 
     ContextFixture fixture;
-    HostContext context = fixture.make(config);
+    HostContext context = fixture.make();
     std::shared_ptr<Plugin> plugin;
     {
         auto library = PluginLibrary::load(onlySo(fixtureDir("good")));
-        plugin = createPlugin(library, context);
+        plugin = create(library, context, config);
     }
     // Every reference to the library is gone but the object's: its code must still be mapped.
     auto router = std::make_unique<HostRouter>(quietLog());
-    plugin->asCredential()->mount(*router);
+    REQUIRE(provided<Flow>(*plugin) != nullptr);
+    provided<Flow>(*plugin)->mount(*router);
     Request request;
     request.method = "GET";
     request.path = "/fixture/hello";
@@ -172,4 +183,55 @@ TEST_CASE("The ABI rule: same major, a minor no newer than the host's, the same 
     AbiStamp garbage = stamp(1, 0, "libstdc++/cxx11/ptr8");
     garbage.magic = 0x12345678;
     CHECK_THROWS_WITH(checkAbi("p.so", garbage, host), Catch::Contains("not a Latchkey ABI stamp"));
+}
+
+TEST_CASE("A plugin's settings are read once and released by the plugin's own code", "[loader]") {
+    const auto library = PluginLibrary::load(onlySo(fixtureDir("validating")));
+    ConfigErrors errors;
+    ConfigValue config(ConfigValue::Kind::Map, "", 1, 1);
+    ConfigValue repeat(ConfigValue::Kind::Scalar, "repeat", 1, 1);
+    repeat.setScalar("11");
+    config.addEntry("repeat", repeat);
+    PluginSettings settings = PluginLibrary::readSettings(library, config, errors);
+    // Every problem is recorded, and what was read is still handed back (to be released).
+    CHECK(settings != nullptr);
+    REQUIRE(errors.issues().size() == 2);
+    CHECK_THAT(errors.issues()[0].message + errors.issues()[1].message,
+               Catch::Contains("is required") && Catch::Contains("must be between 1 and 10"));
+    // The settings keep the library loaded: releasing them after the library handle runs the
+    // plugin's own deleter, which must still be mapped.
+    std::weak_ptr<PluginLibrary> weak = library;
+    const_cast<std::shared_ptr<PluginLibrary>&>(library).reset();
+    CHECK_FALSE(weak.expired());
+    settings.reset();
+    CHECK(weak.expired());
+}
+
+namespace {
+
+struct Greeter {
+    static constexpr std::string_view kInterfaceId = "test.greeter";
+    static constexpr std::uint32_t kInterfaceVersion = 2;
+    virtual ~Greeter() = default;
+    virtual std::string greet() = 0;
+};
+
+class TwoInterfaces final : public Provides<Greeter, Flow> {
+public:
+    std::string greet() override { return "hello"; }
+    void mount(Router&) override {}
+};
+
+} // namespace
+
+TEST_CASE("Plugin::provide answers each interface by name and exact version only", "[loader]") {
+    TwoInterfaces object;
+    Plugin& plugin = object;
+    REQUIRE(provided<Greeter>(plugin) != nullptr);
+    CHECK(provided<Greeter>(plugin)->greet() == "hello");
+    CHECK(provided<Flow>(plugin) == static_cast<Flow*>(&object));
+    CHECK(provided<Mailer>(plugin) == nullptr);
+    CHECK(plugin.provide("test.greeter", 1) == nullptr); // an older version it does not have
+    CHECK(plugin.provide("test.greeter", 3) == nullptr);
+    CHECK(plugin.provide("test.greet", 2) == nullptr);
 }

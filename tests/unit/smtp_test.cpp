@@ -32,7 +32,7 @@ std::string settings(std::uint16_t port, const std::string& extra) {
 TEST_CASE("smtp delivers to a plain server", "[smtp]") {
     SmtpSink sink;
     LoadedPlugin smtp("latchkey-smtp.so", settings(sink.port(), "security: none\n"));
-    smtp.plugin().asMailer()->send(welcome());
+    smtp.as<Mailer>().send(welcome());
     const auto messages = sink.waitForMessages(1);
     REQUIRE(messages.size() == 1);
     CHECK_THAT(messages[0], Catch::Contains("To: <gordon@example.com>") &&
@@ -46,20 +46,20 @@ TEST_CASE("smtp logs in with AUTH, and a wrong password fails after its retries"
     LoadedPlugin good("latchkey-smtp.so",
                       settings(sink.port(), "security: none\nallow_plaintext_auth: true\n"
                                             "username: mailer\npassword: s3cret\n"));
-    good.plugin().asMailer()->send(welcome());
+    good.as<Mailer>().send(welcome());
     CHECK(sink.waitForMessages(1).size() == 1);
 
     LoadedPlugin bad("latchkey-smtp.so",
                      settings(sink.port(), "security: none\nallow_plaintext_auth: true\n"
                                            "username: mailer\npassword: wrong\nattempts: 2\n"));
-    CHECK_THROWS_AS(bad.plugin().asMailer()->send(welcome()), Unavailable);
+    CHECK_THROWS_AS(bad.as<Mailer>().send(welcome()), Unavailable);
     CHECK(sink.messages().size() == 1);
 }
 
 TEST_CASE("smtp retries a temporary refusal with backoff", "[smtp]") {
     SmtpSink sink(SmtpSink::Options{"", "", "", "", 2});
     LoadedPlugin smtp("latchkey-smtp.so", settings(sink.port(), "security: none\nattempts: 3\n"));
-    smtp.plugin().asMailer()->send(welcome());
+    smtp.as<Mailer>().send(welcome());
     CHECK(sink.waitForMessages(1).size() == 1);
 }
 
@@ -70,16 +70,16 @@ TEST_CASE("smtp uses STARTTLS and checks the certificate unless told not to", "[
     // The certificate is self-signed: verification refuses it...
     LoadedPlugin strict("latchkey-smtp.so",
                         settings(sink.port(), "username: mailer\npassword: s3cret\nattempts: 1\n"));
-    CHECK_THROWS_AS(strict.plugin().asMailer()->send(welcome()), Unavailable);
+    CHECK_THROWS_AS(strict.as<Mailer>().send(welcome()), Unavailable);
     // ...unless it is given as the trusted CA, or verification is off.
     LoadedPlugin trusting(
         "latchkey-smtp.so",
         settings(sink.port(), "username: mailer\npassword: s3cret\nca_file: " + cert + "\n"));
-    trusting.plugin().asMailer()->send(welcome());
+    trusting.as<Mailer>().send(welcome());
     LoadedPlugin lax("latchkey-smtp.so",
                      settings(sink.port(), "username: mailer\n"
                                            "password: s3cret\nverify_tls: false\n"));
-    lax.plugin().asMailer()->send(welcome());
+    lax.as<Mailer>().send(welcome());
     CHECK(sink.waitForMessages(2).size() == 2);
 }
 
@@ -91,7 +91,7 @@ TEST_CASE("smtp fails fast and clearly when nothing listens", "[smtp]") {
     }
     LoadedPlugin smtp("latchkey-smtp.so", settings(closedPort, "security: none\nattempts: 2\n"));
     const auto started = std::chrono::steady_clock::now();
-    CHECK_THROWS_WITH(smtp.plugin().asMailer()->send(welcome()),
+    CHECK_THROWS_WITH(smtp.as<Mailer>().send(welcome()),
                       Catch::Contains("could not send after 2 attempts"));
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }

@@ -1,4 +1,4 @@
-// `machine-tokens`: a credential plugin for services, not people. Each machine gets a long
+// `machine-tokens`: a flow plugin for services, not people. Each machine gets a long
 // random token; the config holds only its SHA-256, with a name and scopes. A service asks who
 // it is with `GET <mount>/whoami` and `Authorization: Bearer <token>`.
 //
@@ -14,8 +14,8 @@
 //                             printf %s "$t" | sha256sum
 #include <latchkey/config.hpp>
 #include <latchkey/context.hpp>
-#include <latchkey/credential.hpp>
 #include <latchkey/errors.hpp>
+#include <latchkey/flow.hpp>
 #include <latchkey/http.hpp>
 #include <latchkey/json.hpp>
 #include <latchkey/plugin.hpp>
@@ -87,15 +87,19 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     return s;
 }
 
-class MachineTokens final : public CredentialPlugin {
+class MachineTokens final : public Provides<Flow> {
 public:
-    explicit MachineTokens(PluginContext& context)
-        : context_(context), settings_(readSettings(context.config(), unused_)) {
-        if (sodium_init() < 0) throw std::runtime_error("libsodium failed to start");
+    using Settings = example::Settings;
+
+    /// The host runs this once, before creating anything; its result is what the constructor
+    /// gets.
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return example::readSettings(node, errors);
     }
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    MachineTokens(PluginContext& context, Settings settings)
+        : context_(context), settings_(std::move(settings)) {
+        if (sodium_init() < 0) throw std::runtime_error("libsodium failed to start");
     }
 
     void mount(Router& router) override {
@@ -144,13 +148,12 @@ private:
     }
 
     PluginContext& context_;
-    ConfigErrors unused_; ///< The host validated the settings before creating this.
     Settings settings_;
 };
 
 } // namespace example
 
-LATCHKEY_PLUGIN(example::MachineTokens, "machine-tokens", Credential, "1.0.0",
+LATCHKEY_PLUGIN(example::MachineTokens, "machine-tokens", Flow, "1.0.0",
                 "Static bearer tokens for services, stored as SHA-256 hashes",
                 "example; tokens must be long random values (a SHA-256 of a guessable one can "
                 "be brute-forced from the config)")

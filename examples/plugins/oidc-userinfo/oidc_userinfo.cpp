@@ -112,14 +112,16 @@ bool isTrue(const Poco::JSON::Object::Ptr& object, const std::string& key) {
     return value.isBoolean() && value.extract<bool>();
 }
 
-class OidcUserinfoBackend final : public SocialBackend {
+class OidcUserinfoBackend final : public Provides<SocialBackend> {
 public:
-    explicit OidcUserinfoBackend(PluginContext& context)
-        : context_(context), settings_(readSettings(context.config(), unused_)) {}
+    using Settings = example::Settings;
 
-    static void validate(const ConfigValue& node, ConfigErrors& errors) {
-        readSettings(node, errors);
+    static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
+        return example::readSettings(node, errors);
     }
+
+    OidcUserinfoBackend(PluginContext& context, Settings settings)
+        : context_(context), settings_(std::move(settings)) {}
 
     SocialIdentity verify(const std::map<std::string, std::string>& credentials) override {
         const auto found = credentials.find("access_token");
@@ -202,7 +204,6 @@ private:
     }
 
     PluginContext& context_;
-    ConfigErrors unused_; ///< The host validated the settings before creating this.
     Settings settings_;
 };
 

@@ -85,21 +85,51 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
     std::string searched;
     for (const auto& dir : loaded.host.pluginPaths)
         searched += (searched.empty() ? "" : ", ") + dir;
+    const SelectedPlugin* hasher = nullptr;
     for (const auto& use : loaded.host.plugins) {
-        auto library = loaded.catalog.find(use.name);
-        if (!library) {
+        SelectedPlugin selected{use, loaded.catalog.find(use.name), nullptr};
+        if (!selected.library) {
             errors.add(use.nameAt, "no plugin named \"" + use.name + "\" in " + searched + " (" +
-                                       kindName(use.kind) +
-                                       " plugins found: " + loaded.catalog.names(use.kind) + ")");
-        } else if (library->info().kind != use.kind) {
+                                       slotName(use.slot) +
+                                       " plugins found: " + loaded.catalog.names(use.slot) + ")");
+        } else if (!slotAccepts(use.slot, selected.library->info().kind)) {
             errors.add(use.nameAt, "plugin \"" + use.name + "\" is a " +
-                                       kindName(library->info().kind) + " plugin, not " +
-                                       kindName(use.kind));
-            library.reset();
+                                       kindName(selected.library->info().kind) + " plugin, not " +
+                                       slotName(use.slot));
+            selected.library.reset();
         } else {
-            library->validate(use.node, errors);
+            selected.settings = PluginLibrary::readSettings(selected.library, use.node, errors);
         }
-        loaded.selected.push_back(std::move(library));
+        loaded.selected.push_back(std::move(selected));
+    }
+    // Creation order: a plugin sees the kinds before its own (flows use the hasher and the
+    // mailer; everything uses the store).
+    const auto rank = [](const SelectedPlugin& p) {
+        if (!p.library) return 9;
+        switch (p.library->info().kind) {
+        case PluginKind::Storage: return 0;
+        case PluginKind::Mailer: return 1;
+        case PluginKind::Hasher: return 2;
+        case PluginKind::Flow: return 3;
+        case PluginKind::Social: return 4;
+        }
+        return 9;
+    };
+    std::stable_sort(loaded.selected.begin(), loaded.selected.end(),
+                     [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    for (const auto& selected : loaded.selected) {
+        if (!selected.library || selected.library->info().kind != PluginKind::Hasher) continue;
+        if (hasher) {
+            errors.add(selected.use.nameAt, "plugin \"" + selected.use.name +
+                                                "\" is a hasher, and so is \"" + hasher->use.name +
+                                                "\": configure only one");
+        }
+        hasher = &selected;
+    }
+    if (!hasher && errors.empty()) {
+        const ConfigValue* auth = root.find("auth");
+        errors.add(auth ? *auth : root,
+                   "no hasher plugin is configured: add `password:` under `auth:`");
     }
     return loaded;
 }
@@ -123,49 +153,41 @@ void Application::createPlugins() {
                             },
                             [this]() -> OutboundHttp& { return *outbound_; }};
     outbound_ = std::make_unique<PocoOutboundHttp>(host.outbound);
-    for (std::size_t i = 0; i < host.plugins.size(); ++i) {
-        const PluginUse& use = host.plugins[i];
-        const auto& library = config_.selected.at(i);
-        contexts_.push_back(
-            std::make_unique<HostContext>(use.node, makeLogger(use.name, host.logging.level),
-                                          clock_, random_, services, publicUrl_, host.directory));
+    // loadConfiguration sorted them into creation order and refused a second hasher.
+    for (const SelectedPlugin& selected : config_.selected) {
+        const PluginUse& use = selected.use;
+        const PluginKind kind = selected.library->info().kind;
+        contexts_.push_back(std::make_unique<HostContext>(makeLogger(use.name, host.logging.level),
+                                                          clock_, random_, services, publicUrl_,
+                                                          host.directory));
         std::shared_ptr<Plugin> plugin;
         try {
-            plugin = createPlugin(library, *contexts_.back());
+            plugin = createPlugin(selected.library, *contexts_.back(), selected.settings);
         } catch (const PluginLoadError& e) {
             throw StartupError(e.what());
         }
-        switch (use.kind) {
-        case PluginKind::Storage: store_ = plugin->asStore(); break;
-        case PluginKind::Mailer: mailer_ = plugin->asMailer(); break;
-        case PluginKind::Credential: {
-            CredentialPlugin* credential = plugin->asCredential();
-            credentials_.push_back(credential);
-            if (PasswordHasher* hasher = credential->passwordHasher()) {
-                if (hasher_) {
-                    throw StartupError("plugin " + use.name +
-                                       " provides password hashing, but another plugin already "
-                                       "does; configure only one");
-                }
-                // Everyone else gets it through the lane guard: hashing on a standard-lane
-                // worker is capped at a quarter of those workers.
-                guardedHasher_ = std::make_unique<LaneGuardedHasher>(
-                    *hasher, static_cast<std::size_t>(std::max(1, host.server.threads / 4)));
-                hasher_ = guardedHasher_.get();
-            }
+        void* interface = kindInterface(*plugin, kind); // createPlugin checked it is there
+        switch (kind) {
+        case PluginKind::Storage: store_ = static_cast<Store*>(interface); break;
+        case PluginKind::Mailer: mailer_ = static_cast<Mailer*>(interface); break;
+        case PluginKind::Hasher:
+            // Everyone else gets it through the lane guard: hashing on a standard-lane worker
+            // is capped at a quarter of those workers.
+            guardedHasher_ = std::make_unique<LaneGuardedHasher>(
+                *static_cast<PasswordHasher*>(interface),
+                static_cast<std::size_t>(std::max(1, host.server.threads / 4)));
+            hasher_ = guardedHasher_.get();
             break;
+        case PluginKind::Flow: flows_.push_back(static_cast<Flow*>(interface)); break;
+        case PluginKind::Social: social_[use.name] = static_cast<SocialBackend*>(interface); break;
         }
-        case PluginKind::Social: social_[use.name] = plugin->asSocial(); break;
-        }
-        log_->info("plugin {} {} ({}) ready", use.name, library->info().version,
-                   kindName(use.kind));
+        log_->info("plugin {} {} ({}) ready", use.name, selected.library->info().version,
+                   kindName(kind));
         plugins_.push_back(std::move(plugin));
     }
-    if (!hasher_) {
-        throw StartupError("no credential plugin provides password hashing: add `password:` "
-                           "under `auth:` in " +
-                           host.file);
-    }
+    // The settings were for creation only: release them while their libraries are loaded.
+    for (SelectedPlugin& selected : config_.selected)
+        selected.settings.reset();
 }
 
 InstanceRecord Application::ensureInstance(std::string_view wanted) {
@@ -209,13 +231,13 @@ void Application::mountRoutes() {
         return Response::json(200, "{\"status\": \"ready\"}");
     });
     core_->mount(*router_);
-    for (CredentialPlugin* credential : credentials_) {
+    for (Flow* flow : flows_) {
         try {
-            credential->mount(*router_);
+            flow->mount(*router_);
         } catch (const std::logic_error&) {
             throw; // a route clash: reported as such by start()
         } catch (const std::exception& e) {
-            throw StartupError(std::string("a credential plugin could not start: ") + e.what());
+            throw StartupError(std::string("a flow plugin could not start: ") + e.what());
         }
     }
 }
@@ -293,7 +315,7 @@ bool Application::stop() {
     // Handlers hold references into the core and the plugins: drop them first.
     router_.reset();
     core_.reset();
-    credentials_.clear();
+    flows_.clear();
     social_.clear();
     store_ = nullptr;
     mailer_ = nullptr;

@@ -13,7 +13,7 @@
 #include "runtime/services.hpp"
 #include "runtime/yaml_loader.hpp"
 
-#include <latchkey/credential.hpp>
+#include <latchkey/flow.hpp>
 #include <latchkey/mailer.hpp>
 #include <latchkey/social.hpp>
 #include <latchkey/store.hpp>
@@ -35,16 +35,23 @@ namespace latchkey::host {
 /// at build time.
 std::string defaultPluginDir();
 
-/// A config file read and checked: host settings, the plugins found, and the library chosen for
-/// each plugin the config names (parallel to `host.plugins`).
+/// A plugin the config names, found and with its settings read.
+struct SelectedPlugin {
+    PluginUse use;
+    std::shared_ptr<PluginLibrary> library; ///< Null when not found or in the wrong slot.
+    PluginSettings settings;                ///< What its reader returned.
+};
+
+/// A config file read and checked: host settings, the plugins found, and the plugins the config
+/// names in creation order (storage, mailer, hasher, flows, social; file order within a kind).
 struct LoadedConfig {
     HostConfig host;
     PluginCatalog catalog;
-    std::vector<std::shared_ptr<PluginLibrary>> selected;
+    std::vector<SelectedPlugin> selected;
 };
 
-/// Reads `file`, validates the host's sections, finds every named plugin and runs its own
-/// validation. Every problem goes into `errors`; nothing is created.
+/// Reads `file`, validates the host's sections, finds every named plugin and runs its settings
+/// reader. Every problem goes into `errors`; no plugin is created.
 LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env, ConfigErrors& errors);
 
 /// Formats a problem as `file:line:column: key.path: message`.
@@ -92,7 +99,7 @@ private:
     Mailer* mailer_ = nullptr;
     std::unique_ptr<LaneGuardedHasher> guardedHasher_; ///< Wraps the plugin's hasher.
     PasswordHasher* hasher_ = nullptr;                 ///< guardedHasher_, for everyone.
-    std::vector<CredentialPlugin*> credentials_;
+    std::vector<Flow*> flows_;
     std::map<std::string, SocialBackend*, std::less<>> social_; ///< By backend name.
     std::unique_ptr<IdentityCore> core_;
     std::unique_ptr<HostRouter> router_;

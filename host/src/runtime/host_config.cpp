@@ -196,7 +196,7 @@ void readLogging(const ConfigValue& root, ConfigErrors& errors, LoggingSettings&
 }
 
 /// A `{driver: NAME, ...}` slot: the plugin gets the node without `driver`.
-void readDriverSlot(const ConfigValue& root, const char* section, PluginKind kind,
+void readDriverSlot(const ConfigValue& root, const char* section, PluginSlot slot,
                     ConfigErrors& errors, std::vector<PluginUse>& out) {
     const ConfigValue* node = root.find(section);
     if (!node || node->isNull()) {
@@ -210,20 +210,20 @@ void readDriverSlot(const ConfigValue& root, const char* section, PluginKind kin
     const ConfigValue* driver = node->find("driver");
     if (!driver || driver->kind() != ConfigValue::Kind::Scalar || driver->scalar().empty()) {
         errors.addUnder(*node, "driver",
-                        "is required (the name of a " + std::string(kindName(kind)) + " plugin)");
+                        "is required (the name of a " + std::string(slotName(slot)) + " plugin)");
         return;
     }
-    PluginUse use{driver->scalar(), kind, *driver, *node};
+    PluginUse use{driver->scalar(), slot, *driver, *node};
     use.node.removeEntry("driver");
     out.push_back(std::move(use));
 }
 
-/// `auth:` holds one entry per credential plugin and `social:` with one per social backend.
+/// `auth:` holds one entry per hasher or flow plugin and `social:` with one per social backend.
 void readAuth(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginUse>& out) {
     const ConfigValue* auth = root.find("auth");
     if (!auth || auth->isNull()) return;
     if (auth->kind() != ConfigValue::Kind::Map) {
-        errors.add(*auth, "expected a map of credential plugins (and `social`)");
+        errors.add(*auth, "expected a map of hasher and flow plugins (and `social`)");
         return;
     }
     std::vector<PluginUse> social;
@@ -235,17 +235,37 @@ void readAuth(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginU
                 continue;
             }
             for (const auto& [backend, settings] : node.entries()) {
-                social.push_back({backend, PluginKind::Social, settings, settings});
+                social.push_back({backend, PluginSlot::Social, settings, settings});
             }
             continue;
         }
-        out.push_back({name, PluginKind::Credential, node, node});
+        out.push_back({name, PluginSlot::Auth, node, node});
     }
     for (auto& use : social)
         out.push_back(std::move(use));
 }
 
 } // namespace
+
+bool slotAccepts(PluginSlot slot, PluginKind kind) noexcept {
+    switch (slot) {
+    case PluginSlot::Storage: return kind == PluginKind::Storage;
+    case PluginSlot::Mailer: return kind == PluginKind::Mailer;
+    case PluginSlot::Auth: return kind == PluginKind::Hasher || kind == PluginKind::Flow;
+    case PluginSlot::Social: return kind == PluginKind::Social;
+    }
+    return false;
+}
+
+const char* slotName(PluginSlot slot) noexcept {
+    switch (slot) {
+    case PluginSlot::Storage: return "storage";
+    case PluginSlot::Mailer: return "mailer";
+    case PluginSlot::Auth: return "hasher or flow";
+    case PluginSlot::Social: return "social";
+    }
+    return "unknown";
+}
 
 HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
                           const std::string& defaultPluginDir, ConfigErrors& errors) {
@@ -273,8 +293,8 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
     plugins.finish();
     if (config.pluginPaths.empty()) config.pluginPaths.push_back(defaultPluginDir);
 
-    readDriverSlot(root, "storage", PluginKind::Storage, errors, config.plugins);
-    readDriverSlot(root, "mailer", PluginKind::Mailer, errors, config.plugins);
+    readDriverSlot(root, "storage", PluginSlot::Storage, errors, config.plugins);
+    readDriverSlot(root, "mailer", PluginSlot::Mailer, errors, config.plugins);
     readAuth(root, errors, config.plugins);
     top.finish();
     return config;

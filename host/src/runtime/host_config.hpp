@@ -73,10 +73,23 @@ struct LoggingSettings {
     bool accessLog = true;
 };
 
+/// Where in the config a plugin is named, which decides the kinds it may be.
+enum class PluginSlot {
+    Storage, ///< `storage.driver`: a storage plugin.
+    Mailer,  ///< `mailer.driver`: a mailer.
+    Auth,    ///< A key of `auth:`: a hasher or a flow.
+    Social,  ///< A key of `auth.social:`: a social backend.
+};
+
+/// Whether a plugin of `kind` may be named in `slot`.
+bool slotAccepts(PluginSlot slot, PluginKind kind) noexcept;
+/// What the slot holds, for messages ("storage", "hasher or flow").
+const char* slotName(PluginSlot slot) noexcept;
+
 /// One plugin the config asks for, with the node it gets.
 struct PluginUse {
     std::string name;   ///< Plugin name ("sqlite").
-    PluginKind kind;    ///< The kind the config slot requires.
+    PluginSlot slot;    ///< Where the config names it.
     ConfigValue nameAt; ///< Where the name was written (for errors).
     ConfigValue node;   ///< The plugin's own settings (the slot minus host keys).
 };
@@ -92,7 +105,7 @@ struct HostConfig {
     FileSettings files;
     OutboundSettings outbound;
     std::vector<std::string> pluginPaths; ///< Absolute directories searched for plugins.
-    std::vector<PluginUse> plugins;       ///< In creation order: storage, mailer, auth, social.
+    std::vector<PluginUse> plugins;       ///< In file order: storage, mailer, auth, social.
 };
 
 /// Reads the host's sections from `root`, recording every problem in `errors`. `file` is the

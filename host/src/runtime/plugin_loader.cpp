@@ -2,6 +2,12 @@
 // plugin objects that keep their library loaded for as long as they live.
 #include "runtime/plugin_loader.hpp"
 
+#include <latchkey/flow.hpp>
+#include <latchkey/mailer.hpp>
+#include <latchkey/password_hasher.hpp>
+#include <latchkey/social.hpp>
+#include <latchkey/store.hpp>
+
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -75,7 +81,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
     }
     auto entryFunction = library.get<const PluginEntry*()>(kEntrySymbol);
     const PluginEntry* entry = entryFunction();
-    if (!entry || !entry->info.name || !*entry->info.name || !entry->create || !entry->validate) {
+    // 2.0's layout is the smallest any 2.x host accepts: later minors fill `reserved` first.
+    if (!entry || entry->size < sizeof(PluginEntry) || !entry->info.name || !*entry->info.name ||
+        !entry->create || !entry->readSettings || !entry->freeSettings) {
         throw PluginLoadError(path + ": " + kEntrySymbol + " returned an incomplete entry");
     }
     return std::shared_ptr<PluginLibrary>(
@@ -86,21 +94,45 @@ std::string PluginLibrary::sdkVersion() const {
     return versionText(stamp_.major, stamp_.minor);
 }
 
-void PluginLibrary::validate(const ConfigValue& config, ConfigErrors& errors) const {
+PluginSettings PluginLibrary::readSettings(const std::shared_ptr<PluginLibrary>& library,
+                                           const ConfigValue& config, ConfigErrors& errors) {
+    void* raw = nullptr;
     try {
-        entry_->validate(config, errors);
+        raw = library->entry_->readSettings(config, errors);
     } catch (const std::exception& e) {
-        errors.add(config, std::string("plugin ") + info().name +
-                               " failed while validating its settings: " + e.what());
+        errors.add(config, std::string("plugin ") + library->info().name +
+                               " failed while reading its settings: " + e.what());
+        return nullptr;
     }
+    if (!raw) {
+        errors.add(config, std::string("plugin ") + library->info().name +
+                               " returned no settings from its reader");
+        return nullptr;
+    }
+    // The deleter is the plugin's own (its allocator, its type) and keeps its code mapped.
+    return {raw, [library](void* settings) { library->entry_->freeSettings(settings); }};
+}
+
+void* kindInterface(Plugin& object, PluginKind kind) noexcept {
+    switch (kind) {
+    case PluginKind::Storage: return provided<Store>(object);
+    case PluginKind::Mailer: return provided<Mailer>(object);
+    case PluginKind::Hasher: return provided<PasswordHasher>(object);
+    case PluginKind::Flow: return provided<Flow>(object);
+    case PluginKind::Social: return provided<SocialBackend>(object);
+    }
+    return nullptr;
 }
 
 std::shared_ptr<Plugin> createPlugin(const std::shared_ptr<PluginLibrary>& library,
-                                     PluginContext& context) {
+                                     PluginContext& context, const PluginSettings& settings) {
     const std::string name = library->info().name;
+    if (!settings) {
+        throw PluginLoadError("plugin " + name + " (" + library->path() + ") has no settings");
+    }
     Plugin* raw = nullptr;
     try {
-        raw = library->entry_->create(context);
+        raw = library->entry_->create(context, settings.get());
     } catch (const std::exception& e) {
         throw PluginLoadError("plugin " + name + " (" + library->path() +
                               ") failed to start: " + e.what());
@@ -115,14 +147,7 @@ std::shared_ptr<Plugin> createPlugin(const std::shared_ptr<PluginLibrary>& libra
     // The deleter owns a reference to the library: the code of the object's destructor stays
     // mapped until the object is gone, however long others hold it.
     std::shared_ptr<Plugin> object(raw, [library](Plugin* p) { delete p; });
-    bool kindMatches = false;
-    switch (library->info().kind) {
-    case PluginKind::Storage: kindMatches = object->asStore() != nullptr; break;
-    case PluginKind::Mailer: kindMatches = object->asMailer() != nullptr; break;
-    case PluginKind::Credential: kindMatches = object->asCredential() != nullptr; break;
-    case PluginKind::Social: kindMatches = object->asSocial() != nullptr; break;
-    }
-    if (!kindMatches) {
+    if (!kindInterface(*object, library->info().kind)) {
         throw PluginLoadError("plugin " + name + " (" + library->path() + ") says it is a " +
                               kindName(library->info().kind) +
                               " plugin but its object does not implement that interface");
@@ -137,10 +162,10 @@ std::shared_ptr<PluginLibrary> PluginCatalog::find(const std::string& name) cons
     return nullptr;
 }
 
-std::string PluginCatalog::names(PluginKind kind) const {
+std::string PluginCatalog::names(PluginSlot slot) const {
     std::string out;
     for (const auto& library : libraries) {
-        if (library->info().kind != kind) continue;
+        if (!slotAccepts(slot, library->info().kind)) continue;
         if (!out.empty()) out += ", ";
         out += library->info().name;
     }

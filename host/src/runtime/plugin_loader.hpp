@@ -2,6 +2,8 @@
 // plugin objects that keep their library loaded for as long as they live.
 #pragma once
 
+#include "runtime/host_config.hpp"
+
 #include <latchkey/context.hpp>
 #include <latchkey/plugin.hpp>
 
@@ -14,6 +16,12 @@
 
 namespace latchkey::host {
 
+class PluginLibrary;
+
+/// What a plugin's readSettings returned; released by the plugin's own freeSettings, and keeps
+/// its library loaded until then.
+using PluginSettings = std::shared_ptr<void>;
+
 /// A library that passed the ABI check. Destroying the last reference unloads it.
 class PluginLibrary {
 public:
@@ -24,17 +32,19 @@ public:
     const std::string& path() const noexcept { return path_; }
     /// Its static facts.
     const PluginInfo& info() const noexcept { return entry_->info; }
-    /// The SDK version it was built against ("1.0").
+    /// The SDK version it was built against ("2.0").
     std::string sdkVersion() const;
-    /// Runs the plugin's config validation.
-    void validate(const ConfigValue& config, ConfigErrors& errors) const;
+    /// Runs the plugin's settings reader on its config node: every problem goes into `errors`,
+    /// and what it read is kept for createPlugin (null when the reader threw).
+    static PluginSettings readSettings(const std::shared_ptr<PluginLibrary>& library,
+                                       const ConfigValue& config, ConfigErrors& errors);
 
 private:
     PluginLibrary(std::string path, boost::dll::shared_library library, AbiStamp stamp,
                   const PluginEntry* entry);
 
     friend std::shared_ptr<Plugin> createPlugin(const std::shared_ptr<PluginLibrary>&,
-                                                PluginContext&);
+                                                PluginContext&, const PluginSettings&);
 
     std::string path_;
     boost::dll::shared_library library_;
@@ -48,10 +58,15 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Calls the plugin's factory. The returned object keeps `library` loaded until it is destroyed.
-/// Throws PluginLoadError when the factory throws or returns an object of the wrong kind.
+/// Calls the plugin's factory with the settings its reader returned (which it may move from).
+/// The returned object keeps `library` loaded until it is destroyed. Throws PluginLoadError
+/// when the factory throws or returns an object that lacks its kind's interface.
 std::shared_ptr<Plugin> createPlugin(const std::shared_ptr<PluginLibrary>& library,
-                                     PluginContext& context);
+                                     PluginContext& context, const PluginSettings& settings);
+
+/// The interface of `kind` (Store, Mailer, PasswordHasher, Flow, SocialBackend) in `object`, as
+/// Plugin::provide answers it, or nullptr.
+void* kindInterface(Plugin& object, PluginKind kind) noexcept;
 
 /// Throws PluginLoadError unless a library stamped `stamp` may load into a host whose own stamp
 /// is `host`: the same magic, the same major version, a minor no newer than the host's (older
@@ -65,9 +80,9 @@ struct PluginCatalog {
 
     /// The library whose plugin is called `name`, or nullptr.
     std::shared_ptr<PluginLibrary> find(const std::string& name) const;
-    /// The names of the plugins of `kind` found, comma-separated (for "no plugin named X; found:
-    /// ..."), or "none".
-    std::string names(PluginKind kind) const;
+    /// The names of the plugins found that `slot` accepts, comma-separated (for "no plugin
+    /// named X; found: ..."), or "none".
+    std::string names(PluginSlot slot) const;
 };
 
 /// Loads every `*.so` in `directories` (missing directories are a problem too). Two libraries

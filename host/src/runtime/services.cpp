@@ -53,12 +53,11 @@ std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::s
     return log;
 }
 
-HostContext::HostContext(ConfigValue config, std::shared_ptr<spdlog::logger> log,
-                         const Clock& clock, Random& random, ServiceLocator services,
-                         std::string publicUrl, std::string configDirectory)
-    : config_(std::move(config)), logger_(std::move(log)), clock_(clock), random_(random),
-      services_(std::move(services)), publicUrl_(std::move(publicUrl)),
-      configDirectory_(std::move(configDirectory)) {}
+HostContext::HostContext(std::shared_ptr<spdlog::logger> log, const Clock& clock, Random& random,
+                         ServiceLocator services, std::string publicUrl,
+                         std::string configDirectory)
+    : logger_(std::move(log)), clock_(clock), random_(random), services_(std::move(services)),
+      publicUrl_(std::move(publicUrl)), configDirectory_(std::move(configDirectory)) {}
 
 std::string HostContext::resolvePath(std::string_view path) const {
     return resolveAgainst(configDirectory_, std::string(path));

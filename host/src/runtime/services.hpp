@@ -55,11 +55,9 @@ struct ServiceLocator {
 /// The context handed to one plugin.
 class HostContext final : public PluginContext {
 public:
-    HostContext(ConfigValue config, std::shared_ptr<spdlog::logger> log, const Clock& clock,
-                Random& random, ServiceLocator services, std::string publicUrl,
-                std::string configDirectory);
+    HostContext(std::shared_ptr<spdlog::logger> log, const Clock& clock, Random& random,
+                ServiceLocator services, std::string publicUrl, std::string configDirectory);
 
-    const ConfigValue& config() const override { return config_; }
     Logger& logger() override { return logger_; }
     const Clock& clock() const override { return clock_; }
     Random& random() override { return random_; }
@@ -75,7 +73,6 @@ public:
     OutboundHttp& http() override { return services_.http(); }
 
 private:
-    ConfigValue config_;
     SpdLogger logger_;
     const Clock& clock_;
     Random& random_;

@@ -1,8 +1,7 @@
-// What the host hands a plugin when it creates it: config, logging, services, other plugins.
+// ABI: what the host hands a plugin when it creates it: logging, services, other plugins.
 #pragma once
 
 #include <latchkey/clock.hpp>
-#include <latchkey/config.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/random.hpp>
 #include <latchkey/store.hpp>
@@ -16,15 +15,15 @@ class Mailer;
 class OutboundHttp;
 class PasswordHasher;
 
-/// The host's services for one plugin. Valid for the plugin's whole life; thread-safe.
-/// Plugins are created in this order: storage, mailer, credential (password first), social,
-/// so a plugin sees the ones created before it.
+/// The host's services for one plugin, implemented by the host: a later minor may add
+/// functions at the end. Valid for the plugin's whole life; thread-safe. Plugins are created in
+/// this order, and within a kind in the order the config names them: storage, mailer, hasher,
+/// flows, social backends; so a plugin sees the ones of the kinds before its own. (The plugin's
+/// settings are not here: its constructor receives them, read once by its readSettings.)
 class PluginContext {
 public:
     virtual ~PluginContext() = default;
 
-    /// This plugin's own config node, already validated by its ValidateFn.
-    virtual const ConfigValue& config() const = 0;
     /// A logger named after this plugin.
     virtual Logger& logger() = 0;
     /// The clock.
@@ -35,7 +34,7 @@ public:
     virtual Store* store() = 0;
     /// The mailer; nullptr before it is created.
     virtual Mailer* mailer() = 0;
-    /// The password hasher; nullptr before the plugin providing it is created.
+    /// The password hasher; nullptr while storage and mailer plugins are created.
     virtual PasswordHasher* passwordHasher() = 0;
     /// The server's public base URL ("https://auth.example.com"), for links in mail.
     virtual std::string publicUrl() const = 0;
@@ -43,7 +42,7 @@ public:
     virtual std::string resolvePath(std::string_view path) const = 0;
     /// The instance called `name`, created (owned by the configured administrator account) if
     /// it does not exist. Throws std::runtime_error when it does not exist and there is no
-    /// administrator to own it. Available from CredentialPlugin::mount() on.
+    /// administrator to own it. Available from Flow::mount() on.
     virtual InstanceRecord ensureInstance(std::string_view name) = 0;
     /// A fresh user key in the form the store keeps, for a user this plugin creates or whose
     /// password it changes (a new password gives a new key, as in the v1.1 API).

@@ -4,8 +4,8 @@
 #include <latchkey/clock.hpp>
 #include <latchkey/config.hpp>
 #include <latchkey/context.hpp>
-#include <latchkey/credential.hpp>
 #include <latchkey/errors.hpp>
+#include <latchkey/flow.hpp>
 #include <latchkey/http.hpp>
 #include <latchkey/json.hpp>
 #include <latchkey/logger.hpp>

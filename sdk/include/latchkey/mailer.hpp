@@ -1,10 +1,10 @@
-// The mailer plugin kind: sends one message.
+// ABI: the mailer plugin kind, which sends one message.
 #pragma once
 
+#include <cstdint>
 #include <latchkey/errors.hpp>
-#include <latchkey/plugin.hpp>
-
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace latchkey {
@@ -20,9 +20,14 @@ struct MailMessage {
 };
 
 /// Sends mail. Thread-safe: called from many request threads at once.
-class Mailer : public Plugin {
+class Mailer {
 public:
-    Mailer* asMailer() noexcept final { return this; }
+    /// The name Plugin::provide is asked with.
+    static constexpr std::string_view kInterfaceId = "latchkey.mailer";
+    /// The version Plugin::provide is asked with.
+    static constexpr std::uint32_t kInterfaceVersion = 1;
+
+    virtual ~Mailer() = default;
     /// Sends `message`, or throws (Unavailable when the server cannot be reached).
     virtual void send(const MailMessage& message) = 0;
 };

@@ -1,6 +1,7 @@
-// Password hashing and the password policy, provided by a credential plugin (`password`).
+// ABI: the hasher plugin kind, password hashing and the password policy (`password`).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,11 @@ struct PasswordCheck {
 /// Never call it while holding a database transaction.
 class PasswordHasher {
 public:
+    /// The name Plugin::provide is asked with.
+    static constexpr std::string_view kInterfaceId = "latchkey.hasher";
+    /// The version Plugin::provide is asked with.
+    static constexpr std::uint32_t kInterfaceVersion = 1;
+
     virtual ~PasswordHasher() = default;
 
     /// What is wrong with `password` as a new password (too short, too long); empty if fine.

@@ -1,10 +1,10 @@
-// The social plugin kind: turns a provider's access token into a verified provider identity.
+// ABI: the social plugin kind, which turns a provider's token into a verified identity.
 #pragma once
 
-#include <latchkey/plugin.hpp>
-
+#include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace latchkey {
@@ -21,9 +21,14 @@ struct SocialIdentity {
 
 /// Verifies tokens with one provider. The plugin's name is the backend name in
 /// `user/auth/<backend>/`. Thread-safe.
-class SocialBackend : public Plugin {
+class SocialBackend {
 public:
-    SocialBackend* asSocial() noexcept final { return this; }
+    /// The name Plugin::provide is asked with.
+    static constexpr std::string_view kInterfaceId = "latchkey.social";
+    /// The version Plugin::provide is asked with.
+    static constexpr std::uint32_t kInterfaceVersion = 1;
+
+    virtual ~SocialBackend() = default;
 
     /// The body fields a login may carry (the host refuses any other with 400). Each is handed
     /// to verify() as text when present.

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <latchkey/errors.hpp>
-#include <latchkey/plugin.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -171,9 +170,14 @@ struct PageRequest {
 
 /// The identity core's storage. Every method is atomic and thread-safe; writes that break a
 /// uniqueness rule throw Conflict naming the field; an unreachable database throws Unavailable.
-class Store : public Plugin {
+class Store {
 public:
-    Store* asStore() noexcept final { return this; }
+    /// The name Plugin::provide is asked with.
+    static constexpr std::string_view kInterfaceId = "latchkey.store";
+    /// The version Plugin::provide is asked with.
+    static constexpr std::uint32_t kInterfaceVersion = 1;
+
+    virtual ~Store() = default;
 
     /// Checks the database answers; throws Unavailable if not.
     virtual void ping() = 0;

@@ -6,6 +6,7 @@
 #include "latchkey_sql/dialect.hpp"
 
 #include <latchkey/logger.hpp>
+#include <latchkey/plugin.hpp>
 #include <latchkey/store.hpp>
 
 #include <chrono>
@@ -21,7 +22,7 @@ struct PoolOptions {
 };
 
 /// A Store on any SQL database Poco::Data reaches. Thread-safe.
-class SqlStore : public Store {
+class SqlStore : public Provides<Store> {
 public:
     SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
              Logger& log);
