@@ -23,7 +23,6 @@ namespace latchkey::plugins::buzz {
 
 namespace {
 
-constexpr const char* kNamespace = "login-token";
 constexpr int kWriteAttempts = 5;
 /// Sessions are touched at most this often: a write per request would be a write per request.
 constexpr Micros kTouchEvery = 60'000'000;
@@ -236,11 +235,21 @@ HttpError unauthenticated() {
     return HttpError(401, "You are not logged in.");
 }
 
+/// A storage facet the plugin declared (plugin.cpp); the host checked the driver has it.
+template <class Facet>
+Facet& need(PluginContext& context) {
+    Facet* facet = context.storage<Facet>();
+    if (!facet) throw std::runtime_error(std::string("no storage facet ") + Facet::kInterfaceId);
+    return *facet;
+}
+
 } // namespace
 
 BuzzService::BuzzService(PluginContext& context, Settings settings)
-    : context_(context), settings_(std::move(settings)), store_(*context.store()),
-      mailer_(context.mailer()), secureCookies_(context.publicUrl().rfind("https://", 0) == 0) {
+    : context_(context), settings_(std::move(settings)), users_(need<Users>(context)),
+      sessions_(need<Sessions>(context)), tokens_(need<LoginTokens>(context)),
+      values_(context.values()), mailer_(context.mailer()),
+      secureCookies_(context.publicUrl().rfind("https://", 0) == 0) {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
     jobs_ = std::make_unique<BackgroundJobs>(settings_.mailQueue, [this](const std::string& what) {
         context_.logger().error("background job failed: " + what);
@@ -253,6 +262,29 @@ BuzzService::~BuzzService() {
     if (dropped > 0) {
         context_.logger().warn(std::to_string(dropped) +
                                " queued mails dropped at shutdown (mail.drain passed)");
+    }
+}
+
+void BuzzService::onUserEvent(const UserEvent& event) {
+    if (event.instanceId != instance_.id) return; // this flow serves one instance
+    switch (event.kind) {
+    case UserEventKind::PasswordChanged:
+        // Sessions opened with the old password end with it, whoever set the new one.
+        sessions_.deleteUserSessions(event.userId);
+        break;
+    case UserEventKind::UserDeleted:
+        // The store deleted the user's sessions and tokens; the attributes are this flow's.
+        values_.remove(attributesKey(event.userId));
+        break;
+    case UserEventKind::InstanceDeleted: {
+        const std::string id = std::to_string(event.instanceId);
+        for (const char* kind : {"user/", "role/", "fails/", "cooldown/"}) {
+            for (const auto& entry : values_.list(kind + id + "/"))
+                values_.remove(entry.first);
+        }
+        values_.remove("role-sequence/" + id);
+        break;
+    }
     }
 }
 
@@ -286,7 +318,7 @@ void BuzzService::mount(Router& router) {
         role.parent = seed.parent;
         role.permissions = seed.permissions;
         // The config is the source of truth for its roles.
-        store_.putValue(kNamespace, roleKey(role.id), serializeRole(role));
+        values_.put(roleKey(role.id), serializeRole(role));
     }
     bootstrapSuperUser();
 
@@ -349,7 +381,7 @@ void BuzzService::bootstrapSuperUser() {
     user.key = context_.newUserKey();
     user.createdAt = user.updatedAt = user.profile.createdAt = user.profile.updatedAt = now();
     try {
-        user = store_.createUser(user);
+        user = users_.createUser(user);
     } catch (const Conflict&) {
         return; // another host made it at the same moment
     }
@@ -369,22 +401,22 @@ std::string BuzzService::attributesKey(Id userId) const {
 }
 
 std::optional<Attributes> BuzzService::loadAttributes(Id userId) {
-    const auto stored = store_.getValue(kNamespace, attributesKey(userId));
+    const auto stored = values_.get(attributesKey(userId));
     if (!stored) return std::nullopt;
     return parseAttributes(*stored);
 }
 
 void BuzzService::createAttributes(Id userId, const Attributes& attributes) {
-    store_.putValue(kNamespace, attributesKey(userId), serializeAttributes(attributes));
+    values_.put(attributesKey(userId), serializeAttributes(attributes));
 }
 
 bool BuzzService::updateValue(const std::string& key, const ValueChange& change) {
     for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-        const auto current = store_.getValue(kNamespace, key);
+        const auto current = values_.get(key);
         const auto next = change(current);
         if (!next) return false;
-        const bool written = current ? store_.compareAndSetValue(kNamespace, key, *current, *next)
-                                     : store_.putValueIfAbsent(kNamespace, key, *next);
+        const bool written =
+            current ? values_.compareAndSet(key, *current, *next) : values_.putIfAbsent(key, *next);
         if (written) return true;
     }
     throw HttpError(409, "The record changed while it was being written; retry.");
@@ -406,7 +438,7 @@ Attributes BuzzService::updateAttributes(Id userId,
 std::size_t BuzzService::countActiveSuperUsers() {
     std::size_t count = 0;
     const std::string prefix = "user/" + std::to_string(instance_.id) + "/";
-    for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
+    for (const auto& [key, value] : values_.list(prefix)) {
         const Attributes a = parseAttributes(value);
         if (a.superUser && a.active) ++count;
     }
@@ -421,7 +453,7 @@ void BuzzService::checkAttributes(Body& body, const Attributes& a) {
 }
 
 std::optional<Member> BuzzService::findByEmail(const std::string& email) {
-    auto user = store_.findUserByUsername(instance_.id, lowercase(email));
+    auto user = users_.findUserByUsername(instance_.id, lowercase(email));
     if (!user) return std::nullopt;
     auto attributes = loadAttributes(user->id);
     if (!attributes) return std::nullopt; // an instance user that is not part of this flow
@@ -429,7 +461,7 @@ std::optional<Member> BuzzService::findByEmail(const std::string& email) {
 }
 
 std::optional<Member> BuzzService::findById(Id userId) {
-    auto user = store_.findUserById(instance_.id, userId);
+    auto user = users_.findUserById(instance_.id, userId);
     if (!user) return std::nullopt;
     auto attributes = loadAttributes(user->id);
     if (!attributes) return std::nullopt;
@@ -439,15 +471,15 @@ std::optional<Member> BuzzService::findById(Id userId) {
 UserRecord BuzzService::setPasswordHash(Id userId, const std::string& passwordHash) {
     const SealedKey key = context_.newUserKey();
     for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-        auto user = store_.findUserById(instance_.id, userId);
+        auto user = users_.findUserById(instance_.id, userId);
         if (!user) throw HttpError(404, "No such user.");
         const Micros expected = user->updatedAt;
         user->passwordHash = passwordHash;
         user->key = key; // a new password gives a new v1.1 user key too
         user->updatedAt = std::max(now(), expected + 1);
-        if (store_.updateUser(*user, expected)) {
+        if (users_.updateUser(*user, expected)) {
             // A new password ends every session of the old one.
-            store_.deleteUserSessions(userId);
+            sessions_.deleteUserSessions(userId);
             return *user;
         }
     }
@@ -455,8 +487,8 @@ UserRecord BuzzService::setPasswordHash(Id userId, const std::string& passwordHa
 }
 
 void BuzzService::endAccess(Id userId) {
-    store_.revokeLoginTokens(userId);
-    store_.deleteUserSessions(userId);
+    tokens_.revokeLoginTokens(userId);
+    sessions_.deleteUserSessions(userId);
 }
 
 // --- roles ------------------------------------------------------------------------------------
@@ -470,7 +502,7 @@ std::string BuzzService::roleKey(std::int64_t id) const {
 std::vector<Role> BuzzService::roles() {
     std::vector<Role> out;
     const std::string prefix = "role/" + std::to_string(instance_.id) + "/";
-    for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
+    for (const auto& [key, value] : values_.list(prefix)) {
         if (const auto id = parseInt(key.substr(prefix.size()))) {
             out.push_back(parseRole(*id, value));
         }
@@ -479,7 +511,7 @@ std::vector<Role> BuzzService::roles() {
 }
 
 std::optional<Role> BuzzService::findRole(std::int64_t id) {
-    const auto stored = store_.getValue(kNamespace, roleKey(id));
+    const auto stored = values_.get(roleKey(id));
     if (!stored) return std::nullopt;
     return parseRole(id, *stored);
 }
@@ -583,16 +615,16 @@ Member BuzzService::requireSession(const Request& request, std::string* sessionH
     const auto presented = presentedSession(request);
     if (!presented) throw unauthenticated();
     const std::string hash = hashHex(*presented);
-    const auto session = store_.findSession(hash);
+    const auto session = sessions_.findSession(hash);
     const Micros t = now();
     if (!session || session->instanceId != instance_.id) throw unauthenticated();
     if (session->expiresAt <= t || t - session->lastSeenAt > toMicros(settings_.sessionIdle)) {
-        store_.deleteSession(hash);
+        sessions_.deleteSession(hash);
         throw unauthenticated();
     }
     auto member = findById(session->userId);
     if (!member || !member->attributes.active) throw unauthenticated();
-    if (t - session->lastSeenAt > kTouchEvery) store_.touchSession(hash, t);
+    if (t - session->lastSeenAt > kTouchEvery) sessions_.touchSession(hash, t);
     if (sessionHash) *sessionHash = hash;
     return std::move(*member);
 }
@@ -606,7 +638,7 @@ Header BuzzService::startSession(Id userId, bool remember) {
     session.createdAt = session.lastSeenAt = now();
     session.expiresAt = session.createdAt +
                         toMicros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
-    store_.createSession(session);
+    sessions_.createSession(session);
     maybeCleanup(session.createdAt);
     std::string cookie =
         settings_.cookieName + "=" + id + "; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax";
@@ -622,17 +654,17 @@ void BuzzService::maybeCleanup(Micros t) {
     if (t - last < kCleanupEvery || !lastCleanup_.compare_exchange_strong(last, t)) return;
     jobs_->post(
         [this, t] {
-            store_.deleteStaleSessions(t, t - toMicros(settings_.sessionIdle));
+            sessions_.deleteStaleSessions(t, t - toMicros(settings_.sessionIdle));
             // Failure counters and cooldowns whose window has passed.
             const auto sweep = [this, t](const std::string& prefix, Micros window,
                                          const char* field) {
-                for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
+                for (const auto& [key, value] : values_.list(prefix)) {
                     Poco::JSON::Parser parser;
                     const auto object = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
                     // A failure recorded between the read and the delete is lost with it: at
                     // most a few more guesses at a 192-bit token, once per sweep.
                     if (t - object->optValue<Poco::Int64>(field, 0) >= window) {
-                        store_.deleteValue(kNamespace, key);
+                        values_.remove(key);
                     }
                 }
             };
@@ -661,7 +693,7 @@ std::string BuzzService::issueToken(const Member& member, const char* purpose,
     record.purpose = purpose;
     record.createdAt = now();
     record.expiresAt = expiresAt = record.createdAt + toMicros(ttl);
-    store_.replaceLoginToken(record); // voids any older token of the user
+    tokens_.replaceLoginToken(record); // voids any older token of the user
     return token;
 }
 
@@ -728,7 +760,7 @@ void BuzzService::checkTokenLockout(const FailureKeys& keys) {
     const std::pair<const std::string*, std::int64_t> limits[] = {
         {&keys.client, settings_.tokenAttempts}, {&keys.account, settings_.tokenAccountAttempts}};
     for (const auto& [key, limit] : limits) {
-        const auto stored = store_.getValue(kNamespace, *key);
+        const auto stored = values_.get(*key);
         if (!stored) continue;
         Poco::JSON::Parser parser;
         const auto object = parser.parse(*stored).extract<Poco::JSON::Object::Ptr>();
@@ -784,14 +816,14 @@ Response BuzzService::authenticate(const Request& request) {
     }
     if (check.needsRehash) {
         try {
-            store_.updateUserPasswordHash(member->user.id, member->user.passwordHash,
+            users_.updateUserPasswordHash(member->user.id, member->user.passwordHash,
                                           hasher_->hash(*password));
         } catch (const std::exception& e) {
             context_.logger().warn(std::string("password rehash skipped: ") + e.what());
         }
     }
     // A fresh session id at every login; the session the client came with, if any, ends.
-    if (const auto old = presentedSession(request)) store_.deleteSession(hashHex(*old));
+    if (const auto old = presentedSession(request)) sessions_.deleteSession(hashHex(*old));
     Response response = envelope(200, "Cookie set successfully");
     response.headers.push_back(startSession(member->user.id, remember));
     return response;
@@ -825,7 +857,7 @@ Response BuzzService::changeOwnPassword(const Request& request) {
 Response BuzzService::logout(const Request& request) {
     std::string hash;
     requireSession(request, &hash);
-    store_.deleteSession(hash);
+    sessions_.deleteSession(hash);
     Response response = envelope(200, "You have been successfully logged out");
     response.headers.push_back(clearCookie());
     return response;
@@ -863,7 +895,7 @@ Response BuzzService::createUser(const Request& request) {
     checkAttributes(body, attributes);
     body.throwIfInvalid();
 
-    if (store_.findUserByUsername(instance_.id, *email)) {
+    if (users_.findUserByUsername(instance_.id, *email)) {
         throw HttpError(400, "A user with this email exists already.");
     }
     attributes.roleId = roleId;
@@ -877,7 +909,7 @@ Response BuzzService::createUser(const Request& request) {
     user.key = context_.newUserKey();
     user.createdAt = user.updatedAt = user.profile.createdAt = user.profile.updatedAt = now();
     try {
-        user = store_.createUser(user);
+        user = users_.createUser(user);
     } catch (const Conflict&) {
         throw HttpError(400, "A user with this email exists already.");
     }
@@ -902,7 +934,7 @@ Response BuzzService::listUsers(const Request& request) {
     const auto filter = [&request](const char* name) { return request.queryParam(name); };
     std::vector<Member> found;
     const std::string prefix = "user/" + std::to_string(instance_.id) + "/";
-    for (const auto& [key, value] : store_.listValues(kNamespace, prefix)) {
+    for (const auto& [key, value] : values_.list(prefix)) {
         const auto id = parseInt(key.substr(prefix.size()));
         if (!id || (!mayRead && *id != caller.user.id)) continue;
         auto member = findById(*id);
@@ -993,17 +1025,17 @@ Response BuzzService::updateUser(const Request& request) {
         }
     }
     if (emailChanges) {
-        if (store_.findUserByUsername(instance_.id, *email)) {
+        if (users_.findUserByUsername(instance_.id, *email)) {
             throw HttpError(400, "A user with this email exists already.");
         }
         for (int attempt = 0;; ++attempt) {
-            auto user = store_.findUserById(instance_.id, *userId);
+            auto user = users_.findUserById(instance_.id, *userId);
             if (!user) throw HttpError(404, "No such user.");
             const Micros expected = user->updatedAt;
             user->username = *email;
             user->updatedAt = std::max(now(), expected + 1);
             try {
-                if (store_.updateUser(*user, expected)) break;
+                if (users_.updateUser(*user, expected)) break;
             } catch (const Conflict&) {
                 throw HttpError(400, "A user with this email exists already.");
             }
@@ -1041,8 +1073,8 @@ Response BuzzService::deleteUser(const Request& request) {
             throw HttpError(409, "This is the last active super user; make another one first.");
         }
     }
-    store_.deleteUser(instance_.id, *userId);
-    store_.deleteValue(kNamespace, attributesKey(*userId));
+    users_.deleteUser(instance_.id, *userId);
+    values_.remove(attributesKey(*userId));
     return idEnvelope(200, "user deleted", *userId);
 }
 
@@ -1129,7 +1161,7 @@ Response BuzzService::changePassword(const Request& request) {
     const auto member = findByEmail(address);
     std::optional<std::string> purpose;
     if (member && token->size() <= 128) {
-        purpose = store_.consumeLoginToken(member->user.id, hashHex(*token), t);
+        purpose = tokens_.consumeLoginToken(member->user.id, hashHex(*token), t);
     }
     if (!purpose) {
         recordTokenFailure(fails.client);
@@ -1140,7 +1172,7 @@ Response BuzzService::changePassword(const Request& request) {
     // deactivation voids tokens, so this is the second line).
     const bool invite = *purpose == "invite";
     if (!invite && !member->attributes.active) throw refused();
-    store_.deleteValue(kNamespace, fails.client); // the account counter runs out by itself
+    values_.remove(fails.client); // the account counter runs out by itself
     setPasswordHash(member->user.id, hasher_->hash(*newPassword));
     if (invite) updateAttributes(member->user.id, [](Attributes& a) { a.active = true; });
     return envelope(200, "Password updated",
@@ -1201,7 +1233,7 @@ Response BuzzService::createRole(const Request& request) {
     Role role = readRole(body, Role{}, true);
     body.throwIfInvalid();
     role.id = nextRoleId();
-    if (!store_.putValueIfAbsent(kNamespace, roleKey(role.id), serializeRole(role))) {
+    if (!values_.putIfAbsent(roleKey(role.id), serializeRole(role))) {
         throw HttpError(409, "Role ids collided; retry.");
     }
     return envelope(201, "role created with ID = " + std::to_string(role.id),
@@ -1244,7 +1276,7 @@ Response BuzzService::deleteRole(const Request& request) {
     // A deleted role would silently take every permission from its users, or leave a child
     // pointing nowhere: both have to be moved first.
     const std::string users = "user/" + std::to_string(instance_.id) + "/";
-    for (const auto& [key, value] : store_.listValues(kNamespace, users)) {
+    for (const auto& [key, value] : values_.list(users)) {
         if (parseAttributes(value).roleId == id) {
             throw HttpError(409, "Users still have this role; give them another one first.");
         }
@@ -1254,7 +1286,7 @@ Response BuzzService::deleteRole(const Request& request) {
             throw HttpError(409, "Role " + std::to_string(role.id) + " names this role as parent.");
         }
     }
-    store_.deleteValue(kNamespace, roleKey(*id));
+    values_.remove(roleKey(*id));
     return idEnvelope(200, "role deleted", *id);
 }
 

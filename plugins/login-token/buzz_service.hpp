@@ -9,9 +9,13 @@
 #include <latchkey/context.hpp>
 #include <latchkey/http.hpp>
 #include <latchkey/json.hpp>
+#include <latchkey/key_value_area.hpp>
 #include <latchkey/mailer.hpp>
 #include <latchkey/password_hasher.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/storage/login_tokens.hpp>
+#include <latchkey/storage/sessions.hpp>
+#include <latchkey/storage/users.hpp>
+#include <latchkey/user_events.hpp>
 
 #include <atomic>
 #include <functional>
@@ -56,6 +60,11 @@ public:
     ~BuzzService();
     BuzzService(const BuzzService&) = delete;
     BuzzService& operator=(const BuzzService&) = delete;
+
+    /// What the core announced: a password set through the v1.1 API ends the user's sessions
+    /// and tokens, a deleted user's attributes go, and so does this flow's data of a deleted
+    /// instance.
+    void onUserEvent(const UserEvent& event);
 
     /// Finds (or creates) the instance, seeds the configured roles, creates the configured super
     /// user if it does not exist, and mounts the routes.
@@ -155,7 +164,10 @@ private:
 
     PluginContext& context_;
     Settings settings_;
-    Store& store_;
+    Users& users_;         ///< Declared storage facets (see plugin.cpp).
+    Sessions& sessions_;   ///< ...
+    LoginTokens& tokens_;  ///< ...
+    KeyValueArea& values_; ///< This plugin's own area.
     Mailer* mailer_;
     PasswordHasher* hasher_ = nullptr;
     InstanceRecord instance_;

@@ -6,6 +6,10 @@
 #include <latchkey/context.hpp>
 #include <latchkey/flow.hpp>
 #include <latchkey/plugin.hpp>
+#include <latchkey/storage/login_tokens.hpp>
+#include <latchkey/storage/sessions.hpp>
+#include <latchkey/storage/users.hpp>
+#include <latchkey/user_events.hpp>
 
 #include <memory>
 
@@ -13,21 +17,24 @@ namespace latchkey::plugins::buzz {
 
 namespace {
 
-class LoginTokenPlugin final : public Provides<Flow> {
+class LoginTokenPlugin final : public Provides<Flow, UserEventListener> {
 public:
     using Settings = buzz::Settings;
+    /// Users (until the identity service exists), and the flow's sessions and tokens.
+    static constexpr const char* kStorageFacets[] = {Users::kInterfaceId, Sessions::kInterfaceId,
+                                                     LoginTokens::kInterfaceId};
 
     static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
         return buzz::readSettings(node, errors);
     }
 
     LoginTokenPlugin(PluginContext& context, Settings settings) {
-        if (!context.store()) throw std::runtime_error("the login-token flow needs a store");
         if (!context.mailer()) throw std::runtime_error("the login-token flow needs a mailer");
         service_ = std::make_unique<BuzzService>(context, std::move(settings));
     }
 
     void mount(Router& router) override { service_->mount(router); }
+    void onUserEvent(const UserEvent& event) override { service_->onUserEvent(event); }
 
 private:
     std::unique_ptr<BuzzService> service_;

@@ -7,7 +7,6 @@
 #include "latchkey_sql/sql_store.hpp"
 
 #include <latchkey/context.hpp>
-#include <latchkey/store.hpp>
 
 #include <Poco/Data/MySQL/Connector.h>
 #include <Poco/Data/Session.h>

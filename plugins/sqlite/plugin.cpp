@@ -5,7 +5,6 @@
 #include "latchkey_sql/sql_store.hpp"
 
 #include <latchkey/context.hpp>
-#include <latchkey/store.hpp>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>

@@ -431,6 +431,31 @@ TEST_CASE("Deactivating a user or moving its address voids its tokens and sessio
     CHECK(f.as(fresh.substr(0, fresh.find(';')), "GET", "/rest/user").status == 200);
 }
 
+TEST_CASE("A user deleted through the v1.1 API is gone from the /rest flow too", "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    const auto created = f.as(root, "POST", "/rest/user",
+                              R"({"email": "second@example.com", "role_id": 1, "password": )"
+                              R"("Second pass 1", "active": true, "super_user": true})");
+    REQUIRE(created.status == 201);
+    const long long secondId = idOf(f, root, "second@example.com");
+    const std::string second = f.login("second@example.com", "Second pass 1");
+    REQUIRE_FALSE(second.empty());
+
+    const auto deleted = f.http->request(
+        "DELETE", "/v1.1/instances/buzz-app/users/" + std::to_string(secondId) + "/", "",
+        {{"X-API-KEY", adminAccountKey(*f.http)}});
+    REQUIRE(deleted.status == 204);
+    // Its session went with it (the store's), and so did the flow's own attributes: the root is
+    // the last active super user again, so it may not step down.
+    CHECK(f.as(second, "GET", "/rest/user").status == 401);
+    const long long rootId = idOf(f, root, kRootEmail);
+    const auto stepDown =
+        f.as(root, "PUT", "/rest/user", userJson(rootId, R"("super_user": false)"));
+    CHECK(stepDown.status == 409);
+    CHECK_THAT(stepDown.body, Catch::Contains("last active super user"));
+}
+
 TEST_CASE("Config roles are read-only, role ids are never reused, and roles in use stay",
           "[buzz]") {
     BuzzFixture f;

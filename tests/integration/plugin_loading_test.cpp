@@ -101,6 +101,24 @@ TEST_CASE("A plugin in the wrong slot is named with both kinds", "[plugins]") {
                                            "flow plugin, not storage"));
 }
 
+TEST_CASE("A storage driver without the facets the config needs stops `serve`, naming them",
+          "[plugins]") {
+    TempDir dir;
+    std::string text = testConfig(dir, "", "", "", {fixtureDir("partial-store")});
+    const std::string storage = "driver: " + testStorageDriver();
+    text.replace(text.find(storage), storage.size(), "driver: fixture-partial-store");
+    const auto result = runLatchkey({"serve", "-c", dir.write("c.yaml", text)});
+    CHECK(result.exitCode == 1);
+    CHECK_THAT(result.err,
+               Catch::Contains("storage driver \"fixture-partial-store\" (" +
+                               fixtureDir("partial-store") +
+                               "/fixture-partial-store.so) lacks the storage facet "
+                               "latchkey.storage.key-values, which the identity core (the v1.1 "
+                               "API) needs; latchkey.storage.accounts, which the identity core") &&
+                   Catch::Contains("latchkey.storage.files, which the identity core"));
+    CHECK_THAT(result.err, !Catch::Contains("fixture-partial-store 0.1.0 (storage) ready"));
+}
+
 TEST_CASE("A factory that throws stops `serve` with exit 1 and the plugin's message", "[plugins]") {
     TempDir dir;
     const std::string config = dir.write(

@@ -34,7 +34,7 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
     const host::PluginSettings settings =
         host::PluginLibrary::readSettings(library, config, errors);
     if (!errors.empty()) throw std::runtime_error("bad test config: " + errors.issues()[0].message);
-    if (!services.store) services.store = [] { return nullptr; };
+    if (!services.storage) services.storage = []() -> const StorageFacets* { return nullptr; };
     if (!services.mailer) services.mailer = [] { return nullptr; };
     if (!services.passwordHasher) services.passwordHasher = [] { return nullptr; };
     if (!services.newUserKey) {
@@ -49,8 +49,9 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
     }
     auto log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    context_ = std::make_unique<host::HostContext>(log, clock_, random_, services,
-                                                   "http://localhost", "/");
+    context_ = std::make_unique<host::HostContext>(
+        host::PluginIdentity{library->info().name, library->storageFacets()}, log, clock_, random_,
+        services, "http://localhost", "/");
     plugin_ = host::createPlugin(library, *context_, settings);
 }
 

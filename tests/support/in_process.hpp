@@ -4,7 +4,7 @@
 #include "runtime/plugin_loader.hpp"
 #include "runtime/services.hpp"
 
-#include <latchkey/store.hpp>
+#include <latchkey/support/storage_facets.hpp>
 
 #include <memory>
 #include <stdexcept>

@@ -52,7 +52,7 @@ struct Harness {
     KeyVault vault{KeyVault::Secret{}};
     std::shared_ptr<spdlog::logger> log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    IdentityCore core{CoreServices{storePlugin.as<Store>(),
+    IdentityCore core{CoreServices{StorageFacets(storePlugin.plugin()),
                                    hasher,
                                    vault,
                                    clock,
@@ -171,7 +171,7 @@ TEST_CASE("Bootstrapping the admin is idempotent and refuses a weak password", "
 TEST_CASE("A different secret is refused at start", "[core]") {
     Harness h;
     KeyVault other{KeyVault::Secret{{1}}};
-    IdentityCore second{CoreServices{h.storePlugin.as<Store>(),
+    IdentityCore second{CoreServices{StorageFacets(h.storePlugin.plugin()),
                                      h.hasher,
                                      other,
                                      h.clock,

@@ -53,7 +53,7 @@ struct ContextFixture {
     SystemClock clock;
     SodiumRandom random;
     HostContext make() {
-        return HostContext(quietLog(), clock, random,
+        return HostContext(PluginIdentity{"test", {}}, quietLog(), clock, random,
                            ServiceLocator{[] { return nullptr; }, [] { return nullptr; },
                                           [] { return nullptr; },
                                           [](std::string_view) -> InstanceRecord {

@@ -45,7 +45,7 @@ void mountAccountRoutes(Router& router, const CoreServices& core) {
             const auto password = body.text("password", errors, {.required = true});
             throwIfInvalid(std::move(errors));
 
-            const auto account = core.store.findAccountByEmail(asciiLower(*email));
+            const auto account = core.store.accounts().findAccountByEmail(asciiLower(*email));
             // Unknown emails cost the same hashing work and get the same answer.
             const PasswordCheck check =
                 core.hasher.verify(*password, account ? account->passwordHash : std::string());
@@ -54,7 +54,8 @@ void mountAccountRoutes(Router& router, const CoreServices& core) {
             }
             if (check.needsRehash) {
                 core.refreshHash(*password, [&](const std::string& hash) {
-                    core.store.updateAccountPasswordHash(account->id, account->passwordHash, hash);
+                    core.store.accounts().updateAccountPasswordHash(account->id,
+                                                                    account->passwordHash, hash);
                 });
             }
             return accountResponse(core, *account);

@@ -16,7 +16,7 @@ namespace {
 /// The key `id` of the instance, for the account key only.
 ApiKeyRecord keyForAccount(const CoreServices& core, const InstanceAccess& access, Id id) {
     if (!access.caller.account) throwPermissionDenied();
-    auto key = core.store.findApiKey(access.instance.id, id);
+    auto key = core.store.apiKeys().findApiKey(access.instance.id, id);
     if (!key) throw HttpError(404, "Not found.");
     return *key;
 }
@@ -30,7 +30,7 @@ ApiKeyRecord saveApiKey(const CoreServices& core, const InstanceAccess& access, 
         ApiKeyRecord key = keyForAccount(core, access, id);
         const std::string expected = key.key.lookup;
         change(key);
-        if (core.store.updateApiKey(key, expected)) return key;
+        if (core.store.apiKeys().updateApiKey(key, expected)) return key;
     }
     throw HttpError(409, "The API key changed while it was being updated; retry.");
 }
@@ -70,7 +70,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         key.createdAt = core.now();
         auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
         key.key = std::move(sealed);
-        key = core.store.createApiKey(key);
+        key = core.store.apiKeys().createApiKey(key);
         JsonWriter out;
         writeApiKey(out, access.instance, key, plain);
         return Response::json(201, out.take());
@@ -82,7 +82,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
                    const PageParams page = readPageParams(request);
                    // Listing keys is administration: the account key only.
                    if (!access.caller.account) throwPermissionDenied();
-                   auto rows = core.store.listApiKeys(access.instance.id, page.scan());
+                   auto rows = core.store.apiKeys().listApiKeys(access.instance.id, page.scan());
                    return Response::json(
                        200, writePage<ApiKeyRecord>(page, std::move(rows),
                                                     instancePath(access.instance) + "/api_keys/",
@@ -94,7 +94,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
                    const InstanceAccess access = resolveInstanceAccess(core, request);
                    const Id id = pathId(request, "id");
                    const auto key = access.caller.account
-                                        ? core.store.findApiKey(access.instance.id, id)
+                                        ? core.store.apiKeys().findApiKey(access.instance.id, id)
                                         : std::optional<ApiKeyRecord>(access.caller.apiKey);
                    if (!key || key->id != id) throw HttpError(404, "Not found.");
                    JsonWriter out;
@@ -118,7 +118,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
     router.add("DELETE", detail, [&core](const Request& request) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         const ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
-        core.store.deleteApiKey(access.instance.id, key.id);
+        core.store.apiKeys().deleteApiKey(access.instance.id, key.id);
         return Response::noContent();
     });
 

@@ -55,7 +55,7 @@ AccountRecord requireAccount(const CoreServices& core, const Request& request,
                              const RequestInput* body) {
     const auto key = presentedApiKey(request, body);
     if (!key) throwPermissionDenied("Authentication credentials were not provided.");
-    auto account = core.store.findAccountByKey(core.vault.lookup(*key));
+    auto account = core.store.accounts().findAccountByKey(core.vault.lookup(*key));
     if (!account) throwPermissionDenied("No such API Key.");
     if (!account->active) throwPermissionDenied("This account is inactive.");
     return std::move(*account);
@@ -69,24 +69,25 @@ InstanceAccess resolveInstanceAccess(const CoreServices& core, const Request& re
     const std::string name = lowercase(request.param("instance"));
 
     InstanceAccess access;
-    if (auto apiKey = core.store.findApiKeyByKey(lookup)) {
-        auto instance = core.store.findInstance(name);
+    if (auto apiKey = core.store.apiKeys().findApiKeyByKey(lookup)) {
+        auto instance = core.store.instances().findInstance(name);
         // A key of another instance is as unknown here as a made-up one.
         if (!instance || instance->id != apiKey->instanceId)
             throwPermissionDenied("No such API Key.");
         access.instance = std::move(*instance);
         access.caller.apiKey = std::move(*apiKey);
         if (const auto userKey = presentedUserKey(request, body)) {
-            auto user = core.store.findUserByKey(access.instance.id, core.vault.lookup(*userKey));
+            auto user =
+                core.store.users().findUserByKey(access.instance.id, core.vault.lookup(*userKey));
             if (!user) throwPermissionDenied("No such user key.");
             access.caller.user = std::move(*user);
         }
         return access;
     }
-    auto account = core.store.findAccountByKey(lookup);
+    auto account = core.store.accounts().findAccountByKey(lookup);
     if (!account) throwPermissionDenied("No such API Key.");
     if (!account->active) throwPermissionDenied("This account is inactive.");
-    auto instance = core.store.findInstance(name);
+    auto instance = core.store.instances().findInstance(name);
     if (!instance || instance->ownerId != account->id) {
         throw HttpError(404, "Instance was not found.");
     }

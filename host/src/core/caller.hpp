@@ -5,7 +5,10 @@
 #include "core/request_input.hpp"
 
 #include <latchkey/http.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/storage/records/account.hpp>
+#include <latchkey/storage/records/api_key.hpp>
+#include <latchkey/storage/records/instance.hpp>
+#include <latchkey/storage/records/user.hpp>
 
 #include <optional>
 #include <string>

@@ -8,7 +8,8 @@
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/random.hpp>
 #include <latchkey/social.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/support/storage_facets.hpp>
+#include <latchkey/user_events.hpp>
 
 #include <spdlog/logger.h>
 
@@ -23,7 +24,7 @@ namespace latchkey::host {
 
 /// The identity core's dependencies, shared by its route handlers.
 struct CoreServices {
-    Store& store;
+    StorageFacets store; ///< The facets the core uses were checked at start.
     PasswordHasher& hasher;
     const KeyVault& vault;
     const Clock& clock;
@@ -33,6 +34,8 @@ struct CoreServices {
     std::uint64_t maxFileSize = 1 << 20; ///< Largest file a profile field accepts.
     /// The social backends loaded, by name (`user/auth/<backend>/`).
     std::map<std::string, SocialBackend*, std::less<>> social;
+    /// Tells the plugins that keep state per user what happened (after it is stored).
+    std::function<void(const UserEvent&)> announce = [](const UserEvent&) {};
 
     /// Now, in the store's time unit.
     Micros now() const {

@@ -15,7 +15,7 @@ constexpr std::size_t kMaxLabelLength = 64;
 constexpr std::size_t kMaxDescriptionLength = 2048;
 
 GroupRecord groupOf(const CoreServices& core, const InstanceRecord& instance, Id id) {
-    auto group = core.store.findGroup(instance.id, id);
+    auto group = core.store.groups().findGroup(instance.id, id);
     if (!group) throw HttpError(404, "Not found.");
     return *group;
 }
@@ -48,7 +48,7 @@ Response membershipGroupResponse(int status, const InstanceRecord& instance,
 
 /// Adds `userId` to `groupId`; answers the two refusals the API documents.
 void addMember(const CoreServices& core, Id userId, Id groupId) {
-    switch (core.store.addMembership(userId, groupId, kMaxGroupsPerUser)) {
+    switch (core.store.groups().addMembership(userId, groupId, kMaxGroupsPerUser)) {
     case MembershipResult::Added: return;
     case MembershipResult::AlreadyMember:
         throw HttpError(400, "User is already a part of that group.");
@@ -91,19 +91,20 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         readGroupFields(body, record, true);
         record.instanceId = access.instance.id;
         record.createdAt = record.updatedAt = core.now();
-        return groupResponse(201, access.instance, core.store.createGroup(record));
+        return groupResponse(201, access.instance, core.store.groups().createGroup(record));
     });
 
     router.add("GET", groups, [&core](const Request& request) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         requireFullAccess(access.caller);
         const PageParams page = readPageParams(request);
-        return Response::json(200, writePage<GroupRecord>(
-                                       page, core.store.listGroups(access.instance.id, page.scan()),
-                                       instancePath(access.instance) + "/groups/",
-                                       [&](JsonWriter& out, const GroupRecord& g) {
-                                           writeGroup(out, access.instance, g);
-                                       }));
+        return Response::json(
+            200, writePage<GroupRecord>(
+                     page, core.store.groups().listGroups(access.instance.id, page.scan()),
+                     instancePath(access.instance) + "/groups/",
+                     [&](JsonWriter& out, const GroupRecord& g) {
+                         writeGroup(out, access.instance, g);
+                     }));
     });
 
     router.add("GET", group, [&core](const Request& request) {
@@ -122,7 +123,7 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
             GroupRecord record = groupOf(core, access.instance, pathId(request, "id"));
             readGroupFields(body, record, put);
             record.updatedAt = core.now();
-            core.store.updateGroup(record);
+            core.store.groups().updateGroup(record);
             return groupResponse(200, access.instance, record);
         });
     }
@@ -130,7 +131,7 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
     router.add("DELETE", group, [&core](const Request& request) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         requireFullAccess(access.caller);
-        if (!core.store.deleteGroup(access.instance.id, pathId(request, "id"))) {
+        if (!core.store.groups().deleteGroup(access.instance.id, pathId(request, "id"))) {
             throw HttpError(404, "Not found.");
         }
         return Response::noContent();
@@ -144,14 +145,15 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const GroupRecord found = groupOf(core, scope.access.instance, pathId(request, "id"));
         const PageParams page = readPageParams(request);
         return Response::json(
-            200, writePage<UserRecord>(page, core.store.listGroupMembers(found.id, page.scan()),
-                                       instancePath(scope.access.instance) + "/groups/" +
-                                           std::to_string(found.id) + "/users/",
-                                       [&](JsonWriter& out, const UserRecord& user) {
-                                           out.beginObject().key("user");
-                                           scope.writeUser(core, out, user);
-                                           out.endObject();
-                                       }));
+            200,
+            writePage<UserRecord>(page, core.store.groups().listGroupMembers(found.id, page.scan()),
+                                  instancePath(scope.access.instance) + "/groups/" +
+                                      std::to_string(found.id) + "/users/",
+                                  [&](JsonWriter& out, const UserRecord& user) {
+                                      out.beginObject().key("user");
+                                      scope.writeUser(core, out, user);
+                                      out.endObject();
+                                  }));
     });
 
     router.add("POST", group + "users/", [&core](const Request& request) {
@@ -163,11 +165,11 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         FieldErrors errors;
         const auto userId = body.id("user", errors, true);
         throwIfInvalid(std::move(errors));
-        if (!core.store.findUserById(scope.access.instance.id, *userId)) {
+        if (!core.store.users().findUserById(scope.access.instance.id, *userId)) {
             throw HttpError::invalid({{"user", {"No such user."}}});
         }
         addMember(core, *userId, found.id);
-        const auto member = core.store.findUserById(scope.access.instance.id, *userId);
+        const auto member = core.store.users().findUserById(scope.access.instance.id, *userId);
         if (!member) throw HttpError(404, "Not found."); // deleted just now
         return memberResponse(core, scope, 201, *member);
     });
@@ -177,7 +179,7 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         requireFullAccess(scope.access.caller);
         const Id groupId = pathId(request, "id");
         const auto user =
-            core.store.findUserById(scope.access.instance.id, pathId(request, "user"));
+            core.store.users().findUserById(scope.access.instance.id, pathId(request, "user"));
         const bool member =
             user && std::any_of(user->groups.begin(), user->groups.end(),
                                 [&](const GroupRecord& g) { return g.id == groupId; });
@@ -189,7 +191,7 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         requireFullAccess(access.caller);
         const GroupRecord found = groupOf(core, access.instance, pathId(request, "id"));
-        if (!core.store.removeMembership(pathId(request, "user"), found.id)) {
+        if (!core.store.groups().removeMembership(pathId(request, "user"), found.id)) {
             throw HttpError(404, "Not found.");
         }
         return Response::noContent();
@@ -219,13 +221,13 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const InstanceAccess access = resolveInstanceAccess(core, request, &body);
         requireFullAccess(access.caller);
         const Id userId = pathId(request, "id");
-        if (!core.store.findUserById(access.instance.id, userId))
+        if (!core.store.users().findUserById(access.instance.id, userId))
             throw HttpError(404, "Not found.");
         body.rejectUnknown({"group"});
         FieldErrors errors;
         const auto groupId = body.id("group", errors, true);
         throwIfInvalid(std::move(errors));
-        const auto found = core.store.findGroup(access.instance.id, *groupId);
+        const auto found = core.store.groups().findGroup(access.instance.id, *groupId);
         if (!found) throw HttpError::invalid({{"group", {"No such group."}}});
         addMember(core, userId, found->id);
         return membershipGroupResponse(201, access.instance, *found);
@@ -245,9 +247,9 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         requireFullAccess(access.caller);
         const Id userId = pathId(request, "id");
-        if (!core.store.findUserById(access.instance.id, userId) ||
-            !core.store.findGroup(access.instance.id, pathId(request, "group")) ||
-            !core.store.removeMembership(userId, pathId(request, "group"))) {
+        if (!core.store.users().findUserById(access.instance.id, userId) ||
+            !core.store.groups().findGroup(access.instance.id, pathId(request, "group")) ||
+            !core.store.groups().removeMembership(userId, pathId(request, "group"))) {
             throw HttpError(404, "Not found.");
         }
         return Response::noContent();

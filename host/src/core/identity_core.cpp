@@ -18,8 +18,8 @@ IdentityCore::IdentityCore(CoreServices services) : core_(std::move(services)) {
 
 void IdentityCore::checkSecret() {
     const std::string fingerprint = core_.vault.lookup(kSecretCheckInput);
-    if (core_.store.putValueIfAbsent(kNamespace, kSecretCheckKey, fingerprint)) return;
-    const auto stored = core_.store.getValue(kNamespace, kSecretCheckKey);
+    if (core_.store.keyValues().putValueIfAbsent(kNamespace, kSecretCheckKey, fingerprint)) return;
+    const auto stored = core_.store.keyValues().getValue(kNamespace, kSecretCheckKey);
     if (stored != fingerprint) {
         throw std::runtime_error(
             "the secret key differs from the one this database was created with: keys stored "
@@ -30,7 +30,7 @@ void IdentityCore::checkSecret() {
 
 void IdentityCore::bootstrapAdmin(const std::string& emailGiven, const std::string& password) {
     const std::string email = asciiLower(emailGiven);
-    if (core_.store.findAccountByEmail(email)) {
+    if (core_.store.accounts().findAccountByEmail(email)) {
         core_.log->info("administrator account {} exists", email);
         return;
     }
@@ -45,7 +45,7 @@ void IdentityCore::bootstrapAdmin(const std::string& emailGiven, const std::stri
     account.key = std::move(sealedKey);
     account.createdAt = account.updatedAt = core_.now();
     try {
-        core_.store.createAccount(account);
+        core_.store.accounts().createAccount(account);
         core_.log->info("created administrator account {}", email);
     } catch (const Conflict&) {
         // Another host created it at the same moment.

@@ -63,7 +63,7 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
         instance.ownerId = account.id;
         instance.createdAt = instance.updatedAt = core.now();
         try {
-            instance = core.store.createInstance(instance);
+            instance = core.store.instances().createInstance(instance);
         } catch (const Conflict&) {
             throw HttpError::invalid({{"name", {"Instance with this name already exists."}}});
         }
@@ -73,7 +73,7 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
     router.add("GET", "/v1.1/instances/", [&core](const Request& request) {
         const AccountRecord account = requireAccount(core, request);
         const PageParams page = readPageParams(request);
-        auto rows = core.store.listInstances(account.id, page.scan());
+        auto rows = core.store.instances().listInstances(account.id, page.scan());
         return Response::json(
             200, writePage<InstanceRecord>(page, std::move(rows), "/v1.1/instances/",
                                            [&](JsonWriter& out, const InstanceRecord& row) {
@@ -87,7 +87,7 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
         if (access.caller.account) {
             return instanceResponse(200, access.instance, *access.caller.account);
         }
-        const auto owner = core.store.findAccountById(access.instance.ownerId);
+        const auto owner = core.store.accounts().findAccountById(access.instance.ownerId);
         if (!owner) throw HttpError(404, "Instance was not found.");
         return instanceResponse(200, access.instance, *owner);
     });
@@ -113,7 +113,7 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
             if (auto metadata = body.object("metadata", errors)) instance.metadata = *metadata;
             throwIfInvalid(std::move(errors));
             instance.updatedAt = core.now();
-            core.store.updateInstance(instance);
+            core.store.instances().updateInstance(instance);
             return instanceResponse(200, instance, *access.caller.account);
         });
     }
@@ -122,11 +122,12 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         // Deleting an instance is for its owner, never for a key of the instance itself.
         if (!access.caller.account) throwPermissionDenied();
-        if (!core.store.deleteInstance(access.instance.id)) {
+        if (!core.store.instances().deleteInstance(access.instance.id)) {
             throw HttpError(404, "Instance was not found.");
         }
         core.log->info("instance {} deleted by account {}", access.instance.name,
                        access.caller.account->id);
+        core.announce({UserEventKind::InstanceDeleted, access.instance.id, 0});
         return Response::noContent();
     });
 }

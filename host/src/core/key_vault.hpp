@@ -9,7 +9,7 @@
 #pragma once
 
 #include <latchkey/random.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/storage/records/types.hpp>
 
 #include <array>
 #include <string>

@@ -5,7 +5,7 @@
 #include <latchkey/json.hpp>
 
 #include <latchkey/http.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/storage/records/types.hpp>
 
 #include <algorithm>
 #include <functional>

@@ -34,7 +34,7 @@ UserRecord profileOwner(const CoreServices& core, const UserScope& scope, Id id)
         if (caller.user->profile.id != id) throw HttpError(404, "Not found.");
         return *caller.user;
     }
-    auto owner = core.store.findUserByProfile(scope.access.instance.id, id);
+    auto owner = core.store.users().findUserByProfile(scope.access.instance.id, id);
     if (!owner) throw HttpError(404, "Not found.");
     return *owner;
 }
@@ -62,12 +62,12 @@ ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& i
         const std::int64_t expected = record.revision;
         record.updatedAt = core.now();
         if (record.revision == 0) record.createdAt = record.updatedAt;
-        if (auto saved = core.store.saveClass(record, expected)) {
+        if (auto saved = core.store.classes().saveClass(record, expected)) {
             // Files of a removed file field are no longer part of any profile: delete them,
             // so they are not served any more.
             for (const auto& field : current.fields()) {
                 if (field.type == "file" && next && !next->find(field.name)) {
-                    core.store.deleteFieldFiles(instance.id, field.name);
+                    core.store.files().deleteFieldFiles(instance.id, field.name);
                 }
             }
             return *saved;
@@ -166,7 +166,7 @@ void mountProfileRoutes(Router& router, const CoreServices& core) {
     router.add("GET", "/files/{token}", [&core](const Request& request) {
         const std::string& token = request.param("token");
         if (!isFileToken(token)) throw HttpError(404, "Not found.");
-        const auto file = core.store.findFile(token);
+        const auto file = core.store.files().findFile(token);
         if (!file) throw HttpError(404, "Not found.");
         Response response;
         response.status = 200;

@@ -5,7 +5,6 @@
 #include <latchkey/json.hpp>
 
 #include <latchkey/errors.hpp>
-#include <latchkey/store.hpp>
 
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Object.h>

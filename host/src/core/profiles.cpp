@@ -69,7 +69,7 @@ Poco::JSON::Object::Ptr parseObject(const std::string& json) {
 } // namespace
 
 ClassRecord loadProfileClass(const CoreServices& core, const InstanceRecord& instance) {
-    if (auto stored = core.store.findClass(instance.id, kProfileClass)) return *stored;
+    if (auto stored = core.store.classes().findClass(instance.id, kProfileClass)) return *stored;
     ClassRecord fresh;
     fresh.instanceId = instance.id;
     fresh.name = kProfileClass;
@@ -150,7 +150,7 @@ checkProfileValues(const CoreServices& core, const InstanceRecord& instance, Id 
         file.data = part->data;
         file.createdAt = core.now();
         if (errors.empty()) {
-            core.store.createFile(file);
+            core.store.files().createFile(file);
             update.createdFiles.push_back(file.token);
         }
         update.values.emplace_back(name, "\"" + file.token + "\"");
@@ -179,7 +179,7 @@ void deleteFilesQuietly(const CoreServices& core, Id ownerId,
                         const std::vector<std::string>& tokens) {
     for (const auto& token : tokens) {
         try {
-            core.store.deleteFile(token, ownerId);
+            core.store.files().deleteFile(token, ownerId);
         } catch (const std::exception& e) {
             core.log->warn("could not delete an unused file: {}", e.what());
         }
@@ -190,7 +190,7 @@ UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& ins
                              const ProfileSchema& schema, const ProfileUpdate& update) {
     try {
         for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
-            auto user = core.store.findUserById(instance.id, userId);
+            auto user = core.store.users().findUserById(instance.id, userId);
             if (!user) throw HttpError(404, "Not found.");
             if (update.expectedRevision && *update.expectedRevision != user->profile.revision) {
                 throw HttpError::invalid({{"expected_revision",
@@ -211,9 +211,9 @@ UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& ins
             ProfileRecord profile = user->profile;
             profile.data = mergeProfileData(user->profile.data, update);
             profile.updatedAt = core.now();
-            if (core.store.updateProfile(userId, profile, user->profile.revision)) {
+            if (core.store.users().updateProfile(userId, profile, user->profile.revision)) {
                 deleteFilesQuietly(core, userId, replaced);
-                auto saved = core.store.findUserById(instance.id, userId);
+                auto saved = core.store.users().findUserById(instance.id, userId);
                 if (!saved) throw HttpError(404, "Not found.");
                 return *saved;
             }

@@ -107,10 +107,10 @@ void mountSocialRoutes(Router& router, const CoreServices& core) {
 
             const Id instanceId = scope.access.instance.id;
             const auto linkedUser = [&]() -> std::optional<UserRecord> {
-                const auto userId =
-                    core.store.findSocialIdentity(instanceId, backendName, identity.uid);
+                const auto userId = core.store.socialIdentities().findSocialIdentity(
+                    instanceId, backendName, identity.uid);
                 if (!userId) return std::nullopt;
-                return core.store.findUserById(instanceId, *userId);
+                return core.store.users().findUserById(instanceId, *userId);
             };
             if (auto user = linkedUser()) return loggedIn(core, scope, *user);
 
@@ -123,11 +123,11 @@ void mountSocialRoutes(Router& router, const CoreServices& core) {
             // Linking to an existing user by email: only when the deployment turned it on and
             // the provider says the address is verified.
             if (backend.linksVerifiedEmail() && identity.emailVerified && !identity.email.empty()) {
-                if (auto existing =
-                        core.store.findUserByUsername(instanceId, asciiLower(identity.email))) {
+                if (auto existing = core.store.users().findUserByUsername(
+                        instanceId, asciiLower(identity.email))) {
                     record.userId = existing->id;
                     try {
-                        core.store.linkSocialIdentity(record);
+                        core.store.socialIdentities().linkSocialIdentity(record);
                     } catch (const Conflict&) {
                         // Linked by a concurrent login: answer with whichever user won.
                     }
@@ -150,9 +150,10 @@ void mountSocialRoutes(Router& router, const CoreServices& core) {
             user.profile.data = "{}";
             for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
                 user.username = usernameFor(core, backendName, identity, attempt);
-                if (core.store.findUserByUsername(instanceId, user.username)) continue;
+                if (core.store.users().findUserByUsername(instanceId, user.username)) continue;
                 try {
-                    const UserRecord created = core.store.createSocialUser(user, record);
+                    const UserRecord created =
+                        core.store.socialIdentities().createSocialUser(user, record);
                     core.log->info("social login with {} created user {}", backendName, created.id);
                     return loggedIn(core, scope, created);
                 } catch (const Conflict&) {

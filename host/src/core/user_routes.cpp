@@ -52,13 +52,13 @@ constexpr int kWriteAttempts = 5;
 template <class Change>
 UserRecord writeUser(const CoreServices& core, Id instanceId, Id id, Change&& change) {
     for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-        auto user = core.store.findUserById(instanceId, id);
+        auto user = core.store.users().findUserById(instanceId, id);
         if (!user) throw HttpError(404, "Not found.");
         change(*user);
         const Micros expected = user->updatedAt;
         user->updatedAt = std::max(core.now(), expected + 1);
         try {
-            if (core.store.updateUser(*user, expected)) return *user;
+            if (core.store.users().updateUser(*user, expected)) return *user;
         } catch (const Conflict&) {
             throw usernameTaken();
         }
@@ -90,7 +90,7 @@ Response updateUser(const CoreServices& core, const UserScope& scope, Id id,
         return userResponse(core, scope, 200, saved,
                             core.vault.open(saved.key, KeyPurpose::UserKey));
     }
-    if (renamed && core.store.findUserByUsername(saved.instanceId, *username)) {
+    if (renamed && core.store.users().findUserByUsername(saved.instanceId, *username)) {
         throw usernameTaken();
     }
     std::optional<std::pair<std::string, SealedKey>> newKey;
@@ -108,8 +108,8 @@ Response updateUser(const CoreServices& core, const UserScope& scope, Id id,
             user.key = newKey->second;
         }
     });
-    // Sessions opened with the old password (the login-token flow's cookies) end with it.
-    if (newKey) core.store.deleteUserSessions(id);
+    // Flows that open sessions end them (the login-token flow's cookies go with the password).
+    if (newKey) core.announce({UserEventKind::PasswordChanged, saved.instanceId, id});
     return userResponse(core, scope, 200, saved,
                         newKey ? newKey->first : core.vault.open(saved.key, KeyPurpose::UserKey));
 }
@@ -123,7 +123,7 @@ UserRecord userForCaller(const CoreServices& core, const UserScope& scope, Id id
         if (caller.user->id != id) throw HttpError(404, "Not found.");
         return *caller.user;
     }
-    auto user = core.store.findUserById(scope.access.instance.id, id);
+    auto user = core.store.users().findUserById(scope.access.instance.id, id);
     if (!user) throw HttpError(404, "Not found.");
     return *user;
 }
@@ -154,7 +154,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
 
         // Cheap check first, so a taken name costs no hashing; the store's unique constraint
         // still decides races.
-        if (core.store.findUserByUsername(scope.access.instance.id, *username)) {
+        if (core.store.users().findUserByUsername(scope.access.instance.id, *username)) {
             throw usernameTaken();
         }
         UserRecord user;
@@ -167,7 +167,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         user.profile.createdAt = user.profile.updatedAt = user.createdAt;
         user.profile.data = mergeProfileData("{}", profile);
         try {
-            user = core.store.createUser(user);
+            user = core.store.users().createUser(user);
         } catch (const Conflict&) {
             throw usernameTaken();
         }
@@ -178,7 +178,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         const UserScope scope(core, resolveInstanceAccess(core, request));
         requireFullAccess(scope.access.caller);
         const PageParams page = readPageParams(request);
-        auto rows = core.store.listUsers(scope.access.instance.id, page.scan());
+        auto rows = core.store.users().listUsers(scope.access.instance.id, page.scan());
         return Response::json(200,
                               writePage<UserRecord>(page, std::move(rows),
                                                     instancePath(scope.access.instance) + "/users/",
@@ -206,9 +206,11 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         // Users may read and update themselves, never delete.
         requireFullAccess(access.caller);
-        if (!core.store.deleteUser(access.instance.id, pathId(request, "id"))) {
+        const Id id = pathId(request, "id");
+        if (!core.store.users().deleteUser(access.instance.id, id)) {
             throw HttpError(404, "Not found.");
         }
+        core.announce({UserEventKind::UserDeleted, access.instance.id, id});
         return Response::noContent();
     });
 
@@ -234,7 +236,8 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
             const auto password = body.text("password", errors, {.required = true});
             throwIfInvalid(std::move(errors));
 
-            const auto found = core.store.findUserByUsername(scope.access.instance.id, *username);
+            const auto found =
+                core.store.users().findUserByUsername(scope.access.instance.id, *username);
             // An unknown username runs the same hashing work as a known one and gets the same
             // answer, so usernames cannot be probed by answer or by timing.
             const PasswordCheck check =
@@ -243,7 +246,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
             if (check.needsRehash) {
                 // Only over the hash that was verified: a password changed meanwhile stays changed.
                 core.refreshHash(*password, [&](const std::string& hash) {
-                    core.store.updateUserPasswordHash(found->id, found->passwordHash, hash);
+                    core.store.users().updateUserPasswordHash(found->id, found->passwordHash, hash);
                 });
             }
             return userResponse(core, scope, 200, *found,

@@ -4,7 +4,11 @@
 #include "core/profile_schema.hpp"
 #include <latchkey/json.hpp>
 
-#include <latchkey/store.hpp>
+#include <latchkey/storage/records/account.hpp>
+#include <latchkey/storage/records/api_key.hpp>
+#include <latchkey/storage/records/class.hpp>
+#include <latchkey/storage/records/instance.hpp>
+#include <latchkey/storage/records/user.hpp>
 
 #include <optional>
 #include <string>

@@ -143,23 +143,24 @@ Application::~Application() {
 
 void Application::createPlugins() {
     const HostConfig& host = config_.host;
-    ServiceLocator services{[this] { return store_; },
-                            [this] { return mailer_; },
-                            [this] { return hasher_; },
-                            [this](std::string_view name) { return ensureInstance(name); },
-                            [this] {
-                                return vault_->seal(KeyVault::generateKey(random_),
-                                                    KeyPurpose::UserKey, random_);
-                            },
-                            [this]() -> OutboundHttp& { return *outbound_; }};
+    ServiceLocator services{
+        [this]() -> const StorageFacets* { return storage_ ? &*storage_ : nullptr; },
+        [this] { return mailer_; },
+        [this] { return hasher_; },
+        [this](std::string_view name) { return ensureInstance(name); },
+        [this] {
+            return vault_->seal(KeyVault::generateKey(random_), KeyPurpose::UserKey, random_);
+        },
+        [this]() -> OutboundHttp& { return *outbound_; }};
     outbound_ = std::make_unique<PocoOutboundHttp>(host.outbound);
     // loadConfiguration sorted them into creation order and refused a second hasher.
     for (const SelectedPlugin& selected : config_.selected) {
         const PluginUse& use = selected.use;
         const PluginKind kind = selected.library->info().kind;
-        contexts_.push_back(std::make_unique<HostContext>(makeLogger(use.name, host.logging.level),
-                                                          clock_, random_, services, publicUrl_,
-                                                          host.directory));
+        contexts_.push_back(std::make_unique<HostContext>(
+            PluginIdentity{use.name, selected.library->storageFacets()},
+            makeLogger(use.name, host.logging.level), clock_, random_, services, publicUrl_,
+            host.directory));
         std::shared_ptr<Plugin> plugin;
         try {
             plugin = createPlugin(selected.library, *contexts_.back(), selected.settings);
@@ -168,7 +169,11 @@ void Application::createPlugins() {
         }
         void* interface = kindInterface(*plugin, kind); // createPlugin checked it is there
         switch (kind) {
-        case PluginKind::Storage: store_ = static_cast<Store*>(interface); break;
+        case PluginKind::Storage:
+            storage_.emplace(*plugin);
+            // Before any other plugin exists, so none starts on a driver that cannot serve it.
+            checkStorageFacets();
+            break;
         case PluginKind::Mailer: mailer_ = static_cast<Mailer*>(interface); break;
         case PluginKind::Hasher:
             // Everyone else gets it through the lane guard: hashing on a standard-lane worker
@@ -188,20 +193,58 @@ void Application::createPlugins() {
     // The settings were for creation only: release them while their libraries are loaded.
     for (SelectedPlugin& selected : config_.selected)
         selected.settings.reset();
+    for (const auto& plugin : plugins_) {
+        if (auto* listener = provided<UserEventListener>(*plugin)) listeners_.push_back(listener);
+    }
+}
+
+void Application::checkStorageFacets() const {
+    const SelectedPlugin& driver = config_.selected.front(); // sorted: storage comes first
+    // What the identity core itself uses, and who else needs what.
+    std::vector<std::pair<std::string, std::vector<std::string>>> needs{
+        {"the identity core (the v1.1 API)",
+         {KeyValues::kInterfaceId, Accounts::kInterfaceId, Instances::kInterfaceId,
+          ApiKeys::kInterfaceId, Users::kInterfaceId, Groups::kInterfaceId, Classes::kInterfaceId,
+          Files::kInterfaceId}}};
+    for (const SelectedPlugin& selected : config_.selected) {
+        if (selected.library->info().kind == PluginKind::Social) {
+            needs.push_back({"social login (auth.social." + selected.use.name + ")",
+                             {SocialIdentities::kInterfaceId}});
+        }
+        if (auto declared = selected.library->storageFacets(); !declared.empty()) {
+            needs.push_back({"plugin " + selected.use.name, std::move(declared)});
+        }
+    }
+    std::string problems;
+    for (const auto& [who, facets] : needs) {
+        for (const auto& facet : storage_->missing(facets)) {
+            problems += (problems.empty() ? "" : "; ") + facet + ", which " + who + " needs";
+        }
+    }
+    if (!problems.empty()) {
+        throw StartupError("storage driver \"" + driver.use.name + "\" (" + driver.library->path() +
+                           ") lacks the storage facet " + problems +
+                           "; use a driver that has it, or leave out what needs it");
+    }
+}
+
+void Application::announce(const UserEvent& event) const {
+    for (UserEventListener* listener : listeners_)
+        listener->onUserEvent(event);
 }
 
 InstanceRecord Application::ensureInstance(std::string_view wanted) {
     std::string name(wanted);
     for (auto& c : name)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (auto existing = store_->findInstance(name)) return *existing;
+    if (auto existing = storage_->instances().findInstance(name)) return *existing;
     const std::string& email = config_.host.admin.email;
     std::optional<AccountRecord> owner;
     if (!email.empty()) {
         std::string lower = email;
         for (auto& c : lower)
             c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        owner = store_->findAccountByEmail(lower);
+        owner = storage_->accounts().findAccountByEmail(lower);
     }
     if (!owner) {
         throw std::runtime_error("instance \"" + name +
@@ -215,11 +258,11 @@ InstanceRecord Application::ensureInstance(std::string_view wanted) {
         std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch())
             .count();
     try {
-        instance = store_->createInstance(instance);
+        instance = storage_->instances().createInstance(instance);
         log_->info("created instance {} for a plugin", name);
         return instance;
     } catch (const Conflict&) {
-        return *store_->findInstance(name); // created by another host meanwhile
+        return *storage_->instances().findInstance(name); // created by another host meanwhile
     }
 }
 
@@ -227,7 +270,7 @@ void Application::mountRoutes() {
     router_->add("GET", "/healthz",
                  [](const Request&) { return Response::json(200, "{\"status\": \"ok\"}"); });
     router_->add("GET", "/readyz", [this](const Request&) {
-        store_->ping();
+        storage_->driver().ping();
         return Response::json(200, "{\"status\": \"ready\"}");
     });
     core_->mount(*router_);
@@ -274,9 +317,9 @@ void Application::start() {
 
     createPlugins();
 
-    core_ =
-        std::make_unique<IdentityCore>(CoreServices{*store_, *hasher_, *vault_, clock_, random_,
-                                                    log_, publicUrl_, host.files.maxSize, social_});
+    core_ = std::make_unique<IdentityCore>(
+        CoreServices{*storage_, *hasher_, *vault_, clock_, random_, log_, publicUrl_,
+                     host.files.maxSize, social_, [this](const UserEvent& e) { announce(e); }});
     try {
         core_->checkSecret();
         if (!host.admin.email.empty()) {
@@ -317,7 +360,8 @@ bool Application::stop() {
     core_.reset();
     flows_.clear();
     social_.clear();
-    store_ = nullptr;
+    listeners_.clear();
+    storage_.reset();
     mailer_ = nullptr;
     hasher_ = nullptr;
     // Newest first: later plugins may use earlier ones (everything uses the store).

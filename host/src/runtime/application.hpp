@@ -16,13 +16,15 @@
 #include <latchkey/flow.hpp>
 #include <latchkey/mailer.hpp>
 #include <latchkey/social.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/support/storage_facets.hpp>
+#include <latchkey/user_events.hpp>
 
 #include <spdlog/logger.h>
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,8 @@ public:
 
 private:
     void createPlugins();
+    void checkStorageFacets() const;
+    void announce(const UserEvent& event) const;
     void mountRoutes();
     InstanceRecord ensureInstance(std::string_view wanted);
 
@@ -95,11 +99,12 @@ private:
     std::unique_ptr<PocoOutboundHttp> outbound_;
     std::vector<std::unique_ptr<HostContext>> contexts_;
     std::vector<std::shared_ptr<Plugin>> plugins_; ///< In creation order.
-    Store* store_ = nullptr;
+    std::optional<StorageFacets> storage_;         ///< The storage plugin's facets, once it exists.
     Mailer* mailer_ = nullptr;
     std::unique_ptr<LaneGuardedHasher> guardedHasher_; ///< Wraps the plugin's hasher.
     PasswordHasher* hasher_ = nullptr;                 ///< guardedHasher_, for everyone.
     std::vector<Flow*> flows_;
+    std::vector<UserEventListener*> listeners_; ///< Plugins that keep state per user.
     std::map<std::string, SocialBackend*, std::less<>> social_; ///< By backend name.
     std::unique_ptr<IdentityCore> core_;
     std::unique_ptr<HostRouter> router_;

@@ -6,7 +6,7 @@
 #include <latchkey/mailer.hpp>
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/social.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/storage/driver.hpp>
 
 #include <dlfcn.h>
 
@@ -90,6 +90,15 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
         new PluginLibrary(path, std::move(library), stamp, entry));
 }
 
+std::vector<std::string> PluginLibrary::storageFacets() const {
+    std::vector<std::string> out;
+    const InterfaceList& list = entry_->storageFacets;
+    for (std::uint32_t i = 0; list.names && i < list.count; ++i) {
+        if (list.names[i]) out.emplace_back(list.names[i]);
+    }
+    return out;
+}
+
 std::string PluginLibrary::sdkVersion() const {
     return versionText(stamp_.major, stamp_.minor);
 }
@@ -115,7 +124,7 @@ PluginSettings PluginLibrary::readSettings(const std::shared_ptr<PluginLibrary>&
 
 void* kindInterface(Plugin& object, PluginKind kind) noexcept {
     switch (kind) {
-    case PluginKind::Storage: return provided<Store>(object);
+    case PluginKind::Storage: return provided<StorageDriver>(object);
     case PluginKind::Mailer: return provided<Mailer>(object);
     case PluginKind::Hasher: return provided<PasswordHasher>(object);
     case PluginKind::Flow: return provided<Flow>(object);

@@ -32,6 +32,8 @@ public:
     const std::string& path() const noexcept { return path_; }
     /// Its static facts.
     const PluginInfo& info() const noexcept { return entry_->info; }
+    /// The storage facets its entry says it uses (kStorageFacets).
+    std::vector<std::string> storageFacets() const;
     /// The SDK version it was built against ("2.0").
     std::string sdkVersion() const;
     /// Runs the plugin's settings reader on its config node: every problem goes into `errors`,

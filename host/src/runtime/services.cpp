@@ -7,6 +7,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace latchkey::host {
@@ -53,11 +54,58 @@ std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::s
     return log;
 }
 
-HostContext::HostContext(std::shared_ptr<spdlog::logger> log, const Clock& clock, Random& random,
-                         ServiceLocator services, std::string publicUrl,
-                         std::string configDirectory)
-    : logger_(std::move(log)), clock_(clock), random_(random), services_(std::move(services)),
-      publicUrl_(std::move(publicUrl)), configDirectory_(std::move(configDirectory)) {}
+BoundKeyValues::BoundKeyValues(std::string ns, std::function<const StorageFacets*()> storage)
+    : ns_(std::move(ns)), storage_(std::move(storage)) {}
+
+KeyValues& BoundKeyValues::facet() const {
+    const StorageFacets* storage = storage_ ? storage_() : nullptr;
+    if (!storage) {
+        throw std::logic_error("plugin " + ns_ +
+                               ": no key/value area while the storage plugin is created");
+    }
+    return storage->keyValues();
+}
+
+std::optional<std::string> BoundKeyValues::get(std::string_view key) {
+    return facet().getValue(ns_, key);
+}
+
+void BoundKeyValues::put(std::string_view key, std::string_view value) {
+    facet().putValue(ns_, key, value);
+}
+
+bool BoundKeyValues::putIfAbsent(std::string_view key, std::string_view value) {
+    return facet().putValueIfAbsent(ns_, key, value);
+}
+
+bool BoundKeyValues::compareAndSet(std::string_view key, std::string_view expected,
+                                   std::string_view value) {
+    return facet().compareAndSetValue(ns_, key, expected, value);
+}
+
+bool BoundKeyValues::remove(std::string_view key) {
+    return facet().deleteValue(ns_, key);
+}
+
+std::vector<std::pair<std::string, std::string>> BoundKeyValues::list(std::string_view prefix) {
+    return facet().listValues(ns_, prefix);
+}
+
+HostContext::HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> log,
+                         const Clock& clock, Random& random, ServiceLocator services,
+                         std::string publicUrl, std::string configDirectory)
+    : plugin_(std::move(plugin)), logger_(std::move(log)), clock_(clock), random_(random),
+      services_(std::move(services)), publicUrl_(std::move(publicUrl)),
+      configDirectory_(std::move(configDirectory)), values_(plugin_.name, services_.storage) {}
+
+void* HostContext::storageFacet(std::string_view id, std::uint32_t version) {
+    // Only what the entry declared: the host checked those against the driver at start, and a
+    // plugin reaches no other table.
+    const bool declared = std::find(plugin_.storageFacets.begin(), plugin_.storageFacets.end(),
+                                    id) != plugin_.storageFacets.end();
+    const StorageFacets* storage = services_.storage ? services_.storage() : nullptr;
+    return declared && storage ? storage->find(id, version) : nullptr;
+}
 
 std::string HostContext::resolvePath(std::string_view path) const {
     return resolveAgainst(configDirectory_, std::string(path));

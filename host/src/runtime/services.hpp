@@ -6,12 +6,14 @@
 #include <latchkey/logger.hpp>
 #include <latchkey/outbound_http.hpp>
 #include <latchkey/random.hpp>
+#include <latchkey/support/storage_facets.hpp>
 
 #include <spdlog/logger.h>
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace latchkey::host {
 
@@ -44,7 +46,7 @@ std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::s
 
 /// Where a context finds the plugins created so far (resolved at call time, not at creation).
 struct ServiceLocator {
-    std::function<Store*()> store;
+    std::function<const StorageFacets*()> storage; ///< Null while storage itself is created.
     std::function<Mailer*()> mailer;
     std::function<PasswordHasher*()> passwordHasher;
     std::function<InstanceRecord(std::string_view)> ensureInstance;
@@ -52,16 +54,44 @@ struct ServiceLocator {
     std::function<OutboundHttp&()> http;
 };
 
+/// A plugin's key/value area: the store's KeyValues facet with the plugin's name as namespace.
+class BoundKeyValues final : public KeyValueArea {
+public:
+    BoundKeyValues(std::string ns, std::function<const StorageFacets*()> storage);
+
+    std::optional<std::string> get(std::string_view key) override;
+    void put(std::string_view key, std::string_view value) override;
+    bool putIfAbsent(std::string_view key, std::string_view value) override;
+    bool compareAndSet(std::string_view key, std::string_view expected,
+                       std::string_view value) override;
+    bool remove(std::string_view key) override;
+    std::vector<std::pair<std::string, std::string>> list(std::string_view prefix) override;
+
+private:
+    KeyValues& facet() const;
+
+    std::string ns_;
+    std::function<const StorageFacets*()> storage_;
+};
+
+/// What the host knows of the plugin a context is for.
+struct PluginIdentity {
+    std::string name;                       ///< Its name: the namespace of its key/value area.
+    std::vector<std::string> storageFacets; ///< The facets its entry declares.
+};
+
 /// The context handed to one plugin.
 class HostContext final : public PluginContext {
 public:
-    HostContext(std::shared_ptr<spdlog::logger> log, const Clock& clock, Random& random,
-                ServiceLocator services, std::string publicUrl, std::string configDirectory);
+    HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> log, const Clock& clock,
+                Random& random, ServiceLocator services, std::string publicUrl,
+                std::string configDirectory);
 
     Logger& logger() override { return logger_; }
     const Clock& clock() const override { return clock_; }
     Random& random() override { return random_; }
-    Store* store() override { return services_.store(); }
+    KeyValueArea& values() override { return values_; }
+    void* storageFacet(std::string_view id, std::uint32_t version) override;
     Mailer* mailer() override { return services_.mailer(); }
     PasswordHasher* passwordHasher() override { return services_.passwordHasher(); }
     std::string publicUrl() const override { return publicUrl_; }
@@ -73,12 +103,14 @@ public:
     OutboundHttp& http() override { return services_.http(); }
 
 private:
+    PluginIdentity plugin_;
     SpdLogger logger_;
     const Clock& clock_;
     Random& random_;
     ServiceLocator services_;
     std::string publicUrl_;
     std::string configDirectory_;
+    BoundKeyValues values_;
 };
 
 } // namespace latchkey::host

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <latchkey/clock.hpp>
+#include <latchkey/key_value_area.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/random.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/storage/records/instance.hpp>
+#include <latchkey/storage/records/types.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -30,8 +33,12 @@ public:
     virtual const Clock& clock() const = 0;
     /// The CSPRNG.
     virtual Random& random() = 0;
-    /// The identity core's store; nullptr while the storage plugin itself is being created.
-    virtual Store* store() = 0;
+    /// This plugin's own key/value area (its name is the namespace). Not available while the
+    /// storage plugin itself is being created.
+    virtual KeyValueArea& values() = 0;
+    /// The storage facet named `id` in `version`, if the plugin's entry declares it
+    /// (kStorageFacets) and the driver has it; nullptr otherwise. Use storage<Facet>().
+    virtual void* storageFacet(std::string_view id, std::uint32_t version) = 0;
     /// The mailer; nullptr before it is created.
     virtual Mailer* mailer() = 0;
     /// The password hasher; nullptr while storage and mailer plugins are created.
@@ -49,6 +56,12 @@ public:
     virtual SealedKey newUserKey() = 0;
     /// The host's HTTP client for calls to other servers (social providers).
     virtual OutboundHttp& http() = 0;
+
+    /// The declared storage facet `Facet` (Sessions, LoginTokens, ...), or nullptr.
+    template <class Facet>
+    Facet* storage() {
+        return static_cast<Facet*>(storageFacet(Facet::kInterfaceId, Facet::kInterfaceVersion));
+    }
 };
 
 } // namespace latchkey

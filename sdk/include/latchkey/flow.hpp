@@ -14,7 +14,7 @@ namespace latchkey {
 class Flow {
 public:
     /// The name Plugin::provide is asked with.
-    static constexpr std::string_view kInterfaceId = "latchkey.flow";
+    static constexpr const char* kInterfaceId = "latchkey.flow";
     /// The version Plugin::provide is asked with.
     static constexpr std::uint32_t kInterfaceVersion = 1;
 

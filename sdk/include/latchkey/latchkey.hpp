@@ -8,6 +8,7 @@
 #include <latchkey/flow.hpp>
 #include <latchkey/http.hpp>
 #include <latchkey/json.hpp>
+#include <latchkey/key_value_area.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/mailer.hpp>
 #include <latchkey/outbound_http.hpp>
@@ -15,5 +16,6 @@
 #include <latchkey/plugin.hpp>
 #include <latchkey/random.hpp>
 #include <latchkey/social.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/storage.hpp>
+#include <latchkey/user_events.hpp>
 #include <latchkey/version.hpp>

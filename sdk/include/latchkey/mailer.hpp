@@ -23,7 +23,7 @@ struct MailMessage {
 class Mailer {
 public:
     /// The name Plugin::provide is asked with.
-    static constexpr std::string_view kInterfaceId = "latchkey.mailer";
+    static constexpr const char* kInterfaceId = "latchkey.mailer";
     /// The version Plugin::provide is asked with.
     static constexpr std::uint32_t kInterfaceVersion = 1;
 

@@ -20,7 +20,7 @@ struct PasswordCheck {
 class PasswordHasher {
 public:
     /// The name Plugin::provide is asked with.
-    static constexpr std::string_view kInterfaceId = "latchkey.hasher";
+    static constexpr const char* kInterfaceId = "latchkey.hasher";
     /// The version Plugin::provide is asked with.
     static constexpr std::uint32_t kInterfaceVersion = 1;
 

@@ -6,6 +6,7 @@
 #include <latchkey/version.hpp>
 
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 #include <utility>
 
@@ -101,6 +102,12 @@ using FreeSettingsFn = void (*)(void* settings) noexcept;
 /// move from them); may throw (the host reports it and does not start).
 using CreateFn = Plugin* (*)(PluginContext& context, void* settings);
 
+/// A list of interface names (`kInterfaceId`s), as an entry states them.
+struct InterfaceList {
+    const char* const* names; ///< `count` names, or nullptr when there are none.
+    std::uint32_t count;      ///< How many.
+};
+
 /// What `latchkey_plugin_entry()` returns. It can grow within a major version: a later minor
 /// defines fields in `reserved` (zero in older plugins, so zero always means "not given"), and
 /// `size` tells the host how much of the structure the plugin knew.
@@ -111,7 +118,10 @@ struct PluginEntry {
     ReadSettingsFn readSettings; ///< Reads the config node.
     FreeSettingsFn freeSettings; ///< Releases what readSettings returned.
     CreateFn create;             ///< Factory.
-    const void* reserved[8];     ///< Zero; room for fields a later 2.x minor adds.
+    /// The storage facets the plugin uses (PluginContext::storage()): the host refuses to start
+    /// when the driver lacks one, and hands a plugin no facet it did not name here.
+    InterfaceList storageFacets;
+    const void* reserved[8]; ///< Zero; room for fields a later 2.x minor adds.
 };
 
 /// Symbol names the host looks up.
@@ -132,6 +142,14 @@ template <class T>
 Plugin* createPlugin(PluginContext& context, void* settings) {
     return new T(context, std::move(*static_cast<typename T::Settings*>(settings)));
 }
+template <class T>
+constexpr InterfaceList storageFacetsOf() noexcept {
+    if constexpr (requires { T::kStorageFacets; }) {
+        return {T::kStorageFacets, static_cast<std::uint32_t>(std::size(T::kStorageFacets))};
+    } else {
+        return {nullptr, 0};
+    }
+}
 } // namespace detail
 
 } // namespace latchkey
@@ -142,7 +160,9 @@ Plugin* createPlugin(PluginContext& context, void* settings) {
 /// - `using Settings = ...;`, a movable type holding what its config says;
 /// - `static Settings readSettings(const latchkey::ConfigValue&, latchkey::ConfigErrors&);`,
 ///   which records every problem (use ConfigReader) and is the only place the node is read;
-/// - a constructor `PluginClass(latchkey::PluginContext&, Settings)`.
+/// - a constructor `PluginClass(latchkey::PluginContext&, Settings)`;
+/// - if it uses storage facets (flows that keep sessions or tokens), `static constexpr const
+///   char* kStorageFacets[] = {latchkey::Sessions::kInterfaceId, ...};`.
 /// `Kind` is one of Storage, Mailer, Hasher, Flow, Social. Use it once per library, at file scope.
 #define LATCHKEY_PLUGIN(PluginClass, Name, Kind, Version, Description, Posture)                    \
     extern "C" LATCHKEY_PLUGIN_EXPORT const ::latchkey::AbiStamp latchkey_plugin_abi =             \
@@ -156,6 +176,7 @@ Plugin* createPlugin(PluginContext& context, void* settings) {
             &::latchkey::detail::readPluginSettings<PluginClass>,                                  \
             &::latchkey::detail::freePluginSettings<PluginClass>,                                  \
             &::latchkey::detail::createPlugin<PluginClass>,                                        \
+            ::latchkey::detail::storageFacetsOf<PluginClass>(),                                    \
             {}};                                                                                   \
         return &entry;                                                                             \
     }

@@ -24,7 +24,7 @@ struct SocialIdentity {
 class SocialBackend {
 public:
     /// The name Plugin::provide is asked with.
-    static constexpr std::string_view kInterfaceId = "latchkey.social";
+    static constexpr const char* kInterfaceId = "latchkey.social";
     /// The version Plugin::provide is asked with.
     static constexpr std::uint32_t kInterfaceVersion = 1;
 

@@ -1,5 +1,5 @@
-// The identity core's Store over Poco::Data, shared by the SQLite, PostgreSQL and MySQL plugins;
-// each plugin supplies its Dialect and how to open a session.
+// The identity core's storage facets over Poco::Data, shared by the SQLite, PostgreSQL and MySQL
+// plugins; each plugin supplies its Dialect and how to open a session.
 #pragma once
 
 #include "latchkey_sql/connection_pool.hpp"
@@ -7,7 +7,7 @@
 
 #include <latchkey/logger.hpp>
 #include <latchkey/plugin.hpp>
-#include <latchkey/store.hpp>
+#include <latchkey/storage.hpp>
 
 #include <chrono>
 #include <memory>
@@ -21,8 +21,9 @@ struct PoolOptions {
     std::chrono::milliseconds wait{5000}; ///< How long a request waits for one.
 };
 
-/// A Store on any SQL database Poco::Data reaches. Thread-safe.
-class SqlStore : public Provides<Store> {
+/// Every storage facet on any SQL database Poco::Data reaches. Thread-safe.
+class SqlStore : public Provides<StorageDriver, KeyValues, Accounts, Instances, ApiKeys, Users,
+                                 Groups, Classes, Files, Sessions, LoginTokens, SocialIdentities> {
 public:
     SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
              Logger& log);
