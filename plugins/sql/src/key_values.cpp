@@ -1,0 +1,95 @@
+// The KeyValues facet: plugins' own values under (namespace, key).
+#include "latchkey_sql/sql_store.hpp"
+
+#include "query.hpp"
+#include "records.hpp"
+#include "transactions.hpp"
+
+namespace latchkey::sql {
+
+std::optional<std::string> SqlStore::getValue(std::string_view ns, std::string_view key) {
+    return run("k", [&](Session& session) {
+        return first(query<std::string>(
+            session, *dialect_, "SELECT v FROM kv_store WHERE ns = ? AND k = ?",
+            [](RowReader& r) { return r.text(); }, std::string(ns), std::string(key)));
+    });
+}
+
+void SqlStore::putValue(std::string_view ns, std::string_view key, std::string_view value) {
+    write("k", [&](Session& session) {
+        const std::string n(ns);
+        const std::string k(key);
+        const std::string v(value);
+        // One statement: a DELETE + INSERT pair lets two concurrent writers of a new key both
+        // insert under READ COMMITTED, and one of them fail.
+        execute(session, *dialect_,
+                dialect_->upsert("INSERT INTO kv_store (ns, k, v) VALUES (?, ?, ?)", "ns, k", "v"),
+                n, k, v);
+    });
+}
+
+bool SqlStore::putValueIfAbsent(std::string_view ns, std::string_view key, std::string_view value) {
+    try {
+        write("k", [&](Session& session) {
+            execute(session, *dialect_, "INSERT INTO kv_store (ns, k, v) VALUES (?, ?, ?)",
+                    std::string(ns), std::string(key), std::string(value));
+        });
+        return true;
+    } catch (const Conflict&) {
+        return false;
+    }
+}
+
+bool SqlStore::compareAndSetValue(std::string_view ns, std::string_view key,
+                                  std::string_view expected, std::string_view value) {
+    return write("k", [&](Session& session) {
+        if (value == expected) {
+            // Nothing to write; and MySQL would count the no-op UPDATE as 0 rows.
+            return exists(session, *dialect_,
+                          "SELECT 1 FROM kv_store WHERE ns = ? AND k = ? AND v = ?",
+                          std::string(ns), std::string(key), std::string(expected));
+        }
+        return affected(session, *dialect_,
+                        "UPDATE kv_store SET v = ? WHERE ns = ? AND k = ? AND v = ?",
+                        std::string(value), std::string(ns), std::string(key),
+                        std::string(expected)) == 1;
+    });
+}
+
+bool SqlStore::deleteValue(std::string_view ns, std::string_view key) {
+    return write("k", [&](Session& session) {
+        return affected(session, *dialect_, "DELETE FROM kv_store WHERE ns = ? AND k = ?",
+                        std::string(ns), std::string(key)) > 0;
+    });
+}
+
+std::vector<std::pair<std::string, std::string>> SqlStore::listValues(std::string_view ns,
+                                                                      std::string_view prefix) {
+    return run("k", [&](Session& session) {
+        // A range on the key instead of LIKE: no escaping of '%' and '_' in the prefix, and the
+        // primary key index serves it. Keys compare byte by byte in every dialect (SQLite's
+        // BINARY, PostgreSQL's "C" collation, MariaDB's utf8mb4_nopad_bin), so the keys with
+        // the prefix are those from it up to (not including) the prefix with its last byte
+        // raised by one.
+        const std::string from(prefix);
+        std::string to = from;
+        while (!to.empty() && static_cast<unsigned char>(to.back()) == 0xFF)
+            to.pop_back();
+        const auto readPair = [](RowReader& r) {
+            std::string key = r.text();
+            return std::make_pair(std::move(key), r.text());
+        };
+        using Pair = std::pair<std::string, std::string>;
+        if (to.empty()) { // no bound above (an empty prefix, or only 0xFF bytes)
+            return query<Pair>(session, *dialect_,
+                               "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? ORDER BY k",
+                               readPair, std::string(ns), from);
+        }
+        to.back() = static_cast<char>(static_cast<unsigned char>(to.back()) + 1);
+        return query<Pair>(session, *dialect_,
+                           "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? AND k < ? ORDER BY k",
+                           readPair, std::string(ns), from, to);
+    });
+}
+
+} // namespace latchkey::sql

@@ -1,0 +1,99 @@
+// Private to latchkey_sql: how every facet's method reaches the database: a pooled session,
+// errors translated, a dead pooled connection retried once, writes in one transaction.
+#pragma once
+
+#include "latchkey_sql/sql_store.hpp"
+
+#include "query.hpp"
+
+#include <latchkey/errors.hpp>
+
+#include <optional>
+#include <type_traits>
+
+namespace latchkey::sql {
+
+/// Ends a failed transaction; a session whose transaction state is unknown (the ROLLBACK
+/// failed too) must not serve anyone else.
+inline void rollback(ConnectionPool::Lease& lease) {
+    try {
+        lease.session() << "ROLLBACK", Poco::Data::Keywords::now;
+    } catch (const Poco::Exception&) {
+        lease.discard();
+    }
+}
+
+template <class Work>
+auto SqlStore::withLease(const char* conflictField, Work&& work) {
+    // At most two rounds: the second only after a pooled connection turned out dead before
+    // anything could have been committed (a database restart leaves every idle one dead).
+    for (int round = 0;; ++round) {
+        std::optional<ConnectionPool::Lease> held;
+        try {
+            held.emplace(pool_.acquire());
+        } catch (const Poco::Exception& e) {
+            throw Unavailable(dialect_->name() + ": cannot connect: " + e.displayText());
+        }
+        ConnectionPool::Lease& lease = *held;
+        LeaseState state;
+        try {
+            return work(lease, state);
+        } catch (const Poco::Exception& e) {
+            if (dialect_->isUniqueViolation(e)) throw Conflict(conflictField);
+            bool broken = false;
+            try {
+                broken = dialect_->isBroken(lease.session());
+            } catch (const std::exception&) {
+                broken = true;
+            }
+            if (broken) {
+                lease.discard();
+                pool_.discardIdle();
+                if (round == 0 && lease.reused() && !state.commitSent) {
+                    log_.warn(dialect_->name() +
+                              ": a pooled connection was dead; retrying on a new one");
+                    continue;
+                }
+                throw Unavailable(dialect_->name() + ": connection lost: " + e.displayText());
+            }
+            if (dialect_->isUnavailable(e)) {
+                lease.discard();
+                throw Unavailable(dialect_->name() + ": " + e.displayText());
+            }
+            throw std::runtime_error(dialect_->name() + ": " + e.displayText());
+        }
+    }
+}
+
+template <class Work>
+auto SqlStore::run(const char* conflictField, Work&& work) {
+    return withLease(conflictField, [&](ConnectionPool::Lease& lease, LeaseState&) {
+        return work(lease.session());
+    });
+}
+
+template <class Work>
+auto SqlStore::write(const char* conflictField, Work&& work) {
+    return withLease(conflictField, [&](ConnectionPool::Lease& lease, LeaseState& state) {
+        Session& session = lease.session();
+        dialect_->beginWrite(session);
+        try {
+            // Once COMMIT is on its way, a lost connection leaves the outcome unknown: no retry.
+            if constexpr (std::is_void_v<decltype(work(session))>) {
+                work(session);
+                state.commitSent = true;
+                session << "COMMIT", Poco::Data::Keywords::now;
+            } else {
+                auto result = work(session);
+                state.commitSent = true;
+                session << "COMMIT", Poco::Data::Keywords::now;
+                return result;
+            }
+        } catch (...) {
+            rollback(lease);
+            throw;
+        }
+    });
+}
+
+} // namespace latchkey::sql
