@@ -15,8 +15,12 @@ std::string sdkVersion(int minorAhead = 0) {
            std::to_string(LATCHKEY_SDK_VERSION_MINOR + minorAhead);
 }
 
-CommandResult checkWithFixture(const std::string& fixture, const std::string& extraAuth = "") {
+/// `check-config` on a config whose plugin paths are the fixture's directory and whose `auth:`
+/// names `extraAuth`, by default the fixture's plugin (`fixture-<fixture>`): only what the
+/// config names is loaded.
+CommandResult checkWithFixture(const std::string& fixture, std::string extraAuth = "") {
     TempDir dir;
+    if (extraAuth.empty()) extraAuth = "  fixture-" + fixture + ": {}\n";
     const std::string config =
         dir.write("latchkey.yaml", testConfig(dir, "", extraAuth, "", {fixtureDir(fixture)}));
     return runLatchkey({"check-config", "-c", config});
@@ -28,7 +32,7 @@ TEST_CASE("A library for another SDK major version stops start-up, naming file a
           "[plugins]") {
     const auto result = checkWithFixture("wrong-abi");
     CHECK(result.exitCode == 2);
-    CHECK_THAT(result.err, Catch::Contains("plugins.paths: " + fixtureDir("wrong-abi") +
+    CHECK_THAT(result.err, Catch::Contains("auth.fixture-wrong-abi: " + fixtureDir("wrong-abi") +
                                            "/fixture-wrong-abi.so: built for Latchkey SDK 99.0, "
                                            "this host has SDK " +
                                            sdkVersion()));
@@ -38,7 +42,7 @@ TEST_CASE("A library built for SDK 1.x is refused by this SDK 2 host, with the s
           "[plugins]") {
     const auto result = checkWithFixture("sdk1");
     CHECK(result.exitCode == 2);
-    CHECK_THAT(result.err, Catch::Contains("plugins.paths: " + fixtureDir("sdk1") +
+    CHECK_THAT(result.err, Catch::Contains("auth.fixture-sdk1: " + fixtureDir("sdk1") +
                                            "/fixture-sdk1.so: built for Latchkey SDK 1.1, "
                                            "this host has SDK " +
                                            sdkVersion() +
@@ -72,11 +76,47 @@ TEST_CASE("Missing entry, unresolved symbol and non-plugin libraries are refused
 }
 
 TEST_CASE("Two plugins with one name stop start-up, naming both files", "[plugins]") {
-    const auto result = checkWithFixture("duplicate");
-    CHECK(result.exitCode == 2);
-    CHECK_THAT(result.err, Catch::Contains("two plugins are named \"fixture-dup\": " +
-                                           fixtureDir("duplicate") + "/fixture-dup-a.so and " +
-                                           fixtureDir("duplicate") + "/fixture-dup-b.so"));
+    TempDir dir;
+    const std::string a = fixtureDir("duplicate") + "/a";
+    const std::string b = fixtureDir("duplicate") + "/b";
+    const std::string config =
+        dir.write("latchkey.yaml", testConfig(dir, "", "  fixture-dup: {}\n", "", {a, b}));
+    const std::string both = "two plugins are named \"fixture-dup\": " + a +
+                             "/fixture-dup.so and " + b + "/fixture-dup.so";
+    const auto checked = runLatchkey({"check-config", "-c", config});
+    CHECK(checked.exitCode == 2);
+    CHECK_THAT(checked.err, Catch::Contains("auth.fixture-dup: " + both));
+    CHECK_THAT(runLatchkey({"plugins", "-c", config}).err, Catch::Contains(both));
+}
+
+TEST_CASE("Only the libraries the config names are loaded, found by their file name", "[plugins]") {
+    // A broken library the config does not name does not stop `serve` or `check-config`...
+    TempDir dir;
+    const std::string config =
+        dir.write("latchkey.yaml",
+                  testConfig(dir, "", "", "", {fixtureDir("wrong-abi"), fixtureDir("good")}));
+    CHECK(runLatchkey({"check-config", "-c", config}).exitCode == 0);
+    // ...while `latchkey plugins` loads everything, and says what is wrong with it.
+    const auto listed = runLatchkey({"plugins", "-c", config});
+    CHECK(listed.exitCode == 2);
+    CHECK_THAT(listed.err, Catch::Contains("fixture-wrong-abi.so: built for Latchkey SDK 99.0"));
+    CHECK_THAT(listed.out, Catch::Contains("fixture-good"));
+
+    // A plugin in a file not named after it is not found by name; `plugins` says why.
+    TempDir other;
+    const std::string misnamed =
+        other.write("latchkey.yaml",
+                    testConfig(other, "", "  fixture-dup: {}\n", "", {fixtureDir("misnamed")}));
+    const auto checked = runLatchkey({"check-config", "-c", misnamed});
+    CHECK(checked.exitCode == 2);
+    CHECK_THAT(checked.err, Catch::Contains("auth.fixture-dup: the plugin \"fixture-dup\" is in " +
+                                            fixtureDir("misnamed") +
+                                            "/fixture-misnamed.so, but a plugin is found by its "
+                                            "file name: rename it latchkey-fixture-dup.so"));
+    CHECK_THAT(runLatchkey({"plugins", "-c", misnamed}).err,
+               Catch::Contains(fixtureDir("misnamed") +
+                               "/fixture-misnamed.so holds the plugin \"fixture-dup\", but "
+                               "`serve` looks for it as latchkey-fixture-dup.so"));
 }
 
 TEST_CASE("A plugin validates its own config node, and every problem is reported", "[plugins]") {
@@ -117,6 +157,29 @@ TEST_CASE("A storage driver without the facets the config needs stops `serve`, n
                                "API) needs; latchkey.storage.accounts, which the identity core") &&
                    Catch::Contains("latchkey.storage.files, which the identity core"));
     CHECK_THAT(result.err, !Catch::Contains("fixture-partial-store 0.1.0 (storage) ready"));
+}
+
+TEST_CASE("Plugins are created by kind, whatever the order of the file", "[plugins]") {
+    TempDir dir;
+    std::string text = testConfig(dir, "", "", "", {fixtureDir("good")});
+    // A flow named before the hasher: it is still created after it.
+    text.replace(text.find("auth:\n"), 6,
+                 "auth:\n  fixture-good: {trace_file: " + dir.file("trace") + "}\n");
+    HostProcess host(dir.write("latchkey.yaml", text));
+    const std::string log = host.log();
+    const auto at = [&](const std::string& what) {
+        const auto found = log.find(what);
+        INFO(what << " in\n" << log);
+        REQUIRE(found != std::string::npos);
+        return found;
+    };
+    const auto storage = at("plugin " + testStorageDriver() + " 1.0.0 (storage) ready");
+    const auto mailer = at("plugin outbox 1.0.0 (mailer) ready");
+    const auto hasher = at("plugin password 1.0.0 (hasher) ready");
+    const auto flow = at("plugin fixture-good 0.1.0 (flow) ready");
+    CHECK(storage < mailer);
+    CHECK(mailer < hasher);
+    CHECK(hasher < flow);
 }
 
 TEST_CASE("A factory that throws stops `serve` with exit 1 and the plugin's message", "[plugins]") {

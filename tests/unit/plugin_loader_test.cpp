@@ -105,12 +105,21 @@ TEST_CASE("Each broken library is refused with a message naming the file", "[loa
 }
 
 TEST_CASE("Two libraries claiming one name are both named", "[loader]") {
-    const PluginCatalog catalog = scanPlugins({fixtureDir("duplicate")});
+    const std::string a = fixtureDir("duplicate") + "/a";
+    const std::string b = fixtureDir("duplicate") + "/b";
+    const PluginCatalog catalog = scanPlugins({a, b});
     REQUIRE(catalog.problems.size() == 1);
     CHECK_THAT(catalog.problems[0], Catch::Contains("two plugins are named \"fixture-dup\"") &&
-                                        Catch::Contains("fixture-dup-a.so") &&
-                                        Catch::Contains("fixture-dup-b.so"));
+                                        Catch::Contains(a + "/fixture-dup.so") &&
+                                        Catch::Contains(b + "/fixture-dup.so"));
     CHECK(catalog.libraries.size() == 1);
+    // Looking for one name finds both files too, and loads neither.
+    CHECK_THAT(findPlugin({a, b}, "fixture-dup").problem,
+               Catch::Contains("two plugins are named \"fixture-dup\""));
+    CHECK(findPlugin({a, b}, "fixture-dup").library == nullptr);
+    CHECK(findPlugin({a}, "fixture-dup").library != nullptr);
+    CHECK(findPlugin({a}, "fixture-nothing").library == nullptr);
+    CHECK(findPlugin({a}, "fixture-nothing").problem.empty());
     const PluginCatalog missing = scanPlugins({"/nonexistent/plugins"});
     REQUIRE(missing.problems.size() == 1);
     CHECK_THAT(missing.problems[0], Catch::Contains("does not exist"));

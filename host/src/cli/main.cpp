@@ -94,7 +94,8 @@ int checkConfig(const std::string& file) {
 
 int listPlugins(const std::string& file) {
     ConfigErrors errors;
-    const LoadedConfig loaded = loadConfiguration(file, processEnvironment(), errors);
+    const LoadedConfig loaded =
+        loadConfiguration(file, processEnvironment(), errors, PluginScan::Everything);
     std::cout << std::left << std::setw(16) << "NAME" << std::setw(12) << "KIND" << std::setw(10)
               << "VERSION" << std::setw(6) << "SDK" << std::setw(6) << "USED"
               << "FILE\n";

@@ -66,32 +66,64 @@ std::string formatIssue(const std::string& file, const ConfigIssue& issue) {
     return out + issue.message;
 }
 
-LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
-                               ConfigErrors& errors) {
+LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env, ConfigErrors& errors,
+                               PluginScan scan) {
     LoadedConfig loaded;
     const ConfigValue root = loadYamlFile(file, env, errors);
     if (!errors.empty()) return loaded;
     loaded.host = readHostConfig(root, file, defaultPluginDir(), errors);
 
-    loaded.catalog = scanPlugins(loaded.host.pluginPaths);
     const ConfigValue* pluginsNode = root.find("plugins");
     const ConfigValue* paths = pluginsNode ? pluginsNode->find("paths") : nullptr;
     const ConfigValue& problemAt = paths ? *paths : (pluginsNode ? *pluginsNode : root);
-    for (const auto& problem : loaded.catalog.problems) {
+    const auto pathProblem = [&](const std::string& problem) {
         errors.add(ConfigIssue{paths ? paths->path() : "plugins.paths", problemAt.line(),
                                problemAt.column(), problem});
+    };
+    if (scan == PluginScan::Everything) {
+        loaded.catalog = scanPlugins(loaded.host.pluginPaths);
+        for (const auto& problem : loaded.catalog.problems)
+            pathProblem(problem);
+    } else {
+        for (const auto& dir : loaded.host.pluginPaths) {
+            std::error_code ec;
+            if (!std::filesystem::is_directory(dir, ec)) {
+                pathProblem(dir + ": plugin directory does not exist");
+            }
+        }
     }
 
     std::string searched;
     for (const auto& dir : loaded.host.pluginPaths)
         searched += (searched.empty() ? "" : ", ") + dir;
-    const SelectedPlugin* hasher = nullptr;
+    std::optional<PluginCatalog> listing; // only to name what is there when a name is not
     for (const auto& use : loaded.host.plugins) {
-        SelectedPlugin selected{use, loaded.catalog.find(use.name), nullptr};
-        if (!selected.library) {
-            errors.add(use.nameAt, "no plugin named \"" + use.name + "\" in " + searched + " (" +
-                                       slotName(use.slot) +
-                                       " plugins found: " + loaded.catalog.names(use.slot) + ")");
+        SelectedPlugin selected{use, nullptr, nullptr};
+        std::string problem;
+        if (scan == PluginScan::Everything) {
+            selected.library = loaded.catalog.find(use.name);
+        } else {
+            FoundPlugin found = findPlugin(loaded.host.pluginPaths, use.name);
+            selected.library = std::move(found.library);
+            problem = std::move(found.problem);
+            if (selected.library) loaded.catalog.libraries.push_back(selected.library);
+        }
+        if (!problem.empty()) {
+            errors.add(use.nameAt, problem);
+        } else if (!selected.library) {
+            if (!listing) {
+                listing = scan == PluginScan::Everything ? loaded.catalog
+                                                         : scanPlugins(loaded.host.pluginPaths);
+            }
+            if (const auto misnamed = listing->find(use.name)) {
+                errors.add(use.nameAt, "the plugin \"" + use.name + "\" is in " + misnamed->path() +
+                                           ", but a plugin is found by its " +
+                                           "file name: rename it latchkey-" + use.name + ".so");
+            } else {
+                errors.add(use.nameAt, "no plugin named \"" + use.name + "\" in " + searched +
+                                           " (" + slotName(use.slot) +
+                                           " plugins found: " + listing->names(use.slot) + ")");
+            }
         } else if (!slotAccepts(use.slot, selected.library->info().kind)) {
             errors.add(use.nameAt, "plugin \"" + use.name + "\" is a " +
                                        kindName(selected.library->info().kind) + " plugin, not " +
@@ -117,6 +149,7 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env,
     };
     std::stable_sort(loaded.selected.begin(), loaded.selected.end(),
                      [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    const SelectedPlugin* hasher = nullptr;
     for (const auto& selected : loaded.selected) {
         if (!selected.library || selected.library->info().kind != PluginKind::Hasher) continue;
         if (hasher) {

@@ -52,9 +52,18 @@ struct LoadedConfig {
     std::vector<SelectedPlugin> selected;
 };
 
+/// Which libraries loadConfiguration loads.
+enum class PluginScan {
+    Used,       ///< Only those the config names, by file name (`serve`, `check-config`).
+    Everything, ///< Every library in the plugin directories (`latchkey plugins`).
+};
+
 /// Reads `file`, validates the host's sections, finds every named plugin and runs its settings
-/// reader. Every problem goes into `errors`; no plugin is created.
-LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env, ConfigErrors& errors);
+/// reader. Every problem goes into `errors`; no plugin is created. With PluginScan::Used, a
+/// name that matches no file makes it scan the directories after all, only to list what is
+/// there in the message (the host does not start then).
+LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env, ConfigErrors& errors,
+                               PluginScan scan = PluginScan::Used);
 
 /// Formats a problem as `file:line:column: key.path: message`.
 std::string formatIssue(const std::string& file, const ConfigIssue& issue);

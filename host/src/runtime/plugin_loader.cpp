@@ -181,6 +181,34 @@ std::string PluginCatalog::names(PluginSlot slot) const {
     return out.empty() ? "none" : out;
 }
 
+FoundPlugin findPlugin(const std::vector<std::string>& directories, const std::string& name) {
+    std::vector<std::string> candidates;
+    for (const auto& dir : directories) {
+        for (const std::string& file : {"latchkey-" + name + ".so", name + ".so"}) {
+            std::error_code ec;
+            const fs::path path = fs::path(dir) / file;
+            if (fs::is_regular_file(path, ec)) candidates.push_back(path.string());
+        }
+    }
+    if (candidates.empty()) return {};
+    if (candidates.size() > 1) {
+        return {nullptr, "two plugins are named \"" + name + "\": " + candidates[0] + " and " +
+                             candidates[1]};
+    }
+    FoundPlugin found;
+    try {
+        found.library = PluginLibrary::load(candidates.front());
+    } catch (const PluginLoadError& e) {
+        return {nullptr, e.what()};
+    }
+    if (found.library->info().name != name) {
+        return {nullptr, candidates.front() + " holds the plugin \"" + found.library->info().name +
+                             "\", not \"" + name +
+                             "\" (a plugin's file is latchkey-<its name>.so)"};
+    }
+    return found;
+}
+
 PluginCatalog scanPlugins(const std::vector<std::string>& directories) {
     PluginCatalog catalog;
     std::vector<std::string> files;
@@ -209,6 +237,12 @@ PluginCatalog scanPlugins(const std::vector<std::string>& directories) {
             continue;
         }
         const std::string name = library->info().name;
+        const std::string stem = fs::path(file).stem().string();
+        if (stem != "latchkey-" + name && stem != name) {
+            catalog.problems.push_back(file + " holds the plugin \"" + name +
+                                       "\", but `serve` looks for it as latchkey-" + name +
+                                       ".so (rename the file)");
+        }
         const auto [it, inserted] = firstFileOf.emplace(name, file);
         if (!inserted) {
             catalog.problems.push_back("two plugins are named \"" + name + "\": " + it->second +

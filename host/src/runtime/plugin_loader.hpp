@@ -88,7 +88,18 @@ struct PluginCatalog {
 };
 
 /// Loads every `*.so` in `directories` (missing directories are a problem too). Two libraries
-/// claiming one name are both reported.
+/// claiming one name are both reported. For listing plugins, not for serving.
 PluginCatalog scanPlugins(const std::vector<std::string>& directories);
+
+/// What looking for one plugin by its file name found.
+struct FoundPlugin {
+    std::shared_ptr<PluginLibrary> library; ///< Loaded and checked; null if none or unusable.
+    std::string problem; ///< Why a file that was found cannot be used; empty otherwise.
+};
+
+/// The library of the plugin `name`, loading no other: the file `latchkey-<name>.so` (or
+/// `<name>.so`) in `directories`. Two such files, a file that cannot be loaded, and a file
+/// holding another plugin are problems; no file at all is an empty result.
+FoundPlugin findPlugin(const std::vector<std::string>& directories, const std::string& name);
 
 } // namespace latchkey::host
