@@ -5,6 +5,7 @@
 #include <latchkey/context.hpp>
 #include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <Poco/JSON/Parser.h>
 

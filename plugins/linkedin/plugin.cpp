@@ -6,6 +6,7 @@
 #include <latchkey/context.hpp>
 #include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 namespace latchkey::plugins::linkedin {
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <latchkey/errors.hpp>
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <Poco/JSON/Object.h>
 

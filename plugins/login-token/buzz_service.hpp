@@ -7,14 +7,14 @@
 #include "settings.hpp"
 
 #include <latchkey/context.hpp>
-#include <latchkey/http.hpp>
-#include <latchkey/json.hpp>
 #include <latchkey/key_value_area.hpp>
 #include <latchkey/mailer.hpp>
 #include <latchkey/password_hasher.hpp>
+#include <latchkey/router.hpp>
 #include <latchkey/storage/login_tokens.hpp>
 #include <latchkey/storage/sessions.hpp>
 #include <latchkey/storage/users.hpp>
+#include <latchkey/support/json_writer.hpp>
 #include <latchkey/user_events.hpp>
 
 #include <atomic>

@@ -1,7 +1,7 @@
 // The page the emailed link opens: a small form that posts to change_password.
 #include "set_password_page.hpp"
 
-#include <latchkey/json.hpp>
+#include <latchkey/support/json_writer.hpp>
 
 namespace latchkey::plugins::buzz {
 

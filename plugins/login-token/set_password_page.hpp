@@ -2,7 +2,7 @@
 // assets; strict security headers.
 #pragma once
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <string>
 

@@ -1,6 +1,8 @@
 // The login-token plugin's settings.
 #include "settings.hpp"
 
+#include <latchkey/support/config_reader.hpp>
+
 #include <cctype>
 
 namespace latchkey::plugins::buzz {

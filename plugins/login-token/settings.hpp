@@ -2,7 +2,7 @@
 // session lifetimes, roles, the first super user, and the mail templates.
 #pragma once
 
-#include <latchkey/config.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <chrono>
 #include <cstdint>

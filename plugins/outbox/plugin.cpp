@@ -5,6 +5,7 @@
 #include <latchkey/context.hpp>
 #include <latchkey/mailer.hpp>
 #include <latchkey/plugin.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>

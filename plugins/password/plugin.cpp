@@ -3,6 +3,7 @@
 
 #include <latchkey/context.hpp>
 #include <latchkey/plugin.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <algorithm>
 #include <cstdlib>

@@ -5,6 +5,7 @@
 #include "latchkey_sql/sql_store.hpp"
 
 #include <latchkey/context.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>

@@ -2,6 +2,8 @@
 #include "runtime/host_config.hpp"
 #include "runtime/yaml_loader.hpp"
 
+#include <latchkey/support/config_reader.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <map>

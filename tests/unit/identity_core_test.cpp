@@ -1,7 +1,7 @@
 // The identity core in-process, on the real sqlite and password plugins: what the password
 // checks cost for known and unknown names, and the routes' permission rules.
 #include "core/identity_core.hpp"
-#include "runtime/router.hpp"
+#include "runtime/host_router.hpp"
 #include "support/in_process.hpp"
 #include "support/temp_dir.hpp"
 

@@ -1,7 +1,7 @@
 // The response JSON writer.
-#include <latchkey/json.hpp>
+#include <latchkey/support/json_writer.hpp>
 
-#include <latchkey/json.hpp>
+#include <latchkey/support/json_writer.hpp>
 
 #include <catch2/catch.hpp>
 

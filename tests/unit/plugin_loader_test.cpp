@@ -1,6 +1,6 @@
 // Loading plugin libraries in-process: each fixture's failure, and the object/library lifetime.
+#include "runtime/host_router.hpp"
 #include "runtime/plugin_loader.hpp"
-#include "runtime/router.hpp"
 #include "runtime/services.hpp"
 #include "support/host_process.hpp"
 #include "support/temp_dir.hpp"
@@ -96,6 +96,10 @@ TEST_CASE("Each broken library is refused with a message naming the file", "[loa
         loadError("newer-minor"),
         Catch::Contains("SDK " + sdkVersion(1) + ", newer than this host's SDK " + sdkVersion()));
     CHECK_THAT(loadError("missing-entry"), Catch::Contains("no latchkey_plugin_entry function"));
+    // An entry smaller than SDK 2.0's (the smallest a 2.x host reads) is incomplete.
+    CHECK_THAT(loadError("small-entry"),
+               Catch::Contains("fixture-small-entry.so: latchkey_plugin_entry returned an "
+                               "incomplete entry"));
     CHECK_THAT(loadError("not-a-plugin"), Catch::Contains("not a Latchkey plugin"));
     CHECK_THAT(loadError("unresolved"),
                Catch::Contains("undefined symbol: latchkey_fixture_function_nobody_defines"));

@@ -1,5 +1,5 @@
 // Route matching, 404/405, and how handler failures become API-shaped errors.
-#include "runtime/router.hpp"
+#include "runtime/host_router.hpp"
 
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/null_sink.h>

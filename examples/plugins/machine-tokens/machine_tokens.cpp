@@ -12,13 +12,13 @@
 //
 // Make a token and its hash:  t=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d =)
 //                             printf %s "$t" | sha256sum
-#include <latchkey/config.hpp>
 #include <latchkey/context.hpp>
 #include <latchkey/errors.hpp>
 #include <latchkey/flow.hpp>
-#include <latchkey/http.hpp>
-#include <latchkey/json.hpp>
 #include <latchkey/plugin.hpp>
+#include <latchkey/router.hpp>
+#include <latchkey/support/config_reader.hpp>
+#include <latchkey/support/json_writer.hpp>
 
 #include <sodium.h>
 

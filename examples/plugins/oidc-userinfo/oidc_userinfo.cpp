@@ -11,12 +11,12 @@
 //         client_secret: ${OIDC_CLIENT_SECRET}
 //         timeout: 5s
 //         link_verified_email: false
-#include <latchkey/config.hpp>
 #include <latchkey/context.hpp>
 #include <latchkey/errors.hpp>
 #include <latchkey/outbound_http.hpp>
 #include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>

@@ -4,7 +4,7 @@
 #include "core/core_services.hpp"
 #include "core/request_input.hpp"
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 #include <latchkey/storage/records/account.hpp>
 #include <latchkey/storage/records/api_key.hpp>
 #include <latchkey/storage/records/instance.hpp>

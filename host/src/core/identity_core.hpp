@@ -4,7 +4,7 @@
 
 #include "core/core_services.hpp"
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <string>
 

@@ -2,9 +2,9 @@
 // into a keyset scan and back into `{"objects": [...], "next": path|null, "prev": path|null}`.
 #pragma once
 
-#include <latchkey/json.hpp>
+#include <latchkey/support/json_writer.hpp>
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 #include <latchkey/storage/records/types.hpp>
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // values are checked on the way in and shown on the way out.
 #pragma once
 
-#include <latchkey/json.hpp>
+#include <latchkey/support/json_writer.hpp>
 
 #include <latchkey/errors.hpp>
 

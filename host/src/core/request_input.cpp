@@ -2,7 +2,7 @@
 // v1.1 API's per-field error messages.
 #include "core/request_input.hpp"
 
-#include <latchkey/json.hpp>
+#include <latchkey/support/json_writer.hpp>
 
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>

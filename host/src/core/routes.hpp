@@ -3,7 +3,7 @@
 
 #include "core/core_services.hpp"
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 namespace latchkey::host {
 

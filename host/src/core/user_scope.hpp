@@ -5,7 +5,7 @@
 #include "core/profiles.hpp"
 #include "core/views.hpp"
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 namespace latchkey::host {
 

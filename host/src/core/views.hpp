@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/profile_schema.hpp"
-#include <latchkey/json.hpp>
+#include <latchkey/support/json_writer.hpp>
 
 #include <latchkey/storage/records/account.hpp>
 #include <latchkey/storage/records/api_key.hpp>

@@ -2,8 +2,8 @@
 // drain the server, destroy plugin objects, then unload their libraries.
 #include "runtime/application.hpp"
 
-#include <latchkey/json.hpp>
 #include <latchkey/password_hasher.hpp>
+#include <latchkey/support/json_writer.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>

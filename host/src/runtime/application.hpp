@@ -5,11 +5,11 @@
 #include "core/identity_core.hpp"
 #include "core/key_vault.hpp"
 #include "runtime/host_config.hpp"
+#include "runtime/host_router.hpp"
 #include "runtime/http_server.hpp"
 #include "runtime/lane_guarded_hasher.hpp"
-#include "runtime/outbound_http.hpp"
 #include "runtime/plugin_loader.hpp"
-#include "runtime/router.hpp"
+#include "runtime/poco_outbound_http.hpp"
 #include "runtime/services.hpp"
 #include "runtime/yaml_loader.hpp"
 

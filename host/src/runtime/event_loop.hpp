@@ -4,8 +4,8 @@
 #pragma once
 
 #include "runtime/host_config.hpp"
+#include "runtime/host_router.hpp"
 #include "runtime/request_parser.hpp"
-#include "runtime/router.hpp"
 #include "runtime/worker_lane.hpp"
 
 #include <Poco/Net/PollSet.h>

@@ -1,6 +1,8 @@
 // The host's own settings, read and validated from the config tree, and the plugins it names.
 #include "runtime/host_config.hpp"
 
+#include <latchkey/support/config_reader.hpp>
+
 #include <unistd.h>
 
 #include <algorithm>

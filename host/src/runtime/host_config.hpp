@@ -1,8 +1,8 @@
 // The host's own settings, read and validated from the config tree, and the plugins it names.
 #pragma once
 
-#include <latchkey/config.hpp>
 #include <latchkey/plugin.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <chrono>
 #include <cstdint>

@@ -2,7 +2,7 @@
 // query, turning a Response into bytes, and the access log's redacted query.
 #pragma once
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <string>
 #include <string_view>

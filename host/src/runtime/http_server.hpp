@@ -3,7 +3,7 @@
 #pragma once
 
 #include "runtime/host_config.hpp"
-#include "runtime/router.hpp"
+#include "runtime/host_router.hpp"
 
 #include <Poco/Net/ServerSocket.h>
 #include <spdlog/logger.h>

@@ -5,7 +5,7 @@
 
 #include "runtime/request_parser.hpp"
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>

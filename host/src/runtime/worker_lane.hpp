@@ -2,7 +2,7 @@
 // queue. The server keeps one lane per kind of work, so slow work cannot take every worker.
 #pragma once
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <condition_variable>
 #include <cstddef>

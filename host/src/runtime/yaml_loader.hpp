@@ -2,7 +2,7 @@
 // environment.
 #pragma once
 
-#include <latchkey/config.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <functional>
 #include <optional>

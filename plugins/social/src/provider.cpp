@@ -2,6 +2,7 @@
 #include "latchkey_social/provider.hpp"
 
 #include <latchkey/errors.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <Poco/JSON/Parser.h>
 

@@ -1,5 +1,7 @@
 #include "latchkey_sql/server_settings.hpp"
 
+#include <latchkey/support/config_reader.hpp>
+
 namespace latchkey::sql {
 
 ServerSettings readServerSettings(ConfigReader& r, int defaultPort) {

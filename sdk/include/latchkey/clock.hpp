@@ -1,4 +1,4 @@
-// Time as the host sees it, injected so tests can control it.
+// ABI: time as the host sees it, injected so tests can control it.
 #pragma once
 
 #include <chrono>

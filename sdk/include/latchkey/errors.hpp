@@ -1,4 +1,4 @@
-// Exceptions that cross the plugin boundary and that the host turns into HTTP answers.
+// ABI: exceptions that cross the plugin boundary and that the host turns into HTTP answers.
 #pragma once
 
 #include <stdexcept>

@@ -2,7 +2,7 @@
 // tokens).
 #pragma once
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <cstdint>
 #include <string_view>

@@ -1,13 +1,13 @@
-// The whole SDK in one include.
+// Every SDK header in one include: the ABI headers (interfaces and records) and the support
+// headers (code compiled into the plugin). docs/plugin-authoring.md says which is which.
 #pragma once
 
 #include <latchkey/clock.hpp>
-#include <latchkey/config.hpp>
+#include <latchkey/config_errors.hpp>
+#include <latchkey/config_value.hpp>
 #include <latchkey/context.hpp>
 #include <latchkey/errors.hpp>
 #include <latchkey/flow.hpp>
-#include <latchkey/http.hpp>
-#include <latchkey/json.hpp>
 #include <latchkey/key_value_area.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/mailer.hpp>
@@ -15,7 +15,15 @@
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/plugin.hpp>
 #include <latchkey/random.hpp>
+#include <latchkey/request.hpp>
+#include <latchkey/response.hpp>
+#include <latchkey/router.hpp>
 #include <latchkey/social.hpp>
 #include <latchkey/storage.hpp>
 #include <latchkey/user_events.hpp>
 #include <latchkey/version.hpp>
+
+#include <latchkey/support/config_reader.hpp>
+#include <latchkey/support/json_writer.hpp>
+#include <latchkey/support/storage_facets.hpp>
+#include <latchkey/support/units.hpp>

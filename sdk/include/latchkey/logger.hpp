@@ -1,4 +1,4 @@
-// The logger the host hands each plugin (one per plugin, named after it).
+// ABI: the logger the host hands each plugin (one per plugin, named after it).
 #pragma once
 
 #include <string_view>

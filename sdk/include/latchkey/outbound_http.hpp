@@ -1,9 +1,9 @@
-// Calls from a plugin to another server (a social provider), through the host: TLS checked
+// ABI: calls from a plugin to another server (a social provider), through the host: TLS checked
 // against the host's trust store, a deadline on every call, and a bound on answer sizes.
 #pragma once
 
 #include <latchkey/errors.hpp>
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <chrono>
 #include <optional>

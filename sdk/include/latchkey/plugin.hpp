@@ -2,7 +2,8 @@
 // interface query, and the LATCHKEY_PLUGIN macro that writes both for a plugin class.
 #pragma once
 
-#include <latchkey/config.hpp>
+#include <latchkey/config_errors.hpp>
+#include <latchkey/config_value.hpp>
 #include <latchkey/version.hpp>
 
 #include <cstdint>

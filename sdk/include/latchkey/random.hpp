@@ -1,4 +1,4 @@
-// The host's cryptographically secure random source, injected so tests can control it.
+// ABI: the host's cryptographically secure random source, injected so tests can control it.
 #pragma once
 
 #include <cstddef>

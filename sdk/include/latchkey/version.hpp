@@ -1,4 +1,4 @@
-// SDK version numbers and the ABI stamp every plugin exports for the host to check before loading.
+// ABI: SDK version numbers, and the stamp every plugin exports for the host to check first.
 #pragma once
 
 #include <cstdint>

@@ -4,9 +4,9 @@
 // reached).
 #pragma once
 
-#include <latchkey/config.hpp>
 #include <latchkey/context.hpp>
 #include <latchkey/outbound_http.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <Poco/JSON/Object.h>
 

@@ -3,7 +3,7 @@
 
 #include "latchkey_sql/sql_store.hpp"
 
-#include <latchkey/config.hpp>
+#include <latchkey/support/config_reader.hpp>
 
 #include <chrono>
 #include <string>

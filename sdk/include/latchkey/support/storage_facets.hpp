@@ -1,4 +1,4 @@
-// Support (compiled into whoever includes it): every facet a storage plugin object provides,
+// Support (compiled into the plugin): every facet a storage plugin object provides,
 // found once through Plugin::provide, for the host and for tests of a driver.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The host's HTTP client for plugins (OutboundHttp) over Poco.
-#include "runtime/outbound_http.hpp"
+#include "runtime/poco_outbound_http.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPClientSession.h>

@@ -2,7 +2,7 @@
 // of the API the path belongs to.
 #pragma once
 
-#include <latchkey/http.hpp>
+#include <latchkey/router.hpp>
 
 #include <spdlog/logger.h>
 

@@ -1,4 +1,6 @@
-// JSON output for plugins and the host: string quoting and a streaming writer (std only).
+// Support (compiled into the plugin): JSON output, string quoting and a streaming writer (std
+// only). The SDK reads no JSON: a plugin that must (a provider's answer) uses Poco::JSON, linked
+// by itself (see docs/plugin-authoring.md).
 #pragma once
 
 #include <cstdint>

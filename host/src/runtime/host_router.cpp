@@ -1,8 +1,8 @@
 // Matches requests to handlers by method and path pattern, and renders every error in the shape
 // of the API the path belongs to.
-#include "runtime/router.hpp"
+#include "runtime/host_router.hpp"
 
-#include <latchkey/json.hpp>
+#include <latchkey/support/json_writer.hpp>
 
 #include <algorithm>
 #include <set>
