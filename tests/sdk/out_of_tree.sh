@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The SDK as a third-party author meets it: install Latchkey into a temporary prefix, build the
-# two example plugins out of tree against that prefix only (find_package(Latchkey 2)), install
-# them into the prefix's plugin directory, start the *installed* host on a config naming them,
-# and use both over HTTP (the OpenID Connect backend against the fake providers on loopback).
+# three example plugins out of tree against that prefix only (find_package(Latchkey 2)), run the
+# installed storage conformance suite on the example driver, install them into the prefix's
+# plugin directory, start the *installed* host on configs naming them, and use them over HTTP
+# (the OpenID Connect backend against the fake providers on loopback; the v1.1 API on the
+# memory-store driver, which is refused with login-token).
 #
 #   tests/sdk/out_of_tree.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
@@ -25,7 +27,7 @@ prefix=$work/prefix
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
 [ -f "$prefix/lib/cmake/Latchkey/LatchkeyConfigVersion.cmake" ] || fail "no CMake package installed"
 
-for example in oidc-userinfo machine-tokens; do
+for example in oidc-userinfo machine-tokens memory-store; do
   # Nothing of the source tree on the include path: only the prefix.
   cmake -S "$source_dir/examples/plugins/$example" -B "$work/build-$example" -G Ninja \
     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_INSTALL_PREFIX="$prefix" \
@@ -36,6 +38,20 @@ for example in oidc-userinfo machine-tokens; do
   cmake --install "$work/build-$example" >/dev/null
   [ -f "$prefix/lib/latchkey/plugins/latchkey-$example.so" ] || fail "$example not installed"
 done
+# The installed storage conformance suite, as its CMake function set it up for the driver.
+ctest --test-dir "$work/build-memory-store" --output-on-failure >"$work/conformance.log" 2>&1 \
+  || { cat "$work/conformance.log"; fail "memory-store fails the installed conformance suite"; }
+grep -q "100% tests passed, 0 tests failed out of 1" "$work/conformance.log" \
+  || { cat "$work/conformance.log"; fail "the conformance suite did not run"; }
+# It fails a driver that lacks a facet it should have, and says which sections it skipped.
+if LATCHKEY_CONFORMANCE_PLUGIN="$work/build-memory-store/latchkey-memory-store.so" \
+  LATCHKEY_CONFORMANCE_SETTINGS=max_users=1000 \
+  LATCHKEY_CONFORMANCE_FACETS=latchkey.storage.sessions \
+  "$work/build-memory-store/memory-store-conformance" >"$work/conformance-missing.log" 2>&1; then
+  fail "the conformance suite passed a driver without a facet it was told to expect"
+fi
+grep -q "skipped: the driver has no latchkey.storage.sessions" "$work/conformance-missing.log" \
+  || { cat "$work/conformance-missing.log"; fail "no warning for a skipped facet"; }
 # Another major version, older or newer, is refused by find_package (SameMajorVersion): a
 # plugin written for SDK 1 must not build against SDK 2 by accident.
 for major in 1 3; do
@@ -192,4 +208,55 @@ fi
 kill -TERM "$host_pid"
 wait "$host_pid" || fail "the host did not exit cleanly"
 host_pid=
-echo "out-of-tree plugins: built, installed, loaded and served"
+
+# The example storage driver serves the v1.1 API...
+mkdir -p "$work/memory"
+cat >"$work/memory/latchkey.yaml" <<YAML
+server: {listen: "127.0.0.1:0"}
+secrets: {key_file: secret.key}
+storage: {driver: memory-store}
+mailer: {driver: outbox, dir: outbox}
+admin: {email: admin@example.com, password: "admin password for sdk"}
+auth:
+  password: {argon2: {memory: 1MiB, iterations: 1}}
+YAML
+"$prefix/bin/latchkey" serve -c "$work/memory/latchkey.yaml" >"$work/host.out" 2>"$work/host.log" 4>&- &
+host_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/host.out" 2>/dev/null && break
+  sleep 0.1
+done
+base=$(sed -n 's/^latchkey listening on //p' "$work/host.out")
+[ -n "$base" ] || fail "the installed host did not start on memory-store"
+account_key=$(curl -sf "$base/v1.1/account/auth/" -H 'Content-Type: application/json' \
+  -d '{"email": "admin@example.com", "password": "admin password for sdk"}' | json '["account_key"]')
+curl -sf "$base/v1.1/instances/" -H "X-API-KEY: $account_key" -H 'Content-Type: application/json' \
+  -d '{"name": "in-memory"}' >/dev/null || fail "memory-store: create an instance"
+api_key=$(curl -sf "$base/v1.1/instances/in-memory/api_keys/" -H "X-API-KEY: $account_key" \
+  -H 'Content-Type: application/json' -d '{"allow_user_create": true}' | json '["api_key"]')
+[ "$(status "$base/v1.1/instances/in-memory/users/" -H "X-API-KEY: $api_key" \
+  -H 'Content-Type: application/json' -d '{"username": "ada", "password": "ada password 1"}')" = 201 ] \
+  || { cat "$work/body"; fail "memory-store: create a user"; }
+user_key=$(json '["user_key"]' <"$work/body")
+[ "$(status "$base/v1.1/instances/in-memory/user/" -H "X-API-KEY: $api_key" \
+  -H "X-USER-KEY: $user_key")" = 200 ] || { cat "$work/body"; fail "memory-store: who is this"; }
+[ "$(json '["username"]' <"$work/body")" = ada ] || fail "memory-store: the wrong user"
+[ "$(status "$base/v1.1/instances/in-memory/user/auth/" -H "X-API-KEY: $api_key" \
+  -H 'Content-Type: application/json' -d '{"username": "ada", "password": "ada password 1"}')" = 200 ] \
+  || { cat "$work/body"; fail "memory-store: log in"; }
+kill -TERM "$host_pid"
+wait "$host_pid" || fail "the host did not exit cleanly on memory-store"
+host_pid=
+
+# ...and is refused, naming what it lacks, when the config needs more (login-token).
+cat >>"$work/memory/latchkey.yaml" <<YAML
+  login-token: {instance: in-memory}
+YAML
+if "$prefix/bin/latchkey" serve -c "$work/memory/latchkey.yaml" >"$work/refused.out" \
+  2>"$work/refused.log" 4>&-; then
+  fail "memory-store served login-token"
+fi
+grep -q 'storage driver "memory-store" (.*latchkey-memory-store.so) lacks the storage facet latchkey.storage.sessions, which plugin login-token needs' \
+  "$work/refused.log" || { cat "$work/refused.log"; fail "memory-store: no clear refusal"; }
+cat "$work/conformance.log" | grep -E "assertions|test cases|skipped" || true
+echo "out-of-tree plugins: built, installed, conformance-checked, loaded and served"

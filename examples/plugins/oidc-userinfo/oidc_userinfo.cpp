@@ -11,6 +11,10 @@
 //         client_secret: ${OIDC_CLIENT_SECRET}
 //         timeout: 5s
 //         link_verified_email: false
+// The calls, answers and errors go through the installed social-provider support library
+// (Latchkey::social), which the built-in backends use too.
+#include <latchkey_social/provider.hpp>
+
 #include <latchkey/context.hpp>
 #include <latchkey/errors.hpp>
 #include <latchkey/outbound_http.hpp>
@@ -19,7 +23,6 @@
 #include <latchkey/support/config_reader.hpp>
 
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <chrono>
 #include <string>
@@ -34,8 +37,7 @@ struct Settings {
     std::string introspectionUrl;
     std::string clientId;
     std::string clientSecret;
-    std::chrono::milliseconds timeout{5000};
-    bool linkVerifiedEmail = false;
+    social::CommonSettings common; ///< `timeout`, `link_verified_email`.
 };
 
 /// An http(s) URL with a host. `secret`: only https (it will carry the client secret), unless
@@ -71,45 +73,13 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
         s.clientId = r.requiredString("client_id");
         s.clientSecret = r.requiredString("client_secret");
     }
-    s.timeout =
-        r.duration("timeout", s.timeout, std::chrono::milliseconds(100), std::chrono::minutes(1));
-    s.linkVerifiedEmail = r.boolean("link_verified_email", false);
-    if (s.linkVerifiedEmail && !s.introspect) {
+    s.common = social::readCommon(r);
+    if (s.common.linkVerifiedEmail && !s.introspect) {
         errors.add(*r.child("link_verified_email"),
                    "needs introspection: a token of another app could link otherwise");
     }
     r.finish();
     return s;
-}
-
-/// application/x-www-form-urlencoded value.
-std::string formEncode(const std::string& text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const unsigned char c : text) {
-        const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-        if (plain) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out;
-}
-
-std::string text(const Poco::JSON::Object::Ptr& object, const std::string& key) {
-    if (!object->has(key) || object->isNull(key)) return {};
-    const auto value = object->get(key);
-    return value.isString() ? value.extract<std::string>() : std::string();
-}
-
-bool isTrue(const Poco::JSON::Object::Ptr& object, const std::string& key) {
-    if (!object->has(key)) return false;
-    const auto value = object->get(key);
-    return value.isBoolean() && value.extract<bool>();
 }
 
 class OidcUserinfoBackend final : public Provides<SocialBackend> {
@@ -121,36 +91,35 @@ public:
     }
 
     OidcUserinfoBackend(PluginContext& context, Settings settings)
-        : context_(context), settings_(std::move(settings)) {}
+        : settings_(std::move(settings)),
+          provider_(context, "oidc-userinfo", settings_.common.timeout) {}
 
     SocialIdentity verify(const std::map<std::string, std::string>& credentials) override {
-        const auto found = credentials.find("access_token");
-        if (found == credentials.end() || found->second.empty()) {
-            throw HttpError::invalid({{"access_token", {"This field is required."}}});
-        }
-        const std::string& token = found->second;
+        const std::string& token = social::requireCredential(credentials, "access_token");
         // Tokens are printable; a line break would end up in a header of the call.
         for (const char c : token) {
-            if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) refused("token has controls");
+            if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) {
+                provider_.rejected("token has controls");
+            }
         }
         if (settings_.introspect) checkIssuedToThisApp(token);
 
         OutboundRequest request;
         request.url = settings_.userinfoUrl;
         request.headers.emplace_back("Authorization", "Bearer " + token);
-        const auto user = call(request, "userinfo");
+        const auto user = provider_.expectObject(provider_.call(request), "userinfo");
         SocialIdentity identity;
-        identity.uid = text(user, "sub");
-        if (identity.uid.empty()) unusable("userinfo has no sub");
-        identity.email = text(user, "email");
-        identity.emailVerified = !identity.email.empty() && isTrue(user, "email_verified");
-        identity.name = text(user, "name");
-        identity.firstName = text(user, "given_name");
-        identity.lastName = text(user, "family_name");
+        identity.uid = social::text(user, "sub");
+        if (identity.uid.empty()) provider_.badAnswer("userinfo has no sub");
+        identity.email = social::text(user, "email");
+        identity.emailVerified = !identity.email.empty() && social::isTrue(user, "email_verified");
+        identity.name = social::text(user, "name");
+        identity.firstName = social::text(user, "given_name");
+        identity.lastName = social::text(user, "family_name");
         return identity;
     }
 
-    bool linksVerifiedEmail() const noexcept override { return settings_.linkVerifiedEmail; }
+    bool linksVerifiedEmail() const noexcept override { return settings_.common.linkVerifiedEmail; }
 
 private:
     /// RFC 7662 with client_secret_post: the token must be active and this client's.
@@ -159,52 +128,20 @@ private:
         request.method = "POST";
         request.url = settings_.introspectionUrl;
         request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-        request.body = "token=" + formEncode(token) +
-                       "&client_id=" + formEncode(settings_.clientId) +
-                       "&client_secret=" + formEncode(settings_.clientSecret);
-        const auto answer = call(request, "introspection");
-        if (!isTrue(answer, "active")) refused("introspection: not active");
+        // RFC 3986 percent-encoding is a valid form encoding (no '+' for spaces needed).
+        request.body = "token=" + social::percentEncode(token) +
+                       "&client_id=" + social::percentEncode(settings_.clientId) +
+                       "&client_secret=" + social::percentEncode(settings_.clientSecret);
+        const auto answer = provider_.expectObject(provider_.call(request), "introspection");
+        if (!social::isTrue(answer, "active")) provider_.rejected("introspection: not active");
         // settings_.clientId is never empty: an answer without client_id is refused too.
-        if (text(answer, "client_id") != settings_.clientId) {
-            refused("introspection: issued to another client");
+        if (social::text(answer, "client_id") != settings_.clientId) {
+            provider_.rejected("introspection: issued to another client");
         }
     }
 
-    /// Sends `request` with the configured timeout and returns its JSON object. Any 4xx means
-    /// the token was refused (401); 5xx or something that is not a JSON object is the
-    /// provider's fault (502). Unavailable (unreachable, too slow) passes through: the host
-    /// answers 503.
-    Poco::JSON::Object::Ptr call(OutboundRequest request, const std::string& what) {
-        request.timeout = settings_.timeout;
-        const OutboundResponse response = context_.http().send(request);
-        if (response.status == 429) throw Unavailable("oidc-userinfo: " + what + " rate limited");
-        if (response.status >= 400 && response.status < 500) {
-            refused(what + " answered " + std::to_string(response.status));
-        }
-        if (response.status != 200) unusable(what + " answered " + std::to_string(response.status));
-        try {
-            Poco::JSON::Parser parser;
-            parser.setDepth(32);
-            const auto parsed = parser.parse(response.body);
-            if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
-                return parsed.extract<Poco::JSON::Object::Ptr>();
-            }
-        } catch (const Poco::Exception&) {}
-        unusable(what + " is not a JSON object");
-    }
-
-    [[noreturn]] void refused(const std::string& why) {
-        context_.logger().info("token refused: " + why); // never the token itself
-        throw HttpError(401, "Invalid authorization token.");
-    }
-
-    [[noreturn]] void unusable(const std::string& why) {
-        context_.logger().error("unusable answer: " + why);
-        throw HttpError(502, "The identity provider gave an answer that could not be used.");
-    }
-
-    PluginContext& context_;
     Settings settings_;
+    social::Provider provider_; ///< Calls through the host's client; maps answers to errors.
 };
 
 } // namespace example

@@ -1,13 +1,18 @@
-// The Store contract, run against every storage driver under test. A third-party storage
-// plugin passes this suite before it is trusted with an identity core.
-#include "support/in_process.hpp"
-#include "support/temp_dir.hpp"
+// The storage contract, facet by facet, run against every driver a runner names. A storage
+// plugin passes it before it is trusted with an identity core. Uses only the installed SDK and
+// Catch2: the same file runs in this tree (in_tree_runner.cpp) and, installed, against a
+// driver built out of tree (installed_runner.cpp, `latchkey_add_storage_conformance()`).
+#include "storage_conformance.hpp"
 
 #include <latchkey/support/storage_facets.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <initializer_list>
+#include <random>
 #include <thread>
 
 using namespace latchkey;
@@ -52,17 +57,68 @@ ApiKeyRecord apiKey(Id instanceId, const std::string& lookup) {
     return k;
 }
 
+/// A directory for one store, removed afterwards.
+class ScratchDir {
+public:
+    ScratchDir() {
+        std::random_device seed;
+        path_ = std::filesystem::temp_directory_path() /
+                ("latchkey-conformance-" + std::to_string(seed()) + std::to_string(seed()));
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    std::string path() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// True when the driver has every facet in `ids`; otherwise says which section it skips.
+bool has(const StorageFacets& store, std::initializer_list<const char*> ids) {
+    for (const char* id : ids) {
+        if (!store.has(id)) {
+            WARN("skipped: the driver has no " << id);
+            return false;
+        }
+    }
+    return true;
+}
+
+const char* const kAccounts = Accounts::kInterfaceId;
+const char* const kInstances = Instances::kInterfaceId;
+const char* const kApiKeys = ApiKeys::kInterfaceId;
+const char* const kUsers = Users::kInterfaceId;
+
 } // namespace
 
+TEST_CASE("A driver provides the storage facets it is expected to", "[conformance]") {
+    const auto driver = GENERATE(from_range(latchkey::conformance::driversUnderTest()));
+    INFO("driver " << driver.name);
+    ScratchDir dir;
+    const auto plugin = driver.open(dir.path());
+    REQUIRE(plugin);
+    const StorageFacets store(*plugin);
+    CHECK(store.missing(driver.expectedFacets).empty());
+    REQUIRE(store.has(StorageDriver::kInterfaceId));
+    CHECK_NOTHROW(store.driver().ping());
+}
+
 TEST_CASE("Store conformance", "[conformance]") {
-    const std::string driver = GENERATE(from_range(latchkey::test::storageDriversUnderTest()));
-    INFO("driver " << driver);
-    latchkey::test::TempDir dir;
-    auto loaded = latchkey::test::openStore(driver, dir.path().string());
-    const StorageFacets store(loaded->plugin());
+    const auto driver = GENERATE(from_range(latchkey::conformance::driversUnderTest()));
+    INFO("driver " << driver.name);
+    ScratchDir dir;
+    const auto plugin = driver.open(dir.path());
+    REQUIRE(plugin);
+    const StorageFacets store(*plugin);
     REQUIRE_NOTHROW(store.driver().ping());
 
     SECTION("key/value area") {
+        if (!has(store, {KeyValues::kInterfaceId})) return;
         CHECK_FALSE(store.keyValues().getValue("ns", "k"));
         CHECK(store.keyValues().putValueIfAbsent("ns", "k", "one"));
         CHECK_FALSE(store.keyValues().putValueIfAbsent("ns", "k", "two"));
@@ -104,6 +160,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("key/value area: concurrent writers of one new key all succeed") {
+        if (!has(store, {KeyValues::kInterfaceId})) return;
         std::vector<std::thread> writers;
         std::atomic<int> failures{0};
         for (int t = 0; t < 8; ++t) {
@@ -125,6 +182,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("accounts: round trip, lookups, unique email") {
+        if (!has(store, {kAccounts})) return;
         const AccountRecord created =
             store.accounts().createAccount(account("a@example.com", "lk-a"));
         CHECK(created.id > 0);
@@ -148,6 +206,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("instances: unique names, keyset pages, delete removes everything in them") {
+        if (!has(store, {kAccounts, kInstances, kApiKeys, kUsers})) return;
         const Id owner = store.accounts().createAccount(account("o@example.com", "lk-o")).id;
         const Id other = store.accounts().createAccount(account("p@example.com", "lk-p")).id;
         std::vector<Id> ids;
@@ -188,6 +247,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("API keys: flags round trip, lookup by key, pages per instance") {
+        if (!has(store, {kAccounts, kInstances, kApiKeys})) return;
         const Id owner = store.accounts().createAccount(account("k@example.com", "lk-k")).id;
         const Id a = store.instances().createInstance(instance("keys-a", owner)).id;
         const Id b = store.instances().createInstance(instance("keys-b", owner)).id;
@@ -208,6 +268,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("users: unique per instance, profile created with the user, lookups") {
+        if (!has(store, {kAccounts, kInstances, kUsers})) return;
         const Id owner = store.accounts().createAccount(account("u@example.com", "lk-uo")).id;
         const Id a = store.instances().createInstance(instance("users-a", owner)).id;
         const Id b = store.instances().createInstance(instance("users-b", owner)).id;
@@ -245,6 +306,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("users: list pages, update, profile revisions, delete") {
+        if (!has(store, {kAccounts, kInstances, kUsers})) return;
         const Id owner = store.accounts().createAccount(account("l@example.com", "lk-lo")).id;
         const Id inst = store.instances().createInstance(instance("listing", owner)).id;
         std::vector<Id> ids;
@@ -293,6 +355,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("groups: CRUD, membership both ways, the per-user limit") {
+        if (!has(store, {kAccounts, kInstances, kUsers, Groups::kInterfaceId})) return;
         const Id owner = store.accounts().createAccount(account("g@example.com", "lk-go")).id;
         const Id inst = store.instances().createInstance(instance("grouped", owner)).id;
         const Id alice = store.users().createUser(user(inst, "alice", "lk-alice")).id;
@@ -340,6 +403,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("classes: insert once, then revision-checked updates") {
+        if (!has(store, {kAccounts, kInstances, Classes::kInterfaceId})) return;
         const Id owner = store.accounts().createAccount(account("c@example.com", "lk-co")).id;
         const Id inst = store.instances().createInstance(instance("classy", owner)).id;
         CHECK_FALSE(store.classes().findClass(inst, "user_profile"));
@@ -359,6 +423,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("files: bytes round trip, found by token, deleted with their owner") {
+        if (!has(store, {kAccounts, kInstances, kUsers, Files::kInterfaceId})) return;
         const Id owner = store.accounts().createAccount(account("f@example.com", "lk-fo")).id;
         const Id inst = store.instances().createInstance(instance("filed", owner)).id;
         const Id uid = store.users().createUser(user(inst, "uploader", "lk-up")).id;
@@ -403,6 +468,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("API keys and instances: update and delete") {
+        if (!has(store, {kAccounts, kInstances, kApiKeys})) return;
         const Id owner = store.accounts().createAccount(account("a2@example.com", "lk-a2")).id;
         InstanceRecord inst = store.instances().createInstance(instance("updatable", owner));
         inst.description = "new words";
@@ -422,6 +488,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("sessions: found by hash, touched, ended one by one, per user, or when stale") {
+        if (!has(store, {kAccounts, kInstances, kUsers, Sessions::kInterfaceId})) return;
         const Id owner = store.accounts().createAccount(account("s@example.com", "lk-so")).id;
         const Id inst = store.instances().createInstance(instance("sessions", owner)).id;
         const Id uid = store.users().createUser(user(inst, "sam", "lk-sam")).id;
@@ -457,6 +524,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("login tokens: one live token per user, single use, expiring") {
+        if (!has(store, {kAccounts, kInstances, kUsers, LoginTokens::kInterfaceId})) return;
         const Id owner = store.accounts().createAccount(account("t@example.com", "lk-to")).id;
         const Id inst = store.instances().createInstance(instance("tokens", owner)).id;
         const Id uid = store.users().createUser(user(inst, "tina", "lk-tina")).id;
@@ -502,6 +570,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("social identities: unique per instance and backend, created with the user") {
+        if (!has(store, {kAccounts, kInstances, kUsers, SocialIdentities::kInterfaceId})) return;
         const Id owner = store.accounts().createAccount(account("so@example.com", "lk-soc")).id;
         const Id inst = store.instances().createInstance(instance("social", owner)).id;
         const Id other = store.instances().createInstance(instance("social-2", owner)).id;
@@ -551,6 +620,7 @@ TEST_CASE("Store conformance", "[conformance]") {
     }
 
     SECTION("racing writers: exactly one of eight threads wins each username") {
+        if (!has(store, {kAccounts, kInstances, kUsers, kApiKeys})) return;
         const Id owner = store.accounts().createAccount(account("r@example.com", "lk-r")).id;
         const Id inst = store.instances().createInstance(instance("race", owner)).id;
         std::atomic<int> wins{0};
