@@ -238,7 +238,7 @@ HttpError unauthenticated() {
 /// A storage facet the plugin declared (plugin.cpp); the host checked the driver has it.
 template <class Facet>
 Facet& need(PluginContext& context) {
-    Facet* facet = context.storage<Facet>();
+    auto* facet = context.storage<Facet>();
     if (!facet) throw std::runtime_error(std::string("no storage facet ") + Facet::kInterfaceId);
     return *facet;
 }

@@ -1,6 +1,8 @@
 // The login-token plugin's settings.
 #include "settings.hpp"
 
+#include <algorithm>
+
 #include <latchkey/support/config_reader.hpp>
 
 #include <cctype>
@@ -13,28 +15,37 @@ using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 
-const MailTemplate kInvite{
-    "Your account is ready: choose a password",
-    "Hello {{first_name}},\n\n"
-    "An account was created for you ({{email}}). Choose your password here:\n\n"
-    "{{link}}\n\n"
-    "The link works once and expires on {{expires}}.\n",
-    "<p>Hello {{first_name}},</p>"
-    "<p>An account was created for you ({{email}}). "
-    "<a href=\"{{link}}\">Choose your password</a>.</p>"
-    "<p>The link works once and expires on {{expires}}.</p>"};
+/// The default invitation mail.
+const MailTemplate& inviteTemplate() {
+    static const MailTemplate kInvite{
+        "Your account is ready: choose a password",
+        "Hello {{first_name}},\n\n"
+        "An account was created for you ({{email}}). Choose your password here:\n\n"
+        "{{link}}\n\n"
+        "The link works once and expires on {{expires}}.\n",
+        "<p>Hello {{first_name}},</p>"
+        "<p>An account was created for you ({{email}}). "
+        "<a href=\"{{link}}\">Choose your password</a>.</p>"
+        "<p>The link works once and expires on {{expires}}.</p>"};
+    return kInvite;
+}
 
-const MailTemplate kReset{
-    "Choose a new password",
-    "Hello {{first_name}},\n\n"
-    "Someone asked to reset the password of {{email}}. If it was you, choose a new one here:\n\n"
-    "{{link}}\n\n"
-    "The link works once and expires on {{expires}}. If it was not you, ignore this message.\n",
-    "<p>Hello {{first_name}},</p>"
-    "<p>Someone asked to reset the password of {{email}}. If it was you, "
-    "<a href=\"{{link}}\">choose a new password</a>.</p>"
-    "<p>The link works once and expires on {{expires}}. If it was not you, ignore this "
-    "message.</p>"};
+/// The default lost-password mail.
+const MailTemplate& resetTemplate() {
+    static const MailTemplate kReset{
+        "Choose a new password",
+        "Hello {{first_name}},\n\n"
+        "Someone asked to reset the password of {{email}}. If it was you, choose a new one "
+        "here:\n\n"
+        "{{link}}\n\n"
+        "The link works once and expires on {{expires}}. If it was not you, ignore this message.\n",
+        "<p>Hello {{first_name}},</p>"
+        "<p>Someone asked to reset the password of {{email}}. If it was you, "
+        "<a href=\"{{link}}\">choose a new password</a>.</p>"
+        "<p>The link works once and expires on {{expires}}. If it was not you, ignore this "
+        "message.</p>"};
+    return kReset;
+}
 
 MailTemplate readTemplate(ConfigReader& parent, const char* key, const MailTemplate& fallback) {
     const ConfigValue* node = parent.child(key);
@@ -52,13 +63,10 @@ bool isInstanceName(const std::string& name) {
     if (name.size() < 5 || name.size() > 64 || !std::islower(static_cast<unsigned char>(name[0]))) {
         return false;
     }
-    for (const char c : name) {
-        if (!std::islower(static_cast<unsigned char>(c)) &&
-            !std::isdigit(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::all_of(name, [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
 }
 
 } // namespace
@@ -69,12 +77,14 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     s.mount = r.string("mount", s.mount);
     if (s.mount.size() < 2 || s.mount.front() != '/' || s.mount.back() == '/' ||
         s.mount.find_first_of("{}?#% ") != std::string::npos || s.mount.rfind("/v1.1", 0) == 0) {
-        errors.add(r.child("mount") ? *r.child("mount") : node,
+        const ConfigValue* at = r.child("mount");
+        errors.add(at ? *at : node,
                    "must be a path like /rest (no trailing slash, not under /v1.1)");
     }
     s.instance = r.string("instance", s.instance);
     if (!isInstanceName(s.instance)) {
-        errors.add(r.child("instance") ? *r.child("instance") : node,
+        const ConfigValue* at = r.child("instance");
+        errors.add(at ? *at : node,
                    "must be an instance name: 5 to 64 of a-z 0-9 - _, starting with a letter");
     }
     // Short minimums so tests (and the curious) can watch tokens and sessions expire.
@@ -142,12 +152,12 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
         s.mailFrom = mr.string("from");
         s.mailQueue = static_cast<std::size_t>(mr.integer("queue", 100, 2, 100000));
         s.mailDrain = mr.duration("drain", s.mailDrain, milliseconds(0), std::chrono::minutes(10));
-        s.invite = readTemplate(mr, "invite", kInvite);
-        s.reset = readTemplate(mr, "reset", kReset);
+        s.invite = readTemplate(mr, "invite", inviteTemplate());
+        s.reset = readTemplate(mr, "reset", resetTemplate());
         mr.finish();
     } else {
-        s.invite = kInvite;
-        s.reset = kReset;
+        s.invite = inviteTemplate();
+        s.reset = resetTemplate();
     }
     r.finish();
     return s;

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -56,10 +57,23 @@ struct Library {
     explicit Library(const std::string& path) {
         handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!handle) throw std::runtime_error(path + ": cannot load: " + ::dlerror());
+        try {
+            check(path);
+        } catch (...) {
+            ::dlclose(handle);
+            throw;
+        }
+    }
+    ~Library() { ::dlclose(handle); }
+
+    /// The stamp as data first (as the host does), then the entry.
+    void check(const std::string& path) {
         const auto* stamp = static_cast<const AbiStamp*>(::dlsym(handle, kAbiSymbol));
+        const auto toolchain = [](const AbiStamp& s) {
+            return std::string(s.toolchain, ::strnlen(s.toolchain, sizeof s.toolchain));
+        };
         if (!stamp || stamp->magic != kAbiMagic || stamp->major != kThisAbi.major ||
-            stamp->minor > kThisAbi.minor ||
-            std::string(stamp->toolchain) != std::string(kThisAbi.toolchain)) {
+            stamp->minor > kThisAbi.minor || toolchain(*stamp) != toolchain(kThisAbi)) {
             throw std::runtime_error(path + ": no ABI stamp this SDK accepts");
         }
         auto* function = reinterpret_cast<const PluginEntry* (*)()>(::dlsym(handle, kEntrySymbol));
@@ -69,7 +83,6 @@ struct Library {
             throw std::runtime_error(path + ": not a storage plugin entry of this SDK");
         }
     }
-    ~Library() { ::dlclose(handle); }
     Library(const Library&) = delete;
     Library& operator=(const Library&) = delete;
 };
@@ -158,6 +171,7 @@ std::vector<latchkey::conformance::Driver> latchkey::conformance::driversUnderTe
         ConfigErrors errors;
         const ConfigValue node = settingsNode(settings, dir);
         void* read = library->entry->readSettings(node, errors);
+        if (!read) throw std::runtime_error("the driver's readSettings returned nothing");
         if (!errors.empty()) {
             library->entry->freeSettings(read);
             throw std::runtime_error(

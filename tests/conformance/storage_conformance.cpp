@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <initializer_list>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -196,6 +197,12 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(store.accounts().findAccountById(created.id)->email == "a@example.com");
         CHECK_FALSE(store.accounts().findAccountByKey("nope"));
         CHECK_THROWS_AS(store.accounts().createAccount(account("a@example.com", "lk-b")), Conflict);
+        try {
+            store.accounts().createAccount(account("a@example.com", "lk-c"));
+            FAIL("a second account with one email");
+        } catch (const Conflict& e) {
+            CHECK(e.field() == "email"); // the core says which field is taken
+        }
         // A rehash replaces only the hash it was computed from.
         CHECK(store.accounts().updateAccountPasswordHash(created.id, "$argon2id$stub",
                                                          "$argon2id$new"));
@@ -216,6 +223,12 @@ TEST_CASE("Store conformance", "[conformance]") {
         }
         store.instances().createInstance(instance("not-mine", other));
         CHECK_THROWS_AS(store.instances().createInstance(instance("inst-0", other)), Conflict);
+        try {
+            store.instances().createInstance(instance("inst-1", other));
+            FAIL("a second instance with one name");
+        } catch (const Conflict& e) {
+            CHECK(e.field() == "name");
+        }
 
         PageRequest page;
         page.limit = 2;
@@ -232,18 +245,57 @@ TEST_CASE("Store conformance", "[conformance]") {
         auto down = store.instances().listInstances(owner, page);
         REQUIRE(down.size() == 4);
         CHECK(down[0].id == ids[3]);
+        // Newest first from the top: no bound at all.
+        PageRequest newest;
+        newest.ascending = false;
+        newest.limit = 2;
+        const auto top = store.instances().listInstances(owner, newest);
+        REQUIRE(top.size() == 2);
+        CHECK(top[0].id == ids[4]);
+        CHECK(top[1].id == ids[3]);
 
         const Id target = ids[0];
         const Id keyId = store.apiKeys().createApiKey(apiKey(target, "lk-key")).id;
-        store.users().createUser(user(target, "u1", "lk-u1"));
+        const Id u1 = store.users().createUser(user(target, "u1", "lk-u1")).id;
+        // Whatever else the driver keeps of the instance goes with it too.
+        std::optional<Id> groupId;
+        if (store.has(Groups::kInterfaceId)) {
+            GroupRecord g;
+            g.instanceId = target;
+            g.label = "doomed";
+            groupId = store.groups().createGroup(g).id;
+            CHECK(store.groups().addMembership(u1, *groupId, 2) == MembershipResult::Added);
+        }
+        if (store.has(Classes::kInterfaceId)) {
+            ClassRecord c;
+            c.instanceId = target;
+            c.name = "user_profile";
+            REQUIRE(store.classes().saveClass(c, 0));
+        }
+        const std::string fileToken(32, '7');
+        if (store.has(Files::kInterfaceId)) {
+            FileRecord f;
+            f.instanceId = target;
+            f.field = "avatar";
+            f.token = fileToken;
+            f.data = "bytes";
+            store.files().createFile(f); // no owner: only the instance holds it
+        }
         CHECK(store.instances().deleteInstance(target));
         CHECK_FALSE(store.instances().deleteInstance(target));
         CHECK_FALSE(store.instances().findInstance("inst-0"));
         CHECK_FALSE(store.apiKeys().findApiKey(target, keyId));
         CHECK_FALSE(store.apiKeys().findApiKeyByKey("lk-key"));
         CHECK_FALSE(store.users().findUserByKey(target, "lk-u1"));
-        // The name is free again.
-        CHECK_NOTHROW(store.instances().createInstance(instance("inst-0", owner)));
+        if (groupId) CHECK_FALSE(store.groups().findGroup(target, *groupId));
+        if (store.has(Classes::kInterfaceId)) {
+            CHECK_FALSE(store.classes().findClass(target, "user_profile"));
+        }
+        if (store.has(Files::kInterfaceId)) CHECK_FALSE(store.files().findFile(fileToken));
+        // The name is free again, and nothing of the old instance shows in the new one.
+        const Id again = store.instances().createInstance(instance("inst-0", owner)).id;
+        CHECK(store.users().listUsers(again, PageRequest{}).empty());
+        CHECK(store.apiKeys().listApiKeys(again, PageRequest{}).empty());
     }
 
     SECTION("API keys: flags round trip, lookup by key, pages per instance") {
@@ -276,6 +328,12 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK(created.id > 0);
         CHECK(created.profile.id > 0);
         CHECK_THROWS_AS(store.users().createUser(user(a, "gordon", "lk-g2")), Conflict);
+        try {
+            store.users().createUser(user(a, "gordon", "lk-g5"));
+            FAIL("a second user with one name");
+        } catch (const Conflict& e) {
+            CHECK(e.field() == "username");
+        }
         CHECK_NOTHROW(store.users().createUser(user(b, "gordon", "lk-g3")));
         // Exact names: another case is another user.
         CHECK_NOTHROW(store.users().createUser(user(a, "Gordon", "lk-g4")));
@@ -521,6 +579,17 @@ TEST_CASE("Store conformance", "[conformance]") {
         s.idHash = std::string(64, 'e');
         store.sessions().createSession(s);
         CHECK(store.sessions().deleteStaleSessions(5000, 0) == 1); // past its absolute limit
+        // A user's sessions go with the user, and an instance's with the instance.
+        s.idHash = std::string(64, 'f');
+        store.sessions().createSession(s);
+        CHECK(store.users().deleteUser(inst, uid));
+        CHECK_FALSE(store.sessions().findSession(std::string(64, 'f')));
+        const Id other = store.users().createUser(user(inst, "other", "lk-sam2")).id;
+        s.idHash = std::string(64, 'g');
+        s.userId = other;
+        store.sessions().createSession(s);
+        CHECK(store.instances().deleteInstance(inst));
+        CHECK_FALSE(store.sessions().findSession(std::string(64, 'g')));
     }
 
     SECTION("login tokens: one live token per user, single use, expiring") {

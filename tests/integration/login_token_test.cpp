@@ -59,9 +59,10 @@ struct BuzzFixture {
     std::unique_ptr<HostProcess> host;
     std::unique_ptr<HttpClient> http;
 
-    explicit BuzzFixture(const std::string& flowSettings = "", SmtpSink::Options smtpOptions = {},
+    explicit BuzzFixture(const std::string& flowSettings = "",
+                         const SmtpSink::Options& smtpOptions = {},
                          const std::string& publicUrl = "")
-        : smtp(std::move(smtpOptions)) {
+        : smtp(smtpOptions) {
         std::string config =
             testConfig(dir, "",
                        "  login-token:\n"
@@ -88,7 +89,7 @@ struct BuzzFixture {
     }
 
     /// Logs in and returns the session cookie ("name=value"), or "" on failure.
-    std::string login(const std::string& email, const std::string& password) {
+    std::string login(const std::string& email, const std::string& password) const {
         const auto r =
             http->post("/rest/authenticate",
                        R"({"email": ")" + email + R"(", "password": ")" + password + "\"}");
@@ -98,12 +99,12 @@ struct BuzzFixture {
     }
 
     HttpResult as(const std::string& cookie, const std::string& method, const std::string& path,
-                  const std::string& body = "") {
+                  const std::string& body = "") const {
         return http->request(method, path, body, {{"Cookie", cookie}});
     }
 
     /// Invites `email` as the super user and returns the token from the mail it received.
-    std::string invite(const std::string& email, std::size_t mailsBefore = 0) {
+    std::string invite(const std::string& email, std::size_t mailsBefore = 0) const {
         const std::string root = login(kRootEmail, kRootPassword);
         const auto created =
             as(root, "POST", "/rest/user",
@@ -116,19 +117,19 @@ struct BuzzFixture {
 
     /// Creates an active user with a password (as the super user `root`) and logs it in.
     std::string addActiveUser(const std::string& root, const std::string& email, int roleId,
-                              const std::string& password) {
+                              const std::string& password) const {
         const auto created =
             as(root, "POST", "/rest/user",
                R"({"email": ")" + email + R"(", "role_id": )" + std::to_string(roleId) +
                    R"(, "password": ")" + password + R"(", "active": true})");
         REQUIRE(created.status == 201);
-        const std::string cookie = login(email, password);
+        std::string cookie = login(email, password);
         REQUIRE_FALSE(cookie.empty());
         return cookie;
     }
 
     HttpResult setPassword(const std::string& email, const std::string& password,
-                           const std::string& token) {
+                           const std::string& token) const {
         return http->request("PUT", "/rest/change_password",
                              R"({"email": ")" + email + R"(", "new_password": ")" + password +
                                  R"(", "login_token": ")" + token + "\"}");

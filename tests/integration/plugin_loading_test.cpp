@@ -5,6 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <sstream>
+#include <string>
+#include <vector>
+
 using namespace latchkey::test;
 
 namespace {
@@ -180,6 +185,89 @@ TEST_CASE("Plugins are created by kind, whatever the order of the file", "[plugi
     CHECK(storage < mailer);
     CHECK(mailer < hasher);
     CHECK(hasher < flow);
+}
+
+TEST_CASE("The core announces password changes and deletions to every listener", "[plugins]") {
+    TempDir dir;
+    const std::string trace = dir.file("events");
+    HostProcess host(dir.write(
+        "latchkey.yaml", testConfig(dir, "", "  fixture-events: {trace_file: " + trace + "}\n", "",
+                                    {fixtureDir("events")})));
+    const HttpClient http = host.client();
+    const std::string account = adminAccountKey(http);
+    const std::string apiKey = createInstanceWithApiKey(http, account, "eventful");
+    const auto created =
+        http.post("/v1.1/instances/eventful/users/",
+                  R"({"username": "ev", "password": "pass word 1"})", {{"X-API-KEY", apiKey}});
+    REQUIRE(created.status == 201);
+    const auto id = created.json()->getValue<long long>("id");
+    const std::string user = "/v1.1/instances/eventful/users/" + std::to_string(id) + "/";
+    // A rename is not a password change: nothing is announced.
+    REQUIRE(
+        http.request("PATCH", user, R"({"username": "ev2"})", {{"X-API-KEY", account}}).status ==
+        200);
+    REQUIRE(http.request("PATCH", user, R"({"password": "pass word 2"})", {{"X-API-KEY", account}})
+                .status == 200);
+    REQUIRE(http.request("DELETE", user, "", {{"X-API-KEY", account}}).status == 204);
+    REQUIRE(
+        http.request("DELETE", "/v1.1/instances/eventful/", "", {{"X-API-KEY", account}}).status ==
+        204);
+    // One line per event: kind, instance id, user id (0 for the instance).
+    std::istringstream lines(readFile(trace));
+    std::vector<std::array<long long, 3>> events;
+    std::string word;
+    long long kind = 0;
+    long long instance = 0;
+    long long userId = 0;
+    while (lines >> word >> kind >> instance >> userId)
+        events.push_back({kind, instance, userId});
+    REQUIRE(events.size() == 3);
+    CHECK(events[0] == std::array<long long, 3>{1, events[0][1], id}); // PasswordChanged
+    CHECK(events[1] == std::array<long long, 3>{2, events[0][1], id}); // UserDeleted
+    CHECK(events[2] == std::array<long long, 3>{3, events[0][1], 0});  // InstanceDeleted
+    CHECK(events[0][1] > 0);
+}
+
+TEST_CASE("A listener that fails is logged, the others still hear, and the client gets 503",
+          "[plugins]") {
+    TempDir dir;
+    const std::string failing = dir.file("failing");
+    const std::string trace = dir.file("events");
+    // Two listeners: the first records, then fails on every event; the second only records.
+    HostProcess host(
+        dir.write("latchkey.yaml",
+                  testConfig(dir, "",
+                             "  fixture-events: {trace_file: " + failing + ", fail: true}\n" +
+                                 "  fixture-events-b: {trace_file: " + trace + "}\n",
+                             "", {fixtureDir("events")})));
+    const HttpClient http = host.client();
+    const std::string account = adminAccountKey(http);
+    const std::string apiKey = createInstanceWithApiKey(http, account, "failing");
+    const auto created =
+        http.post("/v1.1/instances/failing/users/",
+                  R"({"username": "ev", "password": "pass word 1"})", {{"X-API-KEY", apiKey}});
+    REQUIRE(created.status == 201);
+    const std::string user = "/v1.1/instances/failing/users/" +
+                             std::to_string(created.json()->getValue<long long>("id")) + "/";
+    const auto deleted = http.request("DELETE", user, "", {{"X-API-KEY", account}});
+    CHECK(deleted.status == 503);
+    // The deletion itself stays, and both listeners heard it.
+    CHECK(http.get(user, {{"X-API-KEY", account}}).status == 404);
+    CHECK_THAT(readFile(failing), Catch::StartsWith("event 2 "));
+    CHECK_THAT(readFile(trace), Catch::StartsWith("event 2 "));
+    CHECK_THAT(host.log(), Catch::Contains("a plugin failed on user event 2") &&
+                               Catch::Contains("fixture listener fails on purpose"));
+}
+
+TEST_CASE("A plugin that declares the raw key/value facet is refused", "[plugins]") {
+    TempDir dir;
+    const auto result =
+        runLatchkey({"serve", "-c",
+                     dir.write("latchkey.yaml", testConfig(dir, "", "  fixture-greedy: {}\n", "",
+                                                           {fixtureDir("greedy")}))});
+    CHECK(result.exitCode == 1);
+    CHECK_THAT(result.err, Catch::Contains("plugin fixture-greedy declares the storage facet "
+                                           "latchkey.storage.key-values, which no plugin may use"));
 }
 
 TEST_CASE("A factory that throws stops `serve` with exit 1 and the plugin's message", "[plugins]") {

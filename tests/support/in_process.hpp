@@ -28,7 +28,7 @@ public:
     /// The plugin as `Interface` (Store, Mailer, PasswordHasher, ...); throws if it is not one.
     template <class Interface>
     Interface& as() {
-        Interface* found = provided<Interface>(*plugin_);
+        auto* found = provided<Interface>(*plugin_);
         if (!found) throw std::logic_error("the plugin does not provide this interface");
         return *found;
     }

@@ -154,6 +154,26 @@ TEST_CASE("The host config lists plugins in creation order and strips host keys"
     CHECK(config.server.publicUrl.empty()); // derived from the bound port at start
 }
 
+TEST_CASE("A plugin name is a name, never a path or the host's namespace", "[config]") {
+    ConfigErrors errors;
+    const auto root = parseYaml("secrets: {key_file: s.key}\n"
+                                "storage: {driver: ../../tmp/evil}\n"
+                                "mailer: {driver: /tmp/evil}\n"
+                                "auth:\n  latchkey.core: {}\n  password: {}\n  my_flow-2.x: {}\n"
+                                "  social:\n    'a b': {}\n",
+                                fakeEnv({}), errors);
+    const HostConfig config = readHostConfig(root, "/etc/latchkey/l.yaml", "/plugins", errors);
+    const std::string problems = messages(errors);
+    CHECK_THAT(problems,
+               Catch::Contains("storage.driver: \"../../tmp/evil\" is not a plugin name"));
+    CHECK_THAT(problems, Catch::Contains("mailer.driver: \"/tmp/evil\" is not a plugin name"));
+    CHECK_THAT(problems, Catch::Contains("\"latchkey.core\" is not a plugin name"));
+    CHECK_THAT(problems, Catch::Contains("\"a b\" is not a plugin name"));
+    REQUIRE(config.plugins.size() == 2); // only password and my_flow-2.x are names
+    CHECK(config.plugins[0].name == "password");
+    CHECK(config.plugins[1].name == "my_flow-2.x");
+}
+
 TEST_CASE("The host config reports wrong types, unknown keys and missing sections", "[config]") {
     ConfigErrors errors;
     const auto root = parseYaml("server:\n  listen: nowhere\n  threads: many\n  colour: blue\n"

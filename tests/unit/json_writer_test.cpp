@@ -1,8 +1,6 @@
 // The response JSON writer.
 #include <latchkey/support/json_writer.hpp>
 
-#include <latchkey/support/json_writer.hpp>
-
 #include <catch2/catch.hpp>
 
 using latchkey::JsonWriter;

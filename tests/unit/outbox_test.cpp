@@ -40,7 +40,7 @@ TEST_CASE("The outbox writes one .eml per message into a private folder", "[outb
     TempDir dir;
     const std::string folder = dir.file("mail");
     LoadedPlugin outbox("latchkey-outbox.so", "dir: " + folder + "\nfrom: Test <t@example.com>\n");
-    Mailer& mailer = outbox.as<Mailer>();
+    auto& mailer = outbox.as<Mailer>();
 
     struct stat info {};
     REQUIRE(::stat(folder.c_str(), &info) == 0);
@@ -69,8 +69,8 @@ TEST_CASE("The outbox writes one .eml per message into a private folder", "[outb
 TEST_CASE("The outbox refuses header injection and more than one recipient", "[outbox]") {
     TempDir dir;
     LoadedPlugin outbox("latchkey-outbox.so", "dir: " + dir.file("mail") + "\n");
-    Mailer& mailer = outbox.as<Mailer>();
-    const auto refused = [&](MailMessage m) {
+    auto& mailer = outbox.as<Mailer>();
+    const auto refused = [&](const MailMessage& m) {
         CHECK_THROWS_AS(mailer.send(m), std::invalid_argument);
     };
     MailMessage m = invite();

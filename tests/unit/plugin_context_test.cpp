@@ -45,6 +45,10 @@ TEST_CASE("A plugin gets the storage facets its entry declares, and no other", "
     CHECK(flow.storage<Accounts>() == nullptr);
     CHECK(flow.storage<KeyValues>() == nullptr);
     CHECK(mailer.storage<Sessions>() == nullptr);
+    // The raw key/values (every plugin's namespace) are never handed out, declared or not.
+    HostContext greedy = c.make("greedy", {KeyValues::kInterfaceId, StorageDriver::kInterfaceId});
+    CHECK(greedy.storage<KeyValues>() == nullptr);
+    CHECK(greedy.storage<StorageDriver>() == nullptr);
     // Another version of a declared facet than the driver has is not handed out either.
     CHECK(flow.storageFacet(Sessions::kInterfaceId, Sessions::kInterfaceVersion + 1) == nullptr);
 }

@@ -258,8 +258,8 @@ public:
     UserRecord createUser(const UserRecord& user) override {
         std::lock_guard lock(mutex_);
         if (users_.size() >= settings_.maxUsers) {
-            throw Unavailable("memory-store: max_users (" + std::to_string(settings_.maxUsers) +
-                              ") reached");
+            // Not an outage (Unavailable): a limit the operator set, answered as such.
+            throw HttpError(507, "The store is full (memory-store max_users).");
         }
         if (usernameTaken(user.instanceId, user.username, 0)) throw Conflict("username");
         if (lookupTaken(users_, user.key.lookup)) throw Conflict("key");

@@ -5,6 +5,7 @@
 #include "core/routes.hpp"
 #include "core/views.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace latchkey::host {
@@ -19,13 +20,10 @@ const std::initializer_list<std::string_view> kInstanceFields = {
 bool isValidInstanceName(const std::string& name) {
     if (name.size() < 5 || name.size() > 64) return false;
     if (!std::islower(static_cast<unsigned char>(name.front()))) return false;
-    for (const char c : name) {
-        if (!std::islower(static_cast<unsigned char>(c)) &&
-            !std::isdigit(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::all_of(name, [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
 }
 
 Response instanceResponse(int status, const InstanceRecord& instance, const AccountRecord& owner) {

@@ -78,12 +78,10 @@ ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& i
 
 bool isFileToken(const std::string& token) {
     if (token.size() != 32) return false;
-    for (const char c : token) {
-        if (!std::isxdigit(static_cast<unsigned char>(c)) ||
-            std::isupper(static_cast<unsigned char>(c))) {
-            return false;
-        }
-    }
+    return std::ranges::all_of(token, [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) &&
+               !std::isupper(static_cast<unsigned char>(c));
+    });
     return true;
 }
 

@@ -163,18 +163,13 @@ bool RequestInput::isClientField(std::string_view name) {
     static constexpr std::string_view fields[] = {"instanceName", "className",  "id",
                                                   "links",        "created_at", "updated_at",
                                                   "update",       "_api_key",   "_user_key"};
-    for (const auto field : fields) {
-        if (field == name) return true;
-    }
-    return false;
+    return std::ranges::any_of(fields, [&name](std::string_view field) { return field == name; });
 }
 
 void RequestInput::rejectUnknown(std::initializer_list<std::string_view> allowed) const {
     rejectUnknown([&allowed](const std::string& name) {
-        for (const auto field : allowed) {
-            if (field == name) return true;
-        }
-        return false;
+        return std::ranges::any_of(allowed,
+                                   [&name](std::string_view field) { return field == name; });
     });
 }
 
@@ -262,7 +257,7 @@ std::optional<bool> RequestInput::flag(std::string_view name, FieldErrors& error
         }
     }
     if (value.isString()) {
-        const std::string& text = value.extract<std::string>();
+        const auto& text = value.extract<std::string>();
         if (text == "true" || text == "True" || text == "1") return true;
         if (text == "false" || text == "False" || text == "0") return false;
     }
@@ -283,7 +278,7 @@ std::optional<std::int64_t> RequestInput::id(std::string_view name, FieldErrors&
         if (value.isInteger() && !value.isBoolean()) {
             id = value.convert<Poco::Int64>();
         } else if (value.isString()) {
-            const std::string& text = value.extract<std::string>();
+            const auto& text = value.extract<std::string>();
             auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
             if (ec != std::errc() || ptr != text.data() + text.size()) id = 0;
         }

@@ -245,7 +245,15 @@ void Application::checkStorageFacets() const {
                              {SocialIdentities::kInterfaceId}});
         }
         if (auto declared = selected.library->storageFacets(); !declared.empty()) {
-            needs.push_back({"plugin " + selected.use.name, std::move(declared)});
+            for (const auto& id : declared) {
+                if (!declarableFacet(id)) {
+                    throw StartupError("plugin " + selected.use.name +
+                                       " declares the storage facet " + id +
+                                       ", which no plugin may use (a plugin has its own "
+                                       "key/value area: PluginContext::values())");
+                }
+            }
+            needs.emplace_back("plugin " + selected.use.name, std::move(declared));
         }
     }
     std::string problems;
@@ -262,8 +270,27 @@ void Application::checkStorageFacets() const {
 }
 
 void Application::announce(const UserEvent& event) const {
-    for (UserEventListener* listener : listeners_)
-        listener->onUserEvent(event);
+    // Every listener hears it, whatever another one does. The change is stored already: when a
+    // listener fails, the client gets 503 and may repeat the request, which announces again
+    // (a password set again ends the sessions a failed listener left).
+    std::string failed;
+    for (UserEventListener* listener : listeners_) {
+        try {
+            listener->onUserEvent(event);
+        } catch (const std::exception& e) {
+            log_->error("a plugin failed on user event {} (instance {}, user {}): {}",
+                        static_cast<std::uint32_t>(event.kind), event.instanceId, event.userId,
+                        e.what());
+            failed = e.what();
+        } catch (...) {
+            log_->error("a plugin failed on user event {} with an unknown exception",
+                        static_cast<std::uint32_t>(event.kind));
+            failed = "unknown exception";
+        }
+    }
+    if (!failed.empty()) {
+        throw Unavailable("the change is stored, but a plugin could not act on it: " + failed);
+    }
 }
 
 InstanceRecord Application::ensureInstance(std::string_view wanted) {
@@ -394,12 +421,13 @@ bool Application::stop() {
     flows_.clear();
     social_.clear();
     listeners_.clear();
-    storage_.reset();
     mailer_ = nullptr;
     hasher_ = nullptr;
-    // Newest first: later plugins may use earlier ones (everything uses the store).
+    // Newest first: later plugins may use earlier ones, and their destructors may still use the
+    // storage (a flow draining its queued mail reads its key/value area).
     while (!plugins_.empty())
         plugins_.pop_back();
+    storage_.reset();
     guardedHasher_.reset();
     contexts_.clear();
     // The catalog's references go last; each library unloads when its last object is gone.

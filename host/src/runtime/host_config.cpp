@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace latchkey::host {
@@ -197,6 +198,31 @@ void readLogging(const ConfigValue& root, ConfigErrors& errors, LoggingSettings&
     r.finish();
 }
 
+/// Whether `name` can name a plugin: its file is `latchkey-<name>.so` in a plugin directory, so
+/// it must not be able to name a path ("../x", "/tmp/x"), and `latchkey.` is the host's own
+/// namespace (the core's key/values).
+bool goodPluginName(const std::string& name) {
+    if (name.empty() || name.size() > 64 || name.rfind("latchkey.", 0) == 0) return false;
+    if (!std::isalnum(static_cast<unsigned char>(name.front()))) return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                                  c == '_' || c == '.';
+                       }) &&
+           name.find("..") == std::string::npos;
+}
+
+/// Records `use` if its name can be a plugin's, else a problem at the name.
+void addUse(PluginUse use, ConfigErrors& errors, std::vector<PluginUse>& out) {
+    if (!goodPluginName(use.name)) {
+        errors.add(use.nameAt, "\"" + use.name +
+                                   "\" is not a plugin name (letters, digits, '-', '_' and '.', "
+                                   "starting with a letter or digit)");
+        return;
+    }
+    out.push_back(std::move(use));
+}
+
 /// A `{driver: NAME, ...}` slot: the plugin gets the node without `driver`.
 void readDriverSlot(const ConfigValue& root, const char* section, PluginSlot slot,
                     ConfigErrors& errors, std::vector<PluginUse>& out) {
@@ -217,7 +243,7 @@ void readDriverSlot(const ConfigValue& root, const char* section, PluginSlot slo
     }
     PluginUse use{driver->scalar(), slot, *driver, *node};
     use.node.removeEntry("driver");
-    out.push_back(std::move(use));
+    addUse(std::move(use), errors, out);
 }
 
 /// `auth:` holds one entry per hasher or flow plugin and `social:` with one per social backend.
@@ -237,11 +263,11 @@ void readAuth(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginU
                 continue;
             }
             for (const auto& [backend, settings] : node.entries()) {
-                social.push_back({backend, PluginSlot::Social, settings, settings});
+                addUse({backend, PluginSlot::Social, settings, settings}, errors, social);
             }
             continue;
         }
-        out.push_back({name, PluginSlot::Auth, node, node});
+        addUse({name, PluginSlot::Auth, node, node}, errors, out);
     }
     for (auto& use : social)
         out.push_back(std::move(use));

@@ -112,6 +112,10 @@ PluginSettings PluginLibrary::readSettings(const std::shared_ptr<PluginLibrary>&
         errors.add(config, std::string("plugin ") + library->info().name +
                                " failed while reading its settings: " + e.what());
         return nullptr;
+    } catch (...) {
+        errors.add(config, std::string("plugin ") + library->info().name +
+                               " failed while reading its settings (an unknown exception)");
+        return nullptr;
     }
     if (!raw) {
         errors.add(config, std::string("plugin ") + library->info().name +
@@ -182,6 +186,11 @@ std::string PluginCatalog::names(PluginSlot slot) const {
 }
 
 FoundPlugin findPlugin(const std::vector<std::string>& directories, const std::string& name) {
+    // The config checks names; this is the last line: a name never becomes a path elsewhere.
+    if (name.empty() || name.find('/') != std::string::npos ||
+        name.find("..") != std::string::npos) {
+        return {nullptr, "\"" + name + "\" is not a plugin name"};
+    }
     std::vector<std::string> candidates;
     for (const auto& dir : directories) {
         for (const std::string& file : {"latchkey-" + name + ".so", name + ".so"}) {

@@ -98,11 +98,17 @@ HostContext::HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> 
       services_(std::move(services)), publicUrl_(std::move(publicUrl)),
       configDirectory_(std::move(configDirectory)), values_(plugin_.name, services_.storage) {}
 
+bool declarableFacet(std::string_view id) noexcept {
+    return id != KeyValues::kInterfaceId && id != StorageDriver::kInterfaceId;
+}
+
 void* HostContext::storageFacet(std::string_view id, std::uint32_t version) {
     // Only what the entry declared: the host checked those against the driver at start, and a
     // plugin reaches no other table.
     const bool declared = std::find(plugin_.storageFacets.begin(), plugin_.storageFacets.end(),
                                     id) != plugin_.storageFacets.end();
+    // Never the raw key/values (every namespace) or the driver itself, declared or not.
+    if (!declarableFacet(id)) return nullptr;
     const StorageFacets* storage = services_.storage ? services_.storage() : nullptr;
     return declared && storage ? storage->find(id, version) : nullptr;
 }

@@ -74,6 +74,10 @@ private:
     std::function<const StorageFacets*()> storage_;
 };
 
+/// Whether a plugin may declare (and be handed) the storage facet `id`: any but KeyValues (a
+/// plugin has its own area, bound to its name) and the driver's own interface.
+bool declarableFacet(std::string_view id) noexcept;
+
 /// What the host knows of the plugin a context is for.
 struct PluginIdentity {
     std::string name;                       ///< Its name: the namespace of its key/value area.

@@ -16,17 +16,18 @@ enum class UserEventKind : std::uint32_t {
 
 /// One announcement, made after the change is stored.
 struct UserEvent {
-    UserEventKind kind;
-    Id instanceId = 0; ///< The user's instance, or the deleted instance.
-    Id userId = 0;     ///< 0 for InstanceDeleted.
+    UserEventKind kind{}; ///< What happened.
+    Id instanceId = 0;    ///< The user's instance, or the deleted instance.
+    Id userId = 0;        ///< 0 for InstanceDeleted.
 };
 
 /// Provided (through Plugin::provide) by a plugin that keeps its own data about users: the host
 /// calls it for every event, on the thread of the request that caused it, after the change is
 /// stored. The storage records of a user or instance (sessions, login tokens, ...) are deleted
 /// with it by the driver; what a listener removes is the plugin's own (its key/value area) and
-/// what its policy says (a flow ends its sessions on a password change). An exception is logged
-/// and reaches the client as an error, though the change itself stays.
+/// what its policy says (a flow ends its sessions on a password change). Every listener hears
+/// every event; an exception is logged and the client gets 503, though the change itself stays
+/// (repeating the request announces it again).
 class UserEventListener {
 public:
     /// The name Plugin::provide is asked with.
