@@ -94,6 +94,10 @@ bool MysqlDialect::isUnavailable(const Poco::Exception& error) const {
     return std::find(kBusy.begin(), kBusy.end(), number) != kBusy.end();
 }
 
+bool MysqlDialect::isDeadlock(const Poco::Exception& error) const {
+    return mysqlErrorNumber(error.displayText()) == 1213; // ER_LOCK_DEADLOCK: rolled back whole
+}
+
 bool MysqlDialect::isBroken(Poco::Data::Session& session) const {
     MYSQL* connection = connectionOf(session);
     return !connection || mysql_ping(connection) != 0;

@@ -32,6 +32,7 @@ public:
     void beginWrite(Poco::Data::Session& session) const override;
     bool isUniqueViolation(const Poco::Exception& error) const override;
     bool isUnavailable(const Poco::Exception& error) const override;
+    bool isDeadlock(const Poco::Exception& error) const override;
     bool isBroken(Poco::Data::Session& session) const override;
 
 private:

@@ -114,6 +114,11 @@ bool PostgresqlDialect::isUnavailable(const Poco::Exception& error) const {
                        [&state](const char* busy) { return state == busy; });
 }
 
+bool PostgresqlDialect::isDeadlock(const Poco::Exception& error) const {
+    const std::string state = sqlState(error.displayText());
+    return state == "40001" || state == "40P01"; // serialization failure, deadlock
+}
+
 bool PostgresqlDialect::isBroken(Poco::Data::Session& session) const {
     PGconn* connection = connectionOf(session);
     return !connection || PQstatus(connection) != CONNECTION_OK;

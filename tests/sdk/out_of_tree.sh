@@ -161,14 +161,18 @@ if "$prefix/bin/latchkey" plugins -c "$work/latchkey.yaml" >"$work/untrusted.txt
 fi
 chmod g-w "$prefix/lib/latchkey/plugins"
 
-"$prefix/bin/latchkey" serve -c "$work/latchkey.yaml" >"$work/host.out" 2>"$work/host.log" 4>&- &
-host_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/host.out" 2>/dev/null && break
-  sleep 0.1
-done
-base=$(sed -n 's/^latchkey listening on //p' "$work/host.out")
-[ -n "$base" ] || fail "the installed host did not start"
+# start_host CONFIG: the installed host on CONFIG in the background; sets $host_pid and $base.
+start_host() {
+  "$prefix/bin/latchkey" serve -c "$1" >"$work/host.out" 2>"$work/host.log" 4>&- &
+  host_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$work/host.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  base=$(sed -n 's/^latchkey listening on //p' "$work/host.out")
+  [ -n "$base" ] || fail "the installed host did not start on $1"
+}
+start_host "$work/latchkey.yaml"
 
 json() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 status() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
@@ -220,14 +224,7 @@ admin: {email: admin@example.com, password: "admin password for sdk"}
 auth:
   password: {argon2: {memory: 1MiB, iterations: 1}}
 YAML
-"$prefix/bin/latchkey" serve -c "$work/memory/latchkey.yaml" >"$work/host.out" 2>"$work/host.log" 4>&- &
-host_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$work/host.out" 2>/dev/null && break
-  sleep 0.1
-done
-base=$(sed -n 's/^latchkey listening on //p' "$work/host.out")
-[ -n "$base" ] || fail "the installed host did not start on memory-store"
+start_host "$work/memory/latchkey.yaml"
 account_key=$(curl -sf "$base/v1.1/account/auth/" -H 'Content-Type: application/json' \
   -d '{"email": "admin@example.com", "password": "admin password for sdk"}' | json '["account_key"]')
 curl -sf "$base/v1.1/instances/" -H "X-API-KEY: $account_key" -H 'Content-Type: application/json' \

@@ -8,10 +8,16 @@
 
 #include <latchkey/errors.hpp>
 
+#include <chrono>
 #include <optional>
+#include <thread>
 #include <type_traits>
 
 namespace latchkey::sql {
+
+/// How often a transaction the database rolled back as a deadlock victim runs again before the
+/// caller gets 503.
+inline constexpr int kDeadlockRetries = 3;
 
 /// Ends a failed transaction; a session whose transaction state is unknown (the ROLLBACK
 /// failed too) must not serve anyone else.
@@ -27,6 +33,7 @@ template <class Work>
 auto SqlStore::withLease(const char* conflictField, Work&& work) {
     // At most two rounds: the second only after a pooled connection turned out dead before
     // anything could have been committed (a database restart leaves every idle one dead).
+    int victims = 0; // times the database picked this transaction as a deadlock victim
     for (int round = 0;; ++round) {
         std::optional<ConnectionPool::Lease> held;
         try {
@@ -49,12 +56,19 @@ auto SqlStore::withLease(const char* conflictField, Work&& work) {
             if (broken) {
                 lease.discard();
                 pool_.discardIdle();
-                if (round == 0 && lease.reused() && !state.commitSent) {
+                if (round == victims && lease.reused() && !state.commitSent) {
                     log_.warn(dialect_->name() +
                               ": a pooled connection was dead; retrying on a new one");
                     continue;
                 }
                 throw Unavailable(dialect_->name() + ": connection lost: " + e.displayText());
+            }
+            // A deadlock or serialization victim was rolled back whole (nothing of it is
+            // stored): run it again, a few times, after a short pause that grows.
+            if (!state.commitSent && victims < kDeadlockRetries && dialect_->isDeadlock(e)) {
+                ++victims;
+                std::this_thread::sleep_for(std::chrono::milliseconds(2 * victims));
+                continue;
             }
             if (dialect_->isUnavailable(e)) {
                 lease.discard();

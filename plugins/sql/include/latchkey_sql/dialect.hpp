@@ -70,6 +70,13 @@ public:
     /// True when `error` means the database is busy or unreachable (answered with 503).
     virtual bool isUnavailable(const Poco::Exception& error) const = 0;
 
+    /// True when the database chose the transaction as a deadlock or serialization victim and
+    /// rolled it back whole: running it again is safe (the store does, a few times).
+    virtual bool isDeadlock(const Poco::Exception& error) const {
+        (void)error;
+        return false;
+    }
+
     /// After an error on `session`: true when its connection is gone (the server restarted or
     /// dropped it). The store then closes it, and retries the request once on a new connection
     /// if the session had been idle in the pool and no COMMIT was sent.
