@@ -5,6 +5,8 @@
 #include "set_password_page.hpp"
 
 #include <latchkey/mailer.hpp>
+#include <latchkey/support/text.hpp>
+#include <latchkey/support/time.hpp>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -31,12 +33,6 @@ constexpr Micros kCleanupEvery = 600'000'000;
 
 Micros toMicros(std::chrono::milliseconds d) {
     return d.count() * 1000;
-}
-
-std::string lowercase(std::string text) {
-    for (auto& c : text)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
 }
 
 /// One plain address: something@something, no spaces or control characters, at most 254.
@@ -289,9 +285,7 @@ void BuzzService::onUserEvent(const UserEvent& event) {
 }
 
 Micros BuzzService::now() const {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               context_.clock().now().time_since_epoch())
-        .count();
+    return nowMicros(context_.clock());
 }
 
 std::string BuzzService::randomToken(std::size_t bytes) {
@@ -370,7 +364,7 @@ void BuzzService::mount(Router& router) {
 
 void BuzzService::bootstrapSuperUser() {
     if (settings_.superUserEmail.empty()) return;
-    const std::string email = lowercase(settings_.superUserEmail);
+    const std::string email = asciiLower(settings_.superUserEmail);
     if (findByEmail(email)) return; // an existing user is never changed from the config
     const auto problems = hasher_->checkPolicy(settings_.superUserPassword);
     if (!problems.empty()) throw std::runtime_error("super_user.password: " + problems.front());
@@ -453,7 +447,7 @@ void BuzzService::checkAttributes(Body& body, const Attributes& a) {
 }
 
 std::optional<Member> BuzzService::findByEmail(const std::string& email) {
-    auto user = users_.findUserByUsername(instance_.id, lowercase(email));
+    auto user = users_.findUserByUsername(instance_.id, asciiLower(email));
     if (!user) return std::nullopt;
     auto attributes = loadAttributes(user->id);
     if (!attributes) return std::nullopt; // an instance user that is not part of this flow
@@ -750,7 +744,7 @@ BuzzService::FailureKeys BuzzService::failureKeys(const std::string& email,
     const auto colon = peer.rfind(':');
     const std::string ip = colon == std::string::npos ? peer : peer.substr(0, colon);
     const std::string prefix = "fails/" + std::to_string(instance_.id) + "/";
-    const std::string address = lowercase(email);
+    const std::string address = asciiLower(email);
     return {prefix + "c-" + hashHex(address + "|" + ip), prefix + "a-" + hashHex(address)};
 }
 
@@ -841,7 +835,7 @@ Response BuzzService::changeOwnPassword(const Request& request) {
             body.fail("new_password", problem);
     }
     body.throwIfInvalid();
-    if (lowercase(*email) != caller.user.username) {
+    if (asciiLower(*email) != caller.user.username) {
         throw HttpError(403, "You can only change your own password.");
     }
     if (!hasher_->verify(*password, caller.user.passwordHash).ok) {
@@ -881,7 +875,7 @@ Response BuzzService::createUser(const Request& request) {
     const auto active = body.flag("active");
     const auto superUser = body.flag("super_user");
     if (email) {
-        email = lowercase(*email);
+        email = asciiLower(*email);
         if (!isEmail(*email)) body.fail("email", "is not a valid address");
     }
     if ((password || active || superUser) && !caller.attributes.superUser) {
@@ -941,9 +935,7 @@ Response BuzzService::listUsers(const Request& request) {
         if (!member) continue;
         const Attributes& a = member->attributes;
         if (const auto f = filter("user_id"); f && *f != std::to_string(*id)) continue;
-        if (const auto f = filter("email");
-            f && lowercase(std::string(*f)) != member->user.username)
-            continue;
+        if (const auto f = filter("email"); f && asciiLower(*f) != member->user.username) continue;
         if (const auto f = filter("first_name"); f && *f != a.firstName) continue;
         if (const auto f = filter("last_name"); f && *f != a.lastName) continue;
         if (const auto f = filter("role_id"); f && (!a.roleId || *f != std::to_string(*a.roleId))) {
@@ -987,7 +979,7 @@ Response BuzzService::updateUser(const Request& request) {
         throw HttpError(403, "Only a super user may set password, active or super_user.");
     }
     if (email) {
-        email = lowercase(*email);
+        email = asciiLower(*email);
         if (!isEmail(*email)) body.fail("email", "is not a valid address");
     }
     const bool emailChanges = email && *email != member->user.username;
@@ -1108,7 +1100,7 @@ Response BuzzService::changePassword(const Request& request) {
     const auto newPassword = body.text("new_password");
     const auto token = body.text("login_token");
     body.throwIfInvalid();
-    const std::string address = lowercase(*email);
+    const std::string address = asciiLower(*email);
     const Micros t = now();
     maybeCleanup(t);
 

@@ -7,6 +7,7 @@
 #include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
 #include <latchkey/support/config_reader.hpp>
+#include <latchkey/support/text.hpp>
 
 #include <Poco/URI.h>
 
@@ -70,12 +71,8 @@ userToken(const std::map<std::string, std::string>& credentials) {
 /// is not the scheme's default, the path; no query.
 std::string baseStringUri(const std::string& url) {
     const Poco::URI uri(url);
-    std::string scheme = uri.getScheme();
-    std::string host = uri.getHost();
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    std::transform(host.begin(), host.end(), host.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string scheme = asciiLower(uri.getScheme());
+    const std::string host = asciiLower(uri.getHost());
     const bool defaultPort =
         (scheme == "http" && uri.getPort() == 80) || (scheme == "https" && uri.getPort() == 443);
     std::string out = scheme + "://" + host;

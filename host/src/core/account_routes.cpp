@@ -9,12 +9,6 @@
 
 namespace latchkey::host {
 
-std::string asciiLower(std::string text) {
-    for (auto& c : text)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-}
-
 Id pathId(const Request& request, std::string_view name) {
     const std::string& text = request.param(name);
     Id id = 0;

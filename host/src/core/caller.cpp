@@ -1,6 +1,8 @@
 // Who is calling: the keys on a request (in the Syncano v1.1 order) resolved against the store.
 #include "core/caller.hpp"
 
+#include <latchkey/support/text.hpp>
+
 #include <cctype>
 
 namespace latchkey::host {
@@ -10,12 +12,6 @@ namespace {
 std::optional<std::string> nonEmpty(std::optional<std::string_view> value) {
     if (!value || value->empty()) return std::nullopt;
     return std::string(*value);
-}
-
-std::string lowercase(std::string text) {
-    for (auto& c : text)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
 }
 
 } // namespace
@@ -66,7 +62,7 @@ InstanceAccess resolveInstanceAccess(const CoreServices& core, const Request& re
     const auto key = presentedApiKey(request, body);
     if (!key) throwPermissionDenied("Authentication credentials were not provided.");
     const std::string lookup = core.vault.lookup(*key);
-    const std::string name = lowercase(request.param("instance"));
+    const std::string name = asciiLower(request.param("instance"));
 
     InstanceAccess access;
     if (auto apiKey = core.store.apiKeys().findApiKeyByKey(lookup)) {

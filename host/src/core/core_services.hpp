@@ -9,6 +9,7 @@
 #include <latchkey/random.hpp>
 #include <latchkey/social.hpp>
 #include <latchkey/support/storage_facets.hpp>
+#include <latchkey/support/time.hpp>
 #include <latchkey/user_events.hpp>
 
 #include <spdlog/logger.h>
@@ -38,10 +39,7 @@ struct CoreServices {
     std::function<void(const UserEvent&)> announce = [](const UserEvent&) {};
 
     /// Now, in the store's time unit.
-    Micros now() const {
-        return std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch())
-            .count();
-    }
+    Micros now() const { return nowMicros(clock); }
 
     /// After a successful login with a hash made under older parameters: hashes the password
     /// again and hands the new hash to `save`. Best effort: a full hashing queue or a store

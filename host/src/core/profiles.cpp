@@ -2,6 +2,8 @@
 // and saving with a revision check so concurrent updates never overwrite each other.
 #include "core/profiles.hpp"
 
+#include <latchkey/support/text.hpp>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -44,9 +46,7 @@ std::string safeFilename(const std::string& uploaded) {
 /// `type/subtype` made of token characters, in lowercase (MIME types are case-insensitive, and
 /// the file server compares them), or application/octet-stream.
 std::string safeContentType(const std::string& declared) {
-    std::string type = declared.substr(0, declared.find(';'));
-    for (auto& c : type)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string type = asciiLower(declared.substr(0, declared.find(';')));
     const auto slash = type.find('/');
     bool ok =
         slash != std::string::npos && slash > 0 && slash + 1 < type.size() && type.size() < 100;

@@ -4,6 +4,7 @@
 #include "core/core_services.hpp"
 
 #include <latchkey/router.hpp>
+#include <latchkey/support/text.hpp>
 
 namespace latchkey::host {
 
@@ -24,8 +25,5 @@ void mountProfileRoutes(Router& router, const CoreServices& core);
 
 /// The path parameter `name` as a positive id; 404 otherwise (as a URL that does not exist).
 Id pathId(const Request& request, std::string_view name);
-
-/// `text` in lowercase (ASCII).
-std::string asciiLower(std::string text);
 
 } // namespace latchkey::host

@@ -25,11 +25,6 @@ Response loggedIn(const CoreServices& core, const UserScope& scope, const UserRe
     return Response::json(200, out.take());
 }
 
-bool hasControl(std::string_view text) {
-    return std::any_of(text.begin(), text.end(),
-                       [](char c) { return static_cast<unsigned char>(c) < 32 || c == 127; });
-}
-
 /// The username of a user made by a first social login, attempt by attempt: the email when
 /// the provider verified it (as the original server did), else `<backend>-<uid>`; a random
 /// suffix once those are taken. Never an unverified email: that would let someone claim
@@ -38,11 +33,11 @@ std::string usernameFor(const CoreServices& core, const std::string& backend,
                         const SocialIdentity& identity, int attempt) {
     std::string email = asciiLower(identity.email);
     if (attempt == 0 && identity.emailVerified && !email.empty() &&
-        email.size() <= kMaxUsernameLength && !hasControl(email)) {
+        email.size() <= kMaxUsernameLength && !hasControlCharacters(email)) {
         return email;
     }
     std::string base = backend + "-" + identity.uid;
-    if (base.size() > kMaxUsernameLength - 7 || hasControl(base)) {
+    if (base.size() > kMaxUsernameLength - 7 || hasControlCharacters(base)) {
         unsigned char digest[16];
         crypto_generichash(digest, sizeof digest,
                            reinterpret_cast<const unsigned char*>(identity.uid.data()),
@@ -85,7 +80,8 @@ void mountSocialRoutes(Router& router, const CoreServices& core) {
             // No provider issues tokens with control characters, and a line break would end up
             // in a header of the call to the provider.
             for (const auto& [field, value] : credentials) {
-                if (hasControl(value)) throw HttpError(401, "Invalid authorization token.");
+                if (hasControlCharacters(value))
+                    throw HttpError(401, "Invalid authorization token.");
             }
 
             SocialIdentity identity;
@@ -99,7 +95,7 @@ void mountSocialRoutes(Router& router, const CoreServices& core) {
                                 {}, {{"Retry-After", "5"}});
             }
             if (identity.uid.empty() || identity.uid.size() > kMaxUidLength ||
-                hasControl(identity.uid)) {
+                hasControlCharacters(identity.uid)) {
                 core.log->error("social login with {}: the provider gave no usable user id",
                                 backendName);
                 throw HttpError(502, "The " + backendName + " provider gave no usable user id.");

@@ -4,6 +4,8 @@
 
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/support/json_writer.hpp>
+#include <latchkey/support/text.hpp>
+#include <latchkey/support/time.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -294,17 +296,12 @@ void Application::announce(const UserEvent& event) const {
 }
 
 InstanceRecord Application::ensureInstance(std::string_view wanted) {
-    std::string name(wanted);
-    for (auto& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string name = asciiLower(wanted);
     if (auto existing = storage_->instances().findInstance(name)) return *existing;
     const std::string& email = config_.host.admin.email;
     std::optional<AccountRecord> owner;
     if (!email.empty()) {
-        std::string lower = email;
-        for (auto& c : lower)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        owner = storage_->accounts().findAccountByEmail(lower);
+        owner = storage_->accounts().findAccountByEmail(asciiLower(email));
     }
     if (!owner) {
         throw std::runtime_error("instance \"" + name +
@@ -314,9 +311,7 @@ InstanceRecord Application::ensureInstance(std::string_view wanted) {
     InstanceRecord instance;
     instance.name = name;
     instance.ownerId = owner->id;
-    instance.createdAt = instance.updatedAt =
-        std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch())
-            .count();
+    instance.createdAt = instance.updatedAt = nowMicros(clock_);
     try {
         instance = storage_->instances().createInstance(instance);
         log_->info("created instance {} for a plugin", name);

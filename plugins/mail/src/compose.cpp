@@ -2,6 +2,8 @@
 // headers or recipients.
 #include "latchkey_mail/compose.hpp"
 
+#include <latchkey/support/text.hpp>
+
 #include <Poco/Net/MailRecipient.h>
 #include <Poco/Net/MultipartWriter.h>
 #include <Poco/Net/PartSource.h>
@@ -47,14 +49,13 @@ void checkExtraHeaderName(const std::string& name) {
                                            "content-transfer-encoding",
                                            "content-disposition"};
     if (name.empty()) throw std::invalid_argument("mail header without a name");
-    std::string lower;
     for (const char c : name) {
         // Printable ASCII except ':' (RFC 5322 ftext).
         if (c < 33 || c > 126 || c == ':') {
             throw std::invalid_argument("mail header name is not a valid field name");
         }
-        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
+    const std::string lower = asciiLower(name);
     for (const char* r : reserved) {
         if (lower == r)
             throw std::invalid_argument("mail header " + name + " is set by the mailer");

@@ -26,4 +26,6 @@
 #include <latchkey/support/config_reader.hpp>
 #include <latchkey/support/json_writer.hpp>
 #include <latchkey/support/storage_facets.hpp>
+#include <latchkey/support/text.hpp>
+#include <latchkey/support/time.hpp>
 #include <latchkey/support/units.hpp>

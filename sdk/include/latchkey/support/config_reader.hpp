@@ -74,7 +74,7 @@ public:
     bool boolean(std::string_view key, bool fallback) {
         const ConfigValue* v = scalar(key);
         if (!v) return fallback;
-        const std::string text = detail::lower(v->scalar());
+        const std::string text = asciiLower(v->scalar());
         if (text == "true" || text == "yes" || text == "on") return true;
         if (text == "false" || text == "no" || text == "off") return false;
         errors_.add(*v, "expected true or false, got \"" + v->scalar() + "\"");

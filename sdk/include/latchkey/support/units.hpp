@@ -1,6 +1,8 @@
 // Support (compiled into the plugin): parsing numbers, durations ("30s") and sizes ("1MiB").
 #pragma once
 
+#include <latchkey/support/text.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -15,13 +17,6 @@
 namespace latchkey {
 
 namespace detail {
-
-inline std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 inline std::size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
@@ -56,7 +51,7 @@ inline std::optional<std::pair<std::int64_t, std::string>> splitQuantity(std::st
     }
     const auto number = parseInt(text.substr(0, digits));
     if (!number) return std::nullopt;
-    return std::make_pair(*number, lower(text.substr(digits)));
+    return std::make_pair(*number, asciiLower(text.substr(digits)));
 }
 
 } // namespace detail
