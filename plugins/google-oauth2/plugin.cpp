@@ -130,7 +130,7 @@ private:
         userinfo.url = settings_.userinfoUrl;
         userinfo.headers.emplace_back("Authorization", "Bearer " + token);
         const auto user = provider_.expectObject(provider_.call(userinfo), "userinfo");
-        SocialIdentity identity = identityOf(user);
+        SocialIdentity identity = social::openIdIdentity(user);
         if (identity.uid.empty()) provider_.badAnswer("userinfo has no sub");
         const std::string infoSub = social::text(info, "sub");
         if (!infoSub.empty() && infoSub != identity.uid) {
@@ -175,7 +175,7 @@ private:
         if (const auto nbf = seconds(claims, "nbf"); nbf && *nbf > now + skew) {
             provider_.rejected("id_token: not valid yet");
         }
-        SocialIdentity identity = identityOf(claims);
+        SocialIdentity identity = social::openIdIdentity(claims);
         if (identity.uid.empty()) provider_.rejected("id_token: no sub");
         return identity;
     }
@@ -192,18 +192,6 @@ private:
                              contains(settings_.clientIds, social::text(claims, "azp")));
         }
         return contains(settings_.clientIds, social::text(claims, "aud"));
-    }
-
-    static SocialIdentity identityOf(const Poco::JSON::Object::Ptr& fields) {
-        SocialIdentity identity;
-        identity.uid = social::text(fields, "sub");
-        identity.email = social::text(fields, "email");
-        identity.emailVerified =
-            !identity.email.empty() && social::isTrue(fields, "email_verified");
-        identity.name = social::text(fields, "name");
-        identity.firstName = social::text(fields, "given_name");
-        identity.lastName = social::text(fields, "family_name");
-        return identity;
     }
 
     static Poco::JSON::Object::Ptr jsonPart(const std::string& part) {

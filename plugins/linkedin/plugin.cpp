@@ -64,14 +64,8 @@ public:
         request.url = settings_.userinfoUrl;
         request.headers.emplace_back("Authorization", "Bearer " + token);
         const auto user = provider_.expectObject(provider_.call(request), "userinfo");
-        SocialIdentity identity;
-        identity.uid = social::text(user, "sub");
+        SocialIdentity identity = social::openIdIdentity(user);
         if (identity.uid.empty()) provider_.badAnswer("userinfo has no sub");
-        identity.email = social::text(user, "email");
-        identity.emailVerified = !identity.email.empty() && social::isTrue(user, "email_verified");
-        identity.name = social::text(user, "name");
-        identity.firstName = social::text(user, "given_name");
-        identity.lastName = social::text(user, "family_name");
         return identity;
     }
 

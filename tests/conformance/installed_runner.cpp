@@ -29,11 +29,13 @@ namespace {
 
 using namespace latchkey;
 
-std::string environment(const char* name) {
+/// The variable `name`; `fallback` when it is unset or empty, or an error without one.
+std::string environment(const char* name, const char* fallback = nullptr) {
     // Read before the suite starts threads.
     const char* value = std::getenv(name); // NOLINT(concurrency-mt-unsafe)
-    if (!value || !*value) throw std::runtime_error(std::string(name) + " is not set");
-    return value;
+    if (value && *value) return value;
+    if (fallback) return fallback;
+    throw std::runtime_error(std::string(name) + " is not set");
 }
 
 std::vector<std::string> split(const std::string& text) {
@@ -163,9 +165,7 @@ struct Opened {
 
 std::vector<latchkey::conformance::Driver> latchkey::conformance::driversUnderTest() {
     const std::string path = environment("LATCHKEY_CONFORMANCE_PLUGIN");
-    const std::string settings = std::getenv("LATCHKEY_CONFORMANCE_SETTINGS")       // NOLINT
-                                     ? std::getenv("LATCHKEY_CONFORMANCE_SETTINGS") // NOLINT
-                                     : "";
+    const std::string settings = environment("LATCHKEY_CONFORMANCE_SETTINGS", "");
     const auto library = std::make_shared<Library>(path);
     const auto open = [library, settings](const std::string& dir) -> std::shared_ptr<Plugin> {
         ConfigErrors errors;

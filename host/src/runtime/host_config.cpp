@@ -198,23 +198,9 @@ void readLogging(const ConfigValue& root, ConfigErrors& errors, LoggingSettings&
     r.finish();
 }
 
-/// Whether `name` can name a plugin: its file is `latchkey-<name>.so` in a plugin directory, so
-/// it must not be able to name a path ("../x", "/tmp/x"), and `latchkey.` is the host's own
-/// namespace (the core's key/values).
-bool goodPluginName(const std::string& name) {
-    if (name.empty() || name.size() > 64 || name.rfind("latchkey.", 0) == 0) return false;
-    if (!std::isalnum(static_cast<unsigned char>(name.front()))) return false;
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-                                  c == '_' || c == '.';
-                       }) &&
-           name.find("..") == std::string::npos;
-}
-
 /// Records `use` if its name can be a plugin's, else a problem at the name.
 void addUse(PluginUse use, ConfigErrors& errors, std::vector<PluginUse>& out) {
-    if (!goodPluginName(use.name)) {
+    if (!isPluginName(use.name)) {
         errors.add(use.nameAt, "\"" + use.name +
                                    "\" is not a plugin name (letters, digits, '-', '_' and '.', "
                                    "starting with a letter or digit)");
@@ -274,6 +260,17 @@ void readAuth(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginU
 }
 
 } // namespace
+
+bool isPluginName(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 64 || name.rfind("latchkey.", 0) == 0) return false;
+    if (!std::isalnum(static_cast<unsigned char>(name.front()))) return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                                  c == '_' || c == '.';
+                       }) &&
+           name.find("..") == std::string::npos;
+}
 
 bool slotAccepts(PluginSlot slot, PluginKind kind) noexcept {
     switch (slot) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace latchkey::host {
@@ -80,6 +81,12 @@ enum class PluginSlot {
     Auth,    ///< A key of `auth:`: a hasher or a flow.
     Social,  ///< A key of `auth.social:`: a social backend.
 };
+
+/// Whether `name` can name a plugin: letters, digits, '-', '_' and '.', starting with a letter
+/// or digit, at most 64. Its file is `latchkey-<name>.so` in a plugin directory, so it must not
+/// be able to name a path ("../x", "/tmp/x"); `latchkey.` is the host's own namespace (the
+/// core's key/values).
+bool isPluginName(std::string_view name) noexcept;
 
 /// Whether a plugin of `kind` may be named in `slot`.
 bool slotAccepts(PluginSlot slot, PluginKind kind) noexcept;

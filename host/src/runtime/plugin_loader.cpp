@@ -186,11 +186,9 @@ std::string PluginCatalog::names(PluginSlot slot) const {
 }
 
 FoundPlugin findPlugin(const std::vector<std::string>& directories, const std::string& name) {
-    // The config checks names; this is the last line: a name never becomes a path elsewhere.
-    if (name.empty() || name.find('/') != std::string::npos ||
-        name.find("..") != std::string::npos) {
-        return {nullptr, "\"" + name + "\" is not a plugin name"};
-    }
+    // The config refuses such names already; the same rule here keeps a name from ever
+    // becoming a path, whoever calls.
+    if (!isPluginName(name)) return {nullptr, "\"" + name + "\" is not a plugin name"};
     std::vector<std::string> candidates;
     for (const auto& dir : directories) {
         for (const std::string& file : {"latchkey-" + name + ".so", name + ".so"}) {

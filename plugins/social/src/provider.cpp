@@ -104,6 +104,17 @@ bool isTrue(const Poco::JSON::Object::Ptr& object, const std::string& key) {
     return false;
 }
 
+SocialIdentity openIdIdentity(const Poco::JSON::Object::Ptr& claims) {
+    SocialIdentity identity;
+    identity.uid = text(claims, "sub");
+    identity.email = text(claims, "email");
+    identity.emailVerified = !identity.email.empty() && isTrue(claims, "email_verified");
+    identity.name = text(claims, "name");
+    identity.firstName = text(claims, "given_name");
+    identity.lastName = text(claims, "family_name");
+    return identity;
+}
+
 const std::string& requireCredential(const std::map<std::string, std::string>& credentials,
                                      const std::string& field) {
     const auto found = credentials.find(field);

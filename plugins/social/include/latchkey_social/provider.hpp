@@ -6,6 +6,7 @@
 
 #include <latchkey/context.hpp>
 #include <latchkey/outbound_http.hpp>
+#include <latchkey/social.hpp>
 #include <latchkey/support/config_reader.hpp>
 
 #include <Poco/JSON/Object.h>
@@ -62,6 +63,11 @@ private:
 std::string text(const Poco::JSON::Object::Ptr& object, const std::string& key);
 /// `key` of `object` is true, or the string "true" (Google sends both).
 bool isTrue(const Poco::JSON::Object::Ptr& object, const std::string& key);
+
+/// Who OpenID Connect standard claims (an ID token's, a userinfo answer) say the user is:
+/// `sub`, `email` (verified only when `email_verified` says so), `name`, `given_name`,
+/// `family_name`. `uid` is empty when there is no `sub`: the caller decides what that means.
+SocialIdentity openIdIdentity(const Poco::JSON::Object::Ptr& claims);
 
 /// The credential `field`, or HttpError 400 "This field is required." under its name.
 const std::string& requireCredential(const std::map<std::string, std::string>& credentials,
