@@ -8,7 +8,6 @@
 #include <latchkey/plugin.hpp>
 #include <latchkey/storage/login_tokens.hpp>
 #include <latchkey/storage/sessions.hpp>
-#include <latchkey/storage/users.hpp>
 #include <latchkey/user_events.hpp>
 
 #include <memory>
@@ -17,11 +16,11 @@ namespace latchkey::plugins::buzz {
 
 namespace {
 
-class LoginTokenPlugin final : public Provides<Flow, UserEventListener> {
+class LoginTokenPlugin final : public Provides<Flow, UserEventListener, UserChangeGuard> {
 public:
     using Settings = buzz::Settings;
-    /// Users (until the identity service exists), and the flow's sessions and tokens.
-    static constexpr const char* kStorageFacets[] = {Users::kInterfaceId, Sessions::kInterfaceId,
+    /// The flow's sessions and tokens; users go through the identity service.
+    static constexpr const char* kStorageFacets[] = {Sessions::kInterfaceId,
                                                      LoginTokens::kInterfaceId};
 
     static Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
@@ -35,6 +34,12 @@ public:
 
     void mount(Router& router) override { service_->mount(router); }
     void onUserEvent(const UserEvent& event) override { service_->onUserEvent(event); }
+    std::optional<std::string> refuseChange(const UserEvent& proposed) override {
+        return service_->refuseChange(proposed);
+    }
+    void changeFinished(const UserEvent& proposed) noexcept override {
+        service_->changeFinished(proposed);
+    }
 
 private:
     std::unique_ptr<BuzzService> service_;
@@ -44,7 +49,7 @@ private:
 
 } // namespace latchkey::plugins::buzz
 
-LATCHKEY_PLUGIN(latchkey::plugins::buzz::LoginTokenPlugin, "login-token", Flow, "1.0.0",
+LATCHKEY_PLUGIN(latchkey::plugins::buzz::LoginTokenPlugin, "login-token", Flow, "2.0.0",
                 "The Buzz /rest flow: invitations with mailed login tokens, cookie sessions, roles",
                 "stable; tokens and session ids are stored only as hashes; trusts the mailer "
                 "to deliver tokens to the right inbox")

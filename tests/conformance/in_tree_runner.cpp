@@ -12,7 +12,8 @@ std::vector<latchkey::conformance::Driver> latchkey::conformance::driversUnderTe
         StorageDriver::kInterfaceId, KeyValues::kInterfaceId,   Accounts::kInterfaceId,
         Instances::kInterfaceId,     ApiKeys::kInterfaceId,     Users::kInterfaceId,
         Groups::kInterfaceId,        Classes::kInterfaceId,     Files::kInterfaceId,
-        Sessions::kInterfaceId,      LoginTokens::kInterfaceId, SocialIdentities::kInterfaceId};
+        Sessions::kInterfaceId,      LoginTokens::kInterfaceId, SocialIdentities::kInterfaceId,
+        UserStates::kInterfaceId};
     std::vector<Driver> out;
     for (const auto& name : test::storageDriversUnderTest()) {
         out.push_back({name,

@@ -10,6 +10,7 @@
 #include "storage_conformance.hpp"
 
 #include <latchkey/context.hpp>
+#include <latchkey/identities.hpp>
 #include <latchkey/outbound_http.hpp>
 #include <latchkey/plugin.hpp>
 
@@ -114,6 +115,9 @@ public:
     }
     SealedKey newUserKey() override { throw std::logic_error("a storage plugin makes no keys"); }
     OutboundHttp& http() override { throw std::logic_error("a storage plugin calls no server"); }
+    Identities& identities() override {
+        throw std::logic_error("a storage plugin changes no users through the service");
+    }
 
 private:
     void log(LogLevel level, std::string_view message) override {

@@ -638,6 +638,36 @@ TEST_CASE("Store conformance", "[conformance]") {
         CHECK_FALSE(store.loginTokens().consumeLoginToken(uid, std::string(64, '4'), 5));
     }
 
+    SECTION("user states: inactive until activated, per instance, gone with the user") {
+        if (!has(store, {kAccounts, kInstances, kUsers, UserStates::kInterfaceId})) return;
+        const Id owner = store.accounts().createAccount(account("st@example.com", "lk-st")).id;
+        const Id inst = store.instances().createInstance(instance("states", owner)).id;
+        const Id elsewhere = store.instances().createInstance(instance("states-b", owner)).id;
+        const Id ann = store.users().createUser(user(inst, "ann", "lk-ann")).id;
+        const Id bob = store.users().createUser(user(inst, "bob", "lk-bob")).id;
+        const Id cyd = store.users().createUser(user(elsewhere, "cyd", "lk-cyd")).id;
+        UserStates& states = store.userStates();
+        CHECK(states.isUserActive(ann)); // active unless recorded otherwise
+        CHECK(states.listInactiveUsers(inst).empty());
+        CHECK(states.setUserActive(inst, bob, false));
+        CHECK(states.setUserActive(inst, bob, false)); // idempotent
+        CHECK(states.setUserActive(inst, ann, false));
+        CHECK(states.setUserActive(elsewhere, cyd, false));
+        CHECK_FALSE(states.setUserActive(elsewhere, ann, false)); // not a user of that instance
+        CHECK_FALSE(states.setUserActive(inst, 999'999, false));  // no such user
+        CHECK_FALSE(states.isUserActive(bob));
+        CHECK(states.listInactiveUsers(inst) == std::vector<Id>{ann, bob});
+        CHECK(states.setUserActive(inst, ann, true));
+        CHECK(states.setUserActive(inst, ann, true));
+        CHECK(states.isUserActive(ann));
+        CHECK(states.listInactiveUsers(inst) == std::vector<Id>{bob});
+        // The state goes with its user, and with its instance.
+        CHECK(store.users().deleteUser(inst, bob));
+        CHECK(states.listInactiveUsers(inst).empty());
+        CHECK(store.instances().deleteInstance(elsewhere));
+        CHECK(states.listInactiveUsers(elsewhere).empty());
+    }
+
     SECTION("social identities: unique per instance and backend, created with the user") {
         if (!has(store, {kAccounts, kInstances, kUsers, SocialIdentities::kInterfaceId})) return;
         const Id owner = store.accounts().createAccount(account("so@example.com", "lk-soc")).id;

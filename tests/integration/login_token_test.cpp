@@ -2,11 +2,13 @@
 // receives the invitations; the tests read the token from the message as a person would.
 #include "support/host_process.hpp"
 #include "support/smtp_sink.hpp"
+#include "support/test_database.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <catch2/catch.hpp>
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -672,4 +674,141 @@ TEST_CASE("The emailed link works in a real browser (headless Chromium)", "[buzz
     // The token was used up.
     CHECK(f.setPassword("browser@example.com", "Another try 2", linkIn(mails[0]).second).status ==
           400);
+}
+
+TEST_CASE("One rule set for both APIs: deactivation, new passwords, the last super user",
+          "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    const std::string account = adminAccountKey(*f.http);
+    const auto created =
+        f.http->post("/v1.1/instances/buzz-app/api_keys/", "{}", {{"X-API-KEY", account}});
+    REQUIRE(created.status == 201);
+    const auto apiKey = created.json()->getValue<std::string>("api_key");
+    const auto v11Login = [&](const std::string& username, const std::string& password) {
+        return f.http->post("/v1.1/instances/buzz-app/user/auth/",
+                            R"({"username": ")" + username + R"(", "password": ")" + password +
+                                "\"}",
+                            {{"X-API-KEY", apiKey}});
+    };
+
+    SECTION("a user deactivated in /rest cannot log in or use its key through v1.1") {
+        const std::string cookie = f.addActiveUser(root, "quiet@example.com", 2, "Quiet pass 1");
+        const long long id = idOf(f, root, "quiet@example.com");
+        const auto before = v11Login("quiet@example.com", "Quiet pass 1");
+        REQUIRE(before.status == 200);
+        const auto userKey = before.json()->getValue<std::string>("user_key");
+        const Headers keys{{"X-API-KEY", apiKey}, {"X-USER-KEY", userKey}};
+        REQUIRE(f.http->request("GET", "/v1.1/instances/buzz-app/user/", "", keys).status == 200);
+
+        REQUIRE(f.as(root, "PUT", "/rest/user", userJson(id, R"("active": false)")).status == 200);
+        // The same answer as a wrong password, and the key is as unknown as a made-up one.
+        const auto refused = v11Login("quiet@example.com", "Quiet pass 1");
+        CHECK(refused.status == 401);
+        CHECK(refused.body == v11Login("quiet@example.com", "Wrong pass 1").body);
+        CHECK(f.http->request("GET", "/v1.1/instances/buzz-app/user/", "", keys).status == 403);
+        CHECK(f.as(cookie, "GET", "/rest/user").status == 401);
+
+        // Active again: both APIs let it in with what it had.
+        REQUIRE(f.as(root, "PUT", "/rest/user", userJson(id, R"("active": true)")).status == 200);
+        CHECK(f.http->request("GET", "/v1.1/instances/buzz-app/user/", "", keys).status == 200);
+        CHECK(v11Login("quiet@example.com", "Quiet pass 1").status == 200);
+        CHECK_FALSE(f.login("quiet@example.com", "Quiet pass 1").empty());
+    }
+
+    SECTION("a password set through v1.1 voids the mailed token of /rest") {
+        const std::string token = f.invite("invited@example.com");
+        const long long id = idOf(f, root, "invited@example.com");
+        REQUIRE(f.http
+                    ->request("PATCH", "/v1.1/instances/buzz-app/users/" + std::to_string(id) + "/",
+                              R"({"password": "Chosen pass 1"})", {{"X-API-KEY", account}})
+                    .status == 200);
+        CHECK(f.setPassword("invited@example.com", "Other pass 12", token).status == 400);
+    }
+
+    SECTION("a password set through /rest voids the user's other sessions and tokens") {
+        const std::string cookie = f.addActiveUser(root, "twice@example.com", 2, "Twice pass 1");
+        const long long id = idOf(f, root, "twice@example.com");
+        REQUIRE(
+            f.as(root, "PUT", "/rest/user", userJson(id, R"("password": "Twice pass 2")")).status ==
+            200);
+        CHECK(f.as(cookie, "GET", "/rest/user").status == 401);
+        CHECK(v11Login("twice@example.com", "Twice pass 1").status == 401);
+        CHECK(v11Login("twice@example.com", "Twice pass 2").status == 200);
+    }
+
+    SECTION("the last active super user cannot be deleted through v1.1") {
+        const long long rootId = idOf(f, root, kRootEmail);
+        const std::string path = "/v1.1/instances/buzz-app/users/" + std::to_string(rootId) + "/";
+        const auto refused = f.http->request("DELETE", path, "", {{"X-API-KEY", account}});
+        CHECK(refused.status == 409);
+        CHECK_THAT(refused.body, Catch::Contains("last active super user"));
+        CHECK(f.as(root, "GET", "/rest/user").status == 200);
+        // With a second active super user, it can.
+        REQUIRE(f.as(root, "POST", "/rest/user",
+                     R"({"email": "heir@example.com", "role_id": 1, "password": "Heir pass 1", )"
+                     R"("active": true, "super_user": true})")
+                    .status == 201);
+        CHECK(f.http->request("DELETE", path, "", {{"X-API-KEY", account}}).status == 204);
+        CHECK(f.as(root, "GET", "/rest/user").status == 401);
+    }
+}
+
+TEST_CASE("Data of login-token 1.x moves at start, and an invitation mailed before still works",
+          "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    const std::string token = f.invite("early@example.com");
+    const long long rootId = idOf(f, root, kRootEmail);
+    const long long earlyId = idOf(f, root, "early@example.com");
+    REQUIRE(f.host->stop() == 0);
+
+    // Put the database back the way login-token 1.x and schema 4 left it: the attributes with an
+    // `active` flag under user/<instance>/<user>, and no user states.
+    const auto database = testDatabaseFor(f.dir);
+    const auto sql = [&](const std::string& statement) -> std::string {
+        if (database) return database->query(statement);
+        const std::string command = "sqlite3 -batch " + f.dir.file("latchkey.db") + " < " +
+                                    f.dir.write("statement.sql", statement + ";\n");
+        std::string out;
+        FILE* pipe = popen(command.c_str(), "r");
+        REQUIRE(pipe);
+        char buf[256];
+        while (fgets(buf, sizeof buf, pipe))
+            out += buf;
+        REQUIRE(pclose(pipe) == 0);
+        return out;
+    };
+    const std::string instance =
+        std::to_string(std::stoll(sql("SELECT id FROM instances WHERE name = 'buzz-app'")));
+    const auto legacyKey = [&](long long id) {
+        char key[64];
+        std::snprintf(key, sizeof key, "user/%s/%020lld", instance.c_str(), id);
+        return std::string(key);
+    };
+    sql("DELETE FROM kv_store WHERE ns = 'login-token' AND (k LIKE 'member/%' OR k LIKE "
+        "'super/%' OR k LIKE 'role-users/%')");
+    sql("INSERT INTO kv_store (ns, k, v) VALUES ('login-token', '" + legacyKey(rootId) +
+        R"(', '{"first_name": "", "last_name": "", "notes": "", "role_id": null, )"
+        R"("active": true, "super_user": true}'))");
+    sql("INSERT INTO kv_store (ns, k, v) VALUES ('login-token', '" + legacyKey(earlyId) +
+        R"(', '{"first_name": "G", "last_name": "", "notes": "", "role_id": 2, )"
+        R"("active": false, "super_user": false}'))");
+    sql("DROP TABLE inactive_users");
+    sql("DELETE FROM schema_migrations WHERE version = 5");
+
+    f.host = std::make_unique<HostProcess>(f.dir.file("latchkey.yaml"));
+    f.http = std::make_unique<HttpClient>(f.host->baseUrl());
+    CHECK_THAT(f.host->log(), Catch::Contains("moved 2 members to the 2.x layout"));
+    const std::string again = f.login(kRootEmail, kRootPassword);
+    REQUIRE_FALSE(again.empty());
+    // Still inactive, still invited: the mailed token activates it, as before the upgrade.
+    const auto listed = f.as(again, "GET", "/rest/user?email=early@example.com");
+    CHECK_THAT(listed.body,
+               Catch::Contains(R"("active": false)") && Catch::Contains(R"("first_name": "G")"));
+    CHECK(f.setPassword("early@example.com", "Early pass 12", token).status == 200);
+    CHECK_FALSE(f.login("early@example.com", "Early pass 12").empty());
+    // The root is still the last active super user.
+    CHECK(f.as(again, "PUT", "/rest/user", userJson(rootId, R"("super_user": false)")).status ==
+          409);
 }

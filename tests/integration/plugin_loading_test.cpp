@@ -187,7 +187,8 @@ TEST_CASE("Plugins are created by kind, whatever the order of the file", "[plugi
     CHECK(hasher < flow);
 }
 
-TEST_CASE("The core announces password changes and deletions to every listener", "[plugins]") {
+TEST_CASE("The core announces renames, password changes and deletions to every listener",
+          "[plugins]") {
     TempDir dir;
     const std::string trace = dir.file("events");
     HostProcess host(dir.write(
@@ -202,7 +203,7 @@ TEST_CASE("The core announces password changes and deletions to every listener",
     REQUIRE(created.status == 201);
     const auto id = created.json()->getValue<long long>("id");
     const std::string user = "/v1.1/instances/eventful/users/" + std::to_string(id) + "/";
-    // A rename is not a password change: nothing is announced.
+    // A rename is announced as such, not as a password change.
     REQUIRE(
         http.request("PATCH", user, R"({"username": "ev2"})", {{"X-API-KEY", account}}).status ==
         200);
@@ -221,10 +222,11 @@ TEST_CASE("The core announces password changes and deletions to every listener",
     long long userId = 0;
     while (lines >> word >> kind >> instance >> userId)
         events.push_back({kind, instance, userId});
-    REQUIRE(events.size() == 3);
-    CHECK(events[0] == std::array<long long, 3>{1, events[0][1], id}); // PasswordChanged
-    CHECK(events[1] == std::array<long long, 3>{2, events[0][1], id}); // UserDeleted
-    CHECK(events[2] == std::array<long long, 3>{3, events[0][1], 0});  // InstanceDeleted
+    REQUIRE(events.size() == 4);
+    CHECK(events[0] == std::array<long long, 3>{6, events[0][1], id}); // UsernameChanged
+    CHECK(events[1] == std::array<long long, 3>{1, events[0][1], id}); // PasswordChanged
+    CHECK(events[2] == std::array<long long, 3>{2, events[0][1], id}); // UserDeleted
+    CHECK(events[3] == std::array<long long, 3>{3, events[0][1], 0});  // InstanceDeleted
     CHECK(events[0][1] > 0);
 }
 

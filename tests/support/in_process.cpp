@@ -42,6 +42,11 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
             throw std::runtime_error("no keys in this test");
         };
     }
+    if (!services.identities) {
+        services.identities = []() -> Identities& {
+            throw std::runtime_error("no identity service in this test");
+        };
+    }
     if (!services.ensureInstance) {
         services.ensureInstance = [](std::string_view) -> InstanceRecord {
             throw std::runtime_error("no instances in this test");

@@ -52,7 +52,14 @@ struct Harness {
     KeyVault vault{KeyVault::Secret{}};
     std::shared_ptr<spdlog::logger> log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+    IdentityService identities{IdentityParts{
+        StorageFacets(storePlugin.plugin()), hasher, vault, clock, random, log,
+        [](const UserEvent&) {},
+        [](const UserEvent&) -> std::optional<std::string> { return std::nullopt; },
+        [](const UserEvent&) {},
+        [](std::string_view) -> InstanceRecord { throw std::runtime_error("no instances here"); }}};
     IdentityCore core{CoreServices{StorageFacets(storePlugin.plugin()),
+                                   identities,
                                    hasher,
                                    vault,
                                    clock,
@@ -172,6 +179,7 @@ TEST_CASE("A different secret is refused at start", "[core]") {
     Harness h;
     KeyVault other{KeyVault::Secret{{1}}};
     IdentityCore second{CoreServices{StorageFacets(h.storePlugin.plugin()),
+                                     h.identities,
                                      h.hasher,
                                      other,
                                      h.clock,

@@ -18,12 +18,12 @@ Request withQuery(std::vector<std::pair<std::string, std::string>> query) {
     return r;
 }
 
-std::string page(const PageParams& params, std::vector<Id> ids) {
+std::string page(const PageParams& params, const std::vector<Id>& ids) {
     std::vector<Row> rows;
     for (Id id : ids)
         rows.push_back({id});
-    return writePage<Row>(params, rows, "/v1.1/x/",
-                          [](JsonWriter& out, const Row& r) { out.value(r.id); });
+    return renderPage<Row>(params, rows, "/v1.1/x/",
+                           [](JsonWriter& out, const Row& r) { out.value(r.id); });
 }
 
 } // namespace

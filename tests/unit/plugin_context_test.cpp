@@ -46,9 +46,13 @@ TEST_CASE("A plugin gets the storage facets its entry declares, and no other", "
     CHECK(flow.storage<KeyValues>() == nullptr);
     CHECK(mailer.storage<Sessions>() == nullptr);
     // The raw key/values (every plugin's namespace) are never handed out, declared or not.
-    HostContext greedy = c.make("greedy", {KeyValues::kInterfaceId, StorageDriver::kInterfaceId});
+    // Nor the user states: a deactivation must go through the identity service's guards.
+    HostContext greedy = c.make(
+        "greedy", {KeyValues::kInterfaceId, StorageDriver::kInterfaceId, UserStates::kInterfaceId});
     CHECK(greedy.storage<KeyValues>() == nullptr);
     CHECK(greedy.storage<StorageDriver>() == nullptr);
+    CHECK(greedy.storage<UserStates>() == nullptr);
+    CHECK(c.facets.userStatesIfAny() != nullptr); // the driver has them
     // Another version of a declared facet than the driver has is not handed out either.
     CHECK(flow.storageFacet(Sessions::kInterfaceId, Sessions::kInterfaceVersion + 1) == nullptr);
 }

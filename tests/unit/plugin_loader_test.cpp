@@ -6,6 +6,7 @@
 #include "support/temp_dir.hpp"
 
 #include <latchkey/flow.hpp>
+#include <latchkey/identities.hpp>
 #include <latchkey/mailer.hpp>
 #include <latchkey/version.hpp>
 
@@ -53,17 +54,17 @@ struct ContextFixture {
     SystemClock clock;
     SodiumRandom random;
     HostContext make() {
-        return HostContext(PluginIdentity{"test", {}}, quietLog(), clock, random,
-                           ServiceLocator{[] { return nullptr; }, [] { return nullptr; },
-                                          [] { return nullptr; },
-                                          [](std::string_view) -> InstanceRecord {
-                                              throw std::runtime_error("no instances here");
-                                          },
-                                          []() -> SealedKey { throw std::runtime_error("none"); },
-                                          []() -> OutboundHttp& {
-                                              throw std::runtime_error("no outbound calls here");
-                                          }},
-                           "http://localhost", "/");
+        return HostContext(
+            PluginIdentity{"test", {}}, quietLog(), clock, random,
+            ServiceLocator{
+                [] { return nullptr; }, [] { return nullptr; }, [] { return nullptr; },
+                [](std::string_view) -> InstanceRecord {
+                    throw std::runtime_error("no instances here");
+                },
+                []() -> SealedKey { throw std::runtime_error("none"); },
+                []() -> OutboundHttp& { throw std::runtime_error("no outbound calls here"); },
+                []() -> Identities& { throw std::runtime_error("no identities here"); }},
+            "http://localhost", "/");
     }
 };
 

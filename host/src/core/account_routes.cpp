@@ -23,7 +23,7 @@ namespace {
 
 Response accountResponse(const CoreServices& core, const AccountRecord& account) {
     JsonWriter out;
-    writeAccount(out, account, core.vault.open(account.key, KeyPurpose::AccountKey));
+    renderAccount(out, account, core.vault.open(account.key, KeyPurpose::AccountKey));
     return Response::json(200, out.take());
 }
 

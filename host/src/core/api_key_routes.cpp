@@ -7,7 +7,9 @@
 #include "core/pagination.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
+
 #include "core/views.hpp"
+#include <latchkey/support/retry.hpp>
 
 namespace latchkey::host {
 
@@ -26,13 +28,15 @@ ApiKeyRecord keyForAccount(const CoreServices& core, const InstanceAccess& acces
 template <class Change>
 ApiKeyRecord saveApiKey(const CoreServices& core, const InstanceAccess& access, Id id,
                         Change&& change) {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        ApiKeyRecord key = keyForAccount(core, access, id);
+    ApiKeyRecord key;
+    const bool saved = retryCompareAndSet([&] {
+        key = keyForAccount(core, access, id);
         const std::string expected = key.key.lookup;
         change(key);
-        if (core.store.apiKeys().updateApiKey(key, expected)) return key;
-    }
-    throw HttpError(409, "The API key changed while it was being updated; retry.");
+        return core.store.apiKeys().updateApiKey(key, expected);
+    });
+    if (!saved) throw HttpError(409, "The API key changed while it was being updated; retry.");
+    return key;
 }
 
 /// Reads description and flags present in `body` into `key`.
@@ -53,9 +57,9 @@ void readKeyFields(const RequestInput& body, ApiKeyRecord& key) {
 } // namespace
 
 void mountApiKeyRoutes(Router& router, const CoreServices& core) {
-    const auto writeKey = [&core](const InstanceRecord& instance) {
+    const auto renderKey = [&core](const InstanceRecord& instance) {
         return [&core, &instance](JsonWriter& out, const ApiKeyRecord& key) {
-            writeApiKey(out, instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
+            renderApiKey(out, instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
         };
     };
 
@@ -72,25 +76,25 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         key.key = std::move(sealed);
         key = core.store.apiKeys().createApiKey(key);
         JsonWriter out;
-        writeApiKey(out, access.instance, key, plain);
+        renderApiKey(out, access.instance, key, plain);
         return Response::json(201, out.take());
     });
 
     router.add("GET", "/v1.1/instances/{instance}/api_keys/",
-               [&core, writeKey](const Request& request) {
+               [&core, renderKey](const Request& request) {
                    const InstanceAccess access = resolveInstanceAccess(core, request);
                    const PageParams page = readPageParams(request);
                    // Listing keys is administration: the account key only.
                    if (!access.caller.account) throwPermissionDenied();
                    auto rows = core.store.apiKeys().listApiKeys(access.instance.id, page.scan());
                    return Response::json(
-                       200, writePage<ApiKeyRecord>(page, std::move(rows),
-                                                    instancePath(access.instance) + "/api_keys/",
-                                                    writeKey(access.instance)));
+                       200, renderPage<ApiKeyRecord>(page, std::move(rows),
+                                                     instancePath(access.instance) + "/api_keys/",
+                                                     renderKey(access.instance)));
                });
 
     router.add("GET", "/v1.1/instances/{instance}/api_keys/{id}/",
-               [&core, writeKey](const Request& request) {
+               [&core, renderKey](const Request& request) {
                    const InstanceAccess access = resolveInstanceAccess(core, request);
                    const Id id = pathId(request, "id");
                    const auto key = access.caller.account
@@ -98,7 +102,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
                                         : std::optional<ApiKeyRecord>(access.caller.apiKey);
                    if (!key || key->id != id) throw HttpError(404, "Not found.");
                    JsonWriter out;
-                   writeKey(access.instance)(out, *key);
+                   renderKey(access.instance)(out, *key);
                    return Response::json(200, out.take());
                });
 
@@ -110,7 +114,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
             const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
                                                 [&](ApiKeyRecord& k) { readKeyFields(body, k); });
             JsonWriter out;
-            writeApiKey(out, access.instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
+            renderApiKey(out, access.instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
             return Response::json(200, out.take());
         });
     }
@@ -131,7 +135,7 @@ void mountApiKeyRoutes(Router& router, const CoreServices& core) {
         const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
                                             [&](ApiKeyRecord& k) { k.key = fresh.second; });
         JsonWriter out;
-        writeApiKey(out, access.instance, key, fresh.first);
+        renderApiKey(out, access.instance, key, fresh.first);
         return Response::json(200, out.take());
     });
 }

@@ -73,8 +73,8 @@ InstanceAccess resolveInstanceAccess(const CoreServices& core, const Request& re
         access.instance = std::move(*instance);
         access.caller.apiKey = std::move(*apiKey);
         if (const auto userKey = presentedUserKey(request, body)) {
-            auto user =
-                core.store.users().findUserByKey(access.instance.id, core.vault.lookup(*userKey));
+            // A deactivated user's key is as unknown as a made-up one.
+            auto user = core.identities.findActiveUserByKey(access.instance.id, *userKey);
             if (!user) throwPermissionDenied("No such user key.");
             access.caller.user = std::move(*user);
         }

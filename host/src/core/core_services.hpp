@@ -2,6 +2,7 @@
 // randomness, and helpers over them.
 #pragma once
 
+#include "core/identity_service.hpp"
 #include "core/key_vault.hpp"
 
 #include <latchkey/clock.hpp>
@@ -25,7 +26,8 @@ namespace latchkey::host {
 
 /// The identity core's dependencies, shared by its route handlers.
 struct CoreServices {
-    StorageFacets store; ///< The facets the core uses were checked at start.
+    StorageFacets store;         ///< The facets the core uses were checked at start.
+    IdentityService& identities; ///< The one place users are written.
     PasswordHasher& hasher;
     const KeyVault& vault;
     const Clock& clock;

@@ -22,7 +22,7 @@ GroupRecord groupOf(const CoreServices& core, const InstanceRecord& instance, Id
 
 Response groupResponse(int status, const InstanceRecord& instance, const GroupRecord& group) {
     JsonWriter out;
-    writeGroup(out, instance, group);
+    renderGroup(out, instance, group);
     return Response::json(status, out.take());
 }
 
@@ -31,7 +31,7 @@ Response memberResponse(const CoreServices& core, const UserScope& scope, int st
                         const UserRecord& user) {
     JsonWriter out;
     out.beginObject().key("user");
-    scope.writeUser(core, out, user);
+    scope.renderUser(core, out, user);
     out.endObject();
     return Response::json(status, out.take());
 }
@@ -41,7 +41,7 @@ Response membershipGroupResponse(int status, const InstanceRecord& instance,
                                  const GroupRecord& group) {
     JsonWriter out;
     out.beginObject().key("group");
-    writeGroup(out, instance, group);
+    renderGroup(out, instance, group);
     out.endObject();
     return Response::json(status, out.take());
 }
@@ -99,11 +99,11 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         requireFullAccess(access.caller);
         const PageParams page = readPageParams(request);
         return Response::json(
-            200, writePage<GroupRecord>(
+            200, renderPage<GroupRecord>(
                      page, core.store.groups().listGroups(access.instance.id, page.scan()),
                      instancePath(access.instance) + "/groups/",
                      [&](JsonWriter& out, const GroupRecord& g) {
-                         writeGroup(out, access.instance, g);
+                         renderGroup(out, access.instance, g);
                      }));
     });
 
@@ -145,15 +145,15 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         const GroupRecord found = groupOf(core, scope.access.instance, pathId(request, "id"));
         const PageParams page = readPageParams(request);
         return Response::json(
-            200,
-            writePage<UserRecord>(page, core.store.groups().listGroupMembers(found.id, page.scan()),
-                                  instancePath(scope.access.instance) + "/groups/" +
-                                      std::to_string(found.id) + "/users/",
-                                  [&](JsonWriter& out, const UserRecord& user) {
-                                      out.beginObject().key("user");
-                                      scope.writeUser(core, out, user);
-                                      out.endObject();
-                                  }));
+            200, renderPage<UserRecord>(page,
+                                        core.store.groups().listGroupMembers(found.id, page.scan()),
+                                        instancePath(scope.access.instance) + "/groups/" +
+                                            std::to_string(found.id) + "/users/",
+                                        [&](JsonWriter& out, const UserRecord& user) {
+                                            out.beginObject().key("user");
+                                            scope.renderUser(core, out, user);
+                                            out.endObject();
+                                        }));
     });
 
     router.add("POST", group + "users/", [&core](const Request& request) {
@@ -209,7 +209,7 @@ void mountGroupRoutes(Router& router, const CoreServices& core) {
         out.beginObject().key("objects").beginArray();
         for (const auto& g : user.groups) {
             out.beginObject().key("group");
-            writeGroup(out, scope.access.instance, g);
+            renderGroup(out, scope.access.instance, g);
             out.endObject();
         }
         out.endArray().key("next").null().key("prev").null().endObject();

@@ -28,7 +28,7 @@ bool isValidInstanceName(const std::string& name) {
 
 Response instanceResponse(int status, const InstanceRecord& instance, const AccountRecord& owner) {
     JsonWriter out;
-    writeInstance(out, instance, owner);
+    renderInstance(out, instance, owner);
     return Response::json(status, out.take());
 }
 
@@ -73,10 +73,10 @@ void mountInstanceRoutes(Router& router, const CoreServices& core) {
         const PageParams page = readPageParams(request);
         auto rows = core.store.instances().listInstances(account.id, page.scan());
         return Response::json(
-            200, writePage<InstanceRecord>(page, std::move(rows), "/v1.1/instances/",
-                                           [&](JsonWriter& out, const InstanceRecord& row) {
-                                               writeInstance(out, row, account);
-                                           }));
+            200, renderPage<InstanceRecord>(page, std::move(rows), "/v1.1/instances/",
+                                            [&](JsonWriter& out, const InstanceRecord& row) {
+                                                renderInstance(out, row, account);
+                                            }));
     });
 
     router.add("GET", "/v1.1/instances/{instance}/", [&core](const Request& request) {

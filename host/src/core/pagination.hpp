@@ -35,15 +35,15 @@ PageParams readPageParams(const Request& request);
 /// Writes one page. `rows` come from the store in scan order (up to size + 1 of them);
 /// `basePath` is the list's path without query.
 template <class Row>
-std::string writePage(const PageParams& params, std::vector<Row> rows, const std::string& basePath,
-                      const std::function<void(JsonWriter&, const Row&)>& writeRow);
+std::string renderPage(const PageParams& params, std::vector<Row> rows, const std::string& basePath,
+                       const std::function<void(JsonWriter&, const Row&)>& renderRow);
 
 /// Builds the next/prev link for a page boundary.
 std::string pageLink(const std::string& basePath, const PageParams& params, bool backward, Id pk);
 
 template <class Row>
-std::string writePage(const PageParams& params, std::vector<Row> rows, const std::string& basePath,
-                      const std::function<void(JsonWriter&, const Row&)>& writeRow) {
+std::string renderPage(const PageParams& params, std::vector<Row> rows, const std::string& basePath,
+                       const std::function<void(JsonWriter&, const Row&)>& renderRow) {
     const bool more = rows.size() > params.size;
     if (more) rows.resize(params.size);
     // A backward scan reads away from the cursor; show the page in the list's own order.
@@ -55,7 +55,7 @@ std::string writePage(const PageParams& params, std::vector<Row> rows, const std
     JsonWriter out;
     out.beginObject().key("objects").beginArray();
     for (const auto& row : rows)
-        writeRow(out, row);
+        renderRow(out, row);
     out.endArray();
     out.key("next");
     if (hasNext && !rows.empty())

@@ -4,6 +4,8 @@
 #include "core/routes.hpp"
 #include "core/user_scope.hpp"
 
+#include <latchkey/support/retry.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <iterator>
@@ -12,17 +14,15 @@ namespace latchkey::host {
 
 namespace {
 
-constexpr int kSaveAttempts = 5;
-
 Response classResponse(const InstanceRecord& instance, const ClassRecord& record) {
     JsonWriter out;
-    writeClass(out, instance, record);
+    renderClass(out, instance, record);
     return Response::json(200, out.take());
 }
 
 Response profileResponse(const CoreServices& core, const UserScope& scope, const UserRecord& user) {
     JsonWriter out;
-    writeProfile(out, scope.view(core), user);
+    renderProfile(out, scope.view(core), user);
     return Response::json(200, out.take());
 }
 
@@ -44,7 +44,8 @@ ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& i
                                const RequestInput& body) {
     body.rejectUnknown({"name", "description", "schema", "status", "objects_count", "revision",
                         "metadata", "group", "group_permissions", "other_permissions"});
-    for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+    ClassRecord result;
+    const bool stored = retryCompareAndSet([&] {
         ClassRecord record = loadProfileClass(core, instance);
         const ProfileSchema current = ProfileSchema::fromStored(record.schema);
         FieldErrors errors;
@@ -62,18 +63,20 @@ ClassRecord updateProfileClass(const CoreServices& core, const InstanceRecord& i
         const std::int64_t expected = record.revision;
         record.updatedAt = core.now();
         if (record.revision == 0) record.createdAt = record.updatedAt;
-        if (auto saved = core.store.classes().saveClass(record, expected)) {
-            // Files of a removed file field are no longer part of any profile: delete them,
-            // so they are not served any more.
-            for (const auto& field : current.fields()) {
-                if (field.type == "file" && next && !next->find(field.name)) {
-                    core.store.files().deleteFieldFiles(instance.id, field.name);
-                }
+        auto saved = core.store.classes().saveClass(record, expected);
+        if (!saved) return false;
+        // Files of a removed file field are no longer part of any profile: delete them, so
+        // they are not served any more.
+        for (const auto& field : current.fields()) {
+            if (field.type == "file" && next && !next->find(field.name)) {
+                core.store.files().deleteFieldFiles(instance.id, field.name);
             }
-            return *saved;
         }
-    }
-    throw HttpError(409, "The class changed while it was being updated; retry.");
+        result = std::move(*saved);
+        return true;
+    });
+    if (!stored) throw HttpError(409, "The class changed while it was being updated; retry.");
+    return result;
 }
 
 bool isFileToken(const std::string& token) {
@@ -95,7 +98,7 @@ void mountProfileRoutes(Router& router, const CoreServices& core) {
         const InstanceAccess access = resolveInstanceAccess(core, request);
         JsonWriter out;
         out.beginObject().key("objects").beginArray();
-        writeClass(out, access.instance, loadProfileClass(core, access.instance));
+        renderClass(out, access.instance, loadProfileClass(core, access.instance));
         out.endArray().key("next").null().key("prev").null().endObject();
         return Response::json(200, out.take());
     });

@@ -3,7 +3,8 @@
 #include "core/profile_schema.hpp"
 
 #include "core/request_input.hpp"
-#include "core/views.hpp"
+
+#include <latchkey/support/time.hpp>
 
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>
@@ -12,6 +13,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <regex>
@@ -26,7 +28,7 @@ constexpr std::size_t kMaxFields = 64;
 constexpr std::size_t kMaxNameLength = 64;
 constexpr std::size_t kStringMax = 128;
 constexpr std::size_t kTextMax = 32000;
-constexpr std::size_t kStructuredMax = 32U * 1024U;
+constexpr std::size_t kStructuredMax = std::size_t{32} * 1024;
 
 std::string stringify(const Poco::Dynamic::Var& value) {
     std::ostringstream out;
@@ -35,22 +37,16 @@ std::string stringify(const Poco::Dynamic::Var& value) {
 }
 
 bool isValidType(const std::string& type) {
-    for (const char* known : kFieldTypes) {
-        if (type == known) return true;
-    }
-    return false;
+    return std::ranges::any_of(kFieldTypes, [&type](const char* known) { return type == known; });
 }
 
 bool isValidFieldName(const std::string& name) {
     if (name.empty() || name.size() > kMaxNameLength) return false;
     if (!std::islower(static_cast<unsigned char>(name[0]))) return false;
-    for (const char c : name) {
-        if (!std::islower(static_cast<unsigned char>(c)) &&
-            !std::isdigit(static_cast<unsigned char>(c)) && c != '_') {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::all_of(name, [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+    });
 }
 
 /// Parses a JSON array from a Var that is an array, or text holding one.
@@ -240,7 +236,7 @@ const FieldSpec* ProfileSchema::find(const std::string& name) const {
 
 namespace {
 
-void writeField(JsonWriter& out, const FieldSpec& field, bool removed) {
+void renderField(JsonWriter& out, const FieldSpec& field, bool removed) {
     out.beginObject().field("name", field.name).field("type", field.type);
     if (field.extra) {
         for (const auto& [key, value] : *field.extra)
@@ -256,7 +252,7 @@ std::string ProfileSchema::toJson() const {
     JsonWriter out;
     out.beginArray();
     for (const auto& field : fields_)
-        writeField(out, field, false);
+        renderField(out, field, false);
     out.endArray();
     return out.take();
 }
@@ -265,9 +261,9 @@ std::string ProfileSchema::toStoredJson() const {
     JsonWriter out;
     out.beginArray();
     for (const auto& field : fields_)
-        writeField(out, field, false);
+        renderField(out, field, false);
     for (const auto& field : removed_)
-        writeField(out, field, true);
+        renderField(out, field, true);
     out.endArray();
     return out.take();
 }
@@ -282,7 +278,7 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
     const std::string& type = field.type;
     if (type == "string" || type == "text") {
         if (!value.isString()) return fail("Not a valid string.");
-        const std::string& text = value.extract<std::string>();
+        const auto& text = value.extract<std::string>();
         const std::size_t max = type == "string" ? kStringMax : kTextMax;
         if (!isValidUtf8(text)) return fail("Not a valid string.");
         if (utf8Length(text) > max) {
@@ -297,7 +293,7 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
                 return std::to_string(value.convert<Poco::Int64>());
             }
             if (fromForm && value.isString()) {
-                const std::string& text = value.extract<std::string>();
+                const auto& text = value.extract<std::string>();
                 std::size_t used = 0;
                 const long long n = std::stoll(text, &used);
                 if (used == text.size()) return std::to_string(n);
@@ -313,7 +309,7 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
             if (value.isNumeric() && !value.isBoolean())
                 n = value.convert<double>();
             else if (fromForm && value.isString()) {
-                const std::string& text = value.extract<std::string>();
+                const auto& text = value.extract<std::string>();
                 std::size_t used = 0;
                 n = std::stod(text, &used);
                 if (used != text.size()) return fail("A valid number is required.");
@@ -329,7 +325,7 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
     if (type == "boolean") {
         if (value.isBoolean()) return std::string(value.extract<bool>() ? "true" : "false");
         if (fromForm && value.isString()) {
-            const std::string& text = value.extract<std::string>();
+            const auto& text = value.extract<std::string>();
             if (text == "true" || text == "1") return std::string("true");
             if (text == "false" || text == "0") return std::string("false");
         }
@@ -372,8 +368,8 @@ std::string fileUrl(const std::string& fileBaseUrl, const std::string& token) {
     return fileBaseUrl + "/files/" + token;
 }
 
-void writeProfileFields(JsonWriter& out, const std::string& storedData, const ProfileSchema& schema,
-                        const std::string& fileBaseUrl) {
+void renderProfileFields(JsonWriter& out, const std::string& storedData,
+                         const ProfileSchema& schema, const std::string& fileBaseUrl) {
     if (schema.fields().empty()) return;
     Poco::JSON::Object::Ptr data;
     try {
@@ -390,7 +386,7 @@ void writeProfileFields(JsonWriter& out, const std::string& storedData, const Pr
         }
         const auto value = data->get(field.name);
         if (field.type == "file" || field.type == "datetime") {
-            const std::string text = value.convert<std::string>();
+            const auto text = value.convert<std::string>();
             out.beginObject()
                 .field("type", field.type)
                 .field("value", field.type == "file" ? fileUrl(fileBaseUrl, text) : text)

@@ -66,8 +66,8 @@ std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::D
 
 /// Writes the profile's custom fields as the API shows them: only fields in the schema, files
 /// as `{"type": "file", "value": url}` and datetimes as `{"type": "datetime", "value": ...}`.
-void writeProfileFields(JsonWriter& out, const std::string& storedData, const ProfileSchema& schema,
-                        const std::string& fileBaseUrl);
+void renderProfileFields(JsonWriter& out, const std::string& storedData,
+                         const ProfileSchema& schema, const std::string& fileBaseUrl);
 
 /// The public URL of an uploaded file.
 std::string fileUrl(const std::string& fileBaseUrl, const std::string& token);

@@ -2,6 +2,7 @@
 // and saving with a revision check so concurrent updates never overwrite each other.
 #include "core/profiles.hpp"
 
+#include <latchkey/support/retry.hpp>
 #include <latchkey/support/text.hpp>
 
 #include <Poco/JSON/Array.h>
@@ -17,8 +18,6 @@
 namespace latchkey::host {
 
 namespace {
-
-constexpr int kSaveAttempts = 5;
 
 std::string newFileToken(Random& random) {
     unsigned char bytes[16];
@@ -189,7 +188,8 @@ void deleteFilesQuietly(const CoreServices& core, Id ownerId,
 UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& instance, Id userId,
                              const ProfileSchema& schema, const ProfileUpdate& update) {
     try {
-        for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+        UserRecord result;
+        const bool saved = retryCompareAndSet([&] {
             auto user = core.store.users().findUserById(instance.id, userId);
             if (!user) throw HttpError(404, "Not found.");
             if (update.expectedRevision && *update.expectedRevision != user->profile.revision) {
@@ -197,7 +197,10 @@ UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& ins
                                            {"Revision mismatch: the profile is at revision " +
                                             std::to_string(user->profile.revision) + "."}}});
             }
-            if (update.empty()) return *user;
+            if (update.empty()) {
+                result = std::move(*user);
+                return true;
+            }
             // Files the update replaces: deleted only once the new data is saved.
             std::vector<std::string> replaced;
             const Poco::JSON::Object::Ptr current = parseObject(user->profile.data);
@@ -211,13 +214,16 @@ UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& ins
             ProfileRecord profile = user->profile;
             profile.data = mergeProfileData(user->profile.data, update);
             profile.updatedAt = core.now();
-            if (core.store.users().updateProfile(userId, profile, user->profile.revision)) {
-                deleteFilesQuietly(core, userId, replaced);
-                auto saved = core.store.users().findUserById(instance.id, userId);
-                if (!saved) throw HttpError(404, "Not found.");
-                return *saved;
+            if (!core.store.users().updateProfile(userId, profile, user->profile.revision)) {
+                return false;
             }
-        }
+            deleteFilesQuietly(core, userId, replaced);
+            auto stored = core.store.users().findUserById(instance.id, userId);
+            if (!stored) throw HttpError(404, "Not found.");
+            result = std::move(*stored);
+            return true;
+        });
+        if (saved) return result;
         throw HttpError(409, "The profile changed while it was being updated; retry.");
     } catch (...) {
         // Whatever went wrong, files uploaded for this update are nobody's now.

@@ -25,8 +25,8 @@ struct UserScope {
     }
 
     /// A user with the key the caller may see (the stored key, unsealed).
-    void writeUser(const CoreServices& core, JsonWriter& out, const UserRecord& user) const {
-        host::writeUser(out, view(core), user, core.vault.open(user.key, KeyPurpose::UserKey));
+    void renderUser(const CoreServices& core, JsonWriter& out, const UserRecord& user) const {
+        host::renderUser(out, view(core), user, core.identities.openKey(user));
     }
 };
 

@@ -11,30 +11,12 @@
 
 namespace latchkey::host {
 
-std::string formatTimestamp(Micros micros) {
-    // Floor division, so times before 1970 still get a fraction in [0, 999999].
-    Micros seconds = micros / 1'000'000;
-    Micros fraction = micros % 1'000'000;
-    if (fraction < 0) {
-        fraction += 1'000'000;
-        seconds -= 1;
-    }
-    const auto whole = static_cast<std::time_t>(seconds);
-    std::tm utc{};
-    gmtime_r(&whole, &utc);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", utc.tm_year + 1900,
-                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                  static_cast<int>(fraction));
-    return buf;
-}
-
 std::string instancePath(const InstanceRecord& instance) {
     return "/v1.1/instances/" + instance.name;
 }
 
-void writeAccount(JsonWriter& out, const AccountRecord& account,
-                  const std::optional<std::string>& accountKey) {
+void renderAccount(JsonWriter& out, const AccountRecord& account,
+                   const std::optional<std::string>& accountKey) {
     out.beginObject()
         .field("id", account.id)
         .field("email", account.email)
@@ -48,11 +30,11 @@ void writeAccount(JsonWriter& out, const AccountRecord& account,
     out.endObject();
 }
 
-void writeInstance(JsonWriter& out, const InstanceRecord& instance, const AccountRecord& owner) {
+void renderInstance(JsonWriter& out, const InstanceRecord& instance, const AccountRecord& owner) {
     const std::string base = instancePath(instance);
     out.beginObject().field("name", instance.name).field("description", instance.description);
     out.key("owner");
-    writeAccount(out, owner, std::nullopt);
+    renderAccount(out, owner, std::nullopt);
     out.key("metadata").raw(instance.metadata);
     out.field("role", "full")
         .field("created_at", formatTimestamp(instance.createdAt))
@@ -68,8 +50,8 @@ void writeInstance(JsonWriter& out, const InstanceRecord& instance, const Accoun
     out.endObject();
 }
 
-void writeApiKey(JsonWriter& out, const InstanceRecord& instance, const ApiKeyRecord& key,
-                 const std::string& plainKey) {
+void renderApiKey(JsonWriter& out, const InstanceRecord& instance, const ApiKeyRecord& key,
+                  const std::string& plainKey) {
     const std::string self = instancePath(instance) + "/api_keys/" + std::to_string(key.id) + "/";
     out.beginObject()
         .field("id", key.id)
@@ -88,7 +70,7 @@ void writeApiKey(JsonWriter& out, const InstanceRecord& instance, const ApiKeyRe
     out.endObject();
 }
 
-void writeProfile(JsonWriter& out, const InstanceView& view, const UserRecord& user) {
+void renderProfile(JsonWriter& out, const InstanceView& view, const UserRecord& user) {
     const ProfileRecord& profile = user.profile;
     const std::string base = instancePath(view.instance);
     out.beginObject()
@@ -105,7 +87,7 @@ void writeProfile(JsonWriter& out, const InstanceView& view, const UserRecord& u
         .null()
         .key("channel_room")
         .null();
-    writeProfileFields(out, profile.data, view.schema, view.fileBaseUrl);
+    renderProfileFields(out, profile.data, view.schema, view.fileBaseUrl);
     out.key("links")
         .beginObject()
         .field("owner", base + "/users/" + std::to_string(user.id) + "/")
@@ -114,7 +96,7 @@ void writeProfile(JsonWriter& out, const InstanceView& view, const UserRecord& u
     out.endObject();
 }
 
-void writeGroup(JsonWriter& out, const InstanceRecord& instance, const GroupRecord& group) {
+void renderGroup(JsonWriter& out, const InstanceRecord& instance, const GroupRecord& group) {
     const std::string self = instancePath(instance) + "/groups/" + std::to_string(group.id) + "/";
     out.beginObject()
         .field("id", group.id)
@@ -126,8 +108,8 @@ void writeGroup(JsonWriter& out, const InstanceRecord& instance, const GroupReco
     out.endObject();
 }
 
-void writeUser(JsonWriter& out, const InstanceView& view, const UserRecord& user,
-               const std::string& userKey) {
+void renderUser(JsonWriter& out, const InstanceView& view, const UserRecord& user,
+                const std::string& userKey) {
     const std::string self =
         instancePath(view.instance) + "/users/" + std::to_string(user.id) + "/";
     out.beginObject()
@@ -135,10 +117,10 @@ void writeUser(JsonWriter& out, const InstanceView& view, const UserRecord& user
         .field("username", user.username)
         .field("user_key", userKey);
     out.key("profile");
-    writeProfile(out, view, user);
+    renderProfile(out, view, user);
     out.key("groups").beginArray();
     for (const auto& group : user.groups)
-        writeGroup(out, view.instance, group);
+        renderGroup(out, view.instance, group);
     out.endArray();
     out.key("links")
         .beginObject()
@@ -149,7 +131,7 @@ void writeUser(JsonWriter& out, const InstanceView& view, const UserRecord& user
     out.endObject();
 }
 
-void writeClass(JsonWriter& out, const InstanceRecord& instance, const ClassRecord& record) {
+void renderClass(JsonWriter& out, const InstanceRecord& instance, const ClassRecord& record) {
     const std::string self = instancePath(instance) + "/classes/" + record.name + "/";
     out.beginObject().field("name", record.name).field("description", record.description);
     out.key("schema").raw(ProfileSchema::fromStored(record.schema).toJson());

@@ -2,7 +2,9 @@
 #pragma once
 
 #include "core/profile_schema.hpp"
+
 #include <latchkey/support/json_writer.hpp>
+#include <latchkey/support/time.hpp>
 
 #include <latchkey/storage/records/account.hpp>
 #include <latchkey/storage/records/api_key.hpp>
@@ -15,22 +17,19 @@
 
 namespace latchkey::host {
 
-/// `2015-04-21T14:19:41.309520Z`.
-std::string formatTimestamp(Micros micros);
-
 /// `/v1.1/instances/<name>`, the prefix of every instance path (no trailing slash).
 std::string instancePath(const InstanceRecord& instance);
 
 /// An account; `accountKey` is included when given (login and account detail).
-void writeAccount(JsonWriter& out, const AccountRecord& account,
-                  const std::optional<std::string>& accountKey);
+void renderAccount(JsonWriter& out, const AccountRecord& account,
+                   const std::optional<std::string>& accountKey);
 
 /// An instance with its owner.
-void writeInstance(JsonWriter& out, const InstanceRecord& instance, const AccountRecord& owner);
+void renderInstance(JsonWriter& out, const InstanceRecord& instance, const AccountRecord& owner);
 
 /// An API key, showing the key itself.
-void writeApiKey(JsonWriter& out, const InstanceRecord& instance, const ApiKeyRecord& key,
-                 const std::string& plainKey);
+void renderApiKey(JsonWriter& out, const InstanceRecord& instance, const ApiKeyRecord& key,
+                  const std::string& plainKey);
 
 /// What rendering an instance's users and profiles needs besides the records.
 struct InstanceView {
@@ -40,16 +39,16 @@ struct InstanceView {
 };
 
 /// A user with its profile, its groups and its user key.
-void writeUser(JsonWriter& out, const InstanceView& view, const UserRecord& user,
-               const std::string& userKey);
+void renderUser(JsonWriter& out, const InstanceView& view, const UserRecord& user,
+                const std::string& userKey);
 
 /// A user's `user_profile` data object.
-void writeProfile(JsonWriter& out, const InstanceView& view, const UserRecord& user);
+void renderProfile(JsonWriter& out, const InstanceView& view, const UserRecord& user);
 
 /// A group.
-void writeGroup(JsonWriter& out, const InstanceRecord& instance, const GroupRecord& group);
+void renderGroup(JsonWriter& out, const InstanceRecord& instance, const GroupRecord& group);
 
 /// A class (only `user_profile` exists) with its schema.
-void writeClass(JsonWriter& out, const InstanceRecord& instance, const ClassRecord& record);
+void renderClass(JsonWriter& out, const InstanceRecord& instance, const ClassRecord& record);
 
 } // namespace latchkey::host

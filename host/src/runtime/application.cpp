@@ -186,7 +186,11 @@ void Application::createPlugins() {
         [this] {
             return vault_->seal(KeyVault::generateKey(random_), KeyPurpose::UserKey, random_);
         },
-        [this]() -> OutboundHttp& { return *outbound_; }};
+        [this]() -> OutboundHttp& { return *outbound_; },
+        [this]() -> Identities& {
+            if (!identities_) throw std::logic_error("the identity service exists from mount on");
+            return *identities_;
+        }};
     outbound_ = std::make_unique<PocoOutboundHttp>(host.outbound);
     // loadConfiguration sorted them into creation order and refused a second hasher.
     for (const SelectedPlugin& selected : config_.selected) {
@@ -230,6 +234,7 @@ void Application::createPlugins() {
         selected.settings.reset();
     for (const auto& plugin : plugins_) {
         if (auto* listener = provided<UserEventListener>(*plugin)) listeners_.push_back(listener);
+        if (auto* guard = provided<UserChangeGuard>(*plugin)) guards_.push_back(guard);
     }
 }
 
@@ -293,6 +298,30 @@ void Application::announce(const UserEvent& event) const {
     if (!failed.empty()) {
         throw Unavailable("the change is stored, but a plugin could not act on it: " + failed);
     }
+}
+
+std::optional<std::string> Application::guard(const UserEvent& proposed) const {
+    for (std::size_t i = 0; i < guards_.size(); ++i) {
+        std::optional<std::string> reason;
+        try {
+            reason = guards_[i]->refuseChange(proposed);
+        } catch (...) {
+            for (std::size_t j = 0; j < i; ++j)
+                guards_[j]->changeFinished(proposed);
+            throw;
+        }
+        if (reason) {
+            for (std::size_t j = 0; j < i; ++j)
+                guards_[j]->changeFinished(proposed);
+            return reason;
+        }
+    }
+    return std::nullopt;
+}
+
+void Application::guardDone(const UserEvent& proposed) const {
+    for (UserChangeGuard* guard : guards_)
+        guard->changeFinished(proposed);
 }
 
 InstanceRecord Application::ensureInstance(std::string_view wanted) {
@@ -372,9 +401,15 @@ void Application::start() {
 
     createPlugins();
 
+    const auto announceEvent = [this](const UserEvent& e) { announce(e); };
+    identities_ = std::make_unique<IdentityService>(
+        IdentityParts{*storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
+                      [this](const UserEvent& e) { return guard(e); },
+                      [this](const UserEvent& e) { guardDone(e); },
+                      [this](std::string_view name) { return ensureInstance(name); }});
     core_ = std::make_unique<IdentityCore>(
-        CoreServices{*storage_, *hasher_, *vault_, clock_, random_, log_, publicUrl_,
-                     host.files.maxSize, social_, [this](const UserEvent& e) { announce(e); }});
+        CoreServices{*storage_, *identities_, *hasher_, *vault_, clock_, random_, log_, publicUrl_,
+                     host.files.maxSize, social_, announceEvent});
     try {
         core_->checkSecret();
         if (!host.admin.email.empty()) {
@@ -413,9 +448,11 @@ bool Application::stop() {
     // Handlers hold references into the core and the plugins: drop them first.
     router_.reset();
     core_.reset();
+    identities_.reset();
     flows_.clear();
     social_.clear();
     listeners_.clear();
+    guards_.clear();
     mailer_ = nullptr;
     hasher_ = nullptr;
     // Newest first: later plugins may use earlier ones, and their destructors may still use the

@@ -96,6 +96,11 @@ private:
     void createPlugins();
     void checkStorageFacets() const;
     void announce(const UserEvent& event) const;
+    /// The first reason a UserChangeGuard gives against `proposed`, if any; when there is one,
+    /// the guards that let it through are told it is finished.
+    std::optional<std::string> guard(const UserEvent& proposed) const;
+    /// Tells every guard that `proposed`, which they all let through, is finished.
+    void guardDone(const UserEvent& proposed) const;
     void mountRoutes();
     InstanceRecord ensureInstance(std::string_view wanted);
 
@@ -114,7 +119,9 @@ private:
     PasswordHasher* hasher_ = nullptr;                 ///< guardedHasher_, for everyone.
     std::vector<Flow*> flows_;
     std::vector<UserEventListener*> listeners_; ///< Plugins that keep state per user.
+    std::vector<UserChangeGuard*> guards_;      ///< Plugins whose rules can refuse a removal.
     std::map<std::string, SocialBackend*, std::less<>> social_; ///< By backend name.
+    std::unique_ptr<IdentityService> identities_;               ///< Created once the plugins exist.
     std::unique_ptr<IdentityCore> core_;
     std::unique_ptr<HostRouter> router_;
     std::unique_ptr<HttpServer> server_;

@@ -99,7 +99,10 @@ HostContext::HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> 
       configDirectory_(std::move(configDirectory)), values_(plugin_.name, services_.storage) {}
 
 bool declarableFacet(std::string_view id) noexcept {
-    return id != KeyValues::kInterfaceId && id != StorageDriver::kInterfaceId;
+    // UserStates is the identity service's alone: a deactivation that bypassed it would skip
+    // the guards and the events. (Users stays declarable for SDK 2.0 plugins.)
+    return id != KeyValues::kInterfaceId && id != StorageDriver::kInterfaceId &&
+           id != UserStates::kInterfaceId;
 }
 
 void* HostContext::storageFacet(std::string_view id, std::uint32_t version) {

@@ -52,6 +52,7 @@ struct ServiceLocator {
     std::function<InstanceRecord(std::string_view)> ensureInstance;
     std::function<SealedKey()> newUserKey;
     std::function<OutboundHttp&()> http;
+    std::function<Identities&()> identities; ///< Exists from Flow::mount() on.
 };
 
 /// A plugin's key/value area: the store's KeyValues facet with the plugin's name as namespace.
@@ -75,7 +76,8 @@ private:
 };
 
 /// Whether a plugin may declare (and be handed) the storage facet `id`: any but KeyValues (a
-/// plugin has its own area, bound to its name) and the driver's own interface.
+/// plugin has its own area, bound to its name), the driver's own interface and UserStates (the
+/// identity service's).
 bool declarableFacet(std::string_view id) noexcept;
 
 /// What the host knows of the plugin a context is for.
@@ -105,6 +107,7 @@ public:
     }
     SealedKey newUserKey() override { return services_.newUserKey(); }
     OutboundHttp& http() override { return services_.http(); }
+    Identities& identities() override { return services_.identities(); }
 
 private:
     PluginIdentity plugin_;

@@ -44,6 +44,7 @@ bool SqlStore::deleteInstance(Id id) {
         execute(session, *dialect_, "DELETE FROM files WHERE instance_id = ?", id);
         execute(session, *dialect_, "DELETE FROM sessions WHERE instance_id = ?", id);
         execute(session, *dialect_, "DELETE FROM social_identities WHERE instance_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM inactive_users WHERE instance_id = ?", id);
         execute(session, *dialect_,
                 "DELETE FROM login_tokens WHERE user_id IN "
                 "(SELECT id FROM users WHERE instance_id = ?)",

@@ -170,6 +170,15 @@ const std::vector<Migration>& coreMigrations() {
 
              "CREATE INDEX social_identities_user ON social_identities (user_id)",
          }},
+        {5,
+         "deactivated users (the UserStates facet)",
+         {
+             "CREATE TABLE inactive_users ("
+             " user_id BIGINT NOT NULL PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+             " instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE){table}",
+
+             "CREATE INDEX inactive_users_instance ON inactive_users (instance_id, user_id)",
+         }},
     };
     return migrations;
 }

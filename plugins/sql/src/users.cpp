@@ -114,6 +114,7 @@ bool SqlStore::deleteUser(Id instanceId, Id id) {
         execute(session, *dialect_, "DELETE FROM login_tokens WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM social_identities WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM memberships WHERE user_id = ?", id);
+        execute(session, *dialect_, "DELETE FROM inactive_users WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM user_profiles WHERE user_id = ?", id);
         execute(session, *dialect_, "DELETE FROM users WHERE id = ?", id);
         return true;

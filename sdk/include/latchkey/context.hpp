@@ -14,6 +14,7 @@
 
 namespace latchkey {
 
+class Identities;
 class Mailer;
 class OutboundHttp;
 class PasswordHasher;
@@ -51,11 +52,16 @@ public:
     /// it does not exist. Throws std::runtime_error when it does not exist and there is no
     /// administrator to own it. Available from Flow::mount() on.
     virtual InstanceRecord ensureInstance(std::string_view name) = 0;
-    /// A fresh user key in the form the store keeps, for a user this plugin creates or whose
-    /// password it changes (a new password gives a new key, as in the v1.1 API).
-    virtual SealedKey newUserKey() = 0;
+    /// A fresh user key in the form the store keeps. Deprecated since 2.1: users are created and
+    /// their passwords set through identities(), which makes their keys.
+    [[deprecated(
+        "create users and set passwords through PluginContext::identities()")]] virtual SealedKey
+    newUserKey() = 0;
     /// The host's HTTP client for calls to other servers (social providers).
     virtual OutboundHttp& http() = 0;
+    /// The identity service: the one way to create, change, verify and delete users (since SDK
+    /// 2.1). Available from Flow::mount() on.
+    virtual Identities& identities() = 0;
 
     /// The declared storage facet `Facet` (Sessions, LoginTokens, ...), or nullptr.
     template <class Facet>

@@ -8,6 +8,7 @@
 #include <latchkey/context.hpp>
 #include <latchkey/errors.hpp>
 #include <latchkey/flow.hpp>
+#include <latchkey/identities.hpp>
 #include <latchkey/key_value_area.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/mailer.hpp>
@@ -25,6 +26,7 @@
 
 #include <latchkey/support/config_reader.hpp>
 #include <latchkey/support/json_writer.hpp>
+#include <latchkey/support/retry.hpp>
 #include <latchkey/support/storage_facets.hpp>
 #include <latchkey/support/text.hpp>
 #include <latchkey/support/time.hpp>

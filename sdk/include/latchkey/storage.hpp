@@ -12,4 +12,5 @@
 #include <latchkey/storage/login_tokens.hpp>
 #include <latchkey/storage/sessions.hpp>
 #include <latchkey/storage/social_identities.hpp>
+#include <latchkey/storage/user_states.hpp>
 #include <latchkey/storage/users.hpp>

@@ -22,8 +22,9 @@ struct PoolOptions {
 };
 
 /// Every storage facet on any SQL database Poco::Data reaches. Thread-safe.
-class SqlStore : public Provides<StorageDriver, KeyValues, Accounts, Instances, ApiKeys, Users,
-                                 Groups, Classes, Files, Sessions, LoginTokens, SocialIdentities> {
+class SqlStore
+    : public Provides<StorageDriver, KeyValues, Accounts, Instances, ApiKeys, Users, Groups,
+                      Classes, Files, Sessions, LoginTokens, SocialIdentities, UserStates> {
 public:
     SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
              Logger& log);
@@ -112,6 +113,10 @@ public:
     UserRecord createSocialUser(const UserRecord& user,
                                 const SocialIdentityRecord& identity) override;
 
+    bool setUserActive(Id instanceId, Id userId, bool active) override;
+    bool isUserActive(Id userId) override;
+    std::vector<Id> listInactiveUsers(Id instanceId) override;
+
     FileRecord createFile(const FileRecord& file) override;
     std::optional<FileRecord> findFile(std::string_view token) override;
     bool deleteFile(std::string_view token, Id ownerUserId) override;
@@ -122,6 +127,8 @@ protected:
     const Dialect& dialect() const { return *dialect_; }
 
 private:
+    /// setUserActive's transaction.
+    bool recordUserState(Id instanceId, Id userId, bool active);
     /// What withLease() needs to know about the work in progress.
     struct LeaseState {
         bool commitSent = false; ///< Past this, a retry could apply a write twice.

@@ -25,7 +25,8 @@ public:
           groups_(provided<Groups>(driver)), classes_(provided<Classes>(driver)),
           files_(provided<Files>(driver)), sessions_(provided<Sessions>(driver)),
           loginTokens_(provided<LoginTokens>(driver)),
-          socialIdentities_(provided<SocialIdentities>(driver)), plugin_(&driver) {}
+          socialIdentities_(provided<SocialIdentities>(driver)),
+          userStates_(provided<UserStates>(driver)), plugin_(&driver) {}
 
     /// The kind's own interface.
     StorageDriver& driver() const { return need(driver_, StorageDriver::kInterfaceId); }
@@ -44,7 +45,10 @@ public:
     SocialIdentities& socialIdentities() const {
         return need(socialIdentities_, SocialIdentities::kInterfaceId);
     }
+    UserStates& userStates() const { return need(userStates_, UserStates::kInterfaceId); }
     ///@}
+    /// The UserStates facet, or nullptr for a driver without it (older than SDK 2.1).
+    UserStates* userStatesIfAny() const noexcept { return userStates_; }
 
     /// The facet named `id` (in this SDK's version of it) as Plugin::provide answers it, or
     /// nullptr; for handing a declared facet to a plugin.
@@ -85,6 +89,7 @@ private:
         {Sessions::kInterfaceId, Sessions::kInterfaceVersion},
         {LoginTokens::kInterfaceId, LoginTokens::kInterfaceVersion},
         {SocialIdentities::kInterfaceId, SocialIdentities::kInterfaceVersion},
+        {UserStates::kInterfaceId, UserStates::kInterfaceVersion},
     };
 
     template <class Facet>
@@ -105,6 +110,7 @@ private:
     Sessions* sessions_;
     LoginTokens* loginTokens_;
     SocialIdentities* socialIdentities_;
+    UserStates* userStates_;
     Plugin* plugin_;
 };
 

@@ -1,0 +1,107 @@
+// Cookie sessions of the login-token flow: issue, check (idle and absolute expiry), end, sweep.
+#include "cookie_sessions.hpp"
+
+#include "text.hpp"
+
+#include <latchkey/support/time.hpp>
+
+namespace latchkey::plugins::buzz {
+
+namespace {
+
+/// Sessions are touched at most this often.
+constexpr Micros kTouchEvery = 60'000'000;
+
+Micros micros(std::chrono::milliseconds d) {
+    return d.count() * 1000;
+}
+
+} // namespace
+
+CookieSessions::CookieSessions(Sessions& store, const Settings& settings, Id instanceId,
+                               bool secure, const Clock& clock, Random& random)
+    : store_(store), settings_(settings), instanceId_(instanceId), secure_(secure), clock_(clock),
+      random_(random) {}
+
+Micros CookieSessions::now() const {
+    return nowMicros(clock_);
+}
+
+std::optional<std::string> CookieSessions::presented(const Request& request) const {
+    const auto cookies = request.header("Cookie");
+    if (!cookies) return std::nullopt;
+    const std::string prefix = settings_.cookieName + "=";
+    std::string_view rest = *cookies;
+    while (!rest.empty()) {
+        const auto end = rest.find(';');
+        std::string_view pair = rest.substr(0, end);
+        while (!pair.empty() && pair.front() == ' ')
+            pair.remove_prefix(1);
+        if (pair.substr(0, prefix.size()) == prefix) {
+            std::string value(pair.substr(prefix.size()));
+            if (!value.empty() && value.size() <= 128) return value;
+        }
+        if (end == std::string_view::npos) break;
+        rest.remove_prefix(end + 1);
+    }
+    return std::nullopt;
+}
+
+std::optional<SessionRecord> CookieSessions::check(const Request& request) {
+    const auto id = presented(request);
+    if (!id) return std::nullopt;
+    const std::string hash = hashHex(*id);
+    auto session = store_.findSession(hash);
+    const Micros t = now();
+    if (!session || session->instanceId != instanceId_) return std::nullopt;
+    if (session->expiresAt <= t || t - session->lastSeenAt > micros(settings_.sessionIdle)) {
+        store_.deleteSession(hash);
+        return std::nullopt;
+    }
+    if (t - session->lastSeenAt > kTouchEvery) store_.touchSession(hash, t);
+    return session;
+}
+
+Header CookieSessions::start(Id userId, bool remember) {
+    const std::string id = randomToken(random_, 32);
+    SessionRecord session;
+    session.idHash = hashHex(id);
+    session.instanceId = instanceId_;
+    session.userId = userId;
+    session.createdAt = session.lastSeenAt = now();
+    session.expiresAt = session.createdAt +
+                        micros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
+    store_.createSession(session);
+    std::string cookie =
+        settings_.cookieName + "=" + id + "; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax";
+    if (secure_) cookie += "; Secure";
+    if (remember) {
+        cookie += "; Max-Age=" + std::to_string(settings_.sessionRemember.count() / 1000);
+    }
+    return {"Set-Cookie", cookie};
+}
+
+void CookieSessions::end(const std::string& idHash) {
+    store_.deleteSession(idHash);
+}
+
+void CookieSessions::endPresented(const Request& request) {
+    if (const auto id = presented(request)) store_.deleteSession(hashHex(*id));
+}
+
+void CookieSessions::endAll(Id userId) {
+    store_.deleteUserSessions(userId);
+}
+
+Header CookieSessions::clearCookie() const {
+    std::string cookie =
+        settings_.cookieName + "=; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax; Max-Age=0";
+    if (secure_) cookie += "; Secure";
+    return {"Set-Cookie", cookie};
+}
+
+void CookieSessions::sweep(Micros at) {
+    store_.deleteStaleSessions(at, at - micros(settings_.sessionIdle));
+}
+
+} // namespace latchkey::plugins::buzz

@@ -1,0 +1,140 @@
+// Counters that limit the login-token flow's abuse: wrong tokens per address, and one
+// lost-password mail per address per cooldown.
+#include "lockout.hpp"
+
+#include "text.hpp"
+#include "value_store.hpp"
+
+#include <latchkey/errors.hpp>
+#include <latchkey/support/json_writer.hpp>
+#include <latchkey/support/text.hpp>
+#include <latchkey/support/time.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <utility>
+
+namespace latchkey::plugins::buzz {
+
+namespace {
+
+Micros micros(std::chrono::milliseconds d) {
+    return d.count() * 1000;
+}
+
+Poco::JSON::Object::Ptr parseObject(const std::string& text) {
+    Poco::JSON::Parser parser;
+    return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+} // namespace
+
+Lockout::Lockout(KeyValueArea& values, const Settings& settings, Id instanceId, const Clock& clock)
+    : values_(values), settings_(settings), instanceId_(instanceId), clock_(clock) {}
+
+Micros Lockout::now() const {
+    return nowMicros(clock_);
+}
+
+FailureKeys Lockout::keys(const std::string& email, const std::string& remoteAddress) const {
+    // A tight limit per address and client, so that someone guessing at an address soon stops
+    // and its owner elsewhere goes on; a looser one per address over all clients, so that many
+    // clients together cannot guess on.
+    const auto colon = remoteAddress.rfind(':');
+    const std::string ip =
+        colon == std::string::npos ? remoteAddress : remoteAddress.substr(0, colon);
+    const std::string prefix = "fails/" + std::to_string(instanceId_) + "/";
+    const std::string address = asciiLower(email);
+    return {prefix + "c-" + hashHex(address + "|" + ip), prefix + "a-" + hashHex(address)};
+}
+
+void Lockout::check(const FailureKeys& keys) {
+    const Micros window = micros(settings_.tokenLockout);
+    const Micros t = now();
+    const std::pair<const std::string*, std::int64_t> limits[] = {
+        {&keys.client, settings_.tokenAttempts}, {&keys.account, settings_.tokenAccountAttempts}};
+    for (const auto& [key, limit] : limits) {
+        const auto stored = values_.get(*key);
+        if (!stored) continue;
+        const auto object = parseObject(*stored);
+        const auto since = object->optValue<Poco::Int64>("since", 0);
+        const auto count = object->optValue<Poco::Int64>("count", 0);
+        if (count >= limit && t - since < window) {
+            const auto wait = (since + window - t) / 1'000'000 + 1;
+            throw HttpError(429, "Too many wrong tokens for this address; try again later.", {},
+                            {{"Retry-After", std::to_string(wait)}});
+        }
+    }
+}
+
+void Lockout::count(const std::string& key) {
+    const Micros t = now();
+    changeValue(values_, key,
+                [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+                    Micros since = t;
+                    std::int64_t count = 1;
+                    if (current) {
+                        const auto object = parseObject(*current);
+                        const auto oldSince = object->optValue<Poco::Int64>("since", 0);
+                        if (t - oldSince < micros(settings_.tokenLockout)) {
+                            since = oldSince;
+                            count = object->optValue<Poco::Int64>("count", 0) + 1;
+                        }
+                    }
+                    JsonWriter out;
+                    out.beginObject().field("count", count).field("since", since).endObject();
+                    return out.take();
+                });
+}
+
+void Lockout::recordFailure(const FailureKeys& keys) {
+    count(keys.client);
+    count(keys.account);
+}
+
+void Lockout::clearClient(const FailureKeys& keys) {
+    values_.remove(keys.client);
+}
+
+bool Lockout::resetDue(const std::string& email) {
+    const Micros t = now();
+    return changeValue(
+        values_, "cooldown/" + std::to_string(instanceId_) + "/" + hashHex(asciiLower(email)),
+        [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+            if (current && t - parseObject(*current)->optValue<Poco::Int64>("at", 0) <
+                               micros(settings_.resetCooldown)) {
+                return std::nullopt;
+            }
+            JsonWriter out;
+            out.beginObject().field("at", t).endObject();
+            return out.take();
+        });
+}
+
+void Lockout::sweep(Micros at) {
+    const Micros t = at;
+    const auto sweepPrefix = [this, t](const std::string& prefix, Micros window,
+                                       const char* field) {
+        for (const auto& [key, value] : values_.list(prefix)) {
+            // A failure recorded between the read and the delete is lost with it: at most a
+            // few more guesses at a 192-bit token, once per sweep.
+            if (t - parseObject(value)->optValue<Poco::Int64>(field, 0) >= window) {
+                values_.remove(key);
+            }
+        }
+    };
+    const std::string instance = std::to_string(instanceId_) + "/";
+    sweepPrefix("fails/" + instance, micros(settings_.tokenLockout), "since");
+    sweepPrefix("cooldown/" + instance, micros(settings_.resetCooldown), "at");
+}
+
+void Lockout::removeAll() {
+    const std::string instance = std::to_string(instanceId_) + "/";
+    for (const char* kind : {"fails/", "cooldown/"}) {
+        for (const auto& entry : values_.list(kind + instance))
+            values_.remove(entry.first);
+    }
+}
+
+} // namespace latchkey::plugins::buzz

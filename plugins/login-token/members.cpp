@@ -1,0 +1,210 @@
+// The members of the login-token flow: instance users with the flow's attributes.
+#include "members.hpp"
+
+#include "value_store.hpp"
+
+#include <latchkey/errors.hpp>
+#include <latchkey/support/json_writer.hpp>
+#include <latchkey/support/text.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace latchkey::plugins::buzz {
+
+namespace {
+
+/// Users are read a page at a time when listing.
+constexpr std::size_t kListPage = 1000;
+
+} // namespace
+
+Members::Members(KeyValueArea& values, Identities& identities, Id instanceId)
+    : values_(values), identities_(identities), instanceId_(instanceId) {}
+
+std::string Members::memberPrefix() const {
+    return "member/" + std::to_string(instanceId_) + "/";
+}
+
+std::string Members::superPrefix() const {
+    return "super/" + std::to_string(instanceId_) + "/";
+}
+
+std::string Members::rolePrefix(std::int64_t roleId) const {
+    return orderedKey("role-users/" + std::to_string(instanceId_) + "/", roleId) + "/";
+}
+
+std::string Members::serialize(const Attributes& a) {
+    JsonWriter out;
+    out.beginObject()
+        .field("first_name", a.firstName)
+        .field("last_name", a.lastName)
+        .field("notes", a.notes)
+        .field("role_id", a.roleId)
+        .field("super_user", a.superUser)
+        .endObject();
+    return out.take();
+}
+
+Attributes Members::parse(const std::string& text) {
+    Poco::JSON::Parser parser;
+    const auto object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+    Attributes a;
+    a.firstName = object->optValue<std::string>("first_name", "");
+    a.lastName = object->optValue<std::string>("last_name", "");
+    a.notes = object->optValue<std::string>("notes", "");
+    if (object->has("role_id") && !object->isNull("role_id")) {
+        a.roleId = object->getValue<Poco::Int64>("role_id");
+    }
+    a.superUser = object->optValue<bool>("super_user", false);
+    return a;
+}
+
+void Members::index(Id userId, const Attributes& a, bool add) {
+    const auto apply = [&](const std::string& key) {
+        if (add) {
+            values_.put(key, "");
+        } else {
+            values_.remove(key);
+        }
+    };
+    if (a.superUser) apply(orderedKey(superPrefix(), userId));
+    if (a.roleId) apply(orderedKey(rolePrefix(*a.roleId), userId));
+}
+
+std::optional<Attributes> Members::attributes(Id userId) {
+    const auto stored = values_.get(orderedKey(memberPrefix(), userId));
+    if (!stored) return std::nullopt;
+    return parse(*stored);
+}
+
+std::optional<Member> Members::find(Id userId) {
+    auto user = identities_.findUser(instanceId_, userId);
+    if (!user) return std::nullopt;
+    auto found = attributes(user->id);
+    if (!found) return std::nullopt; // an instance user that is not part of this flow
+    const bool active = identities_.isActive(instanceId_, user->id);
+    return Member{std::move(*user), std::move(*found), active};
+}
+
+std::optional<Member> Members::findByEmail(const std::string& email) {
+    auto user = identities_.findUserByUsername(instanceId_, asciiLower(email));
+    if (!user) return std::nullopt;
+    auto found = attributes(user->id);
+    if (!found) return std::nullopt;
+    const bool active = identities_.isActive(instanceId_, user->id);
+    return Member{std::move(*user), std::move(*found), active};
+}
+
+std::vector<Member> Members::list(const MemberFilter& filter) {
+    std::map<Id, Attributes> attributesById;
+    for (const auto& [key, value] : values_.list(memberPrefix())) {
+        if (const auto id = idAfter(key, memberPrefix())) attributesById[*id] = parse(value);
+    }
+    const auto inactiveIds = identities_.inactiveUsers(instanceId_);
+    const std::set<Id> inactive(inactiveIds.begin(), inactiveIds.end());
+    std::vector<Member> out;
+    PageRequest page;
+    page.limit = kListPage;
+    for (;;) {
+        const auto users = identities_.listUsers(instanceId_, page);
+        for (const auto& user : users) {
+            const auto it = attributesById.find(user.id);
+            if (it == attributesById.end()) continue;
+            Member member{user, it->second, !inactive.contains(user.id)};
+            const Attributes& a = member.attributes;
+            if (filter.userId && *filter.userId != user.id) continue;
+            if (filter.email && *filter.email != user.username) continue;
+            if (filter.firstName && *filter.firstName != a.firstName) continue;
+            if (filter.lastName && *filter.lastName != a.lastName) continue;
+            if (filter.roleId && a.roleId != filter.roleId) continue;
+            if (filter.active && *filter.active != member.active) continue;
+            out.push_back(std::move(member));
+        }
+        if (users.size() < kListPage) break;
+        page.after = users.back().id;
+    }
+    return out;
+}
+
+void Members::create(Id userId, const Attributes& a) {
+    index(userId, a, true);
+    values_.put(orderedKey(memberPrefix(), userId), serialize(a));
+}
+
+Attributes Members::update(Id userId, const std::function<void(Attributes&)>& change) {
+    Attributes after;
+    changeValue(values_, orderedKey(memberPrefix(), userId),
+                [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+                    if (!current) throw HttpError(404, "No such user.");
+                    after = parse(*current);
+                    change(after);
+                    index(userId, after, true); // before the record: never missing
+                    return serialize(after);
+                });
+    // The keys of what no longer holds stay: removing one could race a concurrent change back
+    // to it and leave that one without its key. Lookups check the record anyway.
+    return after;
+}
+
+void Members::remove(Id userId) {
+    // The record first: an index key without its record is only stale.
+    const auto found = attributes(userId);
+    values_.remove(orderedKey(memberPrefix(), userId));
+    if (found) index(userId, *found, false);
+}
+
+void Members::removeAll() {
+    const std::string instance = std::to_string(instanceId_) + "/";
+    for (const char* kind : {"member/", "super/", "role-users/", "user/"}) {
+        for (const auto& entry : values_.list(kind + instance))
+            values_.remove(entry.first);
+    }
+}
+
+std::size_t Members::countActiveSuperUsers() {
+    std::size_t count = 0;
+    for (const auto& [key, value] : values_.list(superPrefix())) {
+        const auto id = idAfter(key, superPrefix());
+        if (!id) continue;
+        const auto a = attributes(*id);
+        if (a && a->superUser && identities_.isActive(instanceId_, *id)) ++count;
+    }
+    return count;
+}
+
+bool Members::anyWithRole(std::int64_t roleId) {
+    const std::string prefix = rolePrefix(roleId);
+    return std::ranges::any_of(values_.list(prefix), [&](const auto& entry) {
+        const auto id = idAfter(entry.first, prefix);
+        if (!id) return false;
+        const auto a = attributes(*id);
+        return a && a->roleId == roleId;
+    });
+}
+
+std::size_t Members::migrateLegacy() {
+    const std::string legacy = "user/" + std::to_string(instanceId_) + "/";
+    std::size_t moved = 0;
+    for (const auto& [key, value] : values_.list(legacy)) {
+        const auto id = idAfter(key, legacy);
+        if (!id) continue;
+        Poco::JSON::Parser parser;
+        const auto object = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
+        if (identities_.findUser(instanceId_, *id)) {
+            create(*id, parse(value));
+            if (!object->optValue<bool>("active", false)) {
+                identities_.setActive(instanceId_, *id, false);
+            }
+        }
+        values_.remove(key);
+        ++moved;
+    }
+    return moved;
+}
+
+} // namespace latchkey::plugins::buzz

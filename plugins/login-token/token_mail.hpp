@@ -1,0 +1,62 @@
+// Mailed login tokens of the login-token flow: issue (single use, hashed), compose, deliver.
+#pragma once
+
+#include "background_jobs.hpp"
+#include "members.hpp"
+#include "settings.hpp"
+
+#include <latchkey/clock.hpp>
+#include <latchkey/logger.hpp>
+#include <latchkey/mailer.hpp>
+#include <latchkey/random.hpp>
+#include <latchkey/storage/login_tokens.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace latchkey::plugins::buzz {
+
+/// A token just issued: shown once, in the mail; the store keeps its hash.
+struct IssuedToken {
+    std::string token;
+    Micros expiresAt = 0;
+};
+
+/// Login tokens (192 bits, one per user: a new one voids the old) and the mails that carry
+/// them. Thread-safe.
+class TokenMail {
+public:
+    /// Everything given must outlive this object.
+    TokenMail(LoginTokens& tokens, Mailer& mailer, Logger& log, const Settings& settings,
+              std::string publicUrl, const Clock& clock, Random& random, BackgroundJobs& jobs);
+
+    /// Issues a token for `purpose` ("invite" or "reset") valid for `ttl`, voiding older ones.
+    IssuedToken issue(Id userId, const char* purpose, std::chrono::milliseconds ttl);
+    /// The mail of `kind` that carries `token` to `member`: a link with the token in the
+    /// fragment (never sent to a server or in a Referer); HTML values escaped.
+    MailMessage compose(const Member& member, const IssuedToken& token,
+                        const MailTemplate& kind) const;
+    /// Issues an invitation and queues its mail (a full queue is logged: resend it).
+    void invite(const Member& member);
+    /// Issues a reset token and sends its mail now (the caller is off the request path).
+    void sendReset(const Member& member);
+    /// The purpose of user `userId`'s token `token` if it is valid at `now`; it is used up.
+    std::optional<std::string> consume(Id userId, const std::string& token, Micros now);
+    /// Voids every token of the user.
+    void revoke(Id userId);
+
+private:
+    void deliver(const MailMessage& message, Id userId);
+
+    LoginTokens& tokens_;
+    Mailer& mailer_;
+    Logger& log_;
+    const Settings& settings_;
+    std::string publicUrl_;
+    const Clock& clock_;
+    Random& random_;
+    BackgroundJobs& jobs_;
+};
+
+} // namespace latchkey::plugins::buzz

@@ -1,0 +1,111 @@
+// An identity service in-process over a real SQLite file and the real password plugin, with a
+// clock the test moves and a record of what the service announced: for tests of the service
+// and of the plugin parts built on it.
+#pragma once
+
+#include "core/identity_service.hpp"
+#include "runtime/services.hpp"
+#include "support/in_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <latchkey/clock.hpp>
+#include <latchkey/password_hasher.hpp>
+#include <latchkey/support/storage_facets.hpp>
+#include <latchkey/user_events.hpp>
+
+#include <spdlog/sinks/null_sink.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace latchkey::test {
+
+/// A clock that stands still until the test moves it.
+class ManualClock final : public Clock {
+public:
+    std::chrono::system_clock::time_point now() const override {
+        return std::chrono::system_clock::time_point(std::chrono::microseconds(micros_.load()));
+    }
+    /// Moves the clock forward.
+    void advance(std::chrono::microseconds by) { micros_ += by.count(); }
+
+private:
+    std::atomic<long long> micros_{1'800'000'000'000'000}; // 2027-01-15
+};
+
+/// The service, its store and what it announced.
+struct IdentityHarness {
+    TempDir dir;
+    ManualClock clock;
+    host::SodiumRandom random;
+    LoadedPlugin storePlugin{"latchkey-sqlite.so", "path: " + dir.file("identities.db") + "\n"};
+    LoadedPlugin passwordPlugin{"latchkey-password.so", "argon2: {memory: 1MiB, iterations: 1}\n"};
+    StorageFacets store{storePlugin.plugin()};
+    PasswordHasher& hasher = passwordPlugin.as<PasswordHasher>();
+    host::KeyVault vault{host::KeyVault::Secret{}};
+    std::mutex mutex;
+    std::vector<UserEvent> events;   ///< Every announcement, in order.
+    std::optional<std::string> veto; ///< What the guard answers.
+    int guarded = 0;                 ///< Times the guard was asked.
+    int finished = 0;                ///< Times it was told a change it let through finished.
+    host::IdentityService identities{host::IdentityParts{
+        store, hasher, vault, clock, random,
+        std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()),
+        [this](const UserEvent& e) {
+            const std::scoped_lock lock(mutex);
+            events.push_back(e);
+        },
+        [this](const UserEvent&) {
+            const std::scoped_lock lock(mutex);
+            ++guarded;
+            return veto;
+        },
+        [this](const UserEvent&) {
+            const std::scoped_lock lock(mutex);
+            ++finished;
+        },
+        [this](std::string_view name) -> InstanceRecord {
+            if (auto found = store.instances().findInstance(name)) return *found;
+            InstanceRecord wanted;
+            wanted.name = std::string(name);
+            wanted.ownerId = owner;
+            return store.instances().createInstance(wanted);
+        }}};
+    Id owner = 0;
+    InstanceRecord instance;
+
+    IdentityHarness() {
+        AccountRecord account;
+        account.email = "owner@example.com";
+        account.passwordHash = "$argon2id$unused";
+        account.key = {"lk-owner", "v1:sealed"};
+        owner = store.accounts().createAccount(account).id;
+        instance = identities.ensureInstance("app");
+    }
+
+    /// The kinds announced so far.
+    std::vector<UserEventKind> kinds() {
+        const std::scoped_lock lock(mutex);
+        std::vector<UserEventKind> out;
+        for (const auto& e : events)
+            out.push_back(e.kind);
+        return out;
+    }
+
+    /// A user of the instance with `password` (none: no usable password).
+    UserRecord addUser(const std::string& username, std::optional<std::string> password,
+                       bool active = true) {
+        NewUser wanted;
+        wanted.instanceId = instance.id;
+        wanted.username = username;
+        wanted.password = std::move(password);
+        wanted.active = active;
+        return identities.createUser(wanted);
+    }
+};
+
+} // namespace latchkey::test
