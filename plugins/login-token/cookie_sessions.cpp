@@ -12,10 +12,6 @@ namespace {
 /// Sessions are touched at most this often.
 constexpr Micros kTouchEvery = 60'000'000;
 
-Micros micros(std::chrono::milliseconds d) {
-    return d.count() * 1000;
-}
-
 } // namespace
 
 CookieSessions::CookieSessions(Sessions& store, const Settings& settings, Id instanceId,
@@ -54,7 +50,7 @@ std::optional<SessionRecord> CookieSessions::check(const Request& request) {
     auto session = store_.findSession(hash);
     const Micros t = now();
     if (!session || session->instanceId != instanceId_) return std::nullopt;
-    if (session->expiresAt <= t || t - session->lastSeenAt > micros(settings_.sessionIdle)) {
+    if (session->expiresAt <= t || t - session->lastSeenAt > toMicros(settings_.sessionIdle)) {
         store_.deleteSession(hash);
         return std::nullopt;
     }
@@ -70,7 +66,7 @@ Header CookieSessions::start(Id userId, bool remember) {
     session.userId = userId;
     session.createdAt = session.lastSeenAt = now();
     session.expiresAt = session.createdAt +
-                        micros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
+                        toMicros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
     store_.createSession(session);
     std::string cookie =
         settings_.cookieName + "=" + id + "; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax";
@@ -101,7 +97,7 @@ Header CookieSessions::clearCookie() const {
 }
 
 void CookieSessions::sweep(Micros at) {
-    store_.deleteStaleSessions(at, at - micros(settings_.sessionIdle));
+    store_.deleteStaleSessions(at, at - toMicros(settings_.sessionIdle));
 }
 
 } // namespace latchkey::plugins::buzz

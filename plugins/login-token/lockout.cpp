@@ -19,10 +19,6 @@ namespace latchkey::plugins::buzz {
 
 namespace {
 
-Micros micros(std::chrono::milliseconds d) {
-    return d.count() * 1000;
-}
-
 Poco::JSON::Object::Ptr parseObject(const std::string& text) {
     Poco::JSON::Parser parser;
     return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
@@ -50,7 +46,7 @@ FailureKeys Lockout::keys(const std::string& email, const std::string& remoteAdd
 }
 
 void Lockout::check(const FailureKeys& keys) {
-    const Micros window = micros(settings_.tokenLockout);
+    const Micros window = toMicros(settings_.tokenLockout);
     const Micros t = now();
     const std::pair<const std::string*, std::int64_t> limits[] = {
         {&keys.client, settings_.tokenAttempts}, {&keys.account, settings_.tokenAccountAttempts}};
@@ -77,7 +73,7 @@ void Lockout::count(const std::string& key) {
                     if (current) {
                         const auto object = parseObject(*current);
                         const auto oldSince = object->optValue<Poco::Int64>("since", 0);
-                        if (t - oldSince < micros(settings_.tokenLockout)) {
+                        if (t - oldSince < toMicros(settings_.tokenLockout)) {
                             since = oldSince;
                             count = object->optValue<Poco::Int64>("count", 0) + 1;
                         }
@@ -103,7 +99,7 @@ bool Lockout::resetDue(const std::string& email) {
         values_, "cooldown/" + std::to_string(instanceId_) + "/" + hashHex(asciiLower(email)),
         [&](const std::optional<std::string>& current) -> std::optional<std::string> {
             if (current && t - parseObject(*current)->optValue<Poco::Int64>("at", 0) <
-                               micros(settings_.resetCooldown)) {
+                               toMicros(settings_.resetCooldown)) {
                 return std::nullopt;
             }
             JsonWriter out;
@@ -125,8 +121,8 @@ void Lockout::sweep(Micros at) {
         }
     };
     const std::string instance = std::to_string(instanceId_) + "/";
-    sweepPrefix("fails/" + instance, micros(settings_.tokenLockout), "since");
-    sweepPrefix("cooldown/" + instance, micros(settings_.resetCooldown), "at");
+    sweepPrefix("fails/" + instance, toMicros(settings_.tokenLockout), "since");
+    sweepPrefix("cooldown/" + instance, toMicros(settings_.resetCooldown), "at");
 }
 
 void Lockout::removeAll() {

@@ -24,7 +24,7 @@ IssuedToken TokenMail::issue(Id userId, const char* purpose, std::chrono::millis
     record.userId = userId;
     record.purpose = purpose;
     record.createdAt = nowMicros(clock_);
-    record.expiresAt = issued.expiresAt = record.createdAt + ttl.count() * 1000;
+    record.expiresAt = issued.expiresAt = record.createdAt + toMicros(ttl);
     tokens_.replaceLoginToken(record); // voids any older token of the user
     return issued;
 }

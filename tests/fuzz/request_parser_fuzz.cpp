@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-using latchkey::host::ParserLimits;
-using latchkey::host::RequestParser;
+using latchkey::runtime::ParserLimits;
+using latchkey::runtime::RequestParser;
 
 namespace {
 

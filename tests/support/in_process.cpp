@@ -16,23 +16,23 @@
 namespace latchkey::test {
 
 LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
-                           host::ServiceLocator services) {
+                           runtime::ServiceLocator services) {
     ConfigErrors errors;
-    ConfigValue config = host::parseYaml(yaml, host::processEnvironment(), errors);
+    ConfigValue config = runtime::parseYaml(yaml, runtime::processEnvironment(), errors);
     // Every library stays loaded until the test process ends: an exception thrown by plugin
     // code may still be in flight (and Catch may still be reading it) after the test's plugin
     // object is gone, and its type's code lives in the library.
     static std::mutex mutex;
-    static std::map<std::string, std::shared_ptr<host::PluginLibrary>> loaded;
-    std::shared_ptr<host::PluginLibrary> library;
+    static std::map<std::string, std::shared_ptr<runtime::PluginLibrary>> loaded;
+    std::shared_ptr<runtime::PluginLibrary> library;
     {
         std::lock_guard lock(mutex);
         auto& slot = loaded[file];
-        if (!slot) slot = host::PluginLibrary::load(pluginDir() + "/" + file);
+        if (!slot) slot = runtime::PluginLibrary::load(pluginDir() + "/" + file);
         library = slot;
     }
-    const host::PluginSettings settings =
-        host::PluginLibrary::readSettings(library, config, errors);
+    const runtime::PluginSettings settings =
+        runtime::PluginLibrary::readSettings(library, config, errors);
     if (!errors.empty()) throw std::runtime_error("bad test config: " + errors.issues()[0].message);
     if (!services.storage) services.storage = []() -> const StorageFacets* { return nullptr; };
     if (!services.mailer) services.mailer = [] { return nullptr; };
@@ -54,10 +54,10 @@ LoadedPlugin::LoadedPlugin(const std::string& file, const std::string& yaml,
     }
     auto log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    context_ = std::make_unique<host::HostContext>(
-        host::PluginIdentity{library->info().name, library->storageFacets()}, log, clock_, random_,
-        services, "http://localhost", "/");
-    plugin_ = host::createPlugin(library, *context_, settings);
+    context_ = std::make_unique<runtime::HostContext>(
+        runtime::PluginIdentity{library->info().name, library->storageFacets()}, log, clock_,
+        random_, services, "http://localhost", "/");
+    plugin_ = runtime::createPlugin(library, *context_, settings);
 }
 
 LoadedPlugin::~LoadedPlugin() {

@@ -19,7 +19,7 @@ class LoadedPlugin {
 public:
     /// `file` like "latchkey-sqlite.so"; `yaml` the plugin's settings (a YAML map).
     LoadedPlugin(const std::string& file, const std::string& yaml,
-                 host::ServiceLocator services = {});
+                 runtime::ServiceLocator services = {});
     ~LoadedPlugin();
     LoadedPlugin(const LoadedPlugin&) = delete;
     LoadedPlugin& operator=(const LoadedPlugin&) = delete;
@@ -37,9 +37,9 @@ public:
 
 private:
     std::shared_ptr<void> kept_; ///< Declared first: destroyed last.
-    host::SystemClock clock_;
-    host::SodiumRandom random_;
-    std::unique_ptr<host::HostContext> context_;
+    runtime::SystemClock clock_;
+    runtime::SodiumRandom random_;
+    std::unique_ptr<runtime::HostContext> context_;
     std::shared_ptr<Plugin> plugin_;
 };
 

@@ -9,7 +9,7 @@
 #include <map>
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::runtime;
 
 namespace {
 

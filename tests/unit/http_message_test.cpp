@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::runtime;
 
 namespace {
 

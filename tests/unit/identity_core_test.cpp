@@ -15,7 +15,8 @@
 #include <atomic>
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::core;
+using namespace latchkey::runtime;
 using latchkey::test::LoadedPlugin;
 
 namespace {

@@ -41,18 +41,18 @@ private:
 struct IdentityHarness {
     TempDir dir;
     ManualClock clock;
-    host::SodiumRandom random;
+    runtime::SodiumRandom random;
     LoadedPlugin storePlugin{"latchkey-sqlite.so", "path: " + dir.file("identities.db") + "\n"};
     LoadedPlugin passwordPlugin{"latchkey-password.so", "argon2: {memory: 1MiB, iterations: 1}\n"};
     StorageFacets store{storePlugin.plugin()};
     PasswordHasher& hasher = passwordPlugin.as<PasswordHasher>();
-    host::KeyVault vault{host::KeyVault::Secret{}};
+    core::KeyVault vault{core::KeyVault::Secret{}};
     std::mutex mutex;
     std::vector<UserEvent> events;   ///< Every announcement, in order.
     std::optional<std::string> veto; ///< What the guard answers.
     int guarded = 0;                 ///< Times the guard was asked.
     int finished = 0;                ///< Times it was told a change it let through finished.
-    host::IdentityService identities{host::IdentityParts{
+    core::IdentityService identities{core::IdentityParts{
         store, hasher, vault, clock, random,
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()),
         [this](const UserEvent& e) {

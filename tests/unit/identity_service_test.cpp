@@ -116,7 +116,7 @@ TEST_CASE("The v1.1 user handlers are functions a test calls with a request", "[
     const auto keyed = h.identities.create({h.instance.id, "gus", "gus pass 12", true, "{}"});
     const auto log =
         std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    const host::CoreServices core{h.store,
+    const core::CoreServices core{h.store,
                                   h.identities,
                                   h.hasher,
                                   h.vault,
@@ -135,13 +135,13 @@ TEST_CASE("The v1.1 user handlers are functions a test calls with a request", "[
     ApiKeyRecord apiKey;
     apiKey.instanceId = h.instance.id;
     const std::string plainApiKey = "api-key-for-the-handler-test";
-    apiKey.key = h.vault.seal(plainApiKey, host::KeyPurpose::ApiKey, h.random);
+    apiKey.key = h.vault.seal(plainApiKey, core::KeyPurpose::ApiKey, h.random);
     h.store.apiKeys().createApiKey(apiKey);
     request.headers = {{"X-API-KEY", plainApiKey}, {"X-USER-KEY", keyed.userKey}};
-    const Response found = host::user_handlers::current(core, request);
+    const Response found = core::user_handlers::current(core, request);
     CHECK(found.status == 200);
     CHECK_THAT(found.body, Catch::Contains(R"("username": "gus")"));
 
     h.identities.setActive(h.instance.id, keyed.user.id, false);
-    CHECK_THROWS_AS(host::user_handlers::current(core, request), HttpError);
+    CHECK_THROWS_AS(core::user_handlers::current(core, request), HttpError);
 }

@@ -10,7 +10,8 @@
 #include <regex>
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::core;
+using namespace latchkey::runtime;
 
 namespace {
 KeyVault::Secret secretOf(unsigned char fill) {

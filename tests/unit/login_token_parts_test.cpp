@@ -46,7 +46,7 @@ public:
     std::atomic<int> gets{0}, lists{0};
 
 private:
-    host::BoundKeyValues inner_;
+    runtime::BoundKeyValues inner_;
 };
 
 class RecordingMailer final : public Mailer {

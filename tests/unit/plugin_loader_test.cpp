@@ -17,7 +17,7 @@
 #include <filesystem>
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::runtime;
 using latchkey::test::fixtureDir;
 
 namespace {

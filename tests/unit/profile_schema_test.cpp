@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::core;
 
 namespace {
 

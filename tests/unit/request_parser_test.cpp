@@ -7,7 +7,7 @@
 #include <string>
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::runtime;
 
 namespace {
 

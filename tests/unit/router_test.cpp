@@ -5,7 +5,7 @@
 #include <spdlog/sinks/null_sink.h>
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::runtime;
 
 namespace {
 

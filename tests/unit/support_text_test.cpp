@@ -41,4 +41,12 @@ TEST_CASE("The store's time unit is microseconds since the epoch", "[text]") {
     } clock;
     clock.at = at;
     CHECK(nowMicros(clock) == 1'700'000'000'123'456);
+    CHECK(toMicros(milliseconds(1500)) == 1'500'000);
+}
+
+TEST_CASE("Both APIs' timestamp formats: v1.1 with microseconds, Buzz to the second", "[text]") {
+    CHECK(formatTimestamp(1'429'625'981'309'520) == "2015-04-21T14:19:41.309520Z");
+    CHECK(formatSeconds(1'429'625'981'309'520) == "2015-04-21T14:19:41Z");
+    // Before 1970 the fraction still counts up from the second before.
+    CHECK(formatTimestamp(-1) == "1969-12-31T23:59:59.999999Z");
 }

@@ -18,7 +18,7 @@
 namespace {
 
 using namespace latchkey;
-using namespace latchkey::host;
+using namespace latchkey::runtime;
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;

@@ -1,4 +1,6 @@
 // `/v1.1/account/auth/` (email + password → account key) and `/v1.1/account/`.
+#include "core/account_routes.hpp"
+
 #include "core/caller.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
@@ -7,7 +9,7 @@
 #include <cctype>
 #include <charconv>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 Id pathId(const Request& request, std::string_view name) {
     const std::string& text = request.param(name);
@@ -29,35 +31,45 @@ Response accountResponse(const CoreServices& core, const AccountRecord& account)
 
 } // namespace
 
-void mountAccountRoutes(Router& router, const CoreServices& core) {
-    router.addInLane(
-        "POST", "/v1.1/account/auth/", inLane(Lane::Hashing), [&core](const Request& request) {
-            const auto body = RequestInput::parse(request);
-            body.rejectUnknown({"email", "password"});
-            FieldErrors errors;
-            const auto email = body.text("email", errors, {.required = true, .maxLength = 254});
-            const auto password = body.text("password", errors, {.required = true});
-            throwIfInvalid(std::move(errors));
+namespace account_handlers {
 
-            const auto account = core.store.accounts().findAccountByEmail(asciiLower(*email));
-            // Unknown emails cost the same hashing work and get the same answer.
-            const PasswordCheck check =
-                core.hasher.verify(*password, account ? account->passwordHash : std::string());
-            if (!account || !check.ok || !account->active) {
-                throw HttpError(401, "Invalid email or password.");
-            }
-            if (check.needsRehash) {
-                core.refreshHash(*password, [&](const std::string& hash) {
-                    core.store.accounts().updateAccountPasswordHash(account->id,
-                                                                    account->passwordHash, hash);
-                });
-            }
-            return accountResponse(core, *account);
+Response login(const CoreServices& core, const Request& request) {
+    const auto body = RequestInput::parse(request);
+    body.rejectUnknown({"email", "password"});
+    FieldErrors errors;
+    const auto email = body.text("email", errors, {.required = true, .maxLength = 254});
+    const auto password = body.text("password", errors, {.required = true});
+    throwIfInvalid(std::move(errors));
+
+    const auto account = core.store.accounts().findAccountByEmail(asciiLower(*email));
+    // Unknown emails cost the same hashing work and get the same answer.
+    const PasswordCheck check =
+        core.hasher.verify(*password, account ? account->passwordHash : std::string());
+    if (!account || !check.ok || !account->active) {
+        throw HttpError(401, "Invalid email or password.");
+    }
+    if (check.needsRehash) {
+        core.refreshHash(*password, [&](const std::string& hash) {
+            core.store.accounts().updateAccountPasswordHash(account->id, account->passwordHash,
+                                                            hash);
         });
-
-    router.add("GET", "/v1.1/account/", [&core](const Request& request) {
-        return accountResponse(core, requireAccount(core, request));
-    });
+    }
+    return accountResponse(core, *account);
 }
 
-} // namespace latchkey::host
+Response current(const CoreServices& core, const Request& request) {
+    return accountResponse(core, requireAccount(core, request));
+}
+
+} // namespace account_handlers
+
+void mountAccountRoutes(Router& router, const CoreServices& core) {
+    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
+        return [&core, handler](const Request& request) { return handler(core, request); };
+    };
+    router.addInLane("POST", "/v1.1/account/auth/", inLane(Lane::Hashing),
+                     bind(account_handlers::login));
+    router.add("GET", "/v1.1/account/", bind(account_handlers::current));
+}
+
+} // namespace latchkey::core

@@ -3,15 +3,17 @@
 // Keys are administered with the account key only. An API key, even one with ignore_acl, may
 // read just its own record (GET api_keys/<its id>/): otherwise one leaked backend key could mint
 // keys that outlive it, or read every other key of the instance.
+#include "core/api_key_routes.hpp"
+
 #include "core/caller.hpp"
 #include "core/pagination.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
-
 #include "core/views.hpp"
+
 #include <latchkey/support/retry.hpp>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -54,90 +56,103 @@ void readKeyFields(const RequestInput& body, ApiKeyRecord& key) {
     throwIfInvalid(std::move(errors));
 }
 
-} // namespace
-
-void mountApiKeyRoutes(Router& router, const CoreServices& core) {
-    const auto renderKey = [&core](const InstanceRecord& instance) {
-        return [&core, &instance](JsonWriter& out, const ApiKeyRecord& key) {
-            renderApiKey(out, instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
-        };
+/// Renders a key of `instance` with its unsealed value: for a page of keys, or a single one.
+auto keyRenderer(const CoreServices& core, const InstanceRecord& instance) {
+    return [&core, &instance](JsonWriter& out, const ApiKeyRecord& key) {
+        renderApiKey(out, instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
     };
-
-    router.add("POST", "/v1.1/instances/{instance}/api_keys/", [&core](const Request& request) {
-        const auto body = RequestInput::parse(request);
-        const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-        if (!access.caller.account) throwPermissionDenied();
-        ApiKeyRecord key;
-        readKeyFields(body, key);
-
-        key.instanceId = access.instance.id;
-        key.createdAt = core.now();
-        auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
-        key.key = std::move(sealed);
-        key = core.store.apiKeys().createApiKey(key);
-        JsonWriter out;
-        renderApiKey(out, access.instance, key, plain);
-        return Response::json(201, out.take());
-    });
-
-    router.add("GET", "/v1.1/instances/{instance}/api_keys/",
-               [&core, renderKey](const Request& request) {
-                   const InstanceAccess access = resolveInstanceAccess(core, request);
-                   const PageParams page = readPageParams(request);
-                   // Listing keys is administration: the account key only.
-                   if (!access.caller.account) throwPermissionDenied();
-                   auto rows = core.store.apiKeys().listApiKeys(access.instance.id, page.scan());
-                   return Response::json(
-                       200, renderPage<ApiKeyRecord>(page, std::move(rows),
-                                                     instancePath(access.instance) + "/api_keys/",
-                                                     renderKey(access.instance)));
-               });
-
-    router.add("GET", "/v1.1/instances/{instance}/api_keys/{id}/",
-               [&core, renderKey](const Request& request) {
-                   const InstanceAccess access = resolveInstanceAccess(core, request);
-                   const Id id = pathId(request, "id");
-                   const auto key = access.caller.account
-                                        ? core.store.apiKeys().findApiKey(access.instance.id, id)
-                                        : std::optional<ApiKeyRecord>(access.caller.apiKey);
-                   if (!key || key->id != id) throw HttpError(404, "Not found.");
-                   JsonWriter out;
-                   renderKey(access.instance)(out, *key);
-                   return Response::json(200, out.take());
-               });
-
-    const std::string detail = "/v1.1/instances/{instance}/api_keys/{id}/";
-    for (const char* method : {"PUT", "PATCH"}) {
-        router.add(method, detail, [&core](const Request& request) {
-            const auto body = RequestInput::parse(request);
-            const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-            const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
-                                                [&](ApiKeyRecord& k) { readKeyFields(body, k); });
-            JsonWriter out;
-            renderApiKey(out, access.instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
-            return Response::json(200, out.take());
-        });
-    }
-
-    router.add("DELETE", detail, [&core](const Request& request) {
-        const InstanceAccess access = resolveInstanceAccess(core, request);
-        const ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
-        core.store.apiKeys().deleteApiKey(access.instance.id, key.id);
-        return Response::noContent();
-    });
-
-    router.add("POST", detail + "reset_key/", [&core](const Request& request) {
-        const auto body = RequestInput::parse(request);
-        const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-        body.rejectUnknown({});
-        // Not a structured binding: lambdas may not capture those before C++20 in every compiler.
-        const std::pair<std::string, SealedKey> fresh = core.newKey(KeyPurpose::ApiKey);
-        const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
-                                            [&](ApiKeyRecord& k) { k.key = fresh.second; });
-        JsonWriter out;
-        renderApiKey(out, access.instance, key, fresh.first);
-        return Response::json(200, out.take());
-    });
 }
 
-} // namespace latchkey::host
+} // namespace
+
+namespace api_key_handlers {
+
+Response create(const CoreServices& core, const Request& request) {
+    const auto body = RequestInput::parse(request);
+    const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+    if (!access.caller.account) throwPermissionDenied();
+    ApiKeyRecord key;
+    readKeyFields(body, key);
+
+    key.instanceId = access.instance.id;
+    key.createdAt = core.now();
+    auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
+    key.key = std::move(sealed);
+    key = core.store.apiKeys().createApiKey(key);
+    JsonWriter out;
+    renderApiKey(out, access.instance, key, plain);
+    return Response::json(201, out.take());
+}
+
+Response list(const CoreServices& core, const Request& request) {
+    const InstanceAccess access = resolveInstanceAccess(core, request);
+    const PageParams page = readPageParams(request);
+    // Listing keys is administration: the account key only.
+    if (!access.caller.account) throwPermissionDenied();
+    auto rows = core.store.apiKeys().listApiKeys(access.instance.id, page.scan());
+    return Response::json(200,
+                          renderPage<ApiKeyRecord>(page, std::move(rows),
+                                                   instancePath(access.instance) + "/api_keys/",
+                                                   keyRenderer(core, access.instance)));
+}
+
+Response get(const CoreServices& core, const Request& request) {
+    const InstanceAccess access = resolveInstanceAccess(core, request);
+    const Id id = pathId(request, "id");
+    const auto key = access.caller.account ? core.store.apiKeys().findApiKey(access.instance.id, id)
+                                           : std::optional<ApiKeyRecord>(access.caller.apiKey);
+    if (!key || key->id != id) throw HttpError(404, "Not found.");
+    JsonWriter out;
+    keyRenderer(core, access.instance)(out, *key);
+    return Response::json(200, out.take());
+}
+
+Response update(const CoreServices& core, const Request& request) {
+    const auto body = RequestInput::parse(request);
+    const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+    const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
+                                        [&](ApiKeyRecord& k) { readKeyFields(body, k); });
+    JsonWriter out;
+    renderApiKey(out, access.instance, key, core.vault.open(key.key, KeyPurpose::ApiKey));
+    return Response::json(200, out.take());
+}
+
+Response remove(const CoreServices& core, const Request& request) {
+    const InstanceAccess access = resolveInstanceAccess(core, request);
+    const ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
+    core.store.apiKeys().deleteApiKey(access.instance.id, key.id);
+    return Response::noContent();
+}
+
+Response resetKey(const CoreServices& core, const Request& request) {
+    const auto body = RequestInput::parse(request);
+    const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+    body.rejectUnknown({});
+    // Not a structured binding: lambdas may not capture those before C++20 in every compiler.
+    const std::pair<std::string, SealedKey> fresh = core.newKey(KeyPurpose::ApiKey);
+    const ApiKeyRecord key = saveApiKey(core, access, pathId(request, "id"),
+                                        [&](ApiKeyRecord& k) { k.key = fresh.second; });
+    JsonWriter out;
+    renderApiKey(out, access.instance, key, fresh.first);
+    return Response::json(200, out.take());
+}
+
+} // namespace api_key_handlers
+
+void mountApiKeyRoutes(Router& router, const CoreServices& core) {
+    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
+        return [&core, handler](const Request& request) { return handler(core, request); };
+    };
+    const std::string keys = "/v1.1/instances/{instance}/api_keys/";
+    const std::string detail = keys + "{id}/";
+    router.add("POST", keys, bind(api_key_handlers::create));
+    router.add("GET", keys, bind(api_key_handlers::list));
+    router.add("GET", detail, bind(api_key_handlers::get));
+    for (const char* method : {"PUT", "PATCH"}) {
+        router.add(method, detail, bind(api_key_handlers::update));
+    }
+    router.add("DELETE", detail, bind(api_key_handlers::remove));
+    router.add("POST", detail + "reset_key/", bind(api_key_handlers::resetKey));
+}
+
+} // namespace latchkey::core

@@ -5,7 +5,7 @@
 
 #include <cctype>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -96,4 +96,4 @@ void requireFullAccess(const Caller& caller) {
     if (!caller.hasFullAccess()) throwPermissionDenied();
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

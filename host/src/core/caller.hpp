@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// The API key a request presents: X-API-KEY, then ?api_key= / ?apikey=, then
 /// `Authorization: token <key>`, then `_api_key` in the body.
@@ -56,4 +56,4 @@ void requireFullAccess(const Caller& caller);
 [[noreturn]] void throwPermissionDenied(
     const std::string& detail = "You do not have permission to perform this action.");
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -22,7 +22,7 @@
 #include <string>
 #include <utility>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// The identity core's dependencies, shared by its route handlers.
 struct CoreServices {
@@ -63,4 +63,4 @@ struct CoreServices {
     }
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::core

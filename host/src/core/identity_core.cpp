@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 constexpr const char* kNamespace = "latchkey.core";
@@ -63,4 +63,4 @@ void IdentityCore::mount(Router& router) {
     mountProfileRoutes(router, core_);
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -8,7 +8,7 @@
 
 #include <string>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// Owns nothing but references: the runtime keeps the store, hasher and vault alive longer.
 class IdentityCore {
@@ -32,4 +32,4 @@ private:
     CoreServices core_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::core

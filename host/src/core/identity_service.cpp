@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <exception>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 IdentityService::IdentityService(IdentityParts parts) : parts_(std::move(parts)) {}
 
@@ -283,4 +283,4 @@ std::optional<UserRecord> IdentityService::verifyLoginById(Id instanceId, Id use
     return verified(parts_.store.users().findUserById(instanceId, userId), password);
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

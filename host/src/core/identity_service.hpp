@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// What the identity service works with; the runtime keeps each alive longer than the service.
 struct IdentityParts {
@@ -116,4 +116,4 @@ private:
     IdentityParts parts_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::core

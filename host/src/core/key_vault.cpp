@@ -15,7 +15,7 @@
 #include <system_error>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -184,4 +184,4 @@ std::string KeyVault::open(const SealedKey& sealed, KeyPurpose purpose) const {
     return key;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

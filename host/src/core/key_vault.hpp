@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// `data` as lowercase hex.
 std::string toHex(const unsigned char* data, std::size_t size);
@@ -56,4 +56,4 @@ private:
     std::array<unsigned char, 32> sealKey_{};
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -5,7 +5,7 @@
 
 #include <charconv>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -71,4 +71,4 @@ std::string pageLink(const std::string& basePath, const PageParams& params, bool
     return link;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

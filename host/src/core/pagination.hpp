@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// The largest page a client may ask for.
 inline constexpr std::size_t kMaxPageSize = 100;
@@ -71,4 +71,4 @@ std::string renderPage(const PageParams& params, std::vector<Row> rows, const st
     return out.take();
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -1,5 +1,7 @@
 // `/v1.1/instances/<name>/classes/user_profile/...`: the profile schema and the profile objects,
 // and `/files/<token>`, where uploaded profile files are served.
+#include "core/profile_routes.hpp"
+
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
 #include "core/user_scope.hpp"
@@ -10,7 +12,7 @@
 #include <cctype>
 #include <iterator>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -85,106 +87,129 @@ bool isFileToken(const std::string& token) {
         return std::isxdigit(static_cast<unsigned char>(c)) &&
                !std::isupper(static_cast<unsigned char>(c));
     });
-    return true;
 }
 
 } // namespace
 
-void mountProfileRoutes(Router& router, const CoreServices& core) {
-    const std::string classes = "/v1.1/instances/{instance}/classes/";
-    const std::string profileClass = classes + "user_profile/";
+namespace profile_handlers {
 
-    router.add("GET", classes, [&core](const Request& request) {
-        const InstanceAccess access = resolveInstanceAccess(core, request);
-        JsonWriter out;
-        out.beginObject().key("objects").beginArray();
-        renderClass(out, access.instance, loadProfileClass(core, access.instance));
-        out.endArray().key("next").null().key("prev").null().endObject();
-        return Response::json(200, out.take());
-    });
-
-    // Any key of the instance may read the schema: clients need it to show profiles.
-    router.add("GET", profileClass, [&core](const Request& request) {
-        const InstanceAccess access = resolveInstanceAccess(core, request);
-        return classResponse(access.instance, loadProfileClass(core, access.instance));
-    });
-    for (const char* method : {"PUT", "PATCH"}) {
-        router.add(method, profileClass, [&core](const Request& request) {
-            const auto body = RequestInput::parse(request);
-            const InstanceAccess access = resolveInstanceAccess(core, request, &body);
-            requireFullAccess(access.caller);
-            return classResponse(access.instance, updateProfileClass(core, access.instance, body));
-        });
-    }
-    router.add("DELETE", profileClass, [](const Request&) -> Response {
-        throw HttpError(403, "The user_profile class cannot be deleted.");
-    });
-    router.add("GET", classes + "{name}/",
-               [](const Request&) -> Response { throw HttpError(404, "Class was not found."); });
-
-    const std::string objects = profileClass + "objects/";
-    router.add("POST", objects, [](const Request&) -> Response {
-        throw HttpError(403, "Profiles cannot be created by hand: each user gets one.");
-    });
-
-    const std::string object = objects + "{id}/";
-    router.add("GET", object, [&core](const Request& request) {
-        const UserScope scope(core, resolveInstanceAccess(core, request));
-        return profileResponse(core, scope, profileOwner(core, scope, pathId(request, "id")));
-    });
-    router.add("PATCH", object, [&core](const Request& request) {
-        const auto body = RequestInput::parse(request);
-        const UserScope scope(core, resolveInstanceAccess(core, request, &body));
-        const UserRecord owner = profileOwner(core, scope, pathId(request, "id"));
-        body.rejectUnknown([&scope](const std::string& name) {
-            return scope.schema.find(name) || isProfileField(name);
-        });
-        FieldErrors errors;
-        // The official client sends the whole object back, owner included: the same owner is
-        // fine, another is a re-owning attempt.
-        if (const auto newOwner = body.id("owner", errors); newOwner && *newOwner != owner.id) {
-            throw HttpError::invalid({{"owner", {"The owner of a profile cannot be changed."}}});
-        }
-        errors.clear();
-        ProfileUpdate update =
-            checkProfileValues(core, scope.access.instance, owner.id, scope.schema,
-                               bodyValues(body), &body, body.isForm(), errors);
-        update.expectedRevision = body.id("expected_revision", errors);
-        if (!errors.empty()) {
-            deleteFilesQuietly(core, owner.id, update.createdFiles);
-            throwIfInvalid(std::move(errors));
-        }
-        return profileResponse(
-            core, scope,
-            saveProfileUpdate(core, scope.access.instance, owner.id, scope.schema, update));
-    });
-    router.add("DELETE", object, [](const Request&) -> Response {
-        throw HttpError(403, "Profiles cannot be deleted: delete the user instead.");
-    });
-
-    // Uploaded files: public under an unguessable 128-bit token, like the storage URLs the
-    // original API handed out. Served so that a browser never runs them as a page of this host.
-    router.add("GET", "/files/{token}", [&core](const Request& request) {
-        const std::string& token = request.param("token");
-        if (!isFileToken(token)) throw HttpError(404, "Not found.");
-        const auto file = core.store.files().findFile(token);
-        if (!file) throw HttpError(404, "Not found.");
-        Response response;
-        response.status = 200;
-        response.contentType = file->contentType;
-        response.body = file->data;
-        // Inline only for raster images a browser cannot run; everything else (SVG and HTML
-        // included) is a download, and never cached: a replaced file must disappear at once.
-        static constexpr std::string_view inlineTypes[] = {"image/png", "image/jpeg", "image/gif",
-                                                           "image/webp"};
-        const bool inlineOk = std::find(std::begin(inlineTypes), std::end(inlineTypes),
-                                        file->contentType) != std::end(inlineTypes);
-        response.headers = {
-            {"Content-Disposition", std::string(inlineOk ? "inline" : "attachment") +
-                                        "; filename=\"" + file->filename + "\""},
-            {"Content-Security-Policy", "default-src 'none'; sandbox"}};
-        return response;
-    });
+Response listClasses(const CoreServices& core, const Request& request) {
+    const InstanceAccess access = resolveInstanceAccess(core, request);
+    JsonWriter out;
+    out.beginObject().key("objects").beginArray();
+    renderClass(out, access.instance, loadProfileClass(core, access.instance));
+    out.endArray().key("next").null().key("prev").null().endObject();
+    return Response::json(200, out.take());
 }
 
-} // namespace latchkey::host
+// Any key of the instance may read the schema: clients need it to show profiles.
+Response getClass(const CoreServices& core, const Request& request) {
+    const InstanceAccess access = resolveInstanceAccess(core, request);
+    return classResponse(access.instance, loadProfileClass(core, access.instance));
+}
+
+Response updateClass(const CoreServices& core, const Request& request) {
+    const auto body = RequestInput::parse(request);
+    const InstanceAccess access = resolveInstanceAccess(core, request, &body);
+    requireFullAccess(access.caller);
+    return classResponse(access.instance, updateProfileClass(core, access.instance, body));
+}
+
+Response removeClass(const CoreServices&, const Request&) {
+    throw HttpError(403, "The user_profile class cannot be deleted.");
+}
+
+Response getOtherClass(const CoreServices&, const Request&) {
+    throw HttpError(404, "Class was not found.");
+}
+
+Response createProfile(const CoreServices&, const Request&) {
+    throw HttpError(403, "Profiles cannot be created by hand: each user gets one.");
+}
+
+Response getProfile(const CoreServices& core, const Request& request) {
+    const UserScope scope(core, resolveInstanceAccess(core, request));
+    return profileResponse(core, scope, profileOwner(core, scope, pathId(request, "id")));
+}
+
+Response updateProfile(const CoreServices& core, const Request& request) {
+    const auto body = RequestInput::parse(request);
+    const UserScope scope(core, resolveInstanceAccess(core, request, &body));
+    const UserRecord owner = profileOwner(core, scope, pathId(request, "id"));
+    body.rejectUnknown([&scope](const std::string& name) {
+        return scope.schema.find(name) || isProfileField(name);
+    });
+    FieldErrors errors;
+    // The official client sends the whole object back, owner included: the same owner is fine,
+    // another is a re-owning attempt.
+    if (const auto newOwner = body.id("owner", errors); newOwner && *newOwner != owner.id) {
+        throw HttpError::invalid({{"owner", {"The owner of a profile cannot be changed."}}});
+    }
+    errors.clear();
+    ProfileUpdate update = checkProfileValues(core, scope.access.instance, owner.id, scope.schema,
+                                              bodyValues(body), &body, body.isForm(), errors);
+    update.expectedRevision = body.id("expected_revision", errors);
+    if (!errors.empty()) {
+        deleteFilesQuietly(core, owner.id, update.createdFiles);
+        throwIfInvalid(std::move(errors));
+    }
+    return profileResponse(
+        core, scope,
+        saveProfileUpdate(core, scope.access.instance, owner.id, scope.schema, update));
+}
+
+Response removeProfile(const CoreServices&, const Request&) {
+    throw HttpError(403, "Profiles cannot be deleted: delete the user instead.");
+}
+
+// Uploaded files: public under an unguessable 128-bit token, like the storage URLs the original
+// API handed out. Served so that a browser never runs them as a page of this host.
+Response getFile(const CoreServices& core, const Request& request) {
+    const std::string& token = request.param("token");
+    if (!isFileToken(token)) throw HttpError(404, "Not found.");
+    const auto file = core.store.files().findFile(token);
+    if (!file) throw HttpError(404, "Not found.");
+    Response response;
+    response.status = 200;
+    response.contentType = file->contentType;
+    response.body = file->data;
+    // Inline only for raster images a browser cannot run; everything else (SVG and HTML
+    // included) is a download, and never cached: a replaced file must disappear at once.
+    static constexpr std::string_view inlineTypes[] = {"image/png", "image/jpeg", "image/gif",
+                                                       "image/webp"};
+    const bool inlineOk = std::find(std::begin(inlineTypes), std::end(inlineTypes),
+                                    file->contentType) != std::end(inlineTypes);
+    response.headers = {{"Content-Disposition", std::string(inlineOk ? "inline" : "attachment") +
+                                                    "; filename=\"" + file->filename + "\""},
+                        {"Content-Security-Policy", "default-src 'none'; sandbox"}};
+    return response;
+}
+
+} // namespace profile_handlers
+
+void mountProfileRoutes(Router& router, const CoreServices& core) {
+    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
+        return [&core, handler](const Request& request) { return handler(core, request); };
+    };
+    const std::string classes = "/v1.1/instances/{instance}/classes/";
+    const std::string profileClass = classes + "user_profile/";
+    router.add("GET", classes, bind(profile_handlers::listClasses));
+    router.add("GET", profileClass, bind(profile_handlers::getClass));
+    for (const char* method : {"PUT", "PATCH"}) {
+        router.add(method, profileClass, bind(profile_handlers::updateClass));
+    }
+    router.add("DELETE", profileClass, bind(profile_handlers::removeClass));
+    router.add("GET", classes + "{name}/", bind(profile_handlers::getOtherClass));
+
+    const std::string objects = profileClass + "objects/";
+    router.add("POST", objects, bind(profile_handlers::createProfile));
+
+    const std::string object = objects + "{id}/";
+    router.add("GET", object, bind(profile_handlers::getProfile));
+    router.add("PATCH", object, bind(profile_handlers::updateProfile));
+    router.add("DELETE", object, bind(profile_handlers::removeProfile));
+
+    router.add("GET", "/files/{token}", bind(profile_handlers::getFile));
+}
+
+} // namespace latchkey::core

@@ -20,7 +20,7 @@
 #include <set>
 #include <sstream>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -397,4 +397,4 @@ void renderProfileFields(JsonWriter& out, const std::string& storedData,
     }
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// The class every instance has; its objects are the users' profiles.
 inline constexpr const char* kProfileClass = "user_profile";
@@ -78,4 +78,4 @@ bool isProfileField(const std::string& name);
 /// Names a schema may not use: the profile's own fields, and a few a user object uses.
 bool isReservedFieldName(const std::string& name);
 
-} // namespace latchkey::host
+} // namespace latchkey::core

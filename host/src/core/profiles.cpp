@@ -15,7 +15,7 @@
 #include <cctype>
 #include <sstream>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -232,4 +232,4 @@ UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& ins
     }
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// The instance's user_profile class as stored, or the default (no fields) if never saved.
 ClassRecord loadProfileClass(const CoreServices& core, const InstanceRecord& instance);
@@ -57,4 +57,4 @@ UserRecord saveProfileUpdate(const CoreServices& core, const InstanceRecord& ins
 void deleteFilesQuietly(const CoreServices& core, Id ownerId,
                         const std::vector<std::string>& tokens);
 
-} // namespace latchkey::host
+} // namespace latchkey::core

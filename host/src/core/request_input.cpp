@@ -18,7 +18,7 @@
 #include <charconv>
 #include <sstream>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -313,4 +313,4 @@ std::optional<std::string> RequestInput::rawString(std::string_view name) const 
     return value.extract<std::string>();
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

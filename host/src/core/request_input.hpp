@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// Rules for a text field.
 struct TextRule {
@@ -105,4 +105,4 @@ bool isValidUtf8(std::string_view text);
 /// The number of characters (code points) in well-formed UTF-8 `text`.
 std::size_t utf8Length(std::string_view text);
 
-} // namespace latchkey::host
+} // namespace latchkey::core

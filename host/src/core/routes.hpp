@@ -6,7 +6,7 @@
 #include <latchkey/router.hpp>
 #include <latchkey/support/text.hpp>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// `/v1.1/account/auth/` and `/v1.1/account/`.
 void mountAccountRoutes(Router& router, const CoreServices& core);
@@ -26,4 +26,4 @@ void mountProfileRoutes(Router& router, const CoreServices& core);
 /// The path parameter `name` as a positive id; 404 otherwise (as a URL that does not exist).
 Id pathId(const Request& request, std::string_view name);
 
-} // namespace latchkey::host
+} // namespace latchkey::core

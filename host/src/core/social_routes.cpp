@@ -1,6 +1,8 @@
 // `user/auth/<backend>/`: logging in with a social provider's token. The backend plugin checks
 // the token with the provider (and that it was issued to this app); the core maps the
 // provider's identity to a user of the instance, creating one on the first login.
+#include "core/social_routes.hpp"
+
 #include "core/key_vault.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
@@ -10,7 +12,7 @@
 
 #include <algorithm>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -171,4 +173,4 @@ void mountSocialRoutes(Router& router, const CoreServices& core) {
         [&core](const Request& request) { return social_handlers::login(core, request); });
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -7,7 +7,7 @@
 #include "core/routes.hpp"
 #include "core/user_scope.hpp"
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 namespace {
 
@@ -238,4 +238,4 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
     }
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

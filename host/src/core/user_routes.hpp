@@ -7,7 +7,7 @@
 #include <latchkey/request.hpp>
 #include <latchkey/response.hpp>
 
-namespace latchkey::host::user_handlers {
+namespace latchkey::core::user_handlers {
 
 /// `POST users/`: creates a user (full access, or an API key that may create users).
 Response create(const CoreServices& core, const Request& request);
@@ -28,4 +28,4 @@ Response current(const CoreServices& core, const Request& request);
 /// `PUT`/`PATCH user/`: the user of the presented user key changes itself.
 Response updateCurrent(const CoreServices& core, const Request& request);
 
-} // namespace latchkey::host::user_handlers
+} // namespace latchkey::core::user_handlers

@@ -7,7 +7,7 @@
 
 #include <latchkey/router.hpp>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// The resolved caller of an instance route plus what rendering users needs.
 struct UserScope {
@@ -26,7 +26,7 @@ struct UserScope {
 
     /// A user with the key the caller may see (the stored key, unsealed).
     void renderUser(const CoreServices& core, JsonWriter& out, const UserRecord& user) const {
-        host::renderUser(out, view(core), user, core.identities.openKey(user));
+        core::renderUser(out, view(core), user, core.identities.openKey(user));
     }
 };
 
@@ -35,4 +35,4 @@ struct UserScope {
 /// caller, so ids cannot be probed.
 UserRecord userForCaller(const CoreServices& core, const UserScope& scope, Id id);
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -9,7 +9,7 @@
 #include <ctime>
 #include <sstream>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 std::string instancePath(const InstanceRecord& instance) {
     return "/v1.1/instances/" + instance.name;
@@ -150,4 +150,4 @@ void renderClass(JsonWriter& out, const InstanceRecord& instance, const ClassRec
     out.endObject();
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::core

@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-namespace latchkey::host {
+namespace latchkey::core {
 
 /// `/v1.1/instances/<name>`, the prefix of every instance path (no trailing slash).
 std::string instancePath(const InstanceRecord& instance);
@@ -51,4 +51,4 @@ void renderGroup(JsonWriter& out, const InstanceRecord& instance, const GroupRec
 /// A class (only `user_profile` exists) with its schema.
 void renderClass(JsonWriter& out, const InstanceRecord& instance, const ClassRecord& record);
 
-} // namespace latchkey::host
+} // namespace latchkey::core

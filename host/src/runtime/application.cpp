@@ -23,7 +23,7 @@
 #define LATCHKEY_PLUGIN_DIR_FROM_BIN "../lib/latchkey/plugins"
 #endif
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace {
 
@@ -184,7 +184,8 @@ void Application::createPlugins() {
         [this] { return hasher_; },
         [this](std::string_view name) { return ensureInstance(name); },
         [this] {
-            return vault_->seal(KeyVault::generateKey(random_), KeyPurpose::UserKey, random_);
+            return vault_->seal(core::KeyVault::generateKey(random_), core::KeyPurpose::UserKey,
+                                random_);
         },
         [this]() -> OutboundHttp& { return *outbound_; },
         [this]() -> Identities& {
@@ -372,11 +373,11 @@ void Application::mountRoutes() {
 void Application::start() {
     const HostConfig& host = config_.host;
     try {
-        const KeyVault::Secret secret =
+        const core::KeyVault::Secret secret =
             host.secrets.key.empty()
-                ? KeyVault::loadOrCreateSecretFile(host.secrets.keyFile, random_)
-                : KeyVault::parseSecret(host.secrets.key);
-        vault_ = std::make_unique<KeyVault>(secret);
+                ? core::KeyVault::loadOrCreateSecretFile(host.secrets.keyFile, random_)
+                : core::KeyVault::parseSecret(host.secrets.key);
+        vault_ = std::make_unique<core::KeyVault>(secret);
     } catch (const std::exception& e) {
         throw StartupError(std::string("secrets: ") + e.what());
     }
@@ -402,14 +403,14 @@ void Application::start() {
     createPlugins();
 
     const auto announceEvent = [this](const UserEvent& e) { announce(e); };
-    identities_ = std::make_unique<IdentityService>(
-        IdentityParts{*storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
-                      [this](const UserEvent& e) { return guard(e); },
-                      [this](const UserEvent& e) { guardDone(e); },
-                      [this](std::string_view name) { return ensureInstance(name); }});
-    core_ = std::make_unique<IdentityCore>(
-        CoreServices{*storage_, *identities_, *hasher_, *vault_, clock_, random_, log_, publicUrl_,
-                     host.files.maxSize, social_, announceEvent});
+    identities_ = std::make_unique<core::IdentityService>(
+        core::IdentityParts{*storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
+                            [this](const UserEvent& e) { return guard(e); },
+                            [this](const UserEvent& e) { guardDone(e); },
+                            [this](std::string_view name) { return ensureInstance(name); }});
+    core_ = std::make_unique<core::IdentityCore>(
+        core::CoreServices{*storage_, *identities_, *hasher_, *vault_, clock_, random_, log_,
+                           publicUrl_, host.files.maxSize, social_, announceEvent});
     try {
         core_->checkSecret();
         if (!host.admin.email.empty()) {
@@ -468,4 +469,4 @@ bool Application::stop() {
     return drained;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// Where plugins are looked for when the config names no `plugins.paths`: the installed
 /// layout's plugin directory beside the executable (`<prefix>/bin/../lib/latchkey/plugins`) if
@@ -109,7 +109,7 @@ private:
     SystemClock clock_;
     SodiumRandom random_;
     std::string publicUrl_; ///< server.public_url, or derived from the bound address.
-    std::unique_ptr<KeyVault> vault_;
+    std::unique_ptr<core::KeyVault> vault_;
     std::unique_ptr<PocoOutboundHttp> outbound_;
     std::vector<std::unique_ptr<HostContext>> contexts_;
     std::vector<std::shared_ptr<Plugin>> plugins_; ///< In creation order.
@@ -121,10 +121,10 @@ private:
     std::vector<UserEventListener*> listeners_; ///< Plugins that keep state per user.
     std::vector<UserChangeGuard*> guards_;      ///< Plugins whose rules can refuse a removal.
     std::map<std::string, SocialBackend*, std::less<>> social_; ///< By backend name.
-    std::unique_ptr<IdentityService> identities_;               ///< Created once the plugins exist.
-    std::unique_ptr<IdentityCore> core_;
+    std::unique_ptr<core::IdentityService> identities_;         ///< Created once the plugins exist.
+    std::unique_ptr<core::IdentityCore> core_;
     std::unique_ptr<HostRouter> router_;
     std::unique_ptr<HttpServer> server_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

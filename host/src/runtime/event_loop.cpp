@@ -19,7 +19,7 @@
 #include <cerrno>
 #include <system_error>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace {
 
@@ -519,4 +519,4 @@ void EventLoop::logShedding(SteadyClock::time_point now) {
     lastShedLog_ = now;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -25,7 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -276,4 +276,4 @@ private:
     std::thread thread_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

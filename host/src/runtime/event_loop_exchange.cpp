@@ -8,7 +8,7 @@
 
 #include <Poco/Exception.h>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace {
 
@@ -347,4 +347,4 @@ void EventLoop::closeGracefully(const std::shared_ptr<Connection>& connection) {
     }
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

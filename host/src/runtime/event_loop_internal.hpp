@@ -12,7 +12,7 @@
 #include <climits>
 #include <cstddef>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// After an answer that closes the connection, how long (and how much) the rest of what the
 /// client sends is read and thrown away, so it sees the answer instead of a reset.
@@ -46,4 +46,4 @@ inline bool flush(Connection& c) {
     return true;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

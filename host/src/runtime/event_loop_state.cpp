@@ -2,7 +2,7 @@
 // network threads and the workers share, and a connection with its phase list.
 #include "runtime/event_loop.hpp"
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 ConnectionCounter::ConnectionCounter(std::size_t total, std::size_t perAddress)
     : total_(total), perAddress_(perAddress) {}
@@ -76,4 +76,4 @@ void PhaseList::remove(Connection& c) noexcept {
     --size_;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -9,7 +9,7 @@
 #include <cctype>
 #include <filesystem>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace fs = std::filesystem;
 
@@ -325,4 +325,4 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
     return config;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// One lane of request workers (docs/configuration.md, `server.lanes`).
 struct LaneSettings {
@@ -123,4 +123,4 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
 /// `path` resolved against `directory` unless already absolute.
 std::string resolveAgainst(const std::string& directory, const std::string& path);
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -8,7 +8,7 @@
 #include <set>
 #include <stdexcept>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 HostRouter::HostRouter(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
 
@@ -176,4 +176,4 @@ Response HostRouter::dispatch(Request& request, const Match& match) const {
     return render(request.path, HttpError(500, "Internal server error."));
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// The router plugins and the identity core mount routes on. add(), addInLane() and
 /// setErrorRenderer() are for start-up only; match() and dispatch() are thread-safe once serving
@@ -85,4 +85,4 @@ private:
     std::vector<std::pair<std::string, ErrorRenderer>> renderers_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -12,7 +12,7 @@
 #include <chrono>
 #include <ctime>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace {
 
@@ -178,4 +178,4 @@ std::string redactQuery(std::string_view rawQuery) {
     return out;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// How an answer is framed on its connection.
 struct ResponseFraming {
@@ -42,4 +42,4 @@ bool decodeTarget(const std::string& rawPath, const std::string& rawQuery, Reque
 /// "***", so keys and tokens passed in URLs never reach the log.
 std::string redactQuery(std::string_view rawQuery);
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

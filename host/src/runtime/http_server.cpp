@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <thread>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace {
 
@@ -172,4 +172,4 @@ bool HttpServer::stop(std::chrono::milliseconds drainTimeout) {
     return left == 0;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 class EventLoop;
 struct ServerShared;
@@ -52,4 +52,4 @@ private:
     std::vector<std::unique_ptr<EventLoop>> loops_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

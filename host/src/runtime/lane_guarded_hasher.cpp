@@ -5,7 +5,7 @@
 
 #include <latchkey/errors.hpp>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 class LaneGuardedHasher::Admission {
 public:
@@ -47,4 +47,4 @@ PasswordCheck LaneGuardedHasher::verify(std::string_view password, std::string_v
     return inner_.verify(password, stored);
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <cstddef>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// Forwards to the configured hasher. Routes that hash belong in Lane::Hashing; a call from a
 /// standard-lane worker (a route registered in the wrong lane, or a body that got past its
@@ -30,4 +30,4 @@ private:
     std::atomic<std::size_t> standardCallers_{0};
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -15,7 +15,7 @@
 #include <filesystem>
 #include <map>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace fs = std::filesystem;
 
@@ -261,4 +261,4 @@ PluginCatalog scanPlugins(const std::vector<std::string>& directories) {
     return catalog;
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 class PluginLibrary;
 
@@ -102,4 +102,4 @@ struct FoundPlugin {
 /// holding another plugin are problems; no file at all is an empty result.
 FoundPlugin findPlugin(const std::vector<std::string>& directories, const std::string& name);
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

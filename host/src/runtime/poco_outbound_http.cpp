@@ -18,7 +18,7 @@
 #include <optional>
 #include <stdexcept>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace {
 
@@ -211,4 +211,4 @@ OutboundResponse PocoOutboundHttp::send(const OutboundRequest& request) {
     }
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

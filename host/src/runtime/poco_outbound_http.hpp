@@ -16,7 +16,7 @@
 #include <mutex>
 #include <thread>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// Shuts a socket down when its deadline passes, so a read blocked on a server that sends one
 /// byte now and then (each byte restarts Poco's per-read timeout) ends at the deadline. One
@@ -67,4 +67,4 @@ private:
     SocketWatchdog watchdog_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

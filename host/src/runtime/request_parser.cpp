@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace http = boost::beast::http;
 using boost::beast::error_code;
@@ -189,4 +189,4 @@ void RequestParser::finish() {
     if (state_ == State::Body) fail(400, "Incomplete request body.");
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

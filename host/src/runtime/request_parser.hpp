@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// The bounds a request must stay within.
 struct ParserLimits {
@@ -97,4 +97,4 @@ private:
     std::optional<std::string> expect_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

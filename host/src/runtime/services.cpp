@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 std::chrono::system_clock::time_point SystemClock::now() const {
     return std::chrono::system_clock::now();
@@ -120,4 +120,4 @@ std::string HostContext::resolvePath(std::string_view path) const {
     return resolveAgainst(configDirectory_, std::string(path));
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// The system wall clock.
 class SystemClock final : public Clock {
@@ -120,4 +120,4 @@ private:
     BoundKeyValues values_;
 };
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -4,7 +4,7 @@
 
 #include <pthread.h>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 namespace {
 
@@ -87,4 +87,4 @@ void WorkerLane::work(std::size_t index, const std::string& name) {
     }
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

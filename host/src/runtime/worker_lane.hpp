@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// Runs jobs on `threads` threads; at most `queueLimit` jobs wait for one.
 class WorkerLane {
@@ -55,4 +55,4 @@ private:
 /// The lane's name as written in the configuration ("standard", "hashing", "outbound").
 const char* laneName(Lane lane) noexcept;
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

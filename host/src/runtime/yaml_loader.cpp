@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 EnvLookup processEnvironment() {
     return [](const std::string& name) -> std::optional<std::string> {
@@ -168,4 +168,4 @@ ConfigValue loadYamlFile(const std::string& path, const EnvLookup& env, ConfigEr
     return parseYaml(text.str(), env, errors);
 }
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

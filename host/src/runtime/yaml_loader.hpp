@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace latchkey::host {
+namespace latchkey::runtime {
 
 /// Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
@@ -28,4 +28,4 @@ ConfigValue parseYaml(const std::string& text, const EnvLookup& env, ConfigError
 /// Reads and parses the file at `path`; an unreadable file is recorded in `errors`.
 ConfigValue loadYamlFile(const std::string& path, const EnvLookup& env, ConfigErrors& errors);
 
-} // namespace latchkey::host
+} // namespace latchkey::runtime

@@ -17,6 +17,11 @@ inline Micros toMicros(std::chrono::system_clock::time_point at) noexcept {
     return std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
 }
 
+/// A duration (milliseconds convert implicitly) in the store's unit.
+inline constexpr Micros toMicros(std::chrono::microseconds duration) noexcept {
+    return duration.count();
+}
+
 /// Now, from `clock` (the host's, which tests control), in the store's unit.
 inline Micros nowMicros(const Clock& clock) {
     return toMicros(clock.now());
