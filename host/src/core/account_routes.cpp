@@ -64,9 +64,7 @@ Response current(const CoreServices& core, const Request& request) {
 } // namespace account_handlers
 
 void mountAccountRoutes(Router& router, const CoreServices& core) {
-    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
-        return [&core, handler](const Request& request) { return handler(core, request); };
-    };
+    const auto bind = [&core](CoreHandler handler) { return bindHandler(core, handler); };
     router.addInLane("POST", "/v1.1/account/auth/", inLane(Lane::Hashing),
                      bind(account_handlers::login));
     router.add("GET", "/v1.1/account/", bind(account_handlers::current));

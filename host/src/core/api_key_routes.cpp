@@ -140,9 +140,7 @@ Response resetKey(const CoreServices& core, const Request& request) {
 } // namespace api_key_handlers
 
 void mountApiKeyRoutes(Router& router, const CoreServices& core) {
-    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
-        return [&core, handler](const Request& request) { return handler(core, request); };
-    };
+    const auto bind = [&core](CoreHandler handler) { return bindHandler(core, handler); };
     const std::string keys = "/v1.1/instances/{instance}/api_keys/";
     const std::string detail = keys + "{id}/";
     router.add("POST", keys, bind(api_key_handlers::create));

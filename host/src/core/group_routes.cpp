@@ -260,9 +260,7 @@ Response removeUserGroup(const CoreServices& core, const Request& request) {
 } // namespace group_handlers
 
 void mountGroupRoutes(Router& router, const CoreServices& core) {
-    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
-        return [&core, handler](const Request& request) { return handler(core, request); };
-    };
+    const auto bind = [&core](CoreHandler handler) { return bindHandler(core, handler); };
     const std::string groups = "/v1.1/instances/{instance}/groups/";
     const std::string group = groups + "{id}/";
     router.add("POST", groups, bind(group_handlers::create));

@@ -132,9 +132,7 @@ Response remove(const CoreServices& core, const Request& request) {
 } // namespace instance_handlers
 
 void mountInstanceRoutes(Router& router, const CoreServices& core) {
-    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
-        return [&core, handler](const Request& request) { return handler(core, request); };
-    };
+    const auto bind = [&core](CoreHandler handler) { return bindHandler(core, handler); };
     const std::string instances = "/v1.1/instances/";
     const std::string instance = instances + "{instance}/";
     router.add("POST", instances, bind(instance_handlers::create));

@@ -188,9 +188,7 @@ Response getFile(const CoreServices& core, const Request& request) {
 } // namespace profile_handlers
 
 void mountProfileRoutes(Router& router, const CoreServices& core) {
-    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
-        return [&core, handler](const Request& request) { return handler(core, request); };
-    };
+    const auto bind = [&core](CoreHandler handler) { return bindHandler(core, handler); };
     const std::string classes = "/v1.1/instances/{instance}/classes/";
     const std::string profileClass = classes + "user_profile/";
     router.add("GET", classes, bind(profile_handlers::listClasses));

@@ -26,4 +26,11 @@ void mountProfileRoutes(Router& router, const CoreServices& core);
 /// The path parameter `name` as a positive id; 404 otherwise (as a URL that does not exist).
 Id pathId(const Request& request, std::string_view name);
 
+/// A named handler (`Response handler(const CoreServices&, const Request&)`) as a route's
+/// Handler, bound to `core` (which outlives the router).
+using CoreHandler = Response (*)(const CoreServices&, const Request&);
+inline Handler bindHandler(const CoreServices& core, CoreHandler handler) {
+    return [&core, handler](const Request& request) { return handler(core, request); };
+}
+
 } // namespace latchkey::core

@@ -218,9 +218,7 @@ Response updateCurrent(const CoreServices& core, const Request& request) {
 } // namespace user_handlers
 
 void mountUserRoutes(Router& router, const CoreServices& core) {
-    const auto bind = [&core](Response (*handler)(const CoreServices&, const Request&)) {
-        return [&core, handler](const Request& request) { return handler(core, request); };
-    };
+    const auto bind = [&core](CoreHandler handler) { return bindHandler(core, handler); };
     const std::string users = "/v1.1/instances/{instance}/users/";
     const std::string user = users + "{id}/";
     const std::string me = "/v1.1/instances/{instance}/user/";
