@@ -30,6 +30,10 @@ Facet& need(PluginContext& context) {
     return *facet;
 }
 
+/// Why the last active super user stays one.
+constexpr const char* kLastSuperUser =
+    "This is the last active super user; make another one first.";
+
 HttpError unauthenticated() {
     return HttpError(401, "You are not logged in.");
 }
@@ -97,10 +101,7 @@ std::optional<std::string> BuzzService::refuseChange(const UserEvent& proposed) 
     try {
         if (parts_ && !migrating_ && proposed.instanceId == instance_.id) {
             const auto member = parts_->members.find(proposed.userId);
-            if (member && member->attributes.superUser && member->active &&
-                parts_->members.countActiveSuperUsers() <= 1) {
-                reason = "This is the last active super user; make another one first.";
-            }
+            if (member && isLastActiveSuperUser(*member)) reason = kLastSuperUser;
         }
     } catch (...) {
         superUsers_.unlock();
@@ -114,11 +115,13 @@ void BuzzService::changeFinished(const UserEvent&) noexcept {
     superUsers_.unlock();
 }
 
+bool BuzzService::isLastActiveSuperUser(const Member& member) {
+    return member.attributes.superUser && member.active &&
+           parts_->members.countActiveSuperUsers() <= 1;
+}
+
 void BuzzService::requireAnotherSuperUser(const Member& member) {
-    if (member.attributes.superUser && member.active &&
-        parts_->members.countActiveSuperUsers() <= 1) {
-        throw HttpError(409, "This is the last active super user; make another one first.");
-    }
+    if (isLastActiveSuperUser(member)) throw HttpError(409, kLastSuperUser);
 }
 
 // --- start ------------------------------------------------------------------------------------

@@ -88,6 +88,8 @@ private:
     Role readRole(Body& body, Role role, bool creating);
     /// Checks first name, last name and notes; problems go into `body`.
     static void checkAttributes(Body& body, const Attributes& attributes);
+    /// Whether `member` is the instance's last active super user.
+    bool isLastActiveSuperUser(const Member& member);
     /// 409 when `member` is the last active super user.
     void requireAnotherSuperUser(const Member& member);
     void bootstrapSuperUser();

@@ -206,7 +206,6 @@ Response BuzzService::updateUser(const Request& request) {
         requireAnotherSuperUser(*member);
     }
     if (emailChanges) {
-        if (identities_->findUserByUsername(instance_.id, *email)) throw emailTaken();
         try {
             // Tokens mailed to the old address and sessions opened under it end with it.
             identities_->rename(instance_.id, *userId, *email);

@@ -11,20 +11,12 @@
 #include <latchkey/support/time.hpp>
 
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <utility>
 
 namespace latchkey::plugins::buzz {
 
-namespace {
-
-Poco::JSON::Object::Ptr parseObject(const std::string& text) {
-    Poco::JSON::Parser parser;
-    return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
-}
-
-} // namespace
+namespace {} // namespace
 
 Lockout::Lockout(KeyValueArea& values, const Settings& settings, Id instanceId, const Clock& clock)
     : values_(values), settings_(settings), instanceId_(instanceId), clock_(clock) {}
@@ -53,7 +45,7 @@ void Lockout::check(const FailureKeys& keys) {
     for (const auto& [key, limit] : limits) {
         const auto stored = values_.get(*key);
         if (!stored) continue;
-        const auto object = parseObject(*stored);
+        const auto object = parseStored(*stored);
         const auto since = object->optValue<Poco::Int64>("since", 0);
         const auto count = object->optValue<Poco::Int64>("count", 0);
         if (count >= limit && t - since < window) {
@@ -71,7 +63,7 @@ void Lockout::count(const std::string& key) {
                     Micros since = t;
                     std::int64_t count = 1;
                     if (current) {
-                        const auto object = parseObject(*current);
+                        const auto object = parseStored(*current);
                         const auto oldSince = object->optValue<Poco::Int64>("since", 0);
                         if (t - oldSince < toMicros(settings_.tokenLockout)) {
                             since = oldSince;
@@ -98,7 +90,7 @@ bool Lockout::resetDue(const std::string& email) {
     return changeValue(
         values_, "cooldown/" + std::to_string(instanceId_) + "/" + hashHex(asciiLower(email)),
         [&](const std::optional<std::string>& current) -> std::optional<std::string> {
-            if (current && t - parseObject(*current)->optValue<Poco::Int64>("at", 0) <
+            if (current && t - parseStored(*current)->optValue<Poco::Int64>("at", 0) <
                                toMicros(settings_.resetCooldown)) {
                 return std::nullopt;
             }
@@ -115,7 +107,7 @@ void Lockout::sweep(Micros at) {
         for (const auto& [key, value] : values_.list(prefix)) {
             // A failure recorded between the read and the delete is lost with it: at most a
             // few more guesses at a 192-bit token, once per sweep.
-            if (t - parseObject(value)->optValue<Poco::Int64>(field, 0) >= window) {
+            if (t - parseStored(value)->optValue<Poco::Int64>(field, 0) >= window) {
                 values_.remove(key);
             }
         }

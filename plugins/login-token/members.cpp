@@ -8,7 +8,6 @@
 #include <latchkey/support/text.hpp>
 
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <map>
@@ -51,8 +50,7 @@ std::string Members::serialize(const Attributes& a) {
 }
 
 Attributes Members::parse(const std::string& text) {
-    Poco::JSON::Parser parser;
-    const auto object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+    const auto object = parseStored(text);
     Attributes a;
     a.firstName = object->optValue<std::string>("first_name", "");
     a.lastName = object->optValue<std::string>("last_name", "");
@@ -82,8 +80,7 @@ std::optional<Attributes> Members::attributes(Id userId) {
     return parse(*stored);
 }
 
-std::optional<Member> Members::find(Id userId) {
-    auto user = identities_.findUser(instanceId_, userId);
+std::optional<Member> Members::memberOf(std::optional<UserRecord> user) {
     if (!user) return std::nullopt;
     auto found = attributes(user->id);
     if (!found) return std::nullopt; // an instance user that is not part of this flow
@@ -91,13 +88,12 @@ std::optional<Member> Members::find(Id userId) {
     return Member{std::move(*user), std::move(*found), active};
 }
 
+std::optional<Member> Members::find(Id userId) {
+    return memberOf(identities_.findUser(instanceId_, userId));
+}
+
 std::optional<Member> Members::findByEmail(const std::string& email) {
-    auto user = identities_.findUserByUsername(instanceId_, asciiLower(email));
-    if (!user) return std::nullopt;
-    auto found = attributes(user->id);
-    if (!found) return std::nullopt;
-    const bool active = identities_.isActive(instanceId_, user->id);
-    return Member{std::move(*user), std::move(*found), active};
+    return memberOf(identities_.findUserByUsername(instanceId_, asciiLower(email)));
 }
 
 std::vector<Member> Members::list(const MemberFilter& filter) {
@@ -193,8 +189,7 @@ std::size_t Members::migrateLegacy() {
     for (const auto& [key, value] : values_.list(legacy)) {
         const auto id = idAfter(key, legacy);
         if (!id) continue;
-        Poco::JSON::Parser parser;
-        const auto object = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
+        const auto object = parseStored(value);
         if (identities_.findUser(instanceId_, *id)) {
             create(*id, parse(value));
             if (!object->optValue<bool>("active", false)) {

@@ -85,6 +85,8 @@ private:
     std::string memberPrefix() const;
     std::string superPrefix() const;
     std::string rolePrefix(std::int64_t roleId) const;
+    /// The member of `user` (with its attributes and state), if it is one.
+    std::optional<Member> memberOf(std::optional<UserRecord> user);
     /// Puts (`add`) or removes the index keys of `attributes` for `userId`.
     void index(Id userId, const Attributes& attributes, bool add);
 

@@ -6,7 +6,6 @@
 #include <latchkey/errors.hpp>
 
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 
@@ -64,8 +63,7 @@ std::string Roles::serialize(const Role& role) {
 }
 
 Role Roles::parse(std::int64_t id, const std::string& text) {
-    Poco::JSON::Parser parser;
-    const auto object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+    const auto object = parseStored(text);
     Role role;
     role.id = id;
     role.name = object->optValue<std::string>("role_name", "");

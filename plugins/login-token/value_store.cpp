@@ -1,8 +1,10 @@
-// The login-token flow's key/value helpers: compare-and-set changes and ordered keys.
+// The login-token flow's key/value helpers: compare-and-set changes, ordered keys, stored JSON.
 #include "value_store.hpp"
 
 #include <latchkey/errors.hpp>
 #include <latchkey/support/retry.hpp>
+
+#include <Poco/JSON/Parser.h>
 
 #include <charconv>
 #include <cinttypes>
@@ -22,6 +24,11 @@ bool changeValue(KeyValueArea& values, const std::string& key, const ValueChange
     });
     if (!settled) throw HttpError(409, "The record changed while it was being written; retry.");
     return written;
+}
+
+Poco::JSON::Object::Ptr parseStored(const std::string& text) {
+    Poco::JSON::Parser parser;
+    return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
 }
 
 std::string orderedKey(const std::string& prefix, std::int64_t id) {

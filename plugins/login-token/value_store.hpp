@@ -1,8 +1,10 @@
-// The login-token flow's key/value helpers: compare-and-set changes and ordered keys.
+// The login-token flow's key/value helpers: compare-and-set changes, ordered keys, stored JSON.
 #pragma once
 
 #include <latchkey/key_value_area.hpp>
 #include <latchkey/storage/records/types.hpp>
+
+#include <Poco/JSON/Object.h>
 
 #include <cstdint>
 #include <functional>
@@ -18,6 +20,9 @@ using ValueChange = std::function<std::optional<std::string>(const std::optional
 /// Read, change, compare-and-set on one key, retried on a race; true when written, 409 when
 /// the key never settles.
 bool changeValue(KeyValueArea& values, const std::string& key, const ValueChange& change);
+
+/// A stored value (a JSON object the flow wrote) parsed.
+Poco::JSON::Object::Ptr parseStored(const std::string& text);
 
 /// `prefix` followed by `id` zero-padded to 20 digits, so keys list in id order.
 std::string orderedKey(const std::string& prefix, std::int64_t id);

@@ -22,6 +22,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM # ctest's timeout: still clean up
 fail() { echo "FAILED: $*" >&2; [ ! -f "$work/host.log" ] || tail -40 "$work/host.log" >&2; exit 1; }
+# wait_for FILE PATTERN: up to 10 s for a line matching PATTERN in FILE.
+wait_for() {
+  for _ in $(seq 1 100); do
+    grep -q "$2" "$1" 2>/dev/null && return
+    sleep 0.1
+  done
+}
 
 prefix=$work/prefix
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
@@ -78,10 +85,7 @@ exec 4<>"$work/fake.in"
 /usr/bin/python3 "$source_dir/tests/support/fake_providers.py" --dir "$work/fake" \
   <"$work/fake.in" >"$work/fake.out" 2>"$work/fake.log" 4>&- &
 fake_pid=$!
-for _ in $(seq 1 100); do
-  grep -q '^port ' "$work/fake.out" 2>/dev/null && break
-  sleep 0.1
-done
+wait_for "$work/fake.out" '^port '
 fake_port=$(sed -n 's/^port \([0-9]*\).*/\1/p' "$work/fake.out")
 [ -n "$fake_port" ] || { cat "$work/fake.log"; fail "the fake provider did not start"; }
 fake=http://127.0.0.1:$fake_port
@@ -165,10 +169,7 @@ chmod g-w "$prefix/lib/latchkey/plugins"
 start_host() {
   "$prefix/bin/latchkey" serve -c "$1" >"$work/host.out" 2>"$work/host.log" 4>&- &
   host_pid=$!
-  for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/host.out" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_for "$work/host.out" "listening on"
   base=$(sed -n 's/^latchkey listening on //p' "$work/host.out")
   [ -n "$base" ] || fail "the installed host did not start on $1"
 }

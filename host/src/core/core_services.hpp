@@ -43,23 +43,15 @@ struct CoreServices {
     /// Now, in the store's time unit.
     Micros now() const { return nowMicros(clock); }
 
-    /// After a successful login with a hash made under older parameters: hashes the password
-    /// again and hands the new hash to `save`. Best effort: a full hashing queue or a store
-    /// error is logged and the login still succeeds.
+    /// rehashBestEffort with the core's hasher and log (account logins).
     void refreshHash(std::string_view password,
                      const std::function<void(const std::string&)>& save) const {
-        try {
-            save(hasher.hash(password));
-        } catch (const std::exception& e) {
-            log->warn("password rehash skipped: {}", e.what());
-        }
+        rehashBestEffort(hasher, *log, password, save);
     }
 
     /// A fresh key (shown to the client) and its sealed form (kept by the store).
     std::pair<std::string, SealedKey> newKey(KeyPurpose purpose) const {
-        std::string plain = KeyVault::generateKey(random);
-        SealedKey sealed = vault.seal(plain, purpose, random);
-        return {std::move(plain), std::move(sealed)};
+        return vault.issue(purpose, random);
     }
 };
 

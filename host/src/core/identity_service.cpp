@@ -17,9 +17,7 @@ Micros IdentityService::now() const {
 }
 
 std::pair<std::string, SealedKey> IdentityService::newKey() const {
-    std::string plain = KeyVault::generateKey(parts_.random);
-    SealedKey sealed = parts_.vault.seal(plain, KeyPurpose::UserKey, parts_.random);
-    return {std::move(plain), std::move(sealed)};
+    return parts_.vault.issue(KeyPurpose::UserKey, parts_.random);
 }
 
 std::string IdentityService::openKey(const UserRecord& user) const {
@@ -77,7 +75,7 @@ auto IdentityService::guarded(const UserEvent& proposed, Change&& change) {
     return change();
 }
 
-void IdentityService::announceAll(std::initializer_list<UserEvent> events) const {
+void IdentityService::announceAll(const std::vector<UserEvent>& events) const {
     std::exception_ptr failed;
     for (const UserEvent& event : events) {
         try {
@@ -108,10 +106,17 @@ std::vector<UserRecord> IdentityService::listUsers(Id instanceId, const PageRequ
     return parts_.store.users().listUsers(instanceId, page);
 }
 
-bool IdentityService::isActive(Id instanceId, Id userId) {
-    if (!parts_.store.users().findUserById(instanceId, userId)) return false;
+bool IdentityService::recordedActive(Id userId) const {
     UserStates* states = parts_.store.userStatesIfAny();
-    return !states || states->isUserActive(userId);
+    return states == nullptr || states->isUserActive(userId);
+}
+
+HttpError IdentityService::cannotDeactivate() {
+    return HttpError(501, "The storage driver cannot record inactive users.");
+}
+
+bool IdentityService::isActive(Id instanceId, Id userId) {
+    return parts_.store.users().findUserById(instanceId, userId) && recordedActive(userId);
 }
 
 std::vector<Id> IdentityService::inactiveUsers(Id instanceId) {
@@ -122,9 +127,7 @@ std::vector<Id> IdentityService::inactiveUsers(Id instanceId) {
 std::optional<UserRecord> IdentityService::findActiveUserByKey(Id instanceId,
                                                                std::string_view userKey) {
     auto user = parts_.store.users().findUserByKey(instanceId, parts_.vault.lookup(userKey));
-    if (!user) return std::nullopt;
-    UserStates* states = parts_.store.userStatesIfAny();
-    if (states && !states->isUserActive(user->id)) return std::nullopt;
+    if (!user || !recordedActive(user->id)) return std::nullopt;
     return user;
 }
 
@@ -136,9 +139,7 @@ KeyedUser IdentityService::create(const NewUser& wanted) {
     if (parts_.store.users().findUserByUsername(wanted.instanceId, wanted.username)) {
         throw Conflict("username");
     }
-    if (!wanted.active && parts_.store.userStatesIfAny() == nullptr) {
-        throw HttpError(501, "The storage driver cannot record inactive users.");
-    }
+    if (!wanted.active && parts_.store.userStatesIfAny() == nullptr) throw cannotDeactivate();
     // Without a password the user has none that works: the hasher refuses an empty hash.
     std::string hash = wanted.password ? hashChecked(*wanted.password) : std::string();
     auto [plainKey, sealedKey] = newKey();
@@ -192,14 +193,10 @@ KeyedUser IdentityService::update(Id instanceId, Id userId,
             user.key = key->second;
         }
     });
-    if (renamed && key) {
-        announceAll({{UserEventKind::UsernameChanged, instanceId, userId},
-                     {UserEventKind::PasswordChanged, instanceId, userId}});
-    } else if (renamed) {
-        announceAll({{UserEventKind::UsernameChanged, instanceId, userId}});
-    } else if (key) {
-        announceAll({{UserEventKind::PasswordChanged, instanceId, userId}});
-    }
+    std::vector<UserEvent> events;
+    if (renamed) events.push_back({UserEventKind::UsernameChanged, instanceId, userId});
+    if (key) events.push_back({UserEventKind::PasswordChanged, instanceId, userId});
+    announceAll(events);
     return {saved, key ? key->first : openKey(saved)};
 }
 
@@ -226,7 +223,7 @@ void IdentityService::setActive(Id instanceId, Id userId, bool active) {
     UserStates* states = parts_.store.userStatesIfAny();
     if (!states) {
         if (active) return; // every user is active on such a driver
-        throw HttpError(501, "The storage driver cannot record inactive users.");
+        throw cannotDeactivate();
     }
     if (states->isUserActive(userId) == active) return;
     const UserEvent event{active ? UserEventKind::Activated : UserEventKind::Deactivated,
@@ -250,14 +247,20 @@ bool IdentityService::deleteUser(Id instanceId, Id userId) {
 
 // --- logins ------------------------------------------------------------------------------------
 
-void IdentityService::refreshHash(const UserRecord& user, std::string_view password) {
+void rehashBestEffort(PasswordHasher& hasher, spdlog::logger& log, std::string_view password,
+                      const std::function<void(const std::string&)>& save) {
     try {
-        // Only over the hash that was verified: a password changed meanwhile stays changed.
-        parts_.store.users().updateUserPasswordHash(user.id, user.passwordHash,
-                                                    parts_.hasher.hash(password));
+        save(hasher.hash(password));
     } catch (const std::exception& e) {
-        parts_.log->warn("password rehash skipped: {}", e.what());
+        log.warn("password rehash skipped: {}", e.what());
     }
+}
+
+void IdentityService::refreshHash(const UserRecord& user, std::string_view password) {
+    rehashBestEffort(parts_.hasher, *parts_.log, password, [&](const std::string& hash) {
+        // Only over the hash that was verified: a password changed meanwhile stays changed.
+        parts_.store.users().updateUserPasswordHash(user.id, user.passwordHash, hash);
+    });
 }
 
 std::optional<UserRecord> IdentityService::verified(const std::optional<UserRecord>& found,
@@ -266,9 +269,7 @@ std::optional<UserRecord> IdentityService::verified(const std::optional<UserReco
     // never matches) and gets the same answer: users cannot be probed by answer or timing.
     const PasswordCheck check =
         parts_.hasher.verify(password, found ? found->passwordHash : std::string());
-    if (!found || !check.ok) return std::nullopt;
-    UserStates* states = parts_.store.userStatesIfAny();
-    if (states && !states->isUserActive(found->id)) return std::nullopt;
+    if (!found || !check.ok || !recordedActive(found->id)) return std::nullopt;
     if (check.needsRehash) refreshHash(*found, password);
     return found;
 }

@@ -19,8 +19,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace latchkey::core {
+
+/// After a successful login with a hash made under older parameters: hashes the password again
+/// and hands the new hash to `save`. Best effort: a full hashing queue or a store error is
+/// logged and the login still succeeds.
+void rehashBestEffort(PasswordHasher& hasher, spdlog::logger& log, std::string_view password,
+                      const std::function<void(const std::string&)>& save);
 
 /// What the identity service works with; the runtime keeps each alive longer than the service.
 struct IdentityParts {
@@ -110,7 +117,11 @@ private:
     auto guarded(const UserEvent& proposed, Change&& change);
     /// Announces each event in turn; every one is announced even when an earlier one fails
     /// (the first failure is rethrown after the last).
-    void announceAll(std::initializer_list<UserEvent> events) const;
+    void announceAll(const std::vector<UserEvent>& events) const;
+    /// False when the driver records the user as inactive (never without UserStates).
+    bool recordedActive(Id userId) const;
+    /// 501: the driver has no UserStates facet.
+    static HttpError cannotDeactivate();
     Micros now() const;
 
     IdentityParts parts_;

@@ -155,6 +155,12 @@ SealedKey KeyVault::seal(std::string_view key, KeyPurpose purpose, Random& rando
     return out;
 }
 
+std::pair<std::string, SealedKey> KeyVault::issue(KeyPurpose purpose, Random& random) const {
+    std::string plain = generateKey(random);
+    SealedKey sealed = seal(plain, purpose, random);
+    return {std::move(plain), std::move(sealed)};
+}
+
 std::string KeyVault::open(const SealedKey& sealed, KeyPurpose purpose) const {
     const std::string& text = sealed.sealed;
     if (text.rfind(kSealPrefix, 0) != 0) throw std::runtime_error("unknown sealed key format");

@@ -14,6 +14,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace latchkey::core {
 
@@ -47,6 +48,9 @@ public:
     std::string lookup(std::string_view key) const;
     /// The key in the form the store keeps.
     SealedKey seal(std::string_view key, KeyPurpose purpose, Random& random) const;
+    /// A fresh key (generateKey) and its sealed form: the first is shown to the client once,
+    /// the second is what the store keeps.
+    std::pair<std::string, SealedKey> issue(KeyPurpose purpose, Random& random) const;
     /// The key back from the store's form; throws std::runtime_error if it does not open
     /// (a different secret, or a tampered row).
     std::string open(const SealedKey& sealed, KeyPurpose purpose) const;

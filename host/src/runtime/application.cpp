@@ -183,10 +183,7 @@ void Application::createPlugins() {
         [this] { return mailer_; },
         [this] { return hasher_; },
         [this](std::string_view name) { return ensureInstance(name); },
-        [this] {
-            return vault_->seal(core::KeyVault::generateKey(random_), core::KeyPurpose::UserKey,
-                                random_);
-        },
+        [this] { return vault_->issue(core::KeyPurpose::UserKey, random_).second; },
         [this]() -> OutboundHttp& { return *outbound_; },
         [this]() -> Identities& {
             if (!identities_) throw std::logic_error("the identity service exists from mount on");
