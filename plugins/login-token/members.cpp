@@ -96,14 +96,36 @@ std::optional<Member> Members::findByEmail(const std::string& email) {
     return memberOf(identities_.findUserByUsername(instanceId_, asciiLower(email)));
 }
 
+namespace {
+
+bool matches(const Member& member, const MemberFilter& filter) {
+    const Attributes& a = member.attributes;
+    if (filter.userId && *filter.userId != member.user.id) return false;
+    if (filter.email && *filter.email != member.user.username) return false;
+    if (filter.firstName && *filter.firstName != a.firstName) return false;
+    if (filter.lastName && *filter.lastName != a.lastName) return false;
+    if (filter.roleId && a.roleId != filter.roleId) return false;
+    if (filter.active && *filter.active != member.active) return false;
+    return true;
+}
+
+} // namespace
+
 std::vector<Member> Members::list(const MemberFilter& filter) {
+    std::vector<Member> out;
+    if (filter.userId) {
+        // One member at most ("who is this", or a user without the read permission): found by
+        // id, not by walking the instance.
+        auto member = find(*filter.userId);
+        if (member && matches(*member, filter)) out.push_back(std::move(*member));
+        return out;
+    }
     std::map<Id, Attributes> attributesById;
     for (const auto& [key, value] : values_.list(memberPrefix())) {
         if (const auto id = idAfter(key, memberPrefix())) attributesById[*id] = parse(value);
     }
     const auto inactiveIds = identities_.inactiveUsers(instanceId_);
     const std::set<Id> inactive(inactiveIds.begin(), inactiveIds.end());
-    std::vector<Member> out;
     PageRequest page;
     page.limit = kListPage;
     for (;;) {
@@ -112,14 +134,7 @@ std::vector<Member> Members::list(const MemberFilter& filter) {
             const auto it = attributesById.find(user.id);
             if (it == attributesById.end()) continue;
             Member member{user, it->second, !inactive.contains(user.id)};
-            const Attributes& a = member.attributes;
-            if (filter.userId && *filter.userId != user.id) continue;
-            if (filter.email && *filter.email != user.username) continue;
-            if (filter.firstName && *filter.firstName != a.firstName) continue;
-            if (filter.lastName && *filter.lastName != a.lastName) continue;
-            if (filter.roleId && a.roleId != filter.roleId) continue;
-            if (filter.active && *filter.active != member.active) continue;
-            out.push_back(std::move(member));
+            if (matches(member, filter)) out.push_back(std::move(member));
         }
         if (users.size() < kListPage) break;
         page.after = users.back().id;

@@ -206,6 +206,40 @@ TEST_CASE("Durations are bounded above and errors never echo the value", "[confi
     CHECK_THAT(all, Catch::Contains("huge: ") && Catch::Contains("must be between"));
 }
 
+TEST_CASE("cache: the time-to-live and the memory budget, bounded", "[config]") {
+    const std::string base = "secrets: {key_file: s.key}\n"
+                             "storage: {driver: sqlite, path: x.db}\n"
+                             "mailer: {driver: outbox, dir: out}\n";
+    {
+        ConfigErrors errors;
+        const auto config =
+            readHostConfig(parseYaml(base, fakeEnv({}), errors), "c.yaml", "/plugins", errors);
+        CHECK(errors.empty());
+        CHECK(config.cache.ttl == std::chrono::seconds(1));
+        CHECK(config.cache.maxBytes == std::size_t{64} << 20);
+    }
+    {
+        ConfigErrors errors;
+        const auto config = readHostConfig(
+            parseYaml(base + "cache: {ttl: 250ms, max_memory: 8MiB}\n", fakeEnv({}), errors),
+            "c.yaml", "/plugins", errors);
+        CHECK(errors.empty());
+        CHECK(config.cache.ttl == std::chrono::milliseconds(250));
+        CHECK(config.cache.maxBytes == std::size_t{8} << 20);
+    }
+    {
+        ConfigErrors errors;
+        readHostConfig(parseYaml(base + "cache:\n  ttl: 5m\n  max_memory: 10KiB\n  size: 1\n",
+                                 fakeEnv({}), errors),
+                       "c.yaml", "/plugins", errors);
+        const std::string all = messages(errors);
+        INFO(all);
+        CHECK_THAT(all, Catch::Contains("5:cache.ttl: must be between 0ms and 60000ms"));
+        CHECK_THAT(all, Catch::Contains("6:cache.max_memory: must be between"));
+        CHECK_THAT(all, Catch::Contains("7:cache.size: unknown key"));
+    }
+}
+
 TEST_CASE("The serving settings: lanes, caps, deadlines, and the rules between them", "[config]") {
     const std::string base = "secrets: {key_file: s.key}\n"
                              "storage: {driver: sqlite, path: x.db}\n"

@@ -100,10 +100,11 @@ TEST_CASE("Stored values render with their type - dropped fields disappear", "[s
             {"name": "age", "type": "integer"}, {"name": "nick", "type": "string"}])");
     JsonWriter out;
     out.beginObject();
-    renderProfileFields(
+    writeProfileFields(
         out,
-        R"({"avatar": "0123456789abcdef0123456789abcdef", "born": "1971-05-01T06:30:00.000000Z", "age": 7, "gone": 1})",
-        schema, "https://auth.example.com");
+        renderedProfileFields(
+            R"({"avatar": "0123456789abcdef0123456789abcdef", "born": "1971-05-01T06:30:00.000000Z", "age": 7, "gone": 1})",
+            schema, "https://auth.example.com"));
     out.endObject();
     CHECK(
         out.text() ==

@@ -4,6 +4,7 @@
 
 #include "core/identity_service.hpp"
 #include "core/key_vault.hpp"
+#include "core/render_memo.hpp"
 
 #include <latchkey/clock.hpp>
 #include <latchkey/password_hasher.hpp>
@@ -39,6 +40,8 @@ struct CoreServices {
     std::map<std::string, SocialBackend*, std::less<>> social;
     /// Tells the plugins that keep state per user what happened (after it is stored).
     std::function<void(const UserEvent&)> announce = [](const UserEvent&) {};
+    /// Parsed schemas and rendered profiles, remembered by their stored text.
+    std::shared_ptr<RenderMemo> memo = std::make_shared<RenderMemo>(std::size_t{4} << 20);
 
     /// Now, in the store's time unit.
     Micros now() const { return nowMicros(clock); }

@@ -3,6 +3,7 @@
 #include "core/identity_core.hpp"
 
 #include "core/routes.hpp"
+#include "core/user_routes.hpp"
 
 #include <stdexcept>
 
@@ -61,6 +62,12 @@ void IdentityCore::mount(Router& router) {
     mountSocialRoutes(router, core_);
     mountGroupRoutes(router, core_);
     mountProfileRoutes(router, core_);
+}
+
+std::vector<std::pair<std::string, std::string>> IdentityCore::inlineRoutes() {
+    // user/: the API key, the instance, the user by key, its active state and the profile
+    // class, all cached; the rest is CPU.
+    return {{"GET", kCurrentUserPattern}};
 }
 
 } // namespace latchkey::core

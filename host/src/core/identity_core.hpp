@@ -7,6 +7,8 @@
 #include <latchkey/router.hpp>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace latchkey::core {
 
@@ -27,6 +29,11 @@ public:
 
     /// Mounts the v1.1 routes.
     void mount(Router& router);
+
+    /// The routes mount() adds whose handlers only read what the per-host caches hold (and
+    /// call nothing that waits without core::mayBlock()): they may be tried on a network
+    /// thread first. As (method, pattern).
+    static std::vector<std::pair<std::string, std::string>> inlineRoutes();
 
 private:
     CoreServices core_;

@@ -121,6 +121,7 @@ bool isReservedFieldName(const std::string& name) {
 
 ProfileSchema ProfileSchema::fromStored(const std::string& json) {
     ProfileSchema schema;
+    schema.storedText_ = json;
     const auto array = asArray(Poco::Dynamic::Var(json));
     if (!array) return schema;
     for (std::size_t i = 0; i < array->size(); ++i) {
@@ -368,9 +369,10 @@ std::string fileUrl(const std::string& fileBaseUrl, const std::string& token) {
     return fileBaseUrl + "/files/" + token;
 }
 
-void renderProfileFields(JsonWriter& out, const std::string& storedData,
-                         const ProfileSchema& schema, const std::string& fileBaseUrl) {
-    if (schema.fields().empty()) return;
+RenderedFields renderedProfileFields(const std::string& storedData, const ProfileSchema& schema,
+                                     const std::string& fileBaseUrl) {
+    RenderedFields out;
+    if (schema.fields().empty()) return out;
     Poco::JSON::Object::Ptr data;
     try {
         Poco::JSON::Parser parser;
@@ -378,23 +380,31 @@ void renderProfileFields(JsonWriter& out, const std::string& storedData,
     } catch (const Poco::Exception&) {
         data = new Poco::JSON::Object;
     }
+    out.reserve(schema.fields().size());
     for (const auto& field : schema.fields()) {
-        out.key(field.name);
         if (!data->has(field.name) || data->isNull(field.name)) {
-            out.null();
+            out.emplace_back(field.name, "null");
             continue;
         }
         const auto value = data->get(field.name);
         if (field.type == "file" || field.type == "datetime") {
             const auto text = value.convert<std::string>();
-            out.beginObject()
+            JsonWriter typed;
+            typed.beginObject()
                 .field("type", field.type)
                 .field("value", field.type == "file" ? fileUrl(fileBaseUrl, text) : text)
                 .endObject();
+            out.emplace_back(field.name, typed.take());
         } else {
-            out.raw(stringify(value));
+            out.emplace_back(field.name, stringify(value));
         }
     }
+    return out;
+}
+
+void writeProfileFields(JsonWriter& out, const RenderedFields& fields) {
+    for (const auto& [name, json] : fields)
+        out.key(name).raw(json);
 }
 
 } // namespace latchkey::core

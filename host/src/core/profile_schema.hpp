@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace latchkey::core {
@@ -52,8 +53,11 @@ public:
     std::string toJson() const;
     /// The schema as stored: the fields, then the removed ones marked `"removed": true`.
     std::string toStoredJson() const;
+    /// The stored text fromStored() read (what the schema is remembered by); empty otherwise.
+    const std::string& storedText() const { return storedText_; }
 
 private:
+    std::string storedText_;
     std::vector<FieldSpec> fields_;
     std::vector<FieldSpec> removed_;
 };
@@ -64,10 +68,17 @@ private:
 std::optional<std::string> checkFieldValue(const FieldSpec& field, const Poco::Dynamic::Var& value,
                                            bool fromForm, FieldErrors& errors);
 
-/// Writes the profile's custom fields as the API shows them: only fields in the schema, files
-/// as `{"type": "file", "value": url}` and datetimes as `{"type": "datetime", "value": ...}`.
-void renderProfileFields(JsonWriter& out, const std::string& storedData,
-                         const ProfileSchema& schema, const std::string& fileBaseUrl);
+/// A profile's custom fields as the API shows them, in schema order: each field's name and its
+/// value as serialized JSON (null where the profile has none).
+using RenderedFields = std::vector<std::pair<std::string, std::string>>;
+
+/// The profile's custom fields as the API shows them: only fields in the schema, files as
+/// `{"type": "file", "value": url}` and datetimes as `{"type": "datetime", "value": ...}`.
+RenderedFields renderedProfileFields(const std::string& storedData, const ProfileSchema& schema,
+                                     const std::string& fileBaseUrl);
+
+/// Writes renderedProfileFields() into the object `out` is in.
+void writeProfileFields(JsonWriter& out, const RenderedFields& fields);
 
 /// The public URL of an uploaded file.
 std::string fileUrl(const std::string& fileBaseUrl, const std::string& token);

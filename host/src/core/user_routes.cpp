@@ -221,7 +221,7 @@ void mountUserRoutes(Router& router, const CoreServices& core) {
     const auto bind = [&core](CoreHandler handler) { return bindHandler(core, handler); };
     const std::string users = "/v1.1/instances/{instance}/users/";
     const std::string user = users + "{id}/";
-    const std::string me = "/v1.1/instances/{instance}/user/";
+    const std::string me = kCurrentUserPattern;
     router.addInLane("POST", users, hashingIfPasswordMayBeSet, bind(user_handlers::create));
     router.add("GET", users, bind(user_handlers::list));
     router.add("GET", user, bind(user_handlers::get));

@@ -7,6 +7,13 @@
 #include <latchkey/request.hpp>
 #include <latchkey/response.hpp>
 
+namespace latchkey::core {
+
+/// `user/`: the route of "who is this", the request every application makes most.
+inline constexpr const char* kCurrentUserPattern = "/v1.1/instances/{instance}/user/";
+
+} // namespace latchkey::core
+
 namespace latchkey::core::user_handlers {
 
 /// `POST users/`: creates a user (full access, or an API key that may create users).

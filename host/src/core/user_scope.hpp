@@ -13,15 +13,16 @@ namespace latchkey::core {
 struct UserScope {
     InstanceAccess access;
     ClassRecord profileClass;
-    ProfileSchema schema;
+    std::shared_ptr<const ProfileSchema> parsedSchema; ///< Shared with the render memo.
+    const ProfileSchema& schema;                       ///< *parsedSchema.
 
     UserScope(const CoreServices& core, InstanceAccess resolved)
         : access(std::move(resolved)), profileClass(loadProfileClass(core, access.instance)),
-          schema(ProfileSchema::fromStored(profileClass.schema)) {}
+          parsedSchema(core.memo->schema(profileClass.schema)), schema(*parsedSchema) {}
 
     /// What the views need.
     InstanceView view(const CoreServices& core) const {
-        return InstanceView{access.instance, schema, core.publicUrl};
+        return InstanceView{access.instance, schema, core.publicUrl, core.memo.get()};
     }
 
     /// A user with the key the caller may see (the stored key, unsealed).

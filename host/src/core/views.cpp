@@ -87,7 +87,12 @@ void renderProfile(JsonWriter& out, const InstanceView& view, const UserRecord& 
         .null()
         .key("channel_room")
         .null();
-    renderProfileFields(out, profile.data, view.schema, view.fileBaseUrl);
+    if (view.memo) {
+        writeProfileFields(out,
+                           *view.memo->profileFields(profile.data, view.schema, view.fileBaseUrl));
+    } else {
+        writeProfileFields(out, renderedProfileFields(profile.data, view.schema, view.fileBaseUrl));
+    }
     out.key("links")
         .beginObject()
         .field("owner", base + "/users/" + std::to_string(user.id) + "/")

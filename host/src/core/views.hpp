@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/profile_schema.hpp"
+#include "core/render_memo.hpp"
 
 #include <latchkey/support/json_writer.hpp>
 #include <latchkey/support/time.hpp>
@@ -36,6 +37,7 @@ struct InstanceView {
     const InstanceRecord& instance;
     const ProfileSchema& schema;    ///< The user_profile class's fields.
     const std::string& fileBaseUrl; ///< The server's public URL, for file links.
+    RenderMemo* memo = nullptr;     ///< Where rendered profiles are remembered, if anywhere.
 };
 
 /// A user with its profile, its groups and its user key.

@@ -207,7 +207,10 @@ void Application::createPlugins() {
         void* interface = kindInterface(*plugin, kind); // createPlugin checked it is there
         switch (kind) {
         case PluginKind::Storage:
-            storage_.emplace(*plugin);
+            // Everyone (the core, and plugins through their declared facets) reads through
+            // the same caches, so a write through this host is seen by its next read.
+            cachedStorage_ = std::make_unique<core::CachedStorage>(*plugin, host.cache);
+            storage_.emplace(*cachedStorage_);
             // Before any other plugin exists, so none starts on a driver that cannot serve it.
             checkStorageFacets();
             break;
@@ -356,6 +359,9 @@ void Application::mountRoutes() {
         return Response::json(200, "{\"status\": \"ready\"}");
     });
     core_->mount(*router_);
+    router_->allowInline("GET", "/healthz");
+    for (const auto& [method, pattern] : core::IdentityCore::inlineRoutes())
+        router_->allowInline(method, pattern);
     for (Flow* flow : flows_) {
         try {
             flow->mount(*router_);
@@ -443,6 +449,17 @@ bool Application::stop() {
         drained = server_->stop(config_.host.server.drainTimeout);
         server_.reset();
     }
+    if (cachedStorage_) {
+        const core::StorageCacheStats s = cachedStorage_->stats();
+        const auto line = [](const core::CacheStats& c) {
+            return std::to_string(c.hits) + "/" + std::to_string(c.misses) + "/" +
+                   std::to_string(c.refreshes) + "/" + std::to_string(c.refused);
+        };
+        log_->info("caches (hits/misses/refreshes/refused): instances {}, api keys {}, users by "
+                   "key {}, users by id {}, user states {}, classes {}, sessions {}, values {}",
+                   line(s.instances), line(s.apiKeys), line(s.users), line(s.usersById),
+                   line(s.userStates), line(s.classes), line(s.sessions), line(s.values));
+    }
     // Handlers hold references into the core and the plugins: drop them first.
     router_.reset();
     core_.reset();
@@ -458,6 +475,7 @@ bool Application::stop() {
     while (!plugins_.empty())
         plugins_.pop_back();
     storage_.reset();
+    cachedStorage_.reset();
     guardedHasher_.reset();
     contexts_.clear();
     // The catalog's references go last; each library unloads when its last object is gone.

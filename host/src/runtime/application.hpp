@@ -113,7 +113,9 @@ private:
     std::unique_ptr<PocoOutboundHttp> outbound_;
     std::vector<std::unique_ptr<HostContext>> contexts_;
     std::vector<std::shared_ptr<Plugin>> plugins_; ///< In creation order.
-    std::optional<StorageFacets> storage_;         ///< The storage plugin's facets, once it exists.
+    /// The storage plugin behind the per-host caches; storage_ is built on it.
+    std::unique_ptr<core::CachedStorage> cachedStorage_;
+    std::optional<StorageFacets> storage_; ///< The storage plugin's facets, once it exists.
     Mailer* mailer_ = nullptr;
     std::unique_ptr<LaneGuardedHasher> guardedHasher_; ///< Wraps the plugin's hasher.
     PasswordHasher* hasher_ = nullptr;                 ///< guardedHasher_, for everyone.

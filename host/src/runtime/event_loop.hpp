@@ -80,6 +80,7 @@ struct ServerShared {
     std::atomic<bool> draining{false};    ///< Shutting down: every answer closes its connection.
     std::atomic<bool> forceClosed{false}; ///< Past the drain deadline: cut what is left.
     std::array<std::atomic<std::uint64_t>, 3> shed{}; ///< Requests answered 503: lane full.
+    std::atomic<std::uint64_t> inlineAnswers{0};      ///< Answered on a network thread (tryInline).
     std::atomic<std::uint64_t> overBudget{0};         ///< Bodies refused: max_body_memory.
     std::atomic<std::uint64_t> refused{0};            ///< Connections closed at once: over a cap.
 

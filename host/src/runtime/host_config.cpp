@@ -185,6 +185,17 @@ void readOutbound(const ConfigValue& root, const std::string& directory, ConfigE
     r.finish();
 }
 
+void readCache(const ConfigValue& root, ConfigErrors& errors, CacheSettings& out) {
+    static const ConfigValue empty;
+    const ConfigValue* node = root.find("cache");
+    ConfigReader r(node ? *node : empty, errors);
+    out.ttl = r.duration("ttl", std::chrono::duration_cast<std::chrono::milliseconds>(out.ttl),
+                         std::chrono::milliseconds(0), std::chrono::seconds(60));
+    out.maxBytes =
+        r.bytes("max_memory", out.maxBytes, std::uint64_t{1} << 20, std::uint64_t{64} << 30);
+    r.finish();
+}
+
 void readLogging(const ConfigValue& root, ConfigErrors& errors, LoggingSettings& out) {
     static const ConfigValue empty;
     const ConfigValue* node = root.find("logging");
@@ -300,7 +311,7 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
 
     ConfigReader top(root, errors);
     top.allow({"server", "secrets", "admin", "logging", "files", "outbound", "plugins", "storage",
-               "mailer", "auth"});
+               "mailer", "auth", "cache"});
 
     readServer(root, errors, config.server);
     readSecrets(root, config.directory, errors, config.secrets);
@@ -308,6 +319,7 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
     readLogging(root, errors, config.logging);
     readFiles(root, config.server, errors, config.files);
     readOutbound(root, config.directory, errors, config.outbound);
+    readCache(root, errors, config.cache);
 
     static const ConfigValue empty;
     const ConfigValue* pluginsNode = root.find("plugins");

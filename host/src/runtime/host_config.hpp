@@ -1,6 +1,8 @@
 // The host's own settings, read and validated from the config tree, and the plugins it names.
 #pragma once
 
+#include "core/cached_storage.hpp"
+
 #include <latchkey/plugin.hpp>
 #include <latchkey/support/config_reader.hpp>
 
@@ -68,6 +70,9 @@ struct OutboundSettings {
     std::uint64_t maxResponseBytes = 1 << 20; ///< Larger answers are an error.
 };
 
+/// Per-host caches of the store's hot reads: `cache:`.
+using CacheSettings = core::CacheSettings;
+
 /// Log output.
 struct LoggingSettings {
     std::string level = "info";
@@ -111,6 +116,7 @@ struct HostConfig {
     LoggingSettings logging;
     FileSettings files;
     OutboundSettings outbound;
+    CacheSettings cache;
     std::vector<std::string> pluginPaths; ///< Absolute directories searched for plugins.
     std::vector<PluginUse> plugins;       ///< In file order: storage, mailer, auth, social.
 };

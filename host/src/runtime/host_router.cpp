@@ -2,6 +2,8 @@
 // of the API the path belongs to.
 #include "runtime/host_router.hpp"
 
+#include "core/inline_attempt.hpp"
+
 #include <latchkey/support/json_writer.hpp>
 
 #include <algorithm>
@@ -144,6 +146,31 @@ Lane HostRouter::laneOf(const Match& match, const Request& request) {
     return match.route_ ? match.route_->lane(request) : Lane::Standard;
 }
 
+void HostRouter::allowInline(std::string_view method, std::string_view pattern) {
+    for (Route& route : routes_) {
+        if (route.method == method && route.pattern == pattern) {
+            route.inlineFirst = true;
+            return;
+        }
+    }
+    throw std::logic_error("no route " + std::string(method) + " " + std::string(pattern) +
+                           " to run inline");
+}
+
+bool HostRouter::inlineFirst(const Match& match) {
+    return match.route_ && match.route_->inlineFirst;
+}
+
+std::optional<Response> HostRouter::tryInline(Request& request, const Match& match) const {
+    if (!inlineFirst(match)) return std::nullopt;
+    const core::InlineAttempt attempt;
+    try {
+        return dispatch(request, match);
+    } catch (const core::WouldBlock&) {
+        return std::nullopt;
+    }
+}
+
 Response HostRouter::dispatch(Request& request) const {
     const Match found = match(request);
     return dispatch(request, found);
@@ -158,6 +185,8 @@ Response HostRouter::dispatch(Request& request, const Match& match) const {
     }
     try {
         return found->handler(request);
+    } catch (const core::WouldBlock&) {
+        throw; // for tryInline: the request goes to a worker
     } catch (const HttpError& e) {
         return render(request.path, e);
     } catch (const Overloaded& e) {

@@ -7,6 +7,7 @@
 #include <spdlog/logger.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,20 @@ public:
         const Route* route_ = nullptr;
         std::string allow_; ///< With no route: the methods the path has (405), or none (404).
     };
+
+    /// Lets the route `method` `pattern` (already added) be tried on a network thread first
+    /// (tryInline). Only for handlers that read through the per-host caches and nothing else:
+    /// whatever else they reach must call core::mayBlock() before waiting. Start-up only; throws
+    /// std::logic_error when there is no such route.
+    void allowInline(std::string_view method, std::string_view pattern);
+
+    /// Whether the matched route may be tried inline.
+    static bool inlineFirst(const Match& match);
+
+    /// Runs the matched (inline-first) handler on this thread inside a core::InlineAttempt: its
+    /// response, or nullopt when it would have had to wait (the request is then for a worker, as
+    /// if never tried; the handler only read).
+    std::optional<Response> tryInline(Request& request, const Match& match) const;
 
     /// Finds the route for `request` and fills its `params`; cheap enough for the network thread.
     Match match(Request& request) const;
@@ -75,6 +90,7 @@ private:
         std::vector<Segment> segments;
         LaneSelector lane;
         Handler handler;
+        bool inlineFirst = false;
     };
 
     static std::vector<std::string_view> split(std::string_view path);
