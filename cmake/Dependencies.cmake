@@ -23,6 +23,9 @@ endif()
 find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net NetSSL Crypto JSON Util Data DataSQLite
              DataPostgreSQL DataMySQL)
 
+# SQLite directly (besides Poco's connector) for its process-wide settings (plugins/sqlite).
+find_package(SQLite3 REQUIRED)
+
 # OpenSSL directly for the social backends (HMAC, RS256); Poco::NetSSL uses it too.
 find_package(OpenSSL 3 REQUIRED)
 

@@ -9,6 +9,7 @@
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <mutex>
@@ -74,7 +75,28 @@ void checkWritable(const std::string& path) {
     }
 }
 
+/// SQLite's process-wide settings, made once before the first connection opens: no memory
+/// statistics, whose global mutex every allocation of every connection would otherwise take (the
+/// workers convoyed on it). Nothing reads those statistics.
+struct SqliteProcessSettings {
+    explicit SqliteProcessSettings(Logger& log) {
+        static std::once_flag once;
+        std::call_once(once, [&log] {
+            // Possible only before SQLite initializes, at the first open (registering Poco's
+            // connector does not open anything). Never shut down to make it possible: another
+            // part of the process may have a connection open.
+            const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+            if (configured != SQLITE_OK) {
+                log.warn("SQLite memory statistics stay on: SQLite was initialized before this "
+                         "plugin (sqlite3_config: " +
+                         std::string(sqlite3_errstr(configured)) + ")");
+            }
+        });
+    }
+};
+
 class SqlitePlugin final : private sql::ConnectorRegistration<Poco::Data::SQLite::Connector>,
+                           private SqliteProcessSettings,
                            public sql::SqlStore {
 public:
     using Settings = plugins::Settings;
@@ -88,7 +110,8 @@ public:
 
 private:
     SqlitePlugin(PluginContext& context, const Settings& settings, const std::string& path)
-        : sql::SqlStore(
+        : SqliteProcessSettings(context.logger()),
+          sql::SqlStore(
               std::make_unique<SqliteDialect>(settings.sqlite),
               [path] {
                   // Poco retries a failed open for the whole login timeout (60 s by

@@ -361,6 +361,12 @@ TEST_CASE("Store conformance", "[conformance]") {
         const auto after = store.users().findUserById(a, created.id);
         CHECK(after->passwordHash == "$argon2id$rehashed");
         CHECK(after->key.lookup == "lk-g");
+        // A copy read before the rehash no longer matches: writing it back would undo it.
+        CHECK(after->updatedAt > created.updatedAt);
+        auto stale = *found;
+        stale.username = "gordon-renamed";
+        CHECK_FALSE(store.users().updateUser(stale, stale.updatedAt));
+        CHECK(store.users().findUserById(a, created.id)->passwordHash == "$argon2id$rehashed");
     }
 
     SECTION("users: list pages, update, profile revisions, delete") {

@@ -764,7 +764,8 @@ TEST_CASE("Data of login-token 1.x moves at start, and an invitation mailed befo
     REQUIRE(f.host->stop() == 0);
 
     // Put the database back the way login-token 1.x and schema 4 left it: the attributes with an
-    // `active` flag under user/<instance>/<user>, and no user states.
+    // `active` flag under user/<instance>/<user>, no user states (schema 5), no index of users
+    // by instance and id (schema 6).
     const auto database = testDatabaseFor(f.dir);
     const auto sql = [&](const std::string& statement) -> std::string {
         if (database) return database->query(statement);
@@ -795,7 +796,9 @@ TEST_CASE("Data of login-token 1.x moves at start, and an invitation mailed befo
         R"(', '{"first_name": "G", "last_name": "", "notes": "", "role_id": 2, )"
         R"("active": false, "super_user": false}'))");
     sql("DROP TABLE inactive_users");
-    sql("DELETE FROM schema_migrations WHERE version = 5");
+    sql(database && database->driver() == "mysql" ? "DROP INDEX users_instance ON users"
+                                                  : "DROP INDEX users_instance");
+    sql("DELETE FROM schema_migrations WHERE version >= 5");
 
     f.host = std::make_unique<HostProcess>(f.dir.file("latchkey.yaml"));
     f.http = std::make_unique<HttpClient>(f.host->baseUrl());

@@ -13,6 +13,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <functional>
+#include <stdexcept>
 #include <thread>
 
 using namespace latchkey;
@@ -185,6 +187,137 @@ TEST_CASE("Readers and invalidators on many threads: an erased value never comes
     CHECK(staleAfterWrite == 0);
 }
 
+TEST_CASE("A refresh that finds the record gone forgets it, and an older read never replaces "
+          "a newer one",
+          "[cache]") {
+    TestTime time;
+    Cache cache(CacheLimits{std::chrono::seconds(1), 1 << 20}, time.source());
+    const auto none = [](const std::string&) { return std::shared_ptr<const std::string>(); };
+    const auto weigh = [](const std::string&, const std::string& v) { return v.size(); };
+
+    SECTION("gone from the store") {
+        CHECK(*cache.getOrRead(
+                  "k", [](const std::string&) { return text("v"); }, weigh) == "v");
+        time.now += 800'000;
+        // The refreshing read finds nothing: the old entry goes, not kept to its last moment.
+        CHECK_FALSE(cache.getOrRead("k", none, weigh));
+        CHECK_FALSE(cache.find("k"));
+        CHECK(cache.stats().entries == 0);
+    }
+    SECTION("an older read's value and an older read's absence lose to a newer read") {
+        const auto older = cache.ticket("k");
+        time.now += 10;
+        cache.put("k", text("new"), 1, cache.ticket("k"));
+        cache.put("k", text("old"), 1, older);
+        CHECK(*cache.find("k") == "new");
+        cache.drop("k", older);
+        CHECK(*cache.find("k") == "new");
+    }
+}
+
+TEST_CASE("With a background runner an old entry is read again off the request path, inline "
+          "lookups included",
+          "[cache]") {
+    TestTime time;
+    std::vector<std::function<void()>> queued;
+    bool accepting = true;
+    Cache cache(CacheLimits{std::chrono::seconds(1), 1 << 20}, time.source(),
+                [&](std::function<void()> job) {
+                    if (!accepting) return false;
+                    queued.push_back(std::move(job));
+                    return true;
+                });
+    std::string stored = "v";
+    int reads = 0;
+    const auto read = [&](const std::string&) {
+        ++reads;
+        if (stored == "down") throw std::runtime_error("the database is down");
+        return stored.empty() ? nullptr : text(stored);
+    };
+    const auto weigh = [](const std::string&, const std::string& v) { return v.size(); };
+    const auto lookup = [&] { return cache.getOrRead("k", read, weigh); };
+
+    REQUIRE(*lookup() == "v");
+    REQUIRE(reads == 1);
+    stored = "w";
+    time.now += 800'000;
+    {
+        const InlineAttempt attempt; // a network thread: it gets the entry and waits for nothing
+        CHECK(*lookup() == "v");
+        CHECK(*lookup() == "v");
+    }
+    CHECK(reads == 1);
+    REQUIRE(queued.size() == 1); // one refresh, however many lookups saw the entry old
+    queued.front()();
+    queued.clear();
+    CHECK(reads == 2);
+    CHECK(*cache.find("k") == "w");
+    time.now += 500'000; // 1.3 s after the first read: alive, since the refresh read it again
+    CHECK(*lookup() == "w");
+    CHECK(queued.empty());
+
+    SECTION("a refused refresh is tried again by a later lookup") {
+        accepting = false;
+        time.now += 300'000;
+        CHECK(*lookup() == "w");
+        CHECK(queued.empty());
+        accepting = true;
+        CHECK(*lookup() == "w");
+        CHECK(queued.size() == 1);
+    }
+    SECTION("a refresh that fails is tried again by a later lookup") {
+        time.now += 300'000;
+        CHECK(*lookup() == "w");
+        REQUIRE(queued.size() == 1);
+        stored = "down";
+        CHECK_THROWS(queued.front()());
+        queued.clear();
+        CHECK(*lookup() == "w"); // still within its time-to-live
+        CHECK(queued.size() == 1);
+    }
+    SECTION("a refresh that finds the record gone forgets it") {
+        time.now += 300'000;
+        CHECK(*lookup() == "w");
+        stored.clear();
+        REQUIRE(queued.size() == 1);
+        queued.front()();
+        CHECK_FALSE(cache.find("k"));
+    }
+}
+
+TEST_CASE("Tagged reads racing eraseTagged on many threads: a forgotten entry never comes back",
+          "[cache]") {
+    Cache cache(CacheLimits{std::chrono::seconds(60), 1 << 20}, steadyMicros);
+    std::atomic<int> stored{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 3; ++t) {
+        readers.emplace_back([&, t] {
+            const std::string key = "k" + std::to_string(t);
+            while (!stop) {
+                if (!cache.find(key)) {
+                    const auto ticket = cache.ticket(key);
+                    const int read = stored.load();
+                    cache.put(key, text(std::to_string(read)), 1, ticket, Id{7});
+                }
+            }
+        });
+    }
+    int stale = 0;
+    for (int write = 1; write <= 5000; ++write) {
+        stored.store(write);  // committed
+        cache.eraseTagged(7); // then every key of user 7 forgotten
+        for (int t = 0; t < 3; ++t) {
+            const auto hit = cache.find("k" + std::to_string(t));
+            if (hit && std::stoi(*hit) < write) ++stale;
+        }
+    }
+    stop = true;
+    for (auto& r : readers)
+        r.join();
+    CHECK(stale == 0);
+}
+
 TEST_CASE("The render memo gives what rendering gives, and new text gives a new answer",
           "[cache]") {
     RenderMemo memo(1 << 20);
@@ -201,6 +334,61 @@ TEST_CASE("The render memo gives what rendering gives, and new text gives a new 
     const auto wider = memo.schema(R"([{"name": "nick", "type": "string"},
                                        {"name": "age", "type": "integer"}])");
     CHECK(memo.profileFields(R"({"nick": "gordon"})", *wider, "http://x")->size() == 2);
+}
+
+namespace {
+
+/// A driver whose key/value writes are stored and then fail (a connection lost after the
+/// commit); every other facet is the real store's.
+class FailsAfterCommit final : public Plugin, public KeyValues {
+public:
+    explicit FailsAfterCommit(Plugin& real) : real_(real), values_(*provided<KeyValues>(real)) {}
+
+    void* provide(std::string_view id, std::uint32_t version) noexcept override {
+        if (id == KeyValues::kInterfaceId && version == KeyValues::kInterfaceVersion)
+            return static_cast<KeyValues*>(this);
+        return real_.provide(id, version);
+    }
+    std::optional<std::string> getValue(std::string_view ns, std::string_view key) override {
+        return values_.getValue(ns, key);
+    }
+    void putValue(std::string_view ns, std::string_view key, std::string_view value) override {
+        values_.putValue(ns, key, value);
+        throw Unavailable("the connection was lost after the commit");
+    }
+    bool putValueIfAbsent(std::string_view ns, std::string_view key,
+                          std::string_view value) override {
+        return values_.putValueIfAbsent(ns, key, value);
+    }
+    bool compareAndSetValue(std::string_view ns, std::string_view key, std::string_view expected,
+                            std::string_view value) override {
+        return values_.compareAndSetValue(ns, key, expected, value);
+    }
+    bool deleteValue(std::string_view ns, std::string_view key) override {
+        return values_.deleteValue(ns, key);
+    }
+    std::vector<std::pair<std::string, std::string>> listValues(std::string_view ns,
+                                                                std::string_view prefix) override {
+        return values_.listValues(ns, prefix);
+    }
+
+private:
+    Plugin& real_;
+    KeyValues& values_;
+};
+
+} // namespace
+
+TEST_CASE("A write that fails after it was stored still forgets what it changed", "[cache]") {
+    test::TempDir dir;
+    auto loaded = test::openStore("sqlite", dir.path().string());
+    FailsAfterCommit driver(loaded->plugin());
+    CachedStorage cached(driver, CacheSettings{std::chrono::seconds(60), 1 << 20});
+    KeyValues& values = *provided<KeyValues>(cached);
+    REQUIRE(values.putValueIfAbsent("test", "k", "1"));
+    CHECK(values.getValue("test", "k") == "1"); // now cached
+    CHECK_THROWS_AS(values.putValue("test", "k", "2"), Unavailable);
+    CHECK(values.getValue("test", "k") == "2");
 }
 
 TEST_CASE("On a network thread the cached store answers what it holds and refuses to wait",

@@ -294,6 +294,7 @@ public:
         const auto it = users_.find(userId);
         if (it == users_.end() || it->second.passwordHash != expectedHash) return false;
         it->second.passwordHash = std::string(passwordHash);
+        it->second.updatedAt += 1; // a copy read before the rehash fails updateUser()
         return true;
     }
     std::vector<UserRecord> listUsers(Id instanceId, const PageRequest& page) override {

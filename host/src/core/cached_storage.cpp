@@ -2,6 +2,7 @@
 // makes, invalidation after every write through this host.
 #include "core/cached_storage.hpp"
 
+#include "core/background_refresher.hpp"
 #include "core/inline_attempt.hpp"
 
 #include <latchkey/storage.hpp>
@@ -63,12 +64,13 @@ std::size_t bytesOf(const std::pair<Id, Id>& key) {
     return sizeof key;
 }
 
-/// Hash of an (instance id, user id) pair.
-struct IdIdHash {
-    std::size_t operator()(const std::pair<Id, Id>& key) const noexcept {
-        return std::hash<Id>{}(key.second) ^ (std::hash<Id>{}(key.first) * 0x9e3779b97f4a7c15ULL);
-    }
-};
+std::size_t bytesOf(Id) {
+    return sizeof(Id);
+}
+
+std::size_t bytesOf(bool) {
+    return sizeof(bool);
+}
 
 /// A key/value cache key: namespace and key, separated by a byte neither holds.
 std::string valueKey(std::string_view ns, std::string_view key) {
@@ -84,39 +86,97 @@ CacheLimits share(const CacheSettings& settings, std::size_t percent) {
     return CacheLimits{settings.ttl, settings.maxBytes / 100 * percent};
 }
 
-/// Read-through: the cached value, or the driver's answer kept (when there is one).
-template <class Cache, class Key, class Read, class Tag = std::nullopt_t>
-auto readThrough(Cache& cache, const Key& key, Read read, Tag tagOf = std::nullopt)
-    -> decltype(read()) {
-    if (auto hit = cache.find(key)) return *hit;
-    mayBlock();
-    const auto ticket = cache.ticket(key);
-    auto fresh = read();
-    if (fresh) {
-        std::optional<Id> tag;
-        if constexpr (!std::is_same_v<Tag, std::nullopt_t>) tag = tagOf(*fresh);
-        auto value = std::make_shared<const typename decltype(fresh)::value_type>(*fresh);
-        cache.put(key, std::move(value), bytesOf(*fresh) + bytesOf(key), ticket, tag);
+/// Read-through of an answer that may be absent: the cached record, or the driver's answer,
+/// kept when there is one (and what was kept forgotten when there is none). `read(key)` asks the
+/// driver; it may run later on the refresh thread, so it captures nothing but its wrapper.
+/// `tagOf(record)` gives an entry's tag.
+template <class Cache, class Key, class Read, class TagOf>
+auto readThrough(Cache& cache, const Key& key, Read read, TagOf tagOf) -> decltype(read(key)) {
+    using Record = typename decltype(read(key))::value_type;
+    const auto kept = cache.getOrRead(
+        key,
+        [read](const Key& k) -> std::shared_ptr<const Record> {
+            mayBlock();
+            auto fresh = read(k);
+            if (!fresh) return nullptr;
+            return std::make_shared<const Record>(std::move(*fresh));
+        },
+        [](const Key& k, const Record& record) { return bytesOf(record) + bytesOf(k); }, tagOf);
+    if (!kept) return std::nullopt;
+    return *kept;
+}
+
+/// readThrough() of entries without a tag.
+template <class Cache, class Key, class Read>
+auto readThrough(Cache& cache, const Key& key, Read read) -> decltype(read(key)) {
+    return readThrough(cache, key, std::move(read),
+                       [](const auto&) { return std::optional<Id>(); });
+}
+
+/// Read-through that keeps every answer, absent ones too (a class never saved, a user's state).
+template <class Cache, class Key, class Read>
+auto keepEvery(Cache& cache, const Key& key, Read read) -> decltype(read(key)) {
+    using Answer = decltype(read(key));
+    return *cache.getOrRead(
+        key,
+        [read](const Key& k) {
+            mayBlock();
+            return std::make_shared<const Answer>(read(k));
+        },
+        [](const Key& k, const Answer& answer) { return bytesOf(answer) + bytesOf(k); });
+}
+
+/// Runs the driver's `write`, then `forget`s what it may have changed; also when the write
+/// throws, since one that failed after its commit (a connection lost) may have stored it.
+template <class Write, class Forget>
+auto afterWrite(Write write, Forget forget) -> decltype(write()) {
+    using Result = decltype(write());
+    if constexpr (std::is_void_v<Result>) {
+        try {
+            write();
+        } catch (const WouldBlock&) {
+            throw; // nothing was written: the write goes to a worker
+        } catch (...) {
+            forget();
+            throw;
+        }
+        forget();
+    } else {
+        std::optional<Result> result;
+        try {
+            result.emplace(write());
+        } catch (const WouldBlock&) {
+            throw;
+        } catch (...) {
+            forget();
+            throw;
+        }
+        forget();
+        return std::move(*result);
     }
-    return fresh;
 }
 
 /// The caches, shared by the facet wrappers (a write to one facet can invalidate another's:
 /// deleting an instance forgets its users).
 struct Caches {
-    explicit Caches(const CacheSettings& s, const MonotonicMicros& now)
-        : instances(share(s, 3), now), apiKeys(share(s, 3), now), users(share(s, 35), now),
-          usersById(share(s, 20), now), userStates(share(s, 10), now), classes(share(s, 3), now),
-          sessions(share(s, 13), now), values(share(s, 13), now) {}
+    template <class Background>
+    Caches(const CacheSettings& s, const MonotonicMicros& now, const Background& b)
+        : instances(share(s, 3), now, b), apiKeys(share(s, 3), now, b), users(share(s, 35), now, b),
+          usersById(share(s, 20), now, b), userStates(share(s, 10), now, b),
+          classes(share(s, 3), now, b), sessions(share(s, 13), now, b),
+          values(share(s, 13), now, b) {}
 
     ReadCache<std::string, InstanceRecord> instances; ///< By name.
     ReadCache<std::string, ApiKeyRecord> apiKeys;     ///< By key lookup (unique in the store).
-    ReadCache<IdText, UserRecord, IdTextHash> users;  ///< By (instance, key lookup), tag user id.
-    ReadCache<std::pair<Id, Id>, UserRecord, IdIdHash> usersById; ///< By (instance, id), tag id.
-    ReadCache<Id, bool> userStates;                               ///< Active or not, by user id.
-    ReadCache<IdText, std::optional<ClassRecord>, IdTextHash> classes; ///< By (instance, name).
-    ReadCache<std::string, SessionRecord> sessions;                    ///< By id hash, tag user id.
-    ReadCache<std::string, std::string> values; ///< Key/values by valueKey().
+    ReadCache<IdText, UserRecord, IdPairHash<std::string>>
+        users; ///< By (instance, key lookup), tag user id.
+    ReadCache<std::pair<Id, Id>, UserRecord, IdPairHash<Id>>
+        usersById;                  ///< By (instance, id), tag id.
+    ReadCache<Id, bool> userStates; ///< Active or not, by user id.
+    ReadCache<IdText, std::optional<ClassRecord>, IdPairHash<std::string>>
+        classes;                                    ///< By (instance, name).
+    ReadCache<std::string, SessionRecord> sessions; ///< By id hash, tag user id.
+    ReadCache<std::string, std::string> values;     ///< Key/values by valueKey().
 
     /// Forgets user `id` as looked up by key and by id.
     void forgetUser(Id id) {
@@ -152,22 +212,24 @@ public:
         return inner().createInstance(instance);
     }
     std::optional<InstanceRecord> findInstance(std::string_view name) override {
-        const std::string key(name);
-        return readThrough(caches_.instances, key, [&] { return inner().findInstance(name); });
+        return readThrough(caches_.instances, std::string(name),
+                           [this](const std::string& key) { return inner().findInstance(key); });
     }
     std::vector<InstanceRecord> listInstances(Id ownerId, const PageRequest& page) override {
         return inner().listInstances(ownerId, page);
     }
     void updateInstance(const InstanceRecord& instance) override {
-        inner().updateInstance(instance);
         const Id id = instance.id;
-        caches_.instances.eraseIf(
-            [id](const std::string&, const InstanceRecord& r) { return r.id == id; });
+        afterWrite([&] { inner().updateInstance(instance); },
+                   [&] {
+                       caches_.instances.eraseIf([id](const std::string&, const InstanceRecord& r) {
+                           return r.id == id;
+                       });
+                   });
     }
     bool deleteInstance(Id id) override {
-        const bool deleted = inner().deleteInstance(id);
-        caches_.forgetInstance(id);
-        return deleted;
+        return afterWrite([&] { return inner().deleteInstance(id); },
+                          [&] { caches_.forgetInstance(id); });
     }
 
 private:
@@ -192,21 +254,19 @@ public:
         return inner().findApiKey(instanceId, id);
     }
     std::optional<ApiKeyRecord> findApiKeyByKey(std::string_view lookup) override {
-        const std::string key(lookup);
-        return readThrough(caches_.apiKeys, key, [&] { return inner().findApiKeyByKey(lookup); });
+        return readThrough(caches_.apiKeys, std::string(lookup),
+                           [this](const std::string& key) { return inner().findApiKeyByKey(key); });
     }
     std::vector<ApiKeyRecord> listApiKeys(Id instanceId, const PageRequest& page) override {
         return inner().listApiKeys(instanceId, page);
     }
     bool updateApiKey(const ApiKeyRecord& key, std::string_view expectedLookup) override {
-        const bool updated = inner().updateApiKey(key, expectedLookup);
-        forget(key.instanceId, key.id);
-        return updated;
+        return afterWrite([&] { return inner().updateApiKey(key, expectedLookup); },
+                          [&] { forget(key.instanceId, key.id); });
     }
     bool deleteApiKey(Id instanceId, Id id) override {
-        const bool deleted = inner().deleteApiKey(instanceId, id);
-        forget(instanceId, id);
-        return deleted;
+        return afterWrite([&] { return inner().deleteApiKey(instanceId, id); },
+                          [&] { forget(instanceId, id); });
     }
 
 private:
@@ -236,7 +296,9 @@ public:
         // the retry reads the database.
         return readThrough(
             caches_.usersById, std::pair<Id, Id>{instanceId, id},
-            [&] { return inner().findUserById(instanceId, id); },
+            [this](const std::pair<Id, Id>& key) {
+                return inner().findUserById(key.first, key.second);
+            },
             [](const UserRecord& user) { return user.id; });
     }
     std::optional<UserRecord> findUserByUsername(Id instanceId,
@@ -244,9 +306,9 @@ public:
         return inner().findUserByUsername(instanceId, username);
     }
     std::optional<UserRecord> findUserByKey(Id instanceId, std::string_view lookup) override {
-        const IdText key{instanceId, std::string(lookup)};
         return readThrough(
-            caches_.users, key, [&] { return inner().findUserByKey(instanceId, lookup); },
+            caches_.users, IdText{instanceId, std::string(lookup)},
+            [this](const IdText& key) { return inner().findUserByKey(key.first, key.second); },
             [](const UserRecord& user) { return user.id; });
     }
     std::optional<UserRecord> findUserByProfile(Id instanceId, Id profileId) override {
@@ -254,30 +316,29 @@ public:
     }
     bool updateUserPasswordHash(Id userId, std::string_view expectedHash,
                                 std::string_view passwordHash) override {
-        const bool updated = inner().updateUserPasswordHash(userId, expectedHash, passwordHash);
-        caches_.forgetUser(userId);
-        return updated;
+        return afterWrite(
+            [&] { return inner().updateUserPasswordHash(userId, expectedHash, passwordHash); },
+            [&] { caches_.forgetUser(userId); });
     }
     std::vector<UserRecord> listUsers(Id instanceId, const PageRequest& page) override {
         return inner().listUsers(instanceId, page);
     }
     bool updateUser(const UserRecord& user, Micros expectedUpdatedAt) override {
-        const bool updated = inner().updateUser(user, expectedUpdatedAt);
-        caches_.forgetUser(user.id);
-        return updated;
+        return afterWrite([&] { return inner().updateUser(user, expectedUpdatedAt); },
+                          [&] { caches_.forgetUser(user.id); });
     }
     bool updateProfile(Id userId, const ProfileRecord& profile,
                        std::int64_t expectedRevision) override {
-        const bool updated = inner().updateProfile(userId, profile, expectedRevision);
-        caches_.forgetUser(userId);
-        return updated;
+        return afterWrite([&] { return inner().updateProfile(userId, profile, expectedRevision); },
+                          [&] { caches_.forgetUser(userId); });
     }
     bool deleteUser(Id instanceId, Id id) override {
-        const bool deleted = inner().deleteUser(instanceId, id);
-        caches_.forgetUser(id);
-        caches_.userStates.erase(id);
-        caches_.sessions.eraseTagged(id);
-        return deleted;
+        return afterWrite([&] { return inner().deleteUser(instanceId, id); },
+                          [&] {
+                              caches_.forgetUser(id);
+                              caches_.userStates.erase(id);
+                              caches_.sessions.eraseTagged(id);
+                          });
     }
 
 private:
@@ -296,17 +357,12 @@ public:
     CachedUserStates(UserStates& inner, Caches& caches) : inner_(inner), caches_(caches) {}
 
     bool setUserActive(Id instanceId, Id userId, bool active) override {
-        const bool changed = inner().setUserActive(instanceId, userId, active);
-        caches_.userStates.erase(userId);
-        return changed;
+        return afterWrite([&] { return inner().setUserActive(instanceId, userId, active); },
+                          [&] { caches_.userStates.erase(userId); });
     }
     bool isUserActive(Id userId) override {
-        if (auto hit = caches_.userStates.find(userId)) return *hit;
-        mayBlock();
-        const auto ticket = caches_.userStates.ticket(userId);
-        const bool active = inner().isUserActive(userId);
-        caches_.userStates.put(userId, std::make_shared<const bool>(active), sizeof(Id), ticket);
-        return active;
+        return keepEvery(caches_.userStates, userId,
+                         [this](Id key) { return inner().isUserActive(key); });
     }
     std::vector<Id> listInactiveUsers(Id instanceId) override {
         return inner().listInactiveUsers(instanceId);
@@ -328,22 +384,18 @@ public:
     CachedClasses(Classes& inner, Caches& caches) : inner_(inner), caches_(caches) {}
 
     std::optional<ClassRecord> findClass(Id instanceId, std::string_view name) override {
-        const IdText key{instanceId, std::string(name)};
         // A class never saved is remembered too: most instances never save their profile
         // class, and every user lookup asks for it.
-        if (auto hit = caches_.classes.find(key)) return *hit;
-        mayBlock();
-        const auto ticket = caches_.classes.ticket(key);
-        auto fresh = inner().findClass(instanceId, name);
-        caches_.classes.put(key, std::make_shared<const std::optional<ClassRecord>>(fresh),
-                            bytesOf(fresh) + bytesOf(key), ticket);
-        return fresh;
+        return keepEvery(
+            caches_.classes, IdText{instanceId, std::string(name)},
+            [this](const IdText& key) { return inner().findClass(key.first, key.second); });
     }
     std::optional<ClassRecord> saveClass(const ClassRecord& record,
                                          std::int64_t expectedRevision) override {
-        auto saved = inner().saveClass(record, expectedRevision);
-        caches_.classes.erase(IdText{record.instanceId, record.name});
-        return saved;
+        return afterWrite([&] { return inner().saveClass(record, expectedRevision); },
+                          [&] {
+                              caches_.classes.erase(IdText{record.instanceId, record.name});
+                          });
     }
 
 private:
@@ -373,31 +425,26 @@ public:
         return inner().listGroups(instanceId, page);
     }
     void updateGroup(const GroupRecord& group) override {
-        inner().updateGroup(group);
-        forgetUsersOf(group.instanceId);
+        afterWrite([&] { inner().updateGroup(group); },
+                   [&] { caches_.forgetUsersOf(group.instanceId); });
     }
     bool deleteGroup(Id instanceId, Id id) override {
-        const bool deleted = inner().deleteGroup(instanceId, id);
-        forgetUsersOf(instanceId);
-        return deleted;
+        return afterWrite([&] { return inner().deleteGroup(instanceId, id); },
+                          [&] { caches_.forgetUsersOf(instanceId); });
     }
     MembershipResult addMembership(Id userId, Id groupId, std::size_t maxGroupsPerUser) override {
-        const MembershipResult result = inner().addMembership(userId, groupId, maxGroupsPerUser);
-        caches_.forgetUser(userId);
-        return result;
+        return afterWrite([&] { return inner().addMembership(userId, groupId, maxGroupsPerUser); },
+                          [&] { caches_.forgetUser(userId); });
     }
     bool removeMembership(Id userId, Id groupId) override {
-        const bool removed = inner().removeMembership(userId, groupId);
-        caches_.forgetUser(userId);
-        return removed;
+        return afterWrite([&] { return inner().removeMembership(userId, groupId); },
+                          [&] { caches_.forgetUser(userId); });
     }
     std::vector<UserRecord> listGroupMembers(Id groupId, const PageRequest& page) override {
         return inner().listGroupMembers(groupId, page);
     }
 
 private:
-    void forgetUsersOf(Id instanceId) { caches_.forgetUsersOf(instanceId); }
-
     Groups& inner() {
         mayBlock();
         return inner_;
@@ -415,29 +462,26 @@ public:
 
     void createSession(const SessionRecord& session) override { inner().createSession(session); }
     std::optional<SessionRecord> findSession(std::string_view idHash) override {
-        const std::string key(idHash);
         return readThrough(
-            caches_.sessions, key, [&] { return inner().findSession(idHash); },
+            caches_.sessions, std::string(idHash),
+            [this](const std::string& key) { return inner().findSession(key); },
             [](const SessionRecord& session) { return session.userId; });
     }
     void touchSession(std::string_view idHash, Micros lastSeenAt) override {
-        inner().touchSession(idHash, lastSeenAt);
-        caches_.sessions.erase(std::string(idHash));
+        afterWrite([&] { inner().touchSession(idHash, lastSeenAt); },
+                   [&] { caches_.sessions.erase(std::string(idHash)); });
     }
     bool deleteSession(std::string_view idHash) override {
-        const bool deleted = inner().deleteSession(idHash);
-        caches_.sessions.erase(std::string(idHash));
-        return deleted;
+        return afterWrite([&] { return inner().deleteSession(idHash); },
+                          [&] { caches_.sessions.erase(std::string(idHash)); });
     }
     std::size_t deleteUserSessions(Id userId) override {
-        const std::size_t deleted = inner().deleteUserSessions(userId);
-        caches_.sessions.eraseTagged(userId);
-        return deleted;
+        return afterWrite([&] { return inner().deleteUserSessions(userId); },
+                          [&] { caches_.sessions.eraseTagged(userId); });
     }
     std::size_t deleteStaleSessions(Micros now, Micros idleBefore) override {
-        const std::size_t deleted = inner().deleteStaleSessions(now, idleBefore);
-        caches_.sessions.clear();
-        return deleted;
+        return afterWrite([&] { return inner().deleteStaleSessions(now, idleBefore); },
+                          [&] { caches_.sessions.clear(); });
     }
 
 private:
@@ -458,29 +502,27 @@ public:
     CachedKeyValues(KeyValues& inner, Caches& caches) : inner_(inner), caches_(caches) {}
 
     std::optional<std::string> getValue(std::string_view ns, std::string_view key) override {
-        return readThrough(caches_.values, valueKey(ns, key),
-                           [&] { return inner().getValue(ns, key); });
+        return readThrough(caches_.values, valueKey(ns, key), [this](const std::string& both) {
+            const std::string_view view(both);
+            const std::size_t nul = view.find('\0');
+            return inner().getValue(view.substr(0, nul), view.substr(nul + 1));
+        });
     }
     void putValue(std::string_view ns, std::string_view key, std::string_view value) override {
-        inner().putValue(ns, key, value);
-        caches_.values.erase(valueKey(ns, key));
+        afterWrite([&] { inner().putValue(ns, key, value); }, [&] { forget(ns, key); });
     }
     bool putValueIfAbsent(std::string_view ns, std::string_view key,
                           std::string_view value) override {
-        const bool put = inner().putValueIfAbsent(ns, key, value);
-        caches_.values.erase(valueKey(ns, key));
-        return put;
+        return afterWrite([&] { return inner().putValueIfAbsent(ns, key, value); },
+                          [&] { forget(ns, key); });
     }
     bool compareAndSetValue(std::string_view ns, std::string_view key, std::string_view expected,
                             std::string_view value) override {
-        const bool swapped = inner().compareAndSetValue(ns, key, expected, value);
-        caches_.values.erase(valueKey(ns, key));
-        return swapped;
+        return afterWrite([&] { return inner().compareAndSetValue(ns, key, expected, value); },
+                          [&] { forget(ns, key); });
     }
     bool deleteValue(std::string_view ns, std::string_view key) override {
-        const bool deleted = inner().deleteValue(ns, key);
-        caches_.values.erase(valueKey(ns, key));
-        return deleted;
+        return afterWrite([&] { return inner().deleteValue(ns, key); }, [&] { forget(ns, key); });
     }
     std::vector<std::pair<std::string, std::string>> listValues(std::string_view ns,
                                                                 std::string_view prefix) override {
@@ -488,6 +530,10 @@ public:
     }
 
 private:
+    void forget(std::string_view ns, std::string_view key) {
+        caches_.values.erase(valueKey(ns, key));
+    }
+
     KeyValues& inner() {
         mayBlock();
         return inner_;
@@ -507,7 +553,9 @@ void wrap(Plugin& driver, Caches& caches, std::optional<Wrapper>& wrapper) {
 
 struct CachedStorage::Impl {
     Impl(Plugin& inner, const CacheSettings& settings, const MonotonicMicros& now)
-        : driver(inner), caches(settings, now) {
+        : driver(inner), refresher(kRefreshQueue),
+          caches(settings, now,
+                 [this](std::function<void()> job) { return refresher.submit(std::move(job)); }) {
         wrap<Instances>(inner, caches, instances);
         wrap<ApiKeys>(inner, caches, apiKeys);
         wrap<Users>(inner, caches, users);
@@ -518,7 +566,12 @@ struct CachedStorage::Impl {
         wrap<KeyValues>(inner, caches, values);
     }
 
+    /// Refreshes waiting at most: more than the rereads of a second at any rate measured so far;
+    /// beyond it lookups read for themselves.
+    static constexpr std::size_t kRefreshQueue = 4096;
+
     Plugin& driver;
+    BackgroundRefresher refresher; ///< Stopped before anything its jobs use goes.
     Caches caches;
     std::optional<CachedInstances> instances;
     std::optional<CachedApiKeys> apiKeys;
@@ -533,7 +586,13 @@ struct CachedStorage::Impl {
 CachedStorage::CachedStorage(Plugin& driver, CacheSettings settings, const MonotonicMicros& now)
     : impl_(std::make_unique<Impl>(driver, settings, now)) {}
 
-CachedStorage::~CachedStorage() = default;
+CachedStorage::~CachedStorage() {
+    stopRefreshing();
+}
+
+void CachedStorage::stopRefreshing() {
+    impl_->refresher.stop();
+}
 
 namespace {
 

@@ -55,6 +55,11 @@ public:
 
     void* provide(std::string_view id, std::uint32_t version) noexcept override;
 
+    /// Stops reading entries again in the background (refresh ahead); lookups read for
+    /// themselves from then on. Call it before the driver or anything it uses goes; the
+    /// destructor does too.
+    void stopRefreshing();
+
     /// What each cache did so far.
     StorageCacheStats stats() const;
 

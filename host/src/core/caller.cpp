@@ -1,6 +1,8 @@
 // Who is calling: the keys on a request (in the Syncano v1.1 order) resolved against the store.
 #include "core/caller.hpp"
 
+#include "core/inline_attempt.hpp"
+
 #include <latchkey/support/text.hpp>
 
 #include <cctype>
@@ -80,6 +82,8 @@ InstanceAccess resolveInstanceAccess(const CoreServices& core, const Request& re
         }
         return access;
     }
+    // Accounts are not cached: an account key's request always goes to a worker.
+    mayBlock();
     auto account = core.store.accounts().findAccountByKey(lookup);
     if (!account) throwPermissionDenied("No such API Key.");
     if (!account->active) throwPermissionDenied("This account is inactive.");

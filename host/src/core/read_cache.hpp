@@ -63,10 +63,12 @@ struct CacheStats {
 ///
 /// Refresh ahead: a hot entry would otherwise expire under every worker at once, and each of
 /// them read the database at the same moment. So once an entry is three quarters of the TTL old,
-/// one lookup is told it is absent (and reads and puts it again) while every other lookup keeps
-/// getting the entry, which is still within its TTL. A lookup inside an inline attempt cannot
-/// read the database: the first one told is handed to a worker (it throws WouldBlock), and that
-/// worker's lookup, finding the entry marked, does the read.
+/// it is read again once while every lookup keeps getting the entry, which is still within its
+/// TTL. With a background runner (the constructor's `background`), getOrRead() hands that read to
+/// it and the lookup that noticed gets the entry too: no request waits for it. Without one, or
+/// when the runner refuses, one lookup is told the entry is absent and reads it itself; a lookup
+/// inside an inline attempt cannot read the database: the first one told is handed to a worker
+/// (it throws WouldBlock), and that worker's lookup, finding the entry marked, does the read.
 ///
 /// Entries may carry a tag (a user id): eraseTagged() finds them without knowing their keys (the
 /// old key lookup of a user whose key was just reset).
@@ -82,9 +84,13 @@ public:
         std::int64_t readAt;
     };
 
-    ReadCache(CacheLimits limits, MonotonicMicros now)
+    /// Runs a refresh later, elsewhere; false when it cannot take one now.
+    using Background = std::function<bool(std::function<void()>)>;
+
+    ReadCache(CacheLimits limits, MonotonicMicros now, Background background = {})
         : ttl_(limits.ttl.count()), refreshAfter_(ttl_ / 4 * 3),
-          shardBudget_(limits.maxBytes / kShards), now_(std::move(now)) {}
+          shardBudget_(limits.maxBytes / kShards), now_(std::move(now)),
+          background_(std::move(background)) {}
 
     ReadCache(const ReadCache&) = delete;
     ReadCache& operator=(const ReadCache&) = delete;
@@ -92,8 +98,10 @@ public:
     /// False when the TTL is zero: find() never finds and put() keeps nothing.
     bool enabled() const noexcept { return ttl_ > 0; }
 
-    /// The live value for `key`, or null (absent or older than the TTL).
-    Ptr find(const Key& key) {
+    /// The live value for `key`, or null (absent or older than the TTL). With `refreshDue` (and a
+    /// background runner), an entry due for its refresh is returned and marked, and
+    /// `*refreshDue` set: the caller has the runner read it again.
+    Ptr find(const Key& key, bool* refreshDue = nullptr) {
         if (!enabled()) return nullptr;
         Shard& shard = shardOf(key);
         const std::int64_t now = now_();
@@ -110,7 +118,12 @@ public:
             misses_.fetch_add(1, std::memory_order_relaxed);
             return nullptr;
         }
-        if (age >= refreshAfter_ && entry.refresh != Refresh::Reading) {
+        if (age >= refreshAfter_ && entry.refresh != Refresh::Reading && refreshDue &&
+            background_) {
+            entry.refresh = Refresh::Reading;
+            *refreshDue = true;
+            refreshes_.fetch_add(1, std::memory_order_relaxed);
+        } else if (age >= refreshAfter_ && entry.refresh != Refresh::Reading) {
             const bool inlineLookup = InlineAttempt::active();
             if (!inlineLookup || entry.refresh == Refresh::None) {
                 // This caller reads it again: on a worker now, or (inline) on the worker its
@@ -130,8 +143,9 @@ public:
         return Ticket{epoch_.load(), shardOf(key).epoch.load(), now_()};
     }
 
-    /// Keeps `value` for `key` (replacing what is there) unless an invalidation began since
-    /// `ticket` was taken. `bytes` estimates what the entry holds (its strings, its record).
+    /// Keeps `value` for `key` (replacing what is there, unless that was read later) unless an
+    /// invalidation began since `ticket` was taken. `bytes` estimates what the entry holds (its
+    /// strings, its record).
     void put(const Key& key, Ptr value, std::size_t bytes, const Ticket& ticket,
              std::optional<Id> tag = std::nullopt) {
         if (!enabled() || !value) return;
@@ -139,26 +153,82 @@ public:
         if (bytes > shardBudget_) return; // larger than a shard's share: never kept
         Shard& shard = shardOf(key);
         std::lock_guard lock(shard.mutex);
-        // Checked under the shard's lock, which every invalidation takes after raising an
-        // epoch (the shard's for one key, the cache's for tags and scans): either it sees the
-        // raised epoch here, or it erases what this put leaves.
+        // A tagged entry is checked and indexed under the tag lock, under which eraseTagged()
+        // raises the epoch and collects its keys: either this put sees the raised epoch, or
+        // eraseTagged finds the entry.
+        std::unique_lock<std::mutex> tags;
+        if (tag) tags = std::unique_lock(tagMutex_);
+        // Checked under the shard's lock, which every other invalidation takes after raising an
+        // epoch (the shard's for one key, the cache's for scans): either it sees the raised
+        // epoch here, or it erases what this put leaves.
         if (epoch_.load() != ticket.epoch || shard.epoch.load() != ticket.shardEpoch) {
             refused_.fetch_add(1, std::memory_order_relaxed);
             return;
         }
-        if (const auto old = shard.map.find(key); old != shard.map.end()) removeLocked(shard, old);
+        if (const auto old = shard.map.find(key); old != shard.map.end()) {
+            if (old->second.readAt > ticket.readAt) return; // a later read is already here
+            removeLocked(shard, old, tags.owns_lock());
+        }
         shard.order.push_front(key);
-        Entry entry{std::move(value),    ticket.readAt, bytes,
-                    shard.order.begin(), tag,           Refresh::None};
-        shard.map.emplace(key, std::move(entry));
+        typename Map::iterator placed;
+        try {
+            placed = shard.map
+                         .emplace(key, Entry{std::move(value), ticket.readAt, bytes,
+                                             shard.order.begin(), tag, Refresh::None})
+                         .first;
+        } catch (...) {
+            shard.order.pop_front();
+            throw;
+        }
         shard.bytes += bytes;
         if (tag) {
-            std::lock_guard tags(tagMutex_);
-            tags_.emplace(*tag, key);
+            try {
+                tags_.emplace(*tag, key);
+            } catch (...) {
+                removeLocked(shard, placed, true); // unindexed, eraseTagged could not find it
+                throw;
+            }
         }
+        if (tags.owns_lock()) tags.unlock();
         while (shard.bytes > shardBudget_ && !shard.order.empty()) {
             removeLocked(shard, shard.map.find(shard.order.back()));
         }
+    }
+
+    /// Forgets what is kept for `key` if it was read no later than `ticket` (the read for
+    /// `ticket` found nothing: an entry it was refreshing is gone from the store).
+    void drop(const Key& key, const Ticket& ticket) {
+        if (!enabled()) return;
+        Shard& shard = shardOf(key);
+        std::lock_guard lock(shard.mutex);
+        const auto it = shard.map.find(key);
+        if (it != shard.map.end() && it->second.readAt <= ticket.readAt) removeLocked(shard, it);
+    }
+
+    /// The live value for `key`, or else what `read(key)` returns (a Ptr; null when there is
+    /// nothing to keep), kept by the protocol above. `weigh(key, value)` estimates an entry's
+    /// bytes, `tagOf(value)` gives its tag (std::optional<Id>). With a background runner, copies of
+    /// the three may run later on its thread (a refresh): they must not refer to the caller's
+    /// stack.
+    template <class Read, class Weigh, class TagOf>
+    Ptr getOrRead(const Key& key, Read read, Weigh weigh, TagOf tagOf) {
+        bool refreshDue = false;
+        if (auto hit = find(key, &refreshDue)) {
+            if (refreshDue && !background_([this, key, read, weigh, tagOf] {
+                    readAndKeep(key, read, weigh, tagOf);
+                })) {
+                unmark(key); // refused: a later lookup tries again
+            }
+            return hit;
+        }
+        return readAndKeep(key, read, weigh, tagOf);
+    }
+
+    /// getOrRead() of entries without a tag.
+    template <class Read, class Weigh>
+    Ptr getOrRead(const Key& key, Read read, Weigh weigh) {
+        return getOrRead(key, std::move(read), std::move(weigh),
+                         [](const Value&) { return std::optional<Id>(); });
     }
 
     /// Forgets `key`.
@@ -171,10 +241,10 @@ public:
 
     /// Forgets every entry put with `tag`.
     void eraseTagged(Id tag) {
-        epoch_.fetch_add(1);
         std::vector<Key> keys;
         {
             std::lock_guard tags(tagMutex_);
+            epoch_.fetch_add(1);
             const auto [begin, end] = tags_.equal_range(tag);
             for (auto it = begin; it != end; ++it)
                 keys.push_back(it->second);
@@ -219,6 +289,37 @@ public:
     }
 
 private:
+    /// The read-through itself: ticket, read, then keep (or drop what was kept).
+    /// A refresh that failed, or whose put was refused, leaves the old entry unmarked, so that a
+    /// later lookup reads it again.
+    template <class Read, class Weigh, class TagOf>
+    Ptr readAndKeep(const Key& key, const Read& read, const Weigh& weigh, const TagOf& tagOf) {
+        const Ticket before = ticket(key);
+        Ptr fresh;
+        try {
+            fresh = read(key);
+        } catch (...) {
+            unmark(key);
+            throw;
+        }
+        if (!fresh) {
+            drop(key, before);
+            return nullptr;
+        }
+        put(key, fresh, weigh(key, *fresh), before, tagOf(*fresh));
+        unmark(key);
+        return fresh;
+    }
+
+    /// Takes back the mark of a refresh that will not happen.
+    void unmark(const Key& key) {
+        Shard& shard = shardOf(key);
+        std::lock_guard lock(shard.mutex);
+        const auto it = shard.map.find(key);
+        if (it != shard.map.end() && it->second.refresh == Refresh::Reading)
+            it->second.refresh = Refresh::None;
+    }
+
     static constexpr std::size_t kShards = 16;
     /// Map node, list node and bookkeeping of one entry, roughly.
     static constexpr std::size_t kEntryOverhead = 160;
@@ -249,9 +350,12 @@ private:
 
     Shard& shardOf(const Key& key) { return shards_[Hash{}(key) % kShards]; }
 
-    void removeLocked(Shard& shard, typename Map::iterator it) {
+    /// Removes an entry of `shard`, whose lock the caller holds (and the tag lock when
+    /// `tagsHeld`).
+    void removeLocked(Shard& shard, typename Map::iterator it, bool tagsHeld = false) {
         if (it->second.tag) {
-            std::lock_guard tags(tagMutex_);
+            std::unique_lock<std::mutex> tags;
+            if (!tagsHeld) tags = std::unique_lock(tagMutex_);
             const auto [begin, end] = tags_.equal_range(*it->second.tag);
             for (auto t = begin; t != end; ++t) {
                 if (t->second == it->first) {
@@ -269,6 +373,7 @@ private:
     const std::int64_t refreshAfter_;
     const std::size_t shardBudget_;
     const MonotonicMicros now_;
+    const Background background_;
     std::array<Shard, kShards> shards_;
     std::atomic<std::uint64_t> epoch_{0};
     std::mutex tagMutex_; ///< Taken inside a shard's lock, never the other way round.
@@ -279,10 +384,11 @@ private:
     std::atomic<std::uint64_t> refreshes_{0};
 };
 
-/// Hash of a (instance id, text) pair: the keys of per-instance caches.
-struct IdTextHash {
-    std::size_t operator()(const std::pair<Id, std::string>& key) const noexcept {
-        return std::hash<std::string>{}(key.second) ^
+/// Hash of an (instance id, Second) pair: the keys of per-instance caches.
+template <class Second>
+struct IdPairHash {
+    std::size_t operator()(const std::pair<Id, Second>& key) const noexcept {
+        return std::hash<Second>{}(key.second) ^
                (std::hash<Id>{}(key.first) * 0x9e3779b97f4a7c15ULL);
     }
 };

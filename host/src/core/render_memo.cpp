@@ -1,6 +1,8 @@
 // Parsed schemas and rendered profile fields, remembered by their stored text.
 #include "core/render_memo.hpp"
 
+#include "core/inline_attempt.hpp"
+
 #include <chrono>
 #include <limits>
 
@@ -26,6 +28,15 @@ std::size_t bytesOf(const RenderedFields& fields) {
     return bytes;
 }
 
+/// Stored text longer than this is parsed or rendered on a worker, never on a network thread,
+/// where it would hold up every other connection of that thread.
+constexpr std::size_t kInlineTextLimit = std::size_t{16} * 1024;
+
+/// Called before parsing or rendering `text` after a memo miss.
+void mayCompute(const std::string& text) {
+    if (text.size() > kInlineTextLimit) mayBlock();
+}
+
 } // namespace
 
 RenderMemo::RenderMemo(std::size_t maxBytes)
@@ -33,11 +44,15 @@ RenderMemo::RenderMemo(std::size_t maxBytes)
       profiles_(forever(maxBytes / 8 * 7), steadyMicros) {}
 
 std::shared_ptr<const ProfileSchema> RenderMemo::schema(const std::string& stored) {
-    if (auto hit = schemas_.find(stored)) return hit;
-    const auto ticket = schemas_.ticket(stored);
-    auto parsed = std::make_shared<const ProfileSchema>(ProfileSchema::fromStored(stored));
-    schemas_.put(stored, parsed, bytesOf(*parsed) + stored.capacity(), ticket);
-    return parsed;
+    return schemas_.getOrRead(
+        stored,
+        [](const std::string& text) {
+            mayCompute(text);
+            return std::make_shared<const ProfileSchema>(ProfileSchema::fromStored(text));
+        },
+        [](const std::string& text, const ProfileSchema& parsed) {
+            return bytesOf(parsed) + text.capacity();
+        });
 }
 
 std::shared_ptr<const RenderedFields> RenderMemo::profileFields(const std::string& storedData,
@@ -45,6 +60,7 @@ std::shared_ptr<const RenderedFields> RenderMemo::profileFields(const std::strin
                                                                 const std::string& fileBaseUrl) {
     if (schema.fields().empty()) return std::make_shared<const RenderedFields>();
     if (schema.storedText().empty()) {
+        mayCompute(storedData);
         return std::make_shared<const RenderedFields>(
             renderedProfileFields(storedData, schema, fileBaseUrl));
     }
@@ -55,12 +71,17 @@ std::shared_ptr<const RenderedFields> RenderMemo::profileFields(const std::strin
     key.append(schema.storedText()).push_back('\x01');
     key.append(fileBaseUrl).push_back('\x01');
     key.append(storedData);
-    if (auto hit = profiles_.find(key)) return hit;
-    const auto ticket = profiles_.ticket(key);
-    auto rendered = std::make_shared<const RenderedFields>(
-        renderedProfileFields(storedData, schema, fileBaseUrl));
-    profiles_.put(key, rendered, bytesOf(*rendered) + key.capacity(), ticket);
-    return rendered;
+    return profiles_.getOrRead(
+        key,
+        // The memo has no background runner: this read runs now, on this stack.
+        [&](const std::string& text) {
+            mayCompute(text);
+            return std::make_shared<const RenderedFields>(
+                renderedProfileFields(storedData, schema, fileBaseUrl));
+        },
+        [](const std::string& text, const RenderedFields& rendered) {
+            return bytesOf(rendered) + text.capacity();
+        });
 }
 
 } // namespace latchkey::core

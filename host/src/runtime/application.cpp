@@ -450,6 +450,8 @@ bool Application::stop() {
         server_.reset();
     }
     if (cachedStorage_) {
+        // No refresh may reach the driver once the plugins begin to go.
+        cachedStorage_->stopRefreshing();
         const core::StorageCacheStats s = cachedStorage_->stats();
         const auto line = [](const core::CacheStats& c) {
             return std::to_string(c.hits) + "/" + std::to_string(c.misses) + "/" +

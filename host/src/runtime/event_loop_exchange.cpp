@@ -211,21 +211,19 @@ void EventLoop::startExchange(const std::shared_ptr<Connection>& connection) {
         return;
     }
     x.match = shared_.router.match(request);
-    if (HostRouter::inlineFirst(x.match)) {
-        // Answered here when the caches hold everything it reads: no hand-over to a worker
-        // and back. Otherwise it goes to its lane as if never tried.
-        std::optional<Response> now;
-        try {
-            now = shared_.router.tryInline(request, x.match);
-        } catch (const std::exception& e) {
-            shared_.log->error("{} {}: answering inline failed: {}", x.method, x.match.pattern(),
-                               e.what());
-        }
-        if (now) {
-            shared_.inlineAnswers.fetch_add(1, std::memory_order_relaxed);
-            answer(connection, std::move(*now));
-            return;
-        }
+    // An inline-first route is answered here when the caches hold everything it reads: no
+    // hand-over to a worker and back. Otherwise it goes to its lane as if never tried.
+    std::optional<Response> now;
+    try {
+        now = shared_.router.tryInline(request, x.match);
+    } catch (const std::exception& e) {
+        shared_.log->error("{} {}: answering inline failed: {}", x.method, x.match.pattern(),
+                           e.what());
+    }
+    if (now) {
+        shared_.inlineAnswers.fetch_add(1, std::memory_order_relaxed);
+        answer(connection, std::move(*now));
+        return;
     }
     Lane lane = Lane::Standard;
     try {

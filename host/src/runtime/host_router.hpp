@@ -47,9 +47,6 @@ public:
     /// std::logic_error when there is no such route.
     void allowInline(std::string_view method, std::string_view pattern);
 
-    /// Whether the matched route may be tried inline.
-    static bool inlineFirst(const Match& match);
-
     /// Runs the matched (inline-first) handler on this thread inside a core::InlineAttempt: its
     /// response, or nullopt when it would have had to wait (the request is then for a worker, as
     /// if never tried; the handler only read).
@@ -93,6 +90,8 @@ private:
         bool inlineFirst = false;
     };
 
+    /// Whether the matched route may be tried inline.
+    static bool inlineFirst(const Match& match);
     static std::vector<std::string_view> split(std::string_view path);
     static bool matches(const Route& route, const std::vector<std::string_view>& parts);
 

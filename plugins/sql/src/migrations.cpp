@@ -179,6 +179,11 @@ const std::vector<Migration>& coreMigrations() {
 
              "CREATE INDEX inactive_users_instance ON inactive_users (instance_id, user_id)",
          }},
+        {6,
+         "an index for pages of an instance's users (by id, as listUsers walks them)",
+         {
+             "CREATE INDEX users_instance ON users (instance_id, id)",
+         }},
     };
     return migrations;
 }

@@ -64,7 +64,8 @@ bool SqlStore::updateUserPasswordHash(Id userId, std::string_view expectedHash,
                                       std::string_view passwordHash) {
     return write("password", [&](Session& session) {
         return affected(session, *dialect_,
-                        "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                        "UPDATE users SET password_hash = ?, updated_at = updated_at + 1 "
+                        "WHERE id = ? AND password_hash = ?",
                         std::string(passwordHash), userId, std::string(expectedHash)) == 1;
     });
 }

@@ -36,8 +36,10 @@ public:
     virtual std::optional<UserRecord> findUserByKey(Id instanceId, std::string_view lookup) = 0;
     /// The user of this instance who owns the profile with this id.
     virtual std::optional<UserRecord> findUserByProfile(Id instanceId, Id profileId) = 0;
-    /// Replaces the password hash if it is still `expectedHash` (a rehash: the user key stays);
-    /// true when replaced.
+    /// Replaces the password hash if it is still `expectedHash` (a rehash: the user key stays)
+    /// and moves updatedAt on by one microsecond, so that an updateUser() of a copy read before
+    /// the rehash fails its compare-and-set instead of writing the old hash back; true when
+    /// replaced.
     virtual bool updateUserPasswordHash(Id userId, std::string_view expectedHash,
                                         std::string_view passwordHash) = 0;
     /// A page of the instance's users.
