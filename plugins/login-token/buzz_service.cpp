@@ -167,6 +167,10 @@ void BuzzService::mount(Router& router) {
     router.addInLane("POST", m + "/user", hashingIfPasswordMayBeSet,
                      bind(&BuzzService::createUser));
     router.add("GET", m + "/user", bind(&BuzzService::listUsers));
+    // "Who is this" with a cookie: the session, the member and its role are cached reads, so
+    // the host answers it on its network thread when it can (a list of others, an expired
+    // session or a touch of its idle clock goes to a worker).
+    router.allowInline("GET", m + "/user");
     router.addInLane("PUT", m + "/user", hashingIfPasswordMayBeSet, bind(&BuzzService::updateUser));
     router.add("DELETE", m + "/user", bind(&BuzzService::deleteUser));
     router.add("POST", m + "/resend_user_email", bind(&BuzzService::resendUserEmail));

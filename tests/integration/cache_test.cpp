@@ -9,8 +9,11 @@
 #include <Poco/JSON/Array.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <future>
 #include <thread>
+#include <vector>
 
 using namespace latchkey::test;
 using Clock = std::chrono::steady_clock;
@@ -208,4 +211,96 @@ TEST_CASE("cache.ttl 0 keeps nothing: a change behind the host is seen at once",
             Poco::Data::Keywords::now;
     }
     CHECK(d.me(d.userKey).status == 403);
+}
+
+TEST_CASE("Who is this is answered on the network thread while every worker is busy, and the "
+          "caches stay fresh without one",
+          "[cache]") {
+    TempDir dir;
+    std::string config =
+        testConfig(dir, "",
+                   "  fixture-good: {}\n"
+                   "  login-token:\n"
+                   "    instance: buzz-app\n"
+                   "    super_user: {email: root@example.com, password: Lambda Complex 1998}\n",
+                   "", {fixtureDir("good")});
+    config.replace(config.find("threads: 16"), 11, "threads: 2"); // the fewest workers there are
+    HostProcess host(dir.write("latchkey.yaml", config));
+    const HttpClient http = host.client();
+
+    // v1.1: an API key and a user key.
+    const std::string accountKey = adminAccountKey(http);
+    const std::string apiKey =
+        createInstanceWithApiKey(http, accountKey, "busy-app", R"({"ignore_acl": true})");
+    const auto created = http.post("/v1.1/instances/busy-app/users/",
+                                   R"({"username": "gordon", "password": "Black Mesa 1998"})",
+                                   {{"X-API-KEY", apiKey}});
+    REQUIRE(created.status == 201);
+    const Headers v11{{"X-API-KEY", apiKey}, {"X-USER-KEY", created.str("user_key")}};
+    // /rest: a member without the read permission, which sees only itself.
+    const auto login = [&](const std::string& body) {
+        const auto r = http.post("/rest/authenticate", body);
+        REQUIRE(r.status == 200);
+        const std::string cookie = r.header("Set-Cookie");
+        return cookie.substr(0, cookie.find(';'));
+    };
+    const std::string root =
+        login(R"({"email": "root@example.com", "password": "Lambda Complex 1998"})");
+    const auto role =
+        http.request("POST", "/rest/role", R"({"role_name": "member"})", {{"Cookie", root}});
+    REQUIRE(role.status == 201);
+    const std::string roleId =
+        std::to_string(role.json()->getObject("payload")->getValue<int>("role_id"));
+    REQUIRE(http.request("POST", "/rest/user",
+                         R"({"email": "member@example.com", "role_id": )" + roleId +
+                             R"(, "password": "Xen border world", "active": true})",
+                         {{"Cookie", root}})
+                .status == 201);
+    const Headers rest{
+        {"Cookie", login(R"({"email": "member@example.com", "password": "Xen border world"})")}};
+    // Read once each, on a worker, to fill the caches: after cache.ttl, so that everything the
+    // set-up read has gone and every entry is read now (an entry nobody asks for between ¾ of
+    // its time-to-live and its end is gone, and its next request needs a worker).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    REQUIRE(http.get("/v1.1/instances/busy-app/user/", v11).status == 200);
+    REQUIRE(http.get("/rest/user", rest).status == 200);
+
+    // Both standard workers sleep for three seconds.
+    const auto began = Clock::now();
+    std::vector<std::future<HttpResult>> sleepers;
+    for (int i = 0; i < 2; ++i)
+        sleepers.push_back(
+            std::async(std::launch::async, [&] { return http.get("/fixture/slow?ms=3000"); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto millisSince = [](Clock::time_point from) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - from).count();
+    };
+    // Meanwhile "who is this", again and again for two seconds: longer than cache.ttl (1 s), so
+    // the entries must be read again without a worker (the caches' own thread) to stay.
+    auto waitingForAWorker = std::async(std::launch::async, [&] {
+        const auto asked = Clock::now();
+        const auto answer = http.get("/fixture/hello");
+        return std::make_pair(answer.status, millisSince(asked));
+    });
+    long long slowest = 0;
+    int answers = 0;
+    while (millisSince(began) < 2300) {
+        for (const Headers* headers : {&v11, &rest}) {
+            const auto asked = Clock::now();
+            const auto answer = http.get(
+                headers == &v11 ? "/v1.1/instances/busy-app/user/" : "/rest/user", *headers);
+            CHECK(answer.status == 200);
+            slowest = std::max<long long>(slowest, millisSince(asked));
+            ++answers;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    // A request no network thread may answer waited for a worker all along.
+    const auto [helloStatus, helloMillis] = waitingForAWorker.get();
+    CHECK(helloStatus == 200);
+    CHECK(helloMillis > 2000);
+    CHECK(answers > 20);
+    CHECK(slowest < 1000);
+    for (auto& sleeper : sleepers)
+        CHECK(sleeper.get().status == 200);
 }

@@ -45,7 +45,7 @@ public:
     /// (tryInline). Only for handlers that read through the per-host caches and nothing else:
     /// whatever else they reach must call core::mayBlock() before waiting. Start-up only; throws
     /// std::logic_error when there is no such route.
-    void allowInline(std::string_view method, std::string_view pattern);
+    void allowInline(std::string_view method, std::string_view pattern) override;
 
     /// Runs the matched (inline-first) handler on this thread inside a core::InlineAttempt: its
     /// response, or nullopt when it would have had to wait (the request is then for a worker, as
