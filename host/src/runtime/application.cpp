@@ -465,7 +465,6 @@ bool Application::stop() {
     // Handlers hold references into the core and the plugins: drop them first.
     router_.reset();
     core_.reset();
-    identities_.reset();
     flows_.clear();
     social_.clear();
     listeners_.clear();
@@ -476,6 +475,9 @@ bool Application::stop() {
     // storage (a flow draining its queued mail reads its key/value area).
     while (!plugins_.empty())
         plugins_.pop_back();
+    // After the plugins: a flow's destructor may still finish queued work through it (a
+    // lost-password mail looks its member up). Its guards and listeners are gone by now.
+    identities_.reset();
     storage_.reset();
     cachedStorage_.reset();
     guardedHasher_.reset();

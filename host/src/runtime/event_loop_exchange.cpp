@@ -211,11 +211,20 @@ void EventLoop::startExchange(const std::shared_ptr<Connection>& connection) {
         return;
     }
     x.match = shared_.router.match(request);
+    Lane lane = Lane::Standard;
+    try {
+        lane = HostRouter::laneOf(x.match, request);
+    } catch (const std::exception& e) {
+        shared_.log->error("{} {}: the route's lane selector failed: {}", x.method,
+                           x.match.pattern(), e.what());
+    }
+    if (static_cast<std::size_t>(lane) >= shared_.lanes.size()) lane = Lane::Standard;
     // An inline-first route is answered here when the caches hold everything it reads: no
     // hand-over to a worker and back. Otherwise it goes to its lane as if never tried.
+    // Only in the standard lane: a route that hashes or calls out never runs here.
     std::optional<Response> now;
     try {
-        now = shared_.router.tryInline(request, x.match);
+        if (lane == Lane::Standard) now = shared_.router.tryInline(request, x.match);
     } catch (const std::exception& e) {
         shared_.log->error("{} {}: answering inline failed: {}", x.method, x.match.pattern(),
                            e.what());
@@ -225,14 +234,6 @@ void EventLoop::startExchange(const std::shared_ptr<Connection>& connection) {
         answer(connection, std::move(*now));
         return;
     }
-    Lane lane = Lane::Standard;
-    try {
-        lane = HostRouter::laneOf(x.match, request);
-    } catch (const std::exception& e) {
-        shared_.log->error("{} {}: the route's lane selector failed: {}", x.method,
-                           x.match.pattern(), e.what());
-    }
-    if (static_cast<std::size_t>(lane) >= shared_.lanes.size()) lane = Lane::Standard;
     // From the post until handBack() the worker has `exchange`; nothing else of the connection.
     enter(c, Connection::Phase::InFlight);
     ServerShared& shared = shared_;

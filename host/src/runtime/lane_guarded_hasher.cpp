@@ -1,6 +1,7 @@
 // The password hasher as the core and the plugins see it, with a cap on standard-lane callers.
 #include "runtime/lane_guarded_hasher.hpp"
 
+#include "core/inline_attempt.hpp"
 #include "runtime/worker_lane.hpp"
 
 #include <latchkey/errors.hpp>
@@ -38,11 +39,13 @@ std::vector<std::string> LaneGuardedHasher::checkPolicy(std::string_view passwor
 }
 
 std::string LaneGuardedHasher::hash(std::string_view password) {
+    core::mayBlock(); // never on a network thread: an inline attempt goes to a worker
     const Admission admitted(*this);
     return inner_.hash(password);
 }
 
 PasswordCheck LaneGuardedHasher::verify(std::string_view password, std::string_view stored) {
+    core::mayBlock();
     const Admission admitted(*this);
     return inner_.verify(password, stored);
 }

@@ -71,13 +71,16 @@ public:
     /// network thread that read the request, which saves the hand-over to a worker and back
     /// (it costs more than a cached lookup). Since SDK 2.2.
     ///
-    /// Only for handlers that read through the storage facets and the key/value area and do
-    /// nothing else that can wait (no mailer, hasher, outbound call, or lock a worker may hold).
-    /// A read the host's caches cannot answer, and any write, then throws an exception of the
-    /// host's own (not a std::exception) through the handler: let it pass (a `catch (...)` must
-    /// rethrow), and the request runs again from the start on a worker. So do nothing before
-    /// such a call that must not happen twice. Throws std::logic_error when there is no such
-    /// route.
+    /// Only for handlers that read through the facets the host caches (instances, API keys,
+    /// users, user states, classes, groups, sessions), the key/value area and the identity
+    /// service, or only compute. A read the caches cannot answer, any write through those, and
+    /// any password hashing then throws an exception of the host's own (not a std::exception)
+    /// through the handler: let it pass (a `catch (...)` must rethrow), and the request runs
+    /// again from the start on a worker. So do nothing before such a call that must not happen
+    /// twice. Other facets (accounts, login tokens, social identities, files), the mailer and
+    /// outbound calls are not checked: never use them from such a handler, nor a lock a worker
+    /// may hold. Only routes in Lane::Standard are tried. Throws std::logic_error when there is
+    /// no such route.
     virtual void allowInline(std::string_view method, std::string_view pattern) = 0;
 };
 
