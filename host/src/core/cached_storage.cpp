@@ -130,29 +130,21 @@ auto keepEvery(Cache& cache, const Key& key, Read read) -> decltype(read(key)) {
 /// throws, since one that failed after its commit (a connection lost) may have stored it.
 template <class Write, class Forget>
 auto afterWrite(Write write, Forget forget) -> decltype(write()) {
-    using Result = decltype(write());
-    if constexpr (std::is_void_v<Result>) {
-        try {
+    // A forget() that throws is run once more by the handler: forgetting is idempotent.
+    try {
+        if constexpr (std::is_void_v<decltype(write())>) {
             write();
-        } catch (const WouldBlock&) {
-            throw; // nothing was written: the write goes to a worker
-        } catch (...) {
             forget();
-            throw;
-        }
-        forget();
-    } else {
-        std::optional<Result> result;
-        try {
-            result.emplace(write());
-        } catch (const WouldBlock&) {
-            throw;
-        } catch (...) {
+        } else {
+            auto result = write();
             forget();
-            throw;
+            return result;
         }
+    } catch (const WouldBlock&) {
+        throw; // nothing was written: the write goes to a worker
+    } catch (...) {
         forget();
-        return std::move(*result);
+        throw;
     }
 }
 

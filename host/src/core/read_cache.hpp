@@ -118,14 +118,14 @@ public:
             misses_.fetch_add(1, std::memory_order_relaxed);
             return nullptr;
         }
-        if (age >= refreshAfter_ && entry.refresh != Refresh::Reading && refreshDue &&
-            background_) {
-            entry.refresh = Refresh::Reading;
-            *refreshDue = true;
-            refreshes_.fetch_add(1, std::memory_order_relaxed);
-        } else if (age >= refreshAfter_ && entry.refresh != Refresh::Reading) {
+        if (age >= refreshAfter_ && entry.refresh != Refresh::Reading) {
             const bool inlineLookup = InlineAttempt::active();
-            if (!inlineLookup || entry.refresh == Refresh::None) {
+            if (refreshDue && background_) {
+                // The caller hands the read to the runner and gets the entry meanwhile.
+                entry.refresh = Refresh::Reading;
+                *refreshDue = true;
+                refreshes_.fetch_add(1, std::memory_order_relaxed);
+            } else if (!inlineLookup || entry.refresh == Refresh::None) {
                 // This caller reads it again: on a worker now, or (inline) on the worker its
                 // request is handed to, whose lookup then finds it Due.
                 entry.refresh = inlineLookup ? Refresh::Due : Refresh::Reading;
