@@ -19,6 +19,10 @@ public:
     std::string placeholders(const std::string& sql) const override;
     /// Verbose errors (so each carries its SQLSTATE), UTC, the statement timeout.
     void prepareSession(Poco::Data::Session& session) const override;
+    /// Statements prepared once per connection (PQprepare) and run with PQexecPrepared: one
+    /// round trip per query, where Poco::Data prepares, describes and runs each time.
+    std::unique_ptr<sql::NativeStatements>
+    nativeStatements(Poco::Data::Session& session) const override;
     /// READ COMMITTED; rows that decide a write are read with FOR UPDATE.
     void lockMigrations(Poco::Data::Session& session) const override;
     void unlockMigrations(Poco::Data::Session& session) const override;

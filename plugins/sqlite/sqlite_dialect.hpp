@@ -21,6 +21,9 @@ public:
     std::string name() const override { return "sqlite"; }
     std::string expand(const std::string& ddl) const override;
     void prepareSession(Poco::Data::Session& session) const override;
+    /// Statements prepared once per connection with sqlite3_prepare_v3 (SQLITE_PREPARE_PERSISTENT).
+    std::unique_ptr<sql::NativeStatements>
+    nativeStatements(Poco::Data::Session& session) const override;
     void beginWrite(Poco::Data::Session& session) const override;
     /// BEGIN IMMEDIATE already holds the database's only write lock.
     std::string lockRows() const override { return ""; }

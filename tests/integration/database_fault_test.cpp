@@ -284,6 +284,44 @@ TEST_CASE("Hosts starting together on a new database migrate it once", "[faults]
           std::set<std::string>{"6"}); // migrations.cpp: the newest version
 }
 
+TEST_CASE("A schema change by another host under a serving host's prepared statements is "
+          "survived (PostgreSQL)",
+          "[faults]") {
+    // Every request reaches the database (cache.ttl 0), through statements each connection
+    // prepared once. Widening a column changes the result type of the statements that read it:
+    // PostgreSQL then refuses to run them ("cached plan must not change result type"), and the
+    // host prepares them again instead of answering 500.
+    TestDatabase database("postgresql");
+    TempDir dir;
+    HostProcess host(dir.write("latchkey.yaml", configOn(dir, database) + "cache:\n  ttl: 0\n"));
+    const HttpClient http = host.client();
+    const std::string apiKey = prepare(http);
+    const auto created = createUser(http, apiKey, "gordon");
+    REQUIRE(created.status == 201);
+    const Headers asUser{{"X-API-KEY", apiKey}, {"X-USER-KEY", created.str("user_key")}};
+    const auto login = [&] {
+        return http.post("/v1.1/instances/faults/user/auth/",
+                         R"({"username": "gordon", "password": "correct horse"})",
+                         {{"X-API-KEY", apiKey}});
+    };
+    // Prepared on several of the pool's connections.
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(http.get("/v1.1/instances/faults/user/", asUser).status == 200);
+    }
+    REQUIRE(login().status == 200);
+
+    database.query("ALTER TABLE users ALTER COLUMN username TYPE VARCHAR(80) COLLATE \"C\"");
+
+    for (int i = 0; i < 20; ++i) {
+        INFO("request " << i);
+        const auto user = http.get("/v1.1/instances/faults/user/", asUser);
+        REQUIRE(user.status == 200);
+        CHECK(user.str("username") == "gordon");
+    }
+    CHECK(login().status == 200);
+    CHECK(createUser(http, apiKey, "alyx").status == 201);
+}
+
 TEST_CASE("A PostgreSQL restart under a stream of writes: no hang, back within seconds, no "
           "acknowledged write lost",
           "[faults]") {

@@ -5,8 +5,7 @@
 
 namespace latchkey::sql {
 
-ConnectionPool::Lease::Lease(ConnectionPool& pool, std::unique_ptr<Poco::Data::Session> session,
-                             bool reused)
+ConnectionPool::Lease::Lease(ConnectionPool& pool, std::unique_ptr<Connection> session, bool reused)
     : pool_(&pool), session_(std::move(session)), reused_(reused) {}
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept
@@ -19,7 +18,7 @@ ConnectionPool::Lease::~Lease() {
     if (pool_ && session_) pool_->giveBack(std::move(session_), discard_);
 }
 
-ConnectionPool::ConnectionPool(SessionFactory factory, std::size_t size,
+ConnectionPool::ConnectionPool(ConnectionFactory factory, std::size_t size,
                                std::chrono::milliseconds wait, std::chrono::milliseconds retryAfter)
     : factory_(std::move(factory)), size_(size), wait_(wait), retryAfter_(retryAfter) {}
 
@@ -56,7 +55,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
 }
 
 void ConnectionPool::discardIdle() {
-    std::vector<std::unique_ptr<Poco::Data::Session>> closing;
+    std::vector<std::unique_ptr<Connection>> closing;
     {
         std::lock_guard lock(mutex_);
         closing.swap(idle_);
@@ -66,8 +65,8 @@ void ConnectionPool::discardIdle() {
     closing.clear(); // outside the lock: closing a dead connection can block
 }
 
-void ConnectionPool::giveBack(std::unique_ptr<Poco::Data::Session> session, bool discard) {
-    std::unique_ptr<Poco::Data::Session> closing;
+void ConnectionPool::giveBack(std::unique_ptr<Connection> session, bool discard) {
+    std::unique_ptr<Connection> closing;
     {
         std::lock_guard lock(mutex_);
         if (discard) {

@@ -6,6 +6,7 @@
 
 #include <latchkey/storage.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -67,11 +68,13 @@ inline ApiKeyRecord readApiKey(RowReader& r) {
     return k;
 }
 
-inline constexpr const char* kUserSelect =
+inline constexpr const char* kUserColumns =
     "SELECT u.id, u.instance_id, u.username, u.password_hash, u.key_lookup, u.key_sealed, "
     "u.created_at, u.updated_at, p.id, p.revision, p.owner_permissions, p.group_id, "
-    "p.group_permissions, p.other_permissions, p.data, p.created_at, p.updated_at "
-    "FROM users u JOIN user_profiles p ON p.user_id = u.id ";
+    "p.group_permissions, p.other_permissions, p.data, p.created_at, p.updated_at ";
+inline constexpr std::size_t kUserColumnCount = 17;
+inline constexpr const char* kUserFrom = "FROM users u JOIN user_profiles p ON p.user_id = u.id ";
+inline const std::string kUserSelect = std::string(kUserColumns) + kUserFrom;
 
 inline UserRecord readUser(RowReader& r) {
     UserRecord u;
@@ -98,15 +101,21 @@ inline UserRecord readUser(RowReader& r) {
 inline constexpr const char* kGroupColumns =
     "id, instance_id, label, description, created_at, updated_at";
 
-inline GroupRecord readGroup(RowReader& r) {
+/// The group's columns after its id, which the caller read.
+inline GroupRecord readGroupAfterId(RowReader& r, Id id) {
     GroupRecord g;
-    g.id = r.integer();
+    g.id = id;
     g.instanceId = r.integer();
     g.label = r.text();
     g.description = r.text();
     g.createdAt = r.integer();
     g.updatedAt = r.integer();
     return g;
+}
+
+inline GroupRecord readGroup(RowReader& r) {
+    const Id id = r.integer();
+    return readGroupAfterId(r, id);
 }
 
 inline constexpr const char* kClassColumns =
@@ -129,29 +138,51 @@ inline ClassRecord readClass(RowReader& r) {
 /// Fills each user's `groups` with one query for all of them.
 inline void attachGroups(Session& session, const Dialect& dialect, std::vector<UserRecord>& users) {
     if (users.empty()) return;
+    // The list is padded to a power of two with the last id again, so that pages of any size
+    // share a few statement texts (each is prepared once per connection).
+    std::size_t slots = 1;
+    while (slots < users.size())
+        slots *= 2;
     std::string sql = "SELECT m.user_id, g.id, g.instance_id, g.label, g.description, "
                       "g.created_at, g.updated_at FROM memberships m "
                       "JOIN user_groups g ON g.id = m.group_id WHERE m.user_id IN (";
-    for (std::size_t i = 0; i < users.size(); ++i)
+    for (std::size_t i = 0; i < slots; ++i)
         sql += i ? ", ?" : "?";
     sql += ") ORDER BY g.id";
-    Statement statement(session);
-    statement << dialect.placeholders(sql);
-    for (const auto& user : users)
-        statement.bind(user.id);
-    statement.execute();
-    RecordSet rows(statement);
-    for (std::size_t i = 0; i < rows.rowCount(); ++i) {
-        RowReader reader(rows, i);
+    const auto idAt = [&users](std::size_t i) { return users[std::min(i, users.size() - 1)].id; };
+    const auto add = [&users](RowReader& reader) {
         const Id userId = reader.integer();
         GroupRecord group = readGroup(reader);
         for (auto& user : users) {
             if (user.id == userId) user.groups.push_back(group);
         }
+    };
+    if (NativeStatements* statements = session.statements()) {
+        std::vector<Param> params;
+        params.reserve(slots);
+        for (std::size_t i = 0; i < slots; ++i)
+            params.push_back(param(idAt(i)));
+        const NativeResult result = statements->run(sql, params);
+        for (std::size_t i = 0; i < result.rows(); ++i) {
+            RowReader reader(result, i);
+            add(reader);
+        }
+        return;
+    }
+    Statement statement(session);
+    statement << dialect.placeholders(sql);
+    for (std::size_t i = 0; i < slots; ++i)
+        statement.bind(idAt(i));
+    statement.execute();
+    RecordSet rows(statement);
+    for (std::size_t i = 0; i < rows.rowCount(); ++i) {
+        RowReader reader(rows, i);
+        add(reader);
     }
 }
 
-/// Users (with profile and groups) matching `where`, which follows kUserSelect.
+/// Users (with profile and groups) matching `where`, which follows kUserSelect: two statements,
+/// for any number of users (a page).
 template <class... Args>
 std::vector<UserRecord> queryUsers(Session& session, const Dialect& dialect,
                                    const std::string& where, const Args&... args) {
@@ -159,6 +190,32 @@ std::vector<UserRecord> queryUsers(Session& session, const Dialect& dialect,
         query<UserRecord>(session, dialect, std::string(kUserSelect) + where, readUser, args...);
     attachGroups(session, dialect, users);
     return users;
+}
+
+/// The one user (with profile and groups) matching `where`, which follows kUserSelect and must
+/// match at most one user: one statement, the user's row joined with each of its groups.
+template <class... Args>
+std::optional<UserRecord> findOneUser(Session& session, const Dialect& dialect,
+                                      const std::string& where, const Args&... args) {
+    static const std::string kSelect =
+        std::string(kUserColumns) +
+        ", g.id, g.instance_id, g.label, g.description, g.created_at, g.updated_at " + kUserFrom +
+        "LEFT JOIN memberships m ON m.user_id = u.id "
+        "LEFT JOIN user_groups g ON g.id = m.group_id ";
+    std::optional<UserRecord> user;
+    const auto read = [&user](RowReader& reader) {
+        if (!user) {
+            user = readUser(reader);
+        } else {
+            reader.skip(kUserColumnCount); // the same user's columns again
+        }
+        if (auto groupId = reader.optionalInteger()) {
+            user->groups.push_back(readGroupAfterId(reader, *groupId));
+        }
+        return 0;
+    };
+    query<int>(session, dialect, kSelect + where + " ORDER BY g.id", read, args...);
+    return user;
 }
 
 /// One page of users (with profile and groups) matching `where` on one `owner` id.

@@ -12,13 +12,14 @@ namespace latchkey::sql {
 
 SqlStore::SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
                    Logger& log)
-    : dialect_(std::move(dialect)), pool_(
-                                        [this, factory = std::move(factory)] {
-                                            auto session = factory();
-                                            dialect_->prepareSession(*session);
-                                            return session;
-                                        },
-                                        options.size, options.wait),
+    : dialect_(std::move(dialect)),
+      pool_(
+          [this, factory = std::move(factory)] {
+              auto session = factory();
+              dialect_->prepareSession(*session);
+              return std::make_unique<Connection>(*session, dialect_->nativeStatements(*session));
+          },
+          options.size, options.wait),
       log_(log) {}
 
 void SqlStore::migrate(const std::string& where) {

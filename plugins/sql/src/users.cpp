@@ -34,29 +34,29 @@ UserRecord SqlStore::insertUser(Session& session, const UserRecord& user) {
 
 std::optional<UserRecord> SqlStore::findUserById(Id instanceId, Id id) {
     return run("id", [&](Session& session) {
-        return first(
-            queryUsers(session, *dialect_, "WHERE u.instance_id = ? AND u.id = ?", instanceId, id));
+        return findOneUser(session, *dialect_, "WHERE u.instance_id = ? AND u.id = ?", instanceId,
+                           id);
     });
 }
 
 std::optional<UserRecord> SqlStore::findUserByUsername(Id instanceId, std::string_view username) {
     return run("username", [&](Session& session) {
-        return first(queryUsers(session, *dialect_, "WHERE u.instance_id = ? AND u.username = ?",
-                                instanceId, std::string(username)));
+        return findOneUser(session, *dialect_, "WHERE u.instance_id = ? AND u.username = ?",
+                           instanceId, std::string(username));
     });
 }
 
 std::optional<UserRecord> SqlStore::findUserByKey(Id instanceId, std::string_view lookup) {
     return run("key", [&](Session& session) {
-        return first(queryUsers(session, *dialect_, "WHERE u.key_lookup = ? AND u.instance_id = ?",
-                                std::string(lookup), instanceId));
+        return findOneUser(session, *dialect_, "WHERE u.key_lookup = ? AND u.instance_id = ?",
+                           std::string(lookup), instanceId);
     });
 }
 
 std::optional<UserRecord> SqlStore::findUserByProfile(Id instanceId, Id profileId) {
     return run("id", [&](Session& session) {
-        return first(queryUsers(session, *dialect_, "WHERE u.instance_id = ? AND p.id = ?",
-                                instanceId, profileId));
+        return findOneUser(session, *dialect_, "WHERE u.instance_id = ? AND p.id = ?", instanceId,
+                           profileId);
     });
 }
 

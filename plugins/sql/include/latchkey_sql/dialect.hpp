@@ -1,9 +1,12 @@
 // What differs between the SQL databases the storage plugins support; everything else is shared.
 #pragma once
 
+#include "latchkey_sql/native_statements.hpp"
+
 #include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,6 +51,13 @@ public:
 
     /// Per-connection settings, run once when a connection is opened.
     virtual void prepareSession(Poco::Data::Session& session) const = 0;
+
+    /// The prepared-statement cache for a newly opened `session`, through the database's own
+    /// client library; nullptr (the default) runs every query through Poco::Data alone.
+    virtual std::unique_ptr<NativeStatements> nativeStatements(Poco::Data::Session& session) const {
+        (void)session;
+        return nullptr;
+    }
 
     /// Takes the lock that makes hosts migrate one at a time, on this session, before the
     /// schema_migrations table is even created (PostgreSQL: an advisory lock; MySQL:

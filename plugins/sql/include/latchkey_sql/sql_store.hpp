@@ -145,11 +145,10 @@ private:
     template <class Work>
     auto write(const char* conflictField, Work&& work);
     /// Applies the migrations past the database's version, inside migrate()'s transaction.
-    void applyMigrations(Poco::Data::Session& session, const std::vector<Migration>& migrations,
-                         int newest);
+    void applyMigrations(Connection& session, const std::vector<Migration>& migrations, int newest);
     /// The inserts of createUser (user and profile), inside a caller's transaction.
-    UserRecord insertUser(Poco::Data::Session& session, const UserRecord& user);
-    void insertIdentity(Poco::Data::Session& session, const SocialIdentityRecord& identity);
+    UserRecord insertUser(Connection& session, const UserRecord& user);
+    void insertIdentity(Connection& session, const SocialIdentityRecord& identity);
 
     std::unique_ptr<Dialect> dialect_;
     ConnectionPool pool_;

@@ -45,6 +45,12 @@ inline std::size_t utf8SequenceLength(std::string_view text, std::size_t i) {
     return length;
 }
 
+/// True for an ASCII character a JSON string holds as it is.
+constexpr bool plainJsonChar(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+}
+
 } // namespace detail
 
 /// `text` as a JSON string literal, quotes included; control characters and quotes escaped.
@@ -54,6 +60,15 @@ inline std::string jsonQuote(std::string_view text) {
     out.reserve(text.size() + 2);
     out += '"';
     for (std::size_t i = 0; i < text.size(); ++i) {
+        // Copy a run of characters that need no escaping in one append.
+        std::size_t end = i;
+        while (end < text.size() && detail::plainJsonChar(text[end]))
+            ++end;
+        if (end > i) {
+            out.append(text.data() + i, end - i);
+            i = end;
+            if (i == text.size()) break;
+        }
         const char c = text[i];
         if (static_cast<unsigned char>(c) >= 0x80) {
             const std::size_t length = detail::utf8SequenceLength(text, i);
