@@ -23,6 +23,12 @@ PGconn* connectionOf(Poco::Data::Session& session) {
 
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
+/// A prepared statement the server will not run as it is: its plan's result type changed
+/// (0A000) or the statement is gone (26000).
+bool isStalePlan(const std::string& state) {
+    return state == "0A000" || state == "26000";
+}
+
 constexpr Oid kByteaOid = 17;
 
 /// BYTEA's text form ("\\x" and hex digits) as bytes.
@@ -63,9 +69,11 @@ public:
             result.reset(PQexecPrepared(connection_, name.c_str(), count, values.data(), nullptr,
                                         nullptr, 0));
             // 0A000 "cached plan must not change result type": another host changed the
-            // schema under the statement. Prepare it again; run it again at once only outside
-            // a transaction (inside one, the error has aborted it: the caller's write fails).
-            if (failed(result.get()) && stateOf(result.get()) == "0A000") {
+            // schema under the statement; 26000: the server no longer has the statement (a
+            // pooler's DISCARD ALL). Prepare it again; run it again at once only outside a
+            // transaction (inside one, the error has aborted it: the store runs the whole
+            // transaction again, PostgresqlDialect::isDeadlock).
+            if (failed(result.get()) && isStalePlan(stateOf(result.get()))) {
                 const bool idle = PQtransactionStatus(connection_) == PQTRANS_IDLE;
                 forget(sql, idle);
                 if (attempt == 0 && idle) continue;
@@ -262,7 +270,9 @@ bool PostgresqlDialect::isUnavailable(const Poco::Exception& error) const {
 
 bool PostgresqlDialect::isDeadlock(const Poco::Exception& error) const {
     const std::string state = sqlState(error.displayText());
-    return state == "40001" || state == "40P01"; // serialization failure, deadlock
+    // Serialization failure, deadlock; and a prepared statement gone stale inside a
+    // transaction (the statement was forgotten; the transaction's next run prepares it again).
+    return state == "40001" || state == "40P01" || isStalePlan(state);
 }
 
 bool PostgresqlDialect::isBroken(Poco::Data::Session& session) const {

@@ -118,6 +118,7 @@ std::size_t RequestParser::feed(std::string_view data) {
         const std::size_t n =
             beast_->put(boost::asio::const_buffer(data.data() + used, data.size() - used), ec);
         used += n;
+        if (state_ == State::Head) headBytes_ += n;
         if (ec == http::error::need_more) {
             // What is held back waits for the end of a line; it cannot grow without bound.
             if (data.size() - used > limits_.maxHeadBytes + kLineSlack) {
@@ -139,6 +140,13 @@ std::size_t RequestParser::feed(std::string_view data) {
             break;
         }
         if (state_ == State::Head && beast_->is_header_done()) {
+            // Beast's own limit can let a head a little over it through when the head arrives
+            // in one piece (the fuzzer found one of 2,058 bytes against 2,048, refused when it
+            // came in pieces): the limit is the head's size, however it arrives.
+            if (headBytes_ > limits_.maxHeadBytes) {
+                fail(431, "Request header fields too large.");
+                break;
+            }
             checkHead();
             if (state_ == State::Failed) break;
             state_ = State::Body;

@@ -89,6 +89,7 @@ private:
     std::unique_ptr<Beast> beast_;
     State state_ = State::Head;
     bool started_ = false;
+    std::size_t headBytes_ = 0; ///< Bytes of the head taken so far.
     RequestHead head_;
     std::string body_;
     Failure failure_;

@@ -98,6 +98,8 @@ Param param(T value) {
 inline Param param(const std::string& value) {
     return Param{Param::Kind::Text, 0, value};
 }
+/// Not bound: a temporary std::string made from it would be gone before the statement runs.
+Param param(const char* value) = delete;
 inline Param param(const Poco::Nullable<Poco::Int64>& value) {
     return value.isNull() ? Param{} : param(value.value());
 }
@@ -205,13 +207,19 @@ inline std::int16_t asFlag(bool value) {
     return value ? 1 : 0;
 }
 
-/// `AND id > ? ORDER BY id ASC LIMIT n` (or the descending mirror) for a keyset page on `column`.
+/// `AND id > ? ORDER BY id ASC LIMIT ?` (or the descending mirror; bind pageLimit() last) for a
+/// keyset page on `column`.
 inline std::string pageClause(const PageRequest& page, const std::string& column = "id") {
     std::string clause;
     if (page.after) clause += " AND " + column + (page.ascending ? " > ?" : " < ?");
     clause += " ORDER BY " + column + (page.ascending ? " ASC" : " DESC");
-    clause += " LIMIT " + std::to_string(page.limit);
+    clause += " LIMIT ?"; // bound: a page size of the client's choice makes no new statement
     return clause;
+}
+
+/// The value of pageClause()'s LIMIT placeholder.
+inline Poco::Int64 pageLimit(const PageRequest& page) {
+    return static_cast<Poco::Int64>(page.limit);
 }
 
 /// The first row's first column as a number (COUNT(*), MAX(...)).
@@ -244,8 +252,9 @@ std::vector<Record> queryPage(Session& session, const Dialect& dialect, const st
                               Read read, Id owner, const PageRequest& page,
                               const std::string& column = "id") {
     const std::string sql = select + pageClause(page, column);
-    return page.after ? query<Record>(session, dialect, sql, read, owner, *page.after)
-                      : query<Record>(session, dialect, sql, read, owner);
+    return page.after
+               ? query<Record>(session, dialect, sql, read, owner, *page.after, pageLimit(page))
+               : query<Record>(session, dialect, sql, read, owner, pageLimit(page));
 }
 
 } // namespace latchkey::sql

@@ -69,12 +69,11 @@ inline ApiKeyRecord readApiKey(RowReader& r) {
 }
 
 inline constexpr const char* kUserColumns =
-    "SELECT u.id, u.instance_id, u.username, u.password_hash, u.key_lookup, u.key_sealed, "
+    "u.id, u.instance_id, u.username, u.password_hash, u.key_lookup, u.key_sealed, "
     "u.created_at, u.updated_at, p.id, p.revision, p.owner_permissions, p.group_id, "
     "p.group_permissions, p.other_permissions, p.data, p.created_at, p.updated_at ";
 inline constexpr std::size_t kUserColumnCount = 17;
 inline constexpr const char* kUserFrom = "FROM users u JOIN user_profiles p ON p.user_id = u.id ";
-inline const std::string kUserSelect = std::string(kUserColumns) + kUserFrom;
 
 inline UserRecord readUser(RowReader& r) {
     UserRecord u;
@@ -181,40 +180,58 @@ inline void attachGroups(Session& session, const Dialect& dialect, std::vector<U
     }
 }
 
-/// Users (with profile and groups) matching `where`, which follows kUserSelect: two statements,
+/// Users (with profile and groups) matching `where`, which follows kUserFrom: two statements,
 /// for any number of users (a page).
 template <class... Args>
 std::vector<UserRecord> queryUsers(Session& session, const Dialect& dialect,
                                    const std::string& where, const Args&... args) {
-    auto users =
-        query<UserRecord>(session, dialect, std::string(kUserSelect) + where, readUser, args...);
+    auto users = query<UserRecord>(session, dialect,
+                                   "SELECT " + std::string(kUserColumns) + kUserFrom + where,
+                                   readUser, args...);
     attachGroups(session, dialect, users);
     return users;
 }
 
-/// The one user (with profile and groups) matching `where`, which follows kUserSelect and must
-/// match at most one user: one statement, the user's row joined with each of its groups.
+/// The one user (with profile and groups) matching `where`, which follows kUserFrom and must
+/// match at most one user (a unique key; no FOR UPDATE, ORDER BY or LIMIT): one statement, the
+/// user's row followed by one row per group, each carrying only its own columns.
 template <class... Args>
 std::optional<UserRecord> findOneUser(Session& session, const Dialect& dialect,
                                       const std::string& where, const Args&... args) {
-    static const std::string kSelect =
-        std::string(kUserColumns) +
-        ", g.id, g.instance_id, g.label, g.description, g.created_at, g.updated_at " + kUserFrom +
-        "LEFT JOIN memberships m ON m.user_id = u.id "
-        "LEFT JOIN user_groups g ON g.id = m.group_id ";
+    // Column 1 says which part a row is; the user's columns are NULL in a group's row and the
+    // group's in the user's (so a big profile is sent once, not once per group).
+    static const std::string kUserPart = "SELECT 0, " + std::string(kUserColumns) +
+                                         ", NULL, NULL, NULL, NULL, NULL, NULL " + kUserFrom;
+    static const std::string kGroupPart = [] {
+        std::string nulls;
+        for (std::size_t i = 0; i < kUserColumnCount; ++i)
+            nulls += "NULL, ";
+        return "SELECT 1, " + nulls +
+               "g.id, g.instance_id, g.label, g.description, g.created_at, g.updated_at " +
+               kUserFrom +
+               "JOIN memberships m ON m.user_id = u.id JOIN user_groups g ON g.id = m.group_id ";
+    }();
+    // Through Poco::Data (MariaDB), two statements: this UNION crashed Poco 1.11's MySQL
+    // connector (SIGSEGV in the conformance suite), which sizes each column's buffer by its
+    // declared length; the UNION's result columns are likely wider than the table's.
+    if (!session.statements()) return first(queryUsers(session, dialect, where, args...));
     std::optional<UserRecord> user;
     const auto read = [&user](RowReader& reader) {
-        if (!user) {
+        const bool groupRow = reader.integer() == 1;
+        if (!groupRow) {
+            if (user) throw std::logic_error("findOneUser: the condition matched two users");
             user = readUser(reader);
-        } else {
-            reader.skip(kUserColumnCount); // the same user's columns again
-        }
-        if (auto groupId = reader.optionalInteger()) {
-            user->groups.push_back(readGroupAfterId(reader, *groupId));
+        } else if (user) {
+            reader.skip(kUserColumnCount);
+            const Id groupId = reader.integer();
+            user->groups.push_back(readGroupAfterId(reader, groupId));
         }
         return 0;
     };
-    query<int>(session, dialect, kSelect + where + " ORDER BY g.id", read, args...);
+    // ORDER BY the part, then the group id (column 2 + kUserColumnCount).
+    const std::string sql = kUserPart + where + " UNION ALL " + kGroupPart + where +
+                            " ORDER BY 1, " + std::to_string(2 + kUserColumnCount);
+    query<int>(session, dialect, sql, read, args..., args...);
     return user;
 }
 
@@ -223,8 +240,8 @@ inline std::vector<UserRecord> queryUserPage(Session& session, const Dialect& di
                                              const std::string& where, Id owner,
                                              const PageRequest& page) {
     const std::string paged = where + pageClause(page, "u.id");
-    return page.after ? queryUsers(session, dialect, paged, owner, *page.after)
-                      : queryUsers(session, dialect, paged, owner);
+    return page.after ? queryUsers(session, dialect, paged, owner, *page.after, pageLimit(page))
+                      : queryUsers(session, dialect, paged, owner, pageLimit(page));
 }
 
 } // namespace latchkey::sql

@@ -16,7 +16,7 @@ namespace latchkey::sql {
 
 /// A pooled connection: a Poco session and, where the dialect has them, the connection's own
 /// prepared statements (destroyed before the session closes).
-class Connection : public Poco::Data::Session {
+class Connection final : public Poco::Data::Session {
 public:
     /// Takes over `session` (a Poco session is a shared handle) and its prepared statements.
     Connection(const Poco::Data::Session& session, std::unique_ptr<NativeStatements> statements)

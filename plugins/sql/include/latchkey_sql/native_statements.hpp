@@ -94,8 +94,9 @@ public:
         const auto it = index_.find(sql);
         if (it == index_.end()) return std::nullopt;
         Handle handle = std::move(it->second->second);
-        order_.erase(it->second);
-        index_.erase(it);
+        const auto node = it->second;
+        index_.erase(it); // before the node: the index's key views the node's text
+        order_.erase(node);
         return handle;
     }
 
