@@ -125,16 +125,14 @@ std::optional<NativeResult> runPrepared(Session& session, const std::string& sql
     }
 }
 
-/// Maps each row of a prepared statement's result with `read`.
-template <class Record, class Read>
-std::vector<Record> readAll(const NativeResult& result, Read& read) {
-    std::vector<Record> out;
-    out.reserve(result.rows());
-    for (std::size_t i = 0; i < result.rows(); ++i) {
-        RowReader reader(result, i);
-        out.push_back(read(reader));
+/// Calls `visit` with a RowReader on each of the first `count` rows of `rows` (a prepared
+/// statement's NativeResult or a Poco RecordSet).
+template <class Rows, class Visit>
+void forEachRow(const Rows& rows, std::size_t count, Visit&& visit) {
+    for (std::size_t i = 0; i < count; ++i) {
+        RowReader reader(rows, i);
+        visit(reader);
     }
-    return out;
 }
 
 /// Executes `sql` with `args` bound to its placeholders, in order, always through Poco::Data
@@ -164,15 +162,17 @@ std::size_t affected(Session& session, const Dialect& dialect, const std::string
 template <class Record, class Read, class... Args>
 std::vector<Record> query(Session& session, const Dialect& dialect, const std::string& sql,
                           Read read, const Args&... args) {
-    if (auto result = runPrepared(session, sql, args...)) return readAll<Record>(*result, read);
+    std::vector<Record> out;
+    const auto keep = [&](RowReader& reader) { out.push_back(read(reader)); };
+    if (auto result = runPrepared(session, sql, args...)) {
+        out.reserve(result->rows());
+        forEachRow(*result, result->rows(), keep);
+        return out;
+    }
     Statement statement = execute(session, dialect, sql, args...);
     RecordSet rows(statement);
-    std::vector<Record> out;
     out.reserve(rows.rowCount());
-    for (std::size_t i = 0; i < rows.rowCount(); ++i) {
-        RowReader reader(rows, i);
-        out.push_back(read(reader));
-    }
+    forEachRow(rows, rows.rowCount(), keep);
     return out;
 }
 

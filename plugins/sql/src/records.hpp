@@ -162,10 +162,7 @@ inline void attachGroups(Session& session, const Dialect& dialect, std::vector<U
         for (std::size_t i = 0; i < slots; ++i)
             params.push_back(param(idAt(i)));
         const NativeResult result = statements->run(sql, params);
-        for (std::size_t i = 0; i < result.rows(); ++i) {
-            RowReader reader(result, i);
-            add(reader);
-        }
+        forEachRow(result, result.rows(), add);
         return;
     }
     Statement statement(session);
@@ -174,10 +171,7 @@ inline void attachGroups(Session& session, const Dialect& dialect, std::vector<U
         statement.bind(idAt(i));
     statement.execute();
     RecordSet rows(statement);
-    for (std::size_t i = 0; i < rows.rowCount(); ++i) {
-        RowReader reader(rows, i);
-        add(reader);
-    }
+    forEachRow(rows, rows.rowCount(), add);
 }
 
 /// Users (with profile and groups) matching `where`, which follows kUserFrom: two statements,

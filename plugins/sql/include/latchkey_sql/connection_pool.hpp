@@ -15,7 +15,7 @@
 namespace latchkey::sql {
 
 /// A pooled connection: a Poco session and, where the dialect has them, the connection's own
-/// prepared statements (destroyed before the session closes).
+/// prepared statements (a member, so destroyed before the base session closes).
 class Connection final : public Poco::Data::Session {
 public:
     /// Takes over `session` (a Poco session is a shared handle) and its prepared statements.
@@ -23,7 +23,6 @@ public:
         : Poco::Data::Session(session), statements_(std::move(statements)) {}
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
-    ~Connection() { statements_.reset(); }
 
     /// The prepared statements, or nullptr where queries go through Poco::Data alone.
     NativeStatements* statements() { return statements_.get(); }
