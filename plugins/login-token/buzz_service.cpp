@@ -143,7 +143,7 @@ void BuzzService::mount(Router& router) {
                        context_.random()),
         TokenMail(tokenStore_, *context_.mailer(), context_.logger(), settings_,
                   context_.publicUrl(), context_.clock(), context_.random(), *jobs_),
-        Lockout(values_, settings_, instance_.id, context_.clock())});
+        Lockout(values_, settings_, instance_.id, context_.clock(), context_.logger())});
     migrating_ = true;
     const std::size_t moved = parts_->members.migrateLegacy();
     migrating_ = false;
@@ -245,8 +245,15 @@ Response BuzzService::authenticate(const Request& request) {
 
     // The identity service does the same work and gives the same answer for an unknown user,
     // a wrong password and an inactive user, so none of them can be told apart.
-    const auto user = email ? identities_->verifyLogin(instance_.id, asciiLower(*email), *password)
-                            : identities_->verifyLoginById(instance_.id, *userId, *password);
+    // Guessing is throttled (429) by address or id, client and account, on every host.
+    const std::string address = email ? asciiLower(*email) : std::string();
+    LoginAttempt attempt{.instanceId = instance_.id,
+                         .username = address,
+                         .userId = std::nullopt,
+                         .password = *password,
+                         .client = request.remoteAddress};
+    if (!email) attempt.userId = *userId;
+    const auto user = identities_->attemptLogin(attempt);
     if (!user || !parts_->members.attributes(user->id)) {
         throw HttpError(401, "Invalid email or password.");
     }
@@ -273,7 +280,12 @@ Response BuzzService::changeOwnPassword(const Request& request) {
     if (asciiLower(*email) != caller.user.username) {
         throw HttpError(403, "You can only change your own password.");
     }
-    if (!identities_->verifyLoginById(instance_.id, caller.user.id, *password)) {
+    // Checked like a login (throttled): a stolen session cookie does not make guessing free.
+    if (!identities_->attemptLogin({.instanceId = instance_.id,
+                                    .username = {},
+                                    .userId = caller.user.id,
+                                    .password = *password,
+                                    .client = request.remoteAddress})) {
         throw HttpError(401, "The current password is wrong.");
     }
     // Every session and token ended with the old password (onUserEvent); the caller continues
@@ -327,14 +339,16 @@ Response BuzzService::changePassword(const Request& request) {
     }
     body.throwIfInvalid();
     const auto refused = [] { return HttpError(400, "Invalid or expired login token."); };
-    // The counter is checked and kept for unknown addresses too: the answers do not differ.
+    // The counters are checked and kept for unknown addresses too: the answers do not differ.
+    // Only this client's counter can refuse a token before it is tried.
     const FailureKeys fails = parts_->lockout.keys(address, request.remoteAddress);
-    parts_->lockout.check(fails);
+    parts_->lockout.checkClient(fails);
     const auto member = parts_->members.findByEmail(address);
     std::optional<std::string> purpose;
     if (member) purpose = parts_->mail.consume(member->user.id, *token, t);
     if (!purpose) {
         parts_->lockout.recordFailure(fails);
+        parts_->lockout.checkAddress(fails);
         throw refused();
     }
     // Only an invitation makes a user active; a reset is for a user that is active now (a

@@ -192,6 +192,7 @@ Response BuzzService::updateUser(const Request& request) {
         if (notes) a.notes = *notes;
         if (roleId) a.roleId = roleId;
         if (superUser) a.superUser = *superUser;
+        if (active) a.deactivated = !*active;
     };
     Attributes preview = member->attributes;
     apply(preview);
@@ -260,6 +261,11 @@ Response BuzzService::resendUserEmail(const Request& request) {
     if (member->active) {
         throw HttpError(400, "This user is active already; a lost password goes through "
                              "change_password.");
+    }
+    // An invitation makes its user active: it must not undo a super user's deactivation.
+    if (member->attributes.deactivated) {
+        throw HttpError(400, "This user was deactivated; a super user activates it again "
+                             "(active: true) before it can be invited.");
     }
     parts_->mail.invite(*member);
     return envelope(200, "Email sent",

@@ -16,10 +16,9 @@
 
 namespace latchkey::plugins::buzz {
 
-namespace {} // namespace
-
-Lockout::Lockout(KeyValueArea& values, const Settings& settings, Id instanceId, const Clock& clock)
-    : values_(values), settings_(settings), instanceId_(instanceId), clock_(clock) {}
+Lockout::Lockout(KeyValueArea& values, const Settings& settings, Id instanceId, const Clock& clock,
+                 Logger& log)
+    : values_(values), settings_(settings), instanceId_(instanceId), clock_(clock), log_(log) {}
 
 Micros Lockout::now() const {
     return nowMicros(clock_);
@@ -37,29 +36,49 @@ FailureKeys Lockout::keys(const std::string& email, const std::string& remoteAdd
     return {prefix + "c-" + hashHex(address + "|" + ip), prefix + "a-" + hashHex(address)};
 }
 
-void Lockout::check(const FailureKeys& keys) {
+void Lockout::checkOne(const std::string& key, std::int64_t limit) {
     const Micros window = toMicros(settings_.tokenLockout);
     const Micros t = now();
-    const std::pair<const std::string*, std::int64_t> limits[] = {
-        {&keys.client, settings_.tokenAttempts}, {&keys.account, settings_.tokenAccountAttempts}};
-    for (const auto& [key, limit] : limits) {
-        const auto stored = values_.get(*key);
-        if (!stored) continue;
-        const auto object = parseStored(*stored);
-        const auto since = object->optValue<Poco::Int64>("since", 0);
-        const auto count = object->optValue<Poco::Int64>("count", 0);
-        if (count >= limit && t - since < window) {
-            const auto wait = (since + window - t) / 1'000'000 + 1;
-            throw HttpError(429, "Too many wrong tokens for this address; try again later.", {},
-                            {{"Retry-After", std::to_string(wait)}});
-        }
+    const auto stored = values_.get(key);
+    if (!stored) return;
+    const auto object = parseStored(*stored);
+    const auto since = object->optValue<Poco::Int64>("since", 0);
+    const auto count = object->optValue<Poco::Int64>("count", 0);
+    if (count >= limit && t - since < window) {
+        const auto wait = (since + window - t) / 1'000'000 + 1;
+        throw HttpError(429, "Too many wrong tokens for this address; try again later.", {},
+                        {{"Retry-After", std::to_string(wait)}});
     }
+}
+
+void Lockout::checkClient(const FailureKeys& keys) {
+    checkOne(keys.client, settings_.tokenAttempts);
+}
+
+void Lockout::checkAddress(const FailureKeys& keys) {
+    checkOne(keys.account, settings_.tokenAccountAttempts);
+}
+
+bool Lockout::mayCreate() {
+    if (counts_->entries.load(std::memory_order_relaxed) < kMaxCounters) {
+        counts_->entries.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    const Micros t = now();
+    Micros last = counts_->lastWarning.load(std::memory_order_relaxed);
+    if (t - last >= 60'000'000 && counts_->lastWarning.compare_exchange_strong(last, t)) {
+        log_.warn("login-token: " + std::to_string(kMaxCounters) +
+                  " wrong-token counters and lost-password cooldowns are kept; new ones "
+                  "wait for the next sweep");
+    }
+    return false;
 }
 
 void Lockout::count(const std::string& key) {
     const Micros t = now();
     changeValue(values_, key,
                 [&](const std::optional<std::string>& current) -> std::optional<std::string> {
+                    if (!current && !mayCreate()) return std::nullopt;
                     Micros since = t;
                     std::int64_t count = 1;
                     if (current) {
@@ -94,34 +113,57 @@ bool Lockout::resetDue(const std::string& email) {
                                toMicros(settings_.resetCooldown)) {
                 return std::nullopt;
             }
+            if (!current && !mayCreate()) return std::nullopt;
             JsonWriter out;
             out.beginObject().field("at", t).endObject();
             return out.take();
         });
 }
 
-void Lockout::sweep(Micros at) {
-    const Micros t = at;
-    const auto sweepPrefix = [this, t](const std::string& prefix, Micros window,
-                                       const char* field) {
-        for (const auto& [key, value] : values_.list(prefix)) {
+namespace {
+
+constexpr std::size_t kSweepPage = 512;
+
+/// Calls `visit(key, value)` for every entry under `prefix`, a page at a time.
+template <class Visit>
+void forEachPaged(KeyValueArea& values, const std::string& prefix, Visit&& visit) {
+    std::string after;
+    for (;;) {
+        const auto page = values.listAfter(prefix, after, kSweepPage);
+        for (const auto& [key, value] : page)
+            visit(key, value);
+        if (page.size() < kSweepPage) return;
+        after = page.back().first;
+    }
+}
+
+} // namespace
+
+std::size_t Lockout::sweep(Micros at) {
+    std::size_t kept = 0;
+    const auto sweepPrefix = [&](const std::string& prefix, Micros window, const char* field) {
+        forEachPaged(values_, prefix, [&](const std::string& key, const std::string& value) {
             // A failure recorded between the read and the delete is lost with it: at most a
             // few more guesses at a 192-bit token, once per sweep.
-            if (t - parseStored(value)->optValue<Poco::Int64>(field, 0) >= window) {
+            if (at - parseStored(value)->optValue<Poco::Int64>(field, 0) >= window) {
                 values_.remove(key);
+            } else {
+                ++kept;
             }
-        }
+        });
     };
     const std::string instance = std::to_string(instanceId_) + "/";
     sweepPrefix("fails/" + instance, toMicros(settings_.tokenLockout), "since");
     sweepPrefix("cooldown/" + instance, toMicros(settings_.resetCooldown), "at");
+    counts_->entries.store(kept, std::memory_order_relaxed);
+    return kept;
 }
 
 void Lockout::removeAll() {
     const std::string instance = std::to_string(instanceId_) + "/";
     for (const char* kind : {"fails/", "cooldown/"}) {
-        for (const auto& entry : values_.list(kind + instance))
-            values_.remove(entry.first);
+        forEachPaged(values_, kind + instance,
+                     [&](const std::string& key, const std::string&) { values_.remove(key); });
     }
 }
 

@@ -6,8 +6,12 @@
 
 #include <latchkey/clock.hpp>
 #include <latchkey/key_value_area.hpp>
+#include <latchkey/logger.hpp>
 #include <latchkey/storage/records/types.hpp>
 
+#include <atomic>
+#include <cstddef>
+#include <memory>
 #include <string>
 
 namespace latchkey::plugins::buzz {
@@ -23,25 +27,42 @@ struct FailureKeys {
 /// Addresses are hashed: the store keeps no list of addresses people tried. Thread-safe.
 class Lockout {
 public:
-    /// `settings` must outlive this object.
-    Lockout(KeyValueArea& values, const Settings& settings, Id instanceId, const Clock& clock);
+    /// `settings` and `log` must outlive this object.
+    Lockout(KeyValueArea& values, const Settings& settings, Id instanceId, const Clock& clock,
+            Logger& log);
 
     /// The counters for `email` asked from `remoteAddress` ("ip:port").
     FailureKeys keys(const std::string& email, const std::string& remoteAddress) const;
-    /// 429 with Retry-After when either counter reached its limit within `token_lockout`.
-    void check(const FailureKeys& keys);
+    /// Before a token is tried: 429 with Retry-After when this client's counter for the
+    /// address reached `token_attempts` within `token_lockout`.
+    void checkClient(const FailureKeys& keys);
+    /// After a wrong token: 429 with Retry-After when the address's counter over all clients
+    /// reached `token_account_attempts`. Never checked before the token: the right token always
+    /// works, so no one but the holder of a link can block its use.
+    void checkAddress(const FailureKeys& keys);
     /// Counts one wrong token on both counters.
     void recordFailure(const FailureKeys& keys);
     /// A right token clears this client's counter (the address's runs out by itself).
     void clearClient(const FailureKeys& keys);
-    /// True (and the cooldown starts) when `email` may be sent a lost-password mail now.
+    /// True (and the cooldown starts) when `email` may be sent a lost-password mail now. False
+    /// also when the counters are full (`max_counters`): no cooldown, no mail (logged).
     bool resetDue(const std::string& email);
-    /// Deletes the counters and cooldowns whose window has passed at `at`.
-    void sweep(Micros at);
+    /// Deletes the counters and cooldowns whose window has passed at `at`, reading them in
+    /// pages; returns how many are kept (the count the cap starts from again).
+    std::size_t sweep(Micros at);
     /// Deletes every counter and cooldown of the instance (it was deleted).
     void removeAll();
 
+    /// At most this many counters and cooldowns are made between sweeps (plus the ones the
+    /// last sweep kept): unauthenticated requests cannot grow the store without bound. Past
+    /// it, wrong tokens for addresses without a counter are not counted (a 192-bit token is
+    /// not guessed either way) and lost-password mail waits for the sweep.
+    static constexpr std::size_t kMaxCounters = 100000;
+
 private:
+    /// Whether a new counter may be made now (counts it when so; warns when not).
+    bool mayCreate();
+    void checkOne(const std::string& key, std::int64_t limit);
     void count(const std::string& key);
     Micros now() const;
 
@@ -49,6 +70,14 @@ private:
     const Settings& settings_;
     Id instanceId_;
     const Clock& clock_;
+    Logger& log_;
+    /// For the cap: counters made since the last sweep plus the ones it kept, and when the cap
+    /// was last logged. (Held apart so that the lockout moves.)
+    struct Counts {
+        std::atomic<std::size_t> entries{0};
+        std::atomic<Micros> lastWarning{0};
+    };
+    std::unique_ptr<Counts> counts_ = std::make_unique<Counts>();
 };
 
 } // namespace latchkey::plugins::buzz

@@ -44,8 +44,9 @@ std::string Members::serialize(const Attributes& a) {
         .field("last_name", a.lastName)
         .field("notes", a.notes)
         .field("role_id", a.roleId)
-        .field("super_user", a.superUser)
-        .endObject();
+        .field("super_user", a.superUser);
+    if (a.deactivated) out.field("deactivated", true);
+    out.endObject();
     return out.take();
 }
 
@@ -59,6 +60,7 @@ Attributes Members::parse(const std::string& text) {
         a.roleId = object->getValue<Poco::Int64>("role_id");
     }
     a.superUser = object->optValue<bool>("super_user", false);
+    a.deactivated = object->optValue<bool>("deactivated", false);
     return a;
 }
 

@@ -20,6 +20,9 @@ struct Attributes {
     std::string notes;
     std::optional<std::int64_t> roleId;
     bool superUser = false;
+    /// Deactivated by a super user (`active: false`), until one activates it again: no
+    /// invitation may make it active (resend_user_email refuses it).
+    bool deactivated = false;
 };
 
 /// A user of the flow: the instance user (username = e-mail), whether it is active (the

@@ -363,7 +363,8 @@ TEST_CASE("A login flood is answered 503 with Retry-After while GET user/ keeps 
     // One hashing worker with one waiting slot, and a hash slow enough that logins overlap.
     HostProcess host(
         dir.write("latchkey.yaml", serverConfig(dir, "  lanes: {hashing: {threads: 1, queue: 1}}\n",
-                                                "{argon2: {memory: 32MiB, iterations: 3}}")));
+                                                "{argon2: {memory: 32MiB, iterations: 3}}") +
+                                       kFloodThrottle));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
     const std::string apiKey = createInstanceWithApiKey(http, accountKey, "flood");

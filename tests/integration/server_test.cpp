@@ -138,9 +138,10 @@ TEST_CASE("SIGINT stops the host with exit 0", "[server]") {
 TEST_CASE("A full hashing queue answers 503 with Retry-After, not a pile-up", "[server]") {
     TempDir dir;
     // One worker, one waiting slot, and a hash slow enough that concurrent logins overlap.
-    HostProcess host(dir.write(
-        "latchkey.yaml",
-        testConfig(dir, "{workers: 1, queue: 1, argon2: {memory: 64MiB, iterations: 3}}")));
+    HostProcess host(
+        dir.write("latchkey.yaml",
+                  testConfig(dir, "{workers: 1, queue: 1, argon2: {memory: 64MiB, iterations: 3}}",
+                             "", kFloodThrottle)));
     const HttpClient http = host.client();
     const std::string accountKey = adminAccountKey(http);
     const std::string apiKey = createInstanceWithApiKey(http, accountKey, "flood", "{}");

@@ -48,6 +48,11 @@ std::string testStorageDriver();
 /// until the test process ends), or nullptr with SQLite.
 std::shared_ptr<TestDatabase> testDatabaseFor(const TempDir& dir);
 
+/// A `login_throttle:` for tests of shedding under a flood of wrong passwords at one account:
+/// loose enough that the hashing lane, not the throttle, answers the flood.
+inline constexpr const char* kFloodThrottle =
+    "login_throttle: {free_failures: 1000, client_limit: 1000000, account_interval: 10ms}\n";
+
 /// A config for tests: the test storage (a SQLite file in `dir`, or a fresh database of
 /// testStorageDriver()) and outbox under `dir`, an admin account, cheap argon2 settings
 /// (the defaults are for production), port 0. `passwordSettings` replaces the password plugin's

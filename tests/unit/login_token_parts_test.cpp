@@ -43,6 +43,11 @@ public:
         ++lists;
         return inner_.list(prefix);
     }
+    std::vector<std::pair<std::string, std::string>>
+    listAfter(std::string_view prefix, std::string_view after, std::size_t limit) override {
+        ++lists;
+        return inner_.listAfter(prefix, after, limit);
+    }
     std::atomic<int> gets{0}, lists{0};
 
 private:
@@ -239,18 +244,20 @@ TEST_CASE("Lockout: wrong tokens per address and client, then per address, and c
     settings.tokenAccountAttempts = 5;
     settings.tokenLockout = std::chrono::minutes(15);
     settings.resetCooldown = std::chrono::minutes(2);
-    Lockout lockout(area, settings, h.instance.id, h.clock);
+    QuietLogger log;
+    Lockout lockout(area, settings, h.instance.id, h.clock, log);
 
     const FailureKeys here = lockout.keys("Who@Example.com", "10.0.0.1:5000");
     const FailureKeys there = lockout.keys("who@example.com", "10.0.0.2:6000");
     CHECK(here.account == there.account); // one address, whatever its case
     CHECK(here.client != there.client);
     for (int i = 0; i < 3; ++i) {
-        lockout.check(here);
+        lockout.checkClient(here);
         lockout.recordFailure(here);
+        lockout.checkAddress(here);
     }
     try {
-        lockout.check(here);
+        lockout.checkClient(here);
         FAIL("not locked out");
     } catch (const HttpError& e) {
         CHECK(e.status() == 429);
@@ -258,12 +265,15 @@ TEST_CASE("Lockout: wrong tokens per address and client, then per address, and c
         CHECK(e.headers()[0].first == "Retry-After");
         CHECK(std::stoi(e.headers()[0].second) > 800);
     }
-    lockout.check(there); // another client goes on, until the address's own limit
+    lockout.checkClient(there); // another client goes on, until the address's own limit...
     lockout.recordFailure(there);
+    lockout.checkAddress(there);
     lockout.recordFailure(there);
-    CHECK_THROWS_AS(lockout.check(there), HttpError);
+    CHECK_THROWS_AS(lockout.checkAddress(there), HttpError);
+    // ...which only answers its wrong tokens: it never stops a token from being tried.
+    lockout.checkClient(there);
     h.clock.advance(std::chrono::minutes(16));
-    lockout.check(here);
+    lockout.checkClient(here);
     lockout.sweep(latchkey::nowMicros(h.clock));
     CHECK(area.list("fails/").empty());
 

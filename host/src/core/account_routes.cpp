@@ -41,13 +41,20 @@ Response login(const CoreServices& core, const Request& request) {
     const auto password = body.text("password", errors, {.required = true});
     throwIfInvalid(std::move(errors));
 
-    const auto account = core.store.accounts().findAccountByEmail(asciiLower(*email));
+    const std::string address = asciiLower(*email);
+    const auto account = core.store.accounts().findAccountByEmail(address);
+    // Guessing is throttled like users' logins (429), the same for unknown addresses.
+    const LoginSubject subject{account ? "a/id/" + std::to_string(account->id)
+                                       : "a/email/" + address,
+                               clientNetwork(request.remoteAddress)};
+    if (core.throttle) core.throttle->begin(subject);
     // Unknown emails cost the same hashing work and get the same answer.
     const PasswordCheck check =
         core.hasher.verify(*password, account ? account->passwordHash : std::string());
     if (!account || !check.ok || !account->active) {
         throw HttpError(401, "Invalid email or password.");
     }
+    if (core.throttle) core.throttle->succeeded(subject);
     if (check.needsRehash) {
         core.refreshHash(*password, [&](const std::string& hash) {
             core.store.accounts().updateAccountPasswordHash(account->id, account->passwordHash,

@@ -4,6 +4,7 @@
 
 #include "core/identity_service.hpp"
 #include "core/key_vault.hpp"
+#include "core/login_throttle.hpp"
 #include "core/render_memo.hpp"
 
 #include <latchkey/clock.hpp>
@@ -42,6 +43,8 @@ struct CoreServices {
     std::function<void(const UserEvent&)> announce = [](const UserEvent&) {};
     /// Parsed schemas and rendered profiles, remembered by their stored text.
     std::shared_ptr<RenderMemo> memo = std::make_shared<RenderMemo>(std::size_t{4} << 20);
+    /// Throttles password logins (the identity service's too); nullptr: none (unit tests).
+    LoginThrottle* throttle = nullptr;
 
     /// Now, in the store's time unit.
     Micros now() const { return nowMicros(clock); }

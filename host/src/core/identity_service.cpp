@@ -247,6 +247,20 @@ bool IdentityService::deleteUser(Id instanceId, Id userId) {
 
 // --- logins ------------------------------------------------------------------------------------
 
+namespace {
+
+/// The login throttle's name of a user (LoginSubject::account)...
+std::string userAccount(Id instanceId, Id userId) {
+    return "u/" + std::to_string(instanceId) + "/" + std::to_string(userId);
+}
+
+/// ...and of a username no user has.
+std::string namedAccount(Id instanceId, std::string_view username) {
+    return "n/" + std::to_string(instanceId) + "/" + std::string(username);
+}
+
+} // namespace
+
 void rehashBestEffort(PasswordHasher& hasher, spdlog::logger& log, std::string_view password,
                       const std::function<void(const std::string&)>& save) {
     try {
@@ -263,25 +277,50 @@ void IdentityService::refreshHash(const UserRecord& user, std::string_view passw
     });
 }
 
-std::optional<UserRecord> IdentityService::verified(const std::optional<UserRecord>& found,
-                                                    std::string_view password) {
+std::optional<UserRecord> IdentityService::verified(Id instanceId,
+                                                    const std::optional<UserRecord>& found,
+                                                    std::string unknownAccount,
+                                                    std::string_view password,
+                                                    std::string_view client) {
+    // The account is named by id once it is known (a login by username and one by id count
+    // together), by what was presented otherwise; the same reads and writes either way.
+    const LoginSubject subject{found ? userAccount(instanceId, found->id)
+                                     : std::move(unknownAccount),
+                               client.empty() ? std::string() : clientNetwork(client)};
+    if (parts_.throttle) parts_.throttle->begin(subject);
     // An unknown user runs the same hashing work as a known one (over an empty hash, which
     // never matches) and gets the same answer: users cannot be probed by answer or timing.
     const PasswordCheck check =
         parts_.hasher.verify(password, found ? found->passwordHash : std::string());
     if (!found || !check.ok || !recordedActive(found->id)) return std::nullopt;
+    if (parts_.throttle) parts_.throttle->succeeded(subject);
     if (check.needsRehash) refreshHash(*found, password);
     return found;
 }
 
 std::optional<UserRecord> IdentityService::verifyLogin(Id instanceId, std::string_view username,
                                                        std::string_view password) {
-    return verified(parts_.store.users().findUserByUsername(instanceId, username), password);
+    return verified(instanceId, parts_.store.users().findUserByUsername(instanceId, username),
+                    namedAccount(instanceId, username), password, {});
 }
 
 std::optional<UserRecord> IdentityService::verifyLoginById(Id instanceId, Id userId,
                                                            std::string_view password) {
-    return verified(parts_.store.users().findUserById(instanceId, userId), password);
+    return verified(instanceId, parts_.store.users().findUserById(instanceId, userId),
+                    userAccount(instanceId, userId), password, {});
+}
+
+std::optional<UserRecord> IdentityService::attemptLogin(const LoginAttempt& attempt) {
+    if (attempt.userId) {
+        return verified(attempt.instanceId,
+                        parts_.store.users().findUserById(attempt.instanceId, *attempt.userId),
+                        userAccount(attempt.instanceId, *attempt.userId), attempt.password,
+                        attempt.client);
+    }
+    return verified(attempt.instanceId,
+                    parts_.store.users().findUserByUsername(attempt.instanceId, attempt.username),
+                    namedAccount(attempt.instanceId, attempt.username), attempt.password,
+                    attempt.client);
 }
 
 } // namespace latchkey::core

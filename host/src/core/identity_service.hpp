@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/key_vault.hpp"
+#include "core/login_throttle.hpp"
 
 #include <latchkey/clock.hpp>
 #include <latchkey/identities.hpp>
@@ -46,6 +47,8 @@ struct IdentityParts {
     std::function<void(const UserEvent&)> guardDone = [](const UserEvent&) {};
     /// Finds or creates an instance for a plugin (owned by the configured administrator).
     std::function<InstanceRecord(std::string_view)> ensureInstance;
+    /// Throttles password logins; nullptr: none (tests of other parts only).
+    LoginThrottle* throttle = nullptr;
 };
 
 /// A user with its key in plain text: the v1.1 API shows the key with the user.
@@ -76,6 +79,7 @@ public:
                                           std::string_view password) override;
     std::optional<UserRecord> verifyLoginById(Id instanceId, Id userId,
                                               std::string_view password) override;
+    std::optional<UserRecord> attemptLogin(const LoginAttempt& attempt) override;
 
     /// createUser, with the new user's key in plain text.
     KeyedUser create(const NewUser& wanted);
@@ -108,9 +112,11 @@ private:
     std::pair<std::string, SealedKey> newKey() const;
     /// Best effort: stores a fresh hash of `password` over `user`'s (older-parameter) hash.
     void refreshHash(const UserRecord& user, std::string_view password);
-    /// The common end of both verifyLogin forms.
-    std::optional<UserRecord> verified(const std::optional<UserRecord>& found,
-                                       std::string_view password);
+    /// The common end of every login: the throttle's count (for `client`; empty: the account's
+    /// ceiling only), the password check, and the success taken back from the count.
+    std::optional<UserRecord> verified(Id instanceId, const std::optional<UserRecord>& found,
+                                       std::string unknownAccount, std::string_view password,
+                                       std::string_view client);
     /// Asks the guards about `proposed` (409 with the reason when one refuses), runs `change`
     /// while they hold what they need, then tells them it is finished.
     template <class Change>

@@ -196,8 +196,13 @@ Response login(const CoreServices& core, const Request& request) {
     const auto username = body.text("username", errors, {.required = true});
     const auto password = body.text("password", errors, {.required = true});
     throwIfInvalid(std::move(errors));
-    // Unknown, wrong and deactivated get the same work and the same answer.
-    const auto found = core.identities.verifyLogin(scope.access.instance.id, *username, *password);
+    // Unknown, wrong and deactivated get the same work and the same answer; guessing is
+    // throttled (429).
+    const auto found = core.identities.attemptLogin({.instanceId = scope.access.instance.id,
+                                                     .username = *username,
+                                                     .userId = std::nullopt,
+                                                     .password = *password,
+                                                     .client = request.remoteAddress});
     if (!found) throw HttpError(401, "Invalid username or password.");
     return userResponse(core, scope, 200, *found, core.identities.openKey(*found));
 }

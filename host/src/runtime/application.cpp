@@ -405,15 +405,21 @@ void Application::start() {
 
     createPlugins();
 
+    throttleValues_ = std::make_unique<BoundKeyValues>(
+        "latchkey.throttle", [this]() -> const StorageFacets* { return &*storage_; });
+    throttle_ =
+        std::make_unique<core::LoginThrottle>(*throttleValues_, host.throttle, clock_, log_);
     const auto announceEvent = [this](const UserEvent& e) { announce(e); };
-    identities_ = std::make_unique<core::IdentityService>(
-        core::IdentityParts{*storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
-                            [this](const UserEvent& e) { return guard(e); },
-                            [this](const UserEvent& e) { guardDone(e); },
-                            [this](std::string_view name) { return ensureInstance(name); }});
-    core_ = std::make_unique<core::IdentityCore>(
-        core::CoreServices{*storage_, *identities_, *hasher_, *vault_, clock_, random_, log_,
-                           publicUrl_, host.files.maxSize, social_, announceEvent});
+    identities_ = std::make_unique<core::IdentityService>(core::IdentityParts{
+        *storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
+        [this](const UserEvent& e) { return guard(e); },
+        [this](const UserEvent& e) { guardDone(e); },
+        [this](std::string_view name) { return ensureInstance(name); }, throttle_.get()});
+    core::CoreServices services{
+        *storage_, *identities_, *hasher_,           *vault_, clock_,       random_,
+        log_,      publicUrl_,   host.files.maxSize, social_, announceEvent};
+    services.throttle = throttle_.get();
+    core_ = std::make_unique<core::IdentityCore>(std::move(services));
     try {
         core_->checkSecret();
         if (!host.admin.email.empty()) {
@@ -449,6 +455,7 @@ bool Application::stop() {
         drained = server_->stop(config_.host.server.drainTimeout);
         server_.reset();
     }
+    if (throttle_) throttle_->stop(); // a sweep in progress ends before the store goes
     if (cachedStorage_) {
         // No refresh may reach the driver once the plugins begin to go.
         cachedStorage_->stopRefreshing();

@@ -123,7 +123,10 @@ private:
     std::vector<UserEventListener*> listeners_; ///< Plugins that keep state per user.
     std::vector<UserChangeGuard*> guards_;      ///< Plugins whose rules can refuse a removal.
     std::map<std::string, SocialBackend*, std::less<>> social_; ///< By backend name.
-    std::unique_ptr<core::IdentityService> identities_;         ///< Created once the plugins exist.
+    /// The login throttle's counters (`latchkey.throttle`) and the throttle on them.
+    std::unique_ptr<BoundKeyValues> throttleValues_;
+    std::unique_ptr<core::LoginThrottle> throttle_;
+    std::unique_ptr<core::IdentityService> identities_; ///< Created once the plugins exist.
     std::unique_ptr<core::IdentityCore> core_;
     std::unique_ptr<HostRouter> router_;
     std::unique_ptr<HttpServer> server_;

@@ -116,6 +116,9 @@ struct Exchange {
     std::string method;  ///< As received (empty when the request line did not parse).
     std::string rawPath; ///< Not decoded: for the access log and the error shape of framing errors.
     std::string rawQuery; ///< Not decoded: for the access log (redacted).
+    /// The client's IP for the access log when a trusted proxy forwarded it (else empty: the
+    /// connection's address).
+    std::string client;
     bool headOnly = false;
     bool close = false; ///< Close the connection after this answer.
     bool http10 = false;

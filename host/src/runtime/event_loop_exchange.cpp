@@ -7,6 +7,7 @@
 #include "runtime/http_message.hpp"
 
 #include <Poco/Exception.h>
+#include <Poco/Net/SocketAddress.h>
 
 namespace latchkey::runtime {
 
@@ -41,6 +42,7 @@ void prepareAnswer(ServerShared& shared, Exchange& x, const std::string& address
             response.body.size(), static_cast<double>(micros.count()) / 1000.0);
     }
     x.request = Request{};
+    x.client.clear();
     shared.bodies.giveBack(x.bodyBytes);
     x.bodyBytes = 0;
 }
@@ -63,7 +65,8 @@ void runExchange(ServerShared& shared, const std::shared_ptr<Connection>& connec
                 shared.log->error("{} {}: rendering the answer failed", x.method, x.rawPath);
                 response = HostRouter::renderDetail(HttpError(500, "Internal server error."));
             }
-            prepareAnswer(shared, x, connection->address, std::move(response), x.answer);
+            prepareAnswer(shared, x, x.client.empty() ? connection->address : x.client,
+                          std::move(response), x.answer);
         }
     } catch (...) {
         // Out of memory, or an error renderer failing twice: this connection cannot be
@@ -202,7 +205,11 @@ void EventLoop::startExchange(const std::shared_ptr<Connection>& connection) {
     request.method = head.method;
     request.headers = std::move(head.headers);
     request.body = std::move(c.parser->body());
-    request.remoteAddress = c.peer;
+    request.remoteAddress = shared_.settings.trustedProxies.clientOf(c.peer, request.headers);
+    x.client.clear();
+    if (request.remoteAddress != c.peer) {
+        x.client = Poco::Net::SocketAddress(request.remoteAddress).host().toString();
+    }
     x.bodyBytes = std::exchange(c.bodyAccounted, 0);
     c.parser.reset();
     if (!decodeTarget(x.rawPath, x.rawQuery, request)) {
@@ -300,7 +307,8 @@ void EventLoop::refuseBody(const std::shared_ptr<Connection>& connection) {
 
 void EventLoop::answer(const std::shared_ptr<Connection>& connection, Response response) {
     Connection& c = *connection;
-    prepareAnswer(shared_, c.exchange, c.address, std::move(response), c.out);
+    prepareAnswer(shared_, c.exchange, c.exchange.client.empty() ? c.address : c.exchange.client,
+                  std::move(response), c.out);
     enter(c, Connection::Phase::Writing);
     if (flush(c)) afterAnswer(connection);
 }

@@ -114,6 +114,20 @@ void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& o
         if (at) errors.add(*at, "server.shed_pause must be shorter than keep_alive_timeout");
     }
     out.drainTimeout = r.duration("drain_timeout", out.drainTimeout, milliseconds(0), hours(1));
+    std::vector<Network> proxies;
+    if (const ConfigValue* list = r.child("trusted_proxies")) {
+        const auto texts = r.strings("trusted_proxies");
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            std::string why;
+            if (auto network = Network::parse(texts[i], why)) {
+                proxies.push_back(*network);
+            } else {
+                errors.add(list->kind() == ConfigValue::Kind::Sequence ? list->items()[i] : *list,
+                           why);
+            }
+        }
+    }
+    out.trustedProxies = TrustedProxies(std::move(proxies));
     r.finish();
 }
 
@@ -193,6 +207,28 @@ void readCache(const ConfigValue& root, ConfigErrors& errors, CacheSettings& out
                          std::chrono::milliseconds(0), std::chrono::seconds(60));
     out.maxBytes =
         r.bytes("max_memory", out.maxBytes, std::uint64_t{1} << 20, std::uint64_t{64} << 30);
+    r.finish();
+}
+
+void readThrottle(const ConfigValue& root, ConfigErrors& errors, core::ThrottleSettings& out) {
+    static const ConfigValue empty;
+    const ConfigValue* node = root.find("login_throttle");
+    ConfigReader r(node ? *node : empty, errors);
+    using std::chrono::hours;
+    using std::chrono::milliseconds;
+    out.freeFailures = r.integer("free_failures", out.freeFailures, 1, 1000);
+    out.firstDelay = r.duration("first_delay", out.firstDelay, milliseconds(10), hours(1));
+    out.maxDelay = r.duration("max_delay", out.maxDelay, milliseconds(10), hours(24));
+    out.accountLimit = r.integer("account_limit", out.accountLimit, 1, 100);
+    out.accountInterval =
+        r.duration("account_interval", out.accountInterval, milliseconds(10), hours(1));
+    out.clientLimit = r.integer("client_limit", out.clientLimit, 1, 1000000);
+    out.clientWindow = r.duration("client_window", out.clientWindow, milliseconds(10), hours(24));
+    out.forget = r.duration("forget", out.forget, milliseconds(10), hours(24 * 365));
+    out.knownFor = r.duration("known_for", out.knownFor, milliseconds(0), hours(24 * 365));
+    out.maxEntries = static_cast<std::size_t>(
+        r.integer("max_entries", static_cast<std::int64_t>(out.maxEntries), 1000, 100000000));
+    out.sweepEvery = r.duration("sweep_every", out.sweepEvery, milliseconds(100), hours(24));
     r.finish();
 }
 
@@ -311,7 +347,7 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
 
     ConfigReader top(root, errors);
     top.allow({"server", "secrets", "admin", "logging", "files", "outbound", "plugins", "storage",
-               "mailer", "auth", "cache"});
+               "mailer", "auth", "cache", "login_throttle"});
 
     readServer(root, errors, config.server);
     readSecrets(root, config.directory, errors, config.secrets);
@@ -320,6 +356,7 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
     readFiles(root, config.server, errors, config.files);
     readOutbound(root, config.directory, errors, config.outbound);
     readCache(root, errors, config.cache);
+    readThrottle(root, errors, config.throttle);
 
     static const ConfigValue empty;
     const ConfigValue* pluginsNode = root.find("plugins");

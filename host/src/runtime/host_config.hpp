@@ -2,6 +2,8 @@
 #pragma once
 
 #include "core/cached_storage.hpp"
+#include "core/login_throttle.hpp"
+#include "runtime/client_address.hpp"
 
 #include <latchkey/plugin.hpp>
 #include <latchkey/support/config_reader.hpp>
@@ -45,6 +47,8 @@ struct ServerSettings {
     std::chrono::milliseconds writeTimeout{30000}; ///< An answer must be taken in this.
     std::chrono::milliseconds shedPause{50};       ///< After a 503 shed, the connection waits this.
     std::chrono::milliseconds drainTimeout{30000}; ///< How long shutdown waits for requests.
+    /// Peers whose Forwarded / X-Forwarded-For is believed (`trusted_proxies`).
+    TrustedProxies trustedProxies;
 };
 
 /// Where the host's secret key (for sealing and looking up API/user/account keys) comes from.
@@ -117,6 +121,7 @@ struct HostConfig {
     FileSettings files;
     OutboundSettings outbound;
     CacheSettings cache;
+    core::ThrottleSettings throttle;      ///< `login_throttle:`.
     std::vector<std::string> pluginPaths; ///< Absolute directories searched for plugins.
     std::vector<PluginUse> plugins;       ///< In file order: storage, mailer, auth, social.
 };

@@ -91,6 +91,26 @@ std::vector<std::pair<std::string, std::string>> BoundKeyValues::list(std::strin
     return facet().listValues(ns_, prefix);
 }
 
+std::vector<std::pair<std::string, std::string>>
+BoundKeyValues::listAfter(std::string_view prefix, std::string_view after, std::size_t limit) {
+    KeyValues& values = facet();
+    const StorageFacets* storage = storage_();
+    if (auto* pages = static_cast<KeyValuePages*>(
+            storage->find(KeyValuePages::kInterfaceId, KeyValuePages::kInterfaceVersion))) {
+        return pages->listValuesAfter(ns_, prefix, after, limit);
+    }
+    // An SDK 2.0-2.2 driver: everything, then the page.
+    auto all = values.listValues(ns_, prefix);
+    const auto from = std::upper_bound(all.begin(), all.end(), after,
+                                       [](std::string_view key, const auto& entry) {
+                                           return key < std::string_view(entry.first);
+                                       });
+    std::vector<std::pair<std::string, std::string>> page;
+    for (auto it = from; it != all.end() && page.size() < limit; ++it)
+        page.push_back(std::move(*it));
+    return page;
+}
+
 HostContext::HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> log,
                          const Clock& clock, Random& random, ServiceLocator services,
                          std::string publicUrl, std::string configDirectory)
@@ -101,8 +121,8 @@ HostContext::HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> 
 bool declarableFacet(std::string_view id) noexcept {
     // UserStates is the identity service's alone: a deactivation that bypassed it would skip
     // the guards and the events. (Users stays declarable for SDK 2.0 plugins.)
-    return id != KeyValues::kInterfaceId && id != StorageDriver::kInterfaceId &&
-           id != UserStates::kInterfaceId;
+    return id != KeyValues::kInterfaceId && id != KeyValuePages::kInterfaceId &&
+           id != StorageDriver::kInterfaceId && id != UserStates::kInterfaceId;
 }
 
 void* HostContext::storageFacet(std::string_view id, std::uint32_t version) {
@@ -110,7 +130,8 @@ void* HostContext::storageFacet(std::string_view id, std::uint32_t version) {
     // plugin reaches no other table.
     const bool declared = std::find(plugin_.storageFacets.begin(), plugin_.storageFacets.end(),
                                     id) != plugin_.storageFacets.end();
-    // Never the raw key/values (every namespace) or the driver itself, declared or not.
+    // Never the raw key/values or their pages (every namespace) or the driver itself, declared or
+    // not.
     if (!declarableFacet(id)) return nullptr;
     const StorageFacets* storage = services_.storage ? services_.storage() : nullptr;
     return declared && storage ? storage->find(id, version) : nullptr;

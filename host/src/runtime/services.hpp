@@ -67,6 +67,9 @@ public:
                        std::string_view value) override;
     bool remove(std::string_view key) override;
     std::vector<std::pair<std::string, std::string>> list(std::string_view prefix) override;
+    /// Through the driver's KeyValuePages; a driver without it is listed whole and cut.
+    std::vector<std::pair<std::string, std::string>>
+    listAfter(std::string_view prefix, std::string_view after, std::size_t limit) override;
 
 private:
     KeyValues& facet() const;

@@ -63,32 +63,67 @@ bool SqlStore::deleteValue(std::string_view ns, std::string_view key) {
     });
 }
 
+namespace {
+
+/// The keys with `prefix` are those from it up to (not including) the prefix with its last
+/// byte raised by one; nullopt when there is no bound above (an empty prefix, or only 0xFF
+/// bytes). Keys compare byte by byte in every dialect (SQLite's BINARY, PostgreSQL's "C"
+/// collation, MariaDB's utf8mb4_nopad_bin). A range instead of LIKE: no escaping of '%' and
+/// '_' in the prefix, and the primary key index serves it.
+std::optional<std::string> prefixEnd(std::string_view prefix) {
+    std::string to(prefix);
+    while (!to.empty() && static_cast<unsigned char>(to.back()) == 0xFF)
+        to.pop_back();
+    if (to.empty()) return std::nullopt;
+    to.back() = static_cast<char>(static_cast<unsigned char>(to.back()) + 1);
+    return to;
+}
+
+std::pair<std::string, std::string> readPair(RowReader& r) {
+    std::string key = r.text();
+    return std::make_pair(std::move(key), r.text());
+}
+
+} // namespace
+
 std::vector<std::pair<std::string, std::string>> SqlStore::listValues(std::string_view ns,
                                                                       std::string_view prefix) {
     return run("k", [&](Session& session) {
-        // A range on the key instead of LIKE: no escaping of '%' and '_' in the prefix, and the
-        // primary key index serves it. Keys compare byte by byte in every dialect (SQLite's
-        // BINARY, PostgreSQL's "C" collation, MariaDB's utf8mb4_nopad_bin), so the keys with
-        // the prefix are those from it up to (not including) the prefix with its last byte
-        // raised by one.
-        const std::string from(prefix);
-        std::string to = from;
-        while (!to.empty() && static_cast<unsigned char>(to.back()) == 0xFF)
-            to.pop_back();
-        const auto readPair = [](RowReader& r) {
-            std::string key = r.text();
-            return std::make_pair(std::move(key), r.text());
-        };
         using Pair = std::pair<std::string, std::string>;
-        if (to.empty()) { // no bound above (an empty prefix, or only 0xFF bytes)
+        const std::optional<std::string> to = prefixEnd(prefix);
+        if (!to) {
             return query<Pair>(session, *dialect_,
                                "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? ORDER BY k",
-                               readPair, std::string(ns), from);
+                               readPair, std::string(ns), std::string(prefix));
         }
-        to.back() = static_cast<char>(static_cast<unsigned char>(to.back()) + 1);
         return query<Pair>(session, *dialect_,
                            "SELECT k, v FROM kv_store WHERE ns = ? AND k >= ? AND k < ? ORDER BY k",
-                           readPair, std::string(ns), from, to);
+                           readPair, std::string(ns), std::string(prefix), *to);
+    });
+}
+
+std::vector<std::pair<std::string, std::string>> SqlStore::listValuesAfter(std::string_view ns,
+                                                                           std::string_view prefix,
+                                                                           std::string_view after,
+                                                                           std::size_t limit) {
+    return run("k", [&](Session& session) {
+        using Pair = std::pair<std::string, std::string>;
+        // Past both the prefix's start and `after`: whichever is greater bounds the page below.
+        const std::string from(std::max(prefix, after));
+        const bool strictly = after >= prefix && !after.empty();
+        const Poco::Int64 count = static_cast<Poco::Int64>(std::min<std::size_t>(limit, 100000));
+        const std::string low = strictly ? " AND k > ?" : " AND k >= ?";
+        const std::optional<std::string> to = prefixEnd(prefix);
+        if (!to) {
+            return query<Pair>(session, *dialect_,
+                               "SELECT k, v FROM kv_store WHERE ns = ?" + low +
+                                   " ORDER BY k LIMIT ?",
+                               readPair, std::string(ns), from, count);
+        }
+        return query<Pair>(session, *dialect_,
+                           "SELECT k, v FROM kv_store WHERE ns = ?" + low +
+                               " AND k < ? ORDER BY k LIMIT ?",
+                           readPair, std::string(ns), from, *to, count);
     });
 }
 

@@ -23,6 +23,18 @@ struct NewUser {
     std::string profileData = "{}"; ///< The profile's JSON object (already checked).
 };
 
+/// A password login for Identities::attemptLogin (since SDK 2.3): who is named, the password,
+/// and the client it comes from.
+struct LoginAttempt {
+    Id instanceId = 0;         ///< The instance the user belongs to.
+    std::string_view username; ///< The username presented (exact; fold it yourself), or...
+    std::optional<Id> userId;  ///< ...the user's id instead, when set.
+    std::string_view password; ///< The password presented.
+    /// Where the attempt comes from: the request's Request::remoteAddress (the host has already
+    /// put the client there when a trusted proxy forwarded it).
+    std::string_view client;
+};
+
 /// What a user may do, and what happens with it, decided in one place for every API: the
 /// host's v1.1 routes, social login, the administrator bootstrap and every plugin change users
 /// only through this service (PluginContext::identities()). It hashes passwords outside any
@@ -79,11 +91,24 @@ public:
     /// Checks a login by username. The same work and the same answer (nullopt) for an unknown
     /// user, a wrong password and an inactive user, so none can be told apart. On success with
     /// a hash made under older parameters, hashes again (best effort: a failure is logged).
-    virtual std::optional<UserRecord> verifyLogin(Id instanceId, std::string_view username,
-                                                  std::string_view password) = 0;
-    /// The same check for a user named by id.
-    virtual std::optional<UserRecord> verifyLoginById(Id instanceId, Id userId,
-                                                      std::string_view password) = 0;
+    /// Since SDK 2.3 it counts against the account's ceiling of the login throttle (it has no
+    /// client to throttle per client): use attemptLogin.
+    [[deprecated(
+        "use attemptLogin, which throttles guessing per client")]] virtual std::optional<UserRecord>
+    verifyLogin(Id instanceId, std::string_view username, std::string_view password) = 0;
+    /// The same check for a user named by id. Deprecated like verifyLogin.
+    [[deprecated(
+        "use attemptLogin, which throttles guessing per client")]] virtual std::optional<UserRecord>
+    verifyLoginById(Id instanceId, Id userId, std::string_view password) = 0;
+
+    /// Checks a password login like verifyLogin (the same work and answer for an unknown user,
+    /// a wrong password and an inactive user), throttled on every host that shares the store
+    /// (since SDK 2.3): throws HttpError 429 with a Retry-After header when this client has
+    /// failed too often at this account, the account too often from everywhere, or this client
+    /// at too many accounts (docs/security.md, "Login throttling"); the same for unknown users.
+    /// A success clears this client's failures at the account. Every password check a plugin
+    /// makes (logins, and the current password before a change) goes through here.
+    virtual std::optional<UserRecord> attemptLogin(const LoginAttempt& attempt) = 0;
 };
 
 } // namespace latchkey

@@ -1,6 +1,7 @@
 // ABI: a plugin's own key/value area, bound to its name (PluginContext::values()).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,11 @@ public:
     virtual bool remove(std::string_view key) = 0;
     /// Every (key, value) whose key starts with `prefix`, ordered by key.
     virtual std::vector<std::pair<std::string, std::string>> list(std::string_view prefix) = 0;
+    /// At most `limit` (key, value) pairs whose key starts with `prefix` and comes after
+    /// `after` (empty: from the first), ordered by key: a listing in pages, for sweeps that must
+    /// not hold every entry in memory. Since SDK 2.3.
+    virtual std::vector<std::pair<std::string, std::string>>
+    listAfter(std::string_view prefix, std::string_view after, std::size_t limit) = 0;
 };
 
 } // namespace latchkey

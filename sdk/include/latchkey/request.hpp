@@ -33,7 +33,9 @@ struct Request {
     std::vector<std::pair<std::string, std::string>> query; ///< Decoded query, in order.
     std::vector<Header> headers;                            ///< As received.
     std::string body;                                       ///< The whole body.
-    std::string remoteAddress;                              ///< Peer "ip:port".
+    /// The client, "ip:port" ("[ipv6]:port"): the peer, or since SDK 2.3 the address a trusted
+    /// proxy forwarded (server.trusted_proxies; port 0).
+    std::string remoteAddress;
     std::map<std::string, std::string, std::less<>> params; ///< Values of `{name}` segments.
 
     /// The first header called `name` (case-insensitive), or nullopt.

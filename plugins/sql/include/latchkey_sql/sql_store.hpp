@@ -23,8 +23,8 @@ struct PoolOptions {
 
 /// Every storage facet on any SQL database Poco::Data reaches. Thread-safe.
 class SqlStore
-    : public Provides<StorageDriver, KeyValues, Accounts, Instances, ApiKeys, Users, Groups,
-                      Classes, Files, Sessions, LoginTokens, SocialIdentities, UserStates> {
+    : public Provides<StorageDriver, KeyValues, KeyValuePages, Accounts, Instances, ApiKeys, Users,
+                      Groups, Classes, Files, Sessions, LoginTokens, SocialIdentities, UserStates> {
 public:
     SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
              Logger& log);
@@ -49,6 +49,10 @@ public:
     bool deleteValue(std::string_view ns, std::string_view key) override;
     std::vector<std::pair<std::string, std::string>> listValues(std::string_view ns,
                                                                 std::string_view prefix) override;
+    std::vector<std::pair<std::string, std::string>> listValuesAfter(std::string_view ns,
+                                                                     std::string_view prefix,
+                                                                     std::string_view after,
+                                                                     std::size_t limit) override;
 
     AccountRecord createAccount(const AccountRecord& account) override;
     std::optional<AccountRecord> findAccountById(Id id) override;

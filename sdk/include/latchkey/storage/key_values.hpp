@@ -4,6 +4,7 @@
 #include <latchkey/errors.hpp>
 #include <latchkey/storage/records/types.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +43,25 @@ public:
     /// Every (key, value) of `ns` whose key starts with `prefix`, ordered by key.
     virtual std::vector<std::pair<std::string, std::string>>
     listValues(std::string_view ns, std::string_view prefix) = 0;
+};
+
+/// Plugins' own data read in pages (since SDK 2.3): the host's sweeps of counters and sessions
+/// walk a namespace with it instead of loading all of it. A driver without this facet is read
+/// with KeyValues::listValues (all at once). Atomic per call and thread-safe, like KeyValues.
+class KeyValuePages {
+public:
+    /// The name Plugin::provide is asked with.
+    static constexpr const char* kInterfaceId = "latchkey.storage.key-value-pages";
+    /// The version Plugin::provide is asked with.
+    static constexpr std::uint32_t kInterfaceVersion = 1;
+
+    virtual ~KeyValuePages() = default;
+
+    /// At most `limit` (key, value) pairs of `ns` whose key starts with `prefix` and is greater
+    /// than `after` (byte order; empty `after`: from the first), ordered by key.
+    virtual std::vector<std::pair<std::string, std::string>>
+    listValuesAfter(std::string_view ns, std::string_view prefix, std::string_view after,
+                    std::size_t limit) = 0;
 };
 
 } // namespace latchkey
