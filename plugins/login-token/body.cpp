@@ -1,6 +1,8 @@
 // A request body of the Buzz API (a JSON object), read with Buzz-style messages.
 #include "body.hpp"
 
+#include "cross_site.hpp"
+
 #include <Poco/JSON/Parser.h>
 
 #include <charconv>
@@ -12,13 +14,16 @@ Body Body::parse(const Request& request) {
     const std::string& text = request.body;
     const auto start = text.find_first_not_of(" \t\r\n");
     if (start == std::string::npos) return Body(fields);
-    // JSON only. A browser can post a form or text/plain across sites without asking, and a
-    // text/plain body can be shaped into JSON: refusing both closes login CSRF. `curl -d '{...}'`
-    // declares a form but sends JSON, and a form body never starts with '{' (it is encoded).
+    // JSON only, by the declared media type's essence (never a substring: "text/plain;
+    // charset=application/json" is text/plain). A browser can post a form or text/plain
+    // across sites without asking, and a text/plain body can be shaped into JSON: refusing
+    // both closes login CSRF (the origin check, cross_site.hpp, is the other half).
+    // `curl -d '{...}'` declares a form but sends JSON, and a form a browser encodes never
+    // starts with '{'. No Content-Type at all is a client that is not a form: JSON.
     const auto type = request.header("Content-Type");
-    const bool declaredForm =
-        type && type->find("application/x-www-form-urlencoded") != std::string_view::npos;
-    const bool declaredJson = !type || type->find("application/json") != std::string_view::npos;
+    const std::string essence = type ? mediaTypeEssence(*type) : std::string();
+    const bool declaredForm = essence == "application/x-www-form-urlencoded";
+    const bool declaredJson = !type || essence == "application/json";
     if (!declaredJson && !(declaredForm && text[start] == '{')) {
         throw HttpError(415, "Send the body as JSON (Content-Type: application/json).");
     }
@@ -76,7 +81,7 @@ std::optional<std::int64_t> Body::integer(std::string_view name, bool required) 
     try {
         if (value.isInteger() && !value.isBoolean()) return value.convert<Poco::Int64>();
         if (value.isString()) {
-            const std::string& text = value.extract<std::string>();
+            const auto& text = value.extract<std::string>();
             std::int64_t n = 0;
             auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
             if (ec == std::errc() && ptr == text.data() + text.size() && !text.empty()) return n;
@@ -94,7 +99,7 @@ std::optional<bool> Body::flag(std::string_view name) {
     const auto value = fields_->get(key);
     if (value.isBoolean()) return value.extract<bool>();
     if (value.isString()) {
-        const std::string& text = value.extract<std::string>();
+        const auto& text = value.extract<std::string>();
         if (text == "true" || text == "1") return true;
         if (text == "false" || text == "0") return false;
     }
@@ -111,7 +116,7 @@ std::optional<bool> Body::flag(std::string_view name) {
 Poco::JSON::Object::Ptr Body::object(std::string_view name) {
     const std::string key(name);
     if (!fields_->has(key) || fields_->isNull(key)) return nullptr;
-    if (const auto nested = fields_->getObject(key)) return nested;
+    if (auto nested = fields_->getObject(key)) return nested;
     fail(name, "must be an object");
     return nullptr;
 }

@@ -2,6 +2,8 @@
 // and passwords (users and roles are in buzz_users.cpp).
 #include "buzz_service.hpp"
 
+#include "cross_site.hpp"
+
 #include "envelope.hpp"
 #include "set_password_page.hpp"
 #include "text.hpp"
@@ -154,9 +156,17 @@ void BuzzService::mount(Router& router) {
     bootstrapSuperUser();
 
     const std::string m = settings_.mount;
+    origin_ = originOf(context_.publicUrl());
     router.setErrorRenderer(m, renderError);
+    // Every route that changes something refuses a browser's request from another site (the
+    // session cookie is SameSite=Lax, which a sibling subdomain is not kept out by).
     const auto bind = [this](Response (BuzzService::*handler)(const Request&)) {
-        return [this, handler](const Request& request) { return (this->*handler)(request); };
+        return [this, handler](const Request& request) {
+            if (request.method != "GET" && request.method != "HEAD") {
+                refuseCrossSite(request, origin_);
+            }
+            return (this->*handler)(request);
+        };
     };
     // Routes that hash or verify a password run in the hashing lane, so a login flood is shed
     // there and never takes the workers cookie lookups need.

@@ -847,3 +847,58 @@ TEST_CASE("resend_user_email never re-activates a user a super user deactivated"
                 .status == 200);
     CHECK_FALSE(f.login("eli@example.com", "Vance pass 1998").empty());
 }
+
+TEST_CASE("Cross-site requests with the session cookie are refused, same-origin pages and curl "
+          "go on",
+          "[buzz][csrf]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    const std::string origin = f.host->baseUrl(); // the public URL derived from the listener
+    const auto post = [&](const Headers& headers, const std::string& email,
+                          const std::string& type = "application/json") {
+        Headers all = headers;
+        all.emplace_back("Cookie", root);
+        return f.http->request("POST", "/rest/user",
+                               R"({"email": ")" + email + R"(", "role_id": 2, "super_user": true})",
+                               all, type);
+    };
+    // What a page on a sibling subdomain sends with fetch(..., {credentials: "include"}) and
+    // a CORS-safelisted type: no preflight, the Lax cookie is sent (same site).
+    const auto sibling =
+        post({{"Origin", "http://evil.127.0.0.1.nip.io"}, {"Sec-Fetch-Site", "same-site"}},
+             "evil1@example.com", "text/plain;charset=application/json");
+    CHECK(sibling.status == 403);
+    CHECK(sibling.body == R"({"success": false, "errors": ["Cross-site request refused."]})");
+    // A form-typed one (also sent without a preflight): the same.
+    CHECK(post({{"Origin", "http://evil.127.0.0.1.nip.io"}, {"Sec-Fetch-Site", "same-site"}},
+               "evil2@example.com", "application/x-www-form-urlencoded")
+              .status == 403);
+    // A browser that sends only one of the two headers is held by that one.
+    CHECK(post({{"Sec-Fetch-Site", "cross-site"}}, "evil3@example.com").status == 403);
+    CHECK(post({{"Origin", "null"}}, "evil4@example.com").status == 403);
+    // Login CSRF (logging the victim in as the attacker) is refused too.
+    CHECK(f.http
+              ->request("POST", "/rest/authenticate",
+                        R"({"email": "root@example.com", "password": "x"})",
+                        {{"Origin", "https://attacker.example"}, {"Sec-Fetch-Site", "cross-site"}})
+              .status == 403);
+    // The media type is read exactly: text/plain is not JSON whatever its parameters say.
+    const auto plain = post({}, "evil5@example.com", "text/plain;charset=application/json");
+    CHECK(plain.status == 415);
+    // Nothing was created.
+    const auto users = f.as(root, "GET", "/rest/user");
+    CHECK(users.body.find("evil") == std::string::npos);
+
+    // The set-password page and other same-origin pages: Origin is the public URL's.
+    CHECK(post({{"Origin", origin}, {"Sec-Fetch-Site", "same-origin"}}, "page@example.com",
+               "application/json; charset=UTF-8")
+              .status == 201);
+    // The guides' curl examples: `curl -d '{...}' -b cookies.txt` sends a form type and neither
+    // header.
+    CHECK(post({}, "curl@example.com", "application/x-www-form-urlencoded").status == 201);
+    // Reading is not refused (a GET changes nothing; SameSite keeps cross-site GETs cookieless).
+    CHECK(
+        f.http
+            ->request("GET", "/rest/user", "", {{"Cookie", root}, {"Sec-Fetch-Site", "same-site"}})
+            .status == 200);
+}

@@ -1,5 +1,6 @@
 // The login-token flow's pure parts: the permission rules over roles, the Buzz envelope, and
 // its text rules (addresses, templates).
+#include "cross_site.hpp"
 #include "envelope.hpp"
 #include "roles.hpp"
 #include "text.hpp"
@@ -99,4 +100,19 @@ TEST_CASE("Addresses, templates and names follow the flow's text rules", "[login
     CHECK(hasControl("a\tb", false));
     CHECK_FALSE(hasControl("a\tb\n", true));
     CHECK(hashHex("x").size() == 64);
+}
+
+TEST_CASE("Origins and media types are read exactly", "[login-token][csrf]") {
+    using latchkey::plugins::buzz::mediaTypeEssence;
+    using latchkey::plugins::buzz::originOf;
+    CHECK(originOf("https://Auth.Example.com/") == "https://auth.example.com");
+    CHECK(originOf("https://auth.example.com:443") == "https://auth.example.com");
+    CHECK(originOf("http://127.0.0.1:8080/rest") == "http://127.0.0.1:8080");
+    CHECK(originOf("http://[::1]:80") == "http://[::1]");
+    CHECK(originOf("http://[::1]") == "http://[::1]");
+    CHECK(originOf("null").empty());
+    CHECK(originOf("http://user@evil.example").empty());
+    CHECK(mediaTypeEssence("Application/JSON; charset=utf-8") == "application/json");
+    CHECK(mediaTypeEssence("text/plain;charset=application/json") == "text/plain");
+    CHECK(mediaTypeEssence(" application/json ") == "application/json");
 }
