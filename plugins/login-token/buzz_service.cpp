@@ -330,7 +330,7 @@ Response BuzzService::changePassword(const Request& request) {
         // Lost password: the same answer, after the same work, whether or not the address is
         // known; the lookup, the token and the mail happen off the request path. One mail per
         // address per reset_cooldown, and never more than half the mail queue.
-        if (parts_->lockout.resetDue(address)) {
+        if (parts_->lockout.resetDue(address, request.remoteAddress)) {
             jobs_->post(
                 [this, address] {
                     const auto member = parts_->members.findByEmail(address);

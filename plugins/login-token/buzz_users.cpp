@@ -262,8 +262,10 @@ Response BuzzService::resendUserEmail(const Request& request) {
         throw HttpError(400, "This user is active already; a lost password goes through "
                              "change_password.");
     }
-    // An invitation makes its user active: it must not undo a super user's deactivation.
-    if (member->attributes.deactivated) {
+    // An invitation makes its user active: it must not undo a super user's deactivation. A
+    // user deactivated before the flag existed is told by its password: an invited user that
+    // never accepted has none.
+    if (member->attributes.deactivated || !member->user.passwordHash.empty()) {
         throw HttpError(400, "This user was deactivated; a super user activates it again "
                              "(active: true) before it can be invited.");
     }

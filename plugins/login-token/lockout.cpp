@@ -11,10 +11,29 @@
 #include <latchkey/support/time.hpp>
 
 #include <Poco/JSON/Object.h>
+#include <Poco/Net/IPAddress.h>
 
 #include <utility>
 
 namespace latchkey::plugins::buzz {
+
+namespace {
+
+/// The client's network: an IPv4 address as it is, an IPv6 address as its /64 (one host
+/// usually has the whole /64). `ip` is an address as Lockout::keys cut it from
+/// Request::remoteAddress ("192.0.2.1", "[2001:db8::1]").
+std::string networkOf(const std::string& ip) {
+    std::string bare = ip;
+    if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']') {
+        bare = bare.substr(1, bare.size() - 2);
+    }
+    Poco::Net::IPAddress address;
+    if (!Poco::Net::IPAddress::tryParse(bare, address)) return ip;
+    if (address.family() != Poco::Net::IPAddress::IPv6 || address.isIPv4Mapped()) return ip;
+    return (address & Poco::Net::IPAddress("ffff:ffff:ffff:ffff::")).toString() + "/64";
+}
+
+} // namespace
 
 Lockout::Lockout(KeyValueArea& values, const Settings& settings, Id instanceId, const Clock& clock,
                  Logger& log)
@@ -33,7 +52,8 @@ FailureKeys Lockout::keys(const std::string& email, const std::string& remoteAdd
         colon == std::string::npos ? remoteAddress : remoteAddress.substr(0, colon);
     const std::string prefix = "fails/" + std::to_string(instanceId_) + "/";
     const std::string address = asciiLower(email);
-    return {prefix + "c-" + hashHex(address + "|" + ip), prefix + "a-" + hashHex(address)};
+    return {prefix + "c-" + hashHex(address + "|" + ip), prefix + "a-" + hashHex(address),
+            prefix + "x-" + hashHex(networkOf(ip))};
 }
 
 void Lockout::checkOne(const std::string& key, std::int64_t limit) {
@@ -53,23 +73,23 @@ void Lockout::checkOne(const std::string& key, std::int64_t limit) {
 
 void Lockout::checkClient(const FailureKeys& keys) {
     checkOne(keys.client, settings_.tokenAttempts);
+    checkOne(keys.network, settings_.tokenClientAttempts);
 }
 
 void Lockout::checkAddress(const FailureKeys& keys) {
     checkOne(keys.account, settings_.tokenAccountAttempts);
 }
 
-bool Lockout::mayCreate() {
-    if (counts_->entries.load(std::memory_order_relaxed) < kMaxCounters) {
-        counts_->entries.fetch_add(1, std::memory_order_relaxed);
+bool Lockout::mayCreate(Counts& counts, const char* what) {
+    if (counts.entries.load(std::memory_order_relaxed) < kMaxCounters) {
+        counts.entries.fetch_add(1, std::memory_order_relaxed);
         return true;
     }
     const Micros t = now();
-    Micros last = counts_->lastWarning.load(std::memory_order_relaxed);
-    if (t - last >= 60'000'000 && counts_->lastWarning.compare_exchange_strong(last, t)) {
-        log_.warn("login-token: " + std::to_string(kMaxCounters) +
-                  " wrong-token counters and lost-password cooldowns are kept; new ones "
-                  "wait for the next sweep");
+    Micros last = counts.lastWarning.load(std::memory_order_relaxed);
+    if (t - last >= 60'000'000 && counts.lastWarning.compare_exchange_strong(last, t)) {
+        log_.warn("login-token: " + std::to_string(kMaxCounters) + " " + what +
+                  " are kept; new ones wait for the next sweep");
     }
     return false;
 }
@@ -78,7 +98,9 @@ void Lockout::count(const std::string& key) {
     const Micros t = now();
     changeValue(values_, key,
                 [&](const std::optional<std::string>& current) -> std::optional<std::string> {
-                    if (!current && !mayCreate()) return std::nullopt;
+                    if (!current && !mayCreate(*fails_, "wrong-token counters")) {
+                        return std::nullopt;
+                    }
                     Micros since = t;
                     std::int64_t count = 1;
                     if (current) {
@@ -98,13 +120,17 @@ void Lockout::count(const std::string& key) {
 void Lockout::recordFailure(const FailureKeys& keys) {
     count(keys.client);
     count(keys.account);
+    count(keys.network);
 }
 
 void Lockout::clearClient(const FailureKeys& keys) {
     values_.remove(keys.client);
 }
 
-bool Lockout::resetDue(const std::string& email) {
+bool Lockout::resetDue(const std::string& email, const std::string& remoteAddress) {
+    const FailureKeys keys = this->keys(email, remoteAddress);
+    checkOne(keys.network, settings_.tokenClientAttempts);
+    count(keys.network);
     const Micros t = now();
     return changeValue(
         values_, "cooldown/" + std::to_string(instanceId_) + "/" + hashHex(asciiLower(email)),
@@ -113,7 +139,9 @@ bool Lockout::resetDue(const std::string& email) {
                                toMicros(settings_.resetCooldown)) {
                 return std::nullopt;
             }
-            if (!current && !mayCreate()) return std::nullopt;
+            if (!current && !mayCreate(*cooldowns_, "lost-password cooldowns")) {
+                return std::nullopt;
+            }
             JsonWriter out;
             out.beginObject().field("at", t).endObject();
             return out.take();
@@ -140,8 +168,9 @@ void forEachPaged(KeyValueArea& values, const std::string& prefix, Visit&& visit
 } // namespace
 
 std::size_t Lockout::sweep(Micros at) {
-    std::size_t kept = 0;
-    const auto sweepPrefix = [&](const std::string& prefix, Micros window, const char* field) {
+    const auto sweepPrefix = [&](const std::string& prefix, Micros window, const char* field,
+                                 Counts& counts) {
+        std::size_t kept = 0;
         forEachPaged(values_, prefix, [&](const std::string& key, const std::string& value) {
             // A failure recorded between the read and the delete is lost with it: at most a
             // few more guesses at a 192-bit token, once per sweep.
@@ -151,12 +180,13 @@ std::size_t Lockout::sweep(Micros at) {
                 ++kept;
             }
         });
+        counts.entries.store(kept, std::memory_order_relaxed);
+        return kept;
     };
     const std::string instance = std::to_string(instanceId_) + "/";
-    sweepPrefix("fails/" + instance, toMicros(settings_.tokenLockout), "since");
-    sweepPrefix("cooldown/" + instance, toMicros(settings_.resetCooldown), "at");
-    counts_->entries.store(kept, std::memory_order_relaxed);
-    return kept;
+    return sweepPrefix("fails/" + instance, toMicros(settings_.tokenLockout), "since", *fails_) +
+           sweepPrefix("cooldown/" + instance, toMicros(settings_.resetCooldown), "at",
+                       *cooldowns_);
 }
 
 void Lockout::removeAll() {

@@ -107,6 +107,7 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     }
     s.tokenAttempts = r.integer("token_attempts", s.tokenAttempts, 1, 100);
     s.tokenAccountAttempts = r.integer("token_account_attempts", s.tokenAccountAttempts, 1, 100000);
+    s.tokenClientAttempts = r.integer("token_client_attempts", s.tokenClientAttempts, 1, 1000000);
     s.tokenLockout = r.duration("token_lockout", s.tokenLockout, second, hours(24));
     s.resetCooldown = r.duration("reset_cooldown", s.resetCooldown, milliseconds(0), hours(24));
     if (const ConfigValue* superUser = r.child("super_user")) {

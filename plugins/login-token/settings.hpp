@@ -41,6 +41,9 @@ struct Settings {
     std::string cookieName = "latchkey_session";
     std::int64_t tokenAttempts = 5;         ///< Per address and client IP.
     std::int64_t tokenAccountAttempts = 50; ///< Per address, from all clients together.
+    /// Wrong tokens and lost-password requests from one client (IPv4 address, IPv6 /64) for
+    /// any addresses together.
+    std::int64_t tokenClientAttempts = 100;
     std::chrono::milliseconds tokenLockout = std::chrono::minutes(15);
     std::chrono::milliseconds resetCooldown = std::chrono::minutes(2);
     std::string superUserEmail;

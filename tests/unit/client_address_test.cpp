@@ -7,12 +7,14 @@
 #include <vector>
 
 using latchkey::Header;
+using latchkey::runtime::ForwardedHeader;
 using latchkey::runtime::Network;
 using latchkey::runtime::TrustedProxies;
 
 namespace {
 
-TrustedProxies trusting(const std::vector<std::string>& blocks) {
+TrustedProxies trusting(const std::vector<std::string>& blocks,
+                        ForwardedHeader header = ForwardedHeader::XForwardedFor) {
     std::vector<Network> networks;
     for (const auto& block : blocks) {
         std::string why;
@@ -20,7 +22,7 @@ TrustedProxies trusting(const std::vector<std::string>& blocks) {
         REQUIRE(network);
         networks.push_back(*network);
     }
-    return TrustedProxies(std::move(networks));
+    return TrustedProxies(std::move(networks), header);
 }
 
 } // namespace
@@ -59,15 +61,13 @@ TEST_CASE("From a trusted proxy the first untrusted hop from the right is the cl
     CHECK(proxies.clientOf("10.0.0.5:80",
                            {{"X-Forwarded-For", "1.2.3.4"}, {"x-forwarded-for", "198.51.100.8"}}) ==
           "198.51.100.8:0");
-    // RFC 7239, preferred over X-Forwarded-For; IPv6 in brackets, with a port.
-    CHECK(proxies.clientOf("[2001:db8:ff::1]:80",
-                           {{"X-Forwarded-For", "192.0.2.1"},
-                            {"Forwarded", "for=192.0.2.60;proto=https, "
-                                          "For=\"[2001:db8:cafe::17]:4711\""}}) ==
-          "[2001:db8:cafe::17]:0");
-    // An unreadable hop ends the walk at the proxy that wrote it.
-    CHECK(proxies.clientOf("10.0.0.5:80", {{"Forwarded", "for=198.51.100.1, for=unknown"}}) ==
-          "10.0.0.5:80");
+    // A proxy that writes X-Forwarded-For passes a client's own Forwarded through: not read.
+    CHECK(proxies.clientOf("10.0.0.5:80", {{"Forwarded", "for=192.0.2.99"},
+                                           {"X-Forwarded-For", "198.51.100.7"}}) ==
+          "198.51.100.7:0");
+    // X-Forwarded-For has no quoting: a client's stray quote does not hide the proxy's hop.
+    CHECK(proxies.clientOf("10.0.0.5:80", {{"X-Forwarded-For", "\"1.2.3.4, 198.51.100.7"}}) ==
+          "198.51.100.7:0");
     CHECK(proxies.clientOf("10.0.0.5:80", {{"X-Forwarded-For", "198.51.100.1, 10.2.2.2, junk"}}) ==
           "10.0.0.5:80");
     CHECK(proxies.clientOf("10.0.0.5:80", {{"X-Forwarded-For", "198.51.100.1, junk, 10.2.2.2"}}) ==
@@ -80,4 +80,20 @@ TEST_CASE("From a trusted proxy the first untrusted hop from the right is the cl
     // An IPv4-mapped peer is its IPv4 address.
     CHECK(proxies.clientOf("[::ffff:10.0.0.5]:80", {{"X-Forwarded-For", "198.51.100.9"}}) ==
           "198.51.100.9:0");
+}
+
+TEST_CASE("With forwarded_header: forwarded, only RFC 7239's header is read", "[proxies]") {
+    const TrustedProxies proxies =
+        trusting({"10.0.0.0/8", "2001:db8:ff::/48"}, ForwardedHeader::Forwarded);
+    // IPv6 in brackets, with a port; parameters and case as RFC 7239 allows.
+    CHECK(proxies.clientOf("[2001:db8:ff::1]:80",
+                           {{"X-Forwarded-For", "192.0.2.1"},
+                            {"Forwarded", "for=192.0.2.60;proto=https, "
+                                          "For=\"[2001:db8:cafe::17]:4711\""}}) ==
+          "[2001:db8:cafe::17]:0");
+    // A client's X-Forwarded-For is not read.
+    CHECK(proxies.clientOf("10.0.0.5:80", {{"X-Forwarded-For", "192.0.2.1"}}) == "10.0.0.5:80");
+    // An unreadable hop ends the walk at the proxy that wrote it.
+    CHECK(proxies.clientOf("10.0.0.5:80", {{"Forwarded", "for=198.51.100.1, for=unknown"}}) ==
+          "10.0.0.5:80");
 }

@@ -23,6 +23,41 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// The host's area, counting how it is listed: whole or in pages.
+class ListCountingArea final : public KeyValueArea {
+public:
+    explicit ListCountingArea(IdentityHarness& h)
+        : inner_("latchkey.throttle", [&h]() -> const StorageFacets* { return &h.store; }) {}
+    std::optional<std::string> get(std::string_view key) override { return inner_.get(key); }
+    void put(std::string_view key, std::string_view value) override { inner_.put(key, value); }
+    bool putIfAbsent(std::string_view key, std::string_view value) override {
+        return inner_.putIfAbsent(key, value);
+    }
+    bool compareAndSet(std::string_view key, std::string_view expected,
+                       std::string_view value) override {
+        return inner_.compareAndSet(key, expected, value);
+    }
+    bool remove(std::string_view key) override { return inner_.remove(key); }
+    std::vector<std::pair<std::string, std::string>> list(std::string_view prefix) override {
+        ++wholeLists;
+        return inner_.list(prefix);
+    }
+    std::vector<std::pair<std::string, std::string>>
+    listAfter(std::string_view prefix, std::string_view after, std::size_t limit) override {
+        ++pages;
+        return inner_.listAfter(prefix, after, limit);
+    }
+    /// The whole area, uncounted (for the test's own checks).
+    std::vector<std::pair<std::string, std::string>> all(std::string_view prefix = "") {
+        return inner_.list(prefix);
+    }
+    int wholeLists = 0;
+    int pages = 0;
+
+private:
+    runtime::BoundKeyValues inner_;
+};
+
 /// The throttle on the harness's store, in the host's own area.
 struct Throttled {
     explicit Throttled(ThrottleSettings settings)
@@ -47,8 +82,7 @@ struct Throttled {
     }
 
     IdentityHarness h;
-    runtime::BoundKeyValues values{"latchkey.throttle",
-                                   [this]() -> const StorageFacets* { return &h.store; }};
+    ListCountingArea values{h};
     LoginThrottle throttle;
 };
 
@@ -164,33 +198,75 @@ TEST_CASE("The sweep streams the counters, drops the ones that ran out and keeps
     for (int i = 0; i < 700; ++i)
         t.attempt({"n/1/a" + std::to_string(i),
                    "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256)});
-    CHECK(t.values.list("").size() == 2100);
+    CHECK(t.values.all("").size() == 2100);
+    const int pagesBefore = t.values.pages; // the first attempt had the empty area swept
     CHECK(t.throttle.sweep(nowMicros(t.h.clock)) == 2100);
+    // In pages of 512: never the whole area at once.
+    CHECK(t.values.pages - pagesBefore == 5);
+    CHECK(t.values.wholeLists == 0);
     // After 15 minutes the client counters have run out; after an hour the rest.
     t.h.clock.advance(15min);
     CHECK(t.throttle.sweep(nowMicros(t.h.clock)) == 1400);
-    CHECK(t.values.list("c/").empty());
+    CHECK(t.values.all("c/").empty());
     t.h.clock.advance(45min);
     CHECK(t.throttle.sweep(nowMicros(t.h.clock)) == 0);
-    CHECK(t.values.list("").empty());
+    CHECK(t.values.all("").empty());
 }
 
-TEST_CASE("Past max_entries no new counters are made, and the ones there still count",
+TEST_CASE("Past max_entries accounts and clients are counted in overflow buckets, so nothing "
+          "goes uncounted and the store stays bounded",
           "[throttle]") {
     ThrottleSettings s = settings();
     s.maxEntries = 1000; // the least the config accepts; counted from the last sweep
+    s.clientLimit = 5;
     Throttled t(s);
-    for (int i = 0; i < 400; ++i)
+    for (int i = 0; i < 334; ++i)
         t.attempt({"n/1/a" + std::to_string(i),
                    "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256)});
-    // 1200 wanted, 1000 made: the last ones were not counted.
-    CHECK(t.values.list("").size() == 1000);
-    // The first guesser is still counted and still waits.
+    REQUIRE(t.values.all("").size() >= 1000); // full
+    // The first guesser's own counters exist: counted on as before.
     const LoginSubject first{"n/1/a0", "10.1.0.0"};
     CHECK_FALSE(t.attempt(first));
     CHECK_FALSE(t.attempt(first));
     CHECK(t.attempt(first) == 2);
-    CHECK(t.values.list("").size() == 1000);
+    // A new client spraying new accounts is still held by the client ceiling, in its bucket.
+    for (int i = 0; i < 5; ++i)
+        CHECK_FALSE(t.attempt({"n/1/new" + std::to_string(i), "192.0.2.77"}));
+    CHECK(t.attempt({"n/1/new-more", "192.0.2.77"}) == 900);
+    // However many new names come, the store grows by the buckets at most.
+    for (int i = 0; i < 3000; ++i)
+        t.attempt({"n/1/flood" + std::to_string(i),
+                   "172.16." + std::to_string(i / 256) + "." + std::to_string(i % 256)});
+    CHECK(t.values.all("").size() <= 1002 + 2 * 1024);
+}
+
+TEST_CASE("A long first_delay saturates at max_delay instead of wrapping", "[throttle]") {
+    ThrottleSettings s = settings();
+    s.firstDelay = std::chrono::minutes(60);
+    s.maxDelay = std::chrono::hours(24);
+    s.forget = std::chrono::hours(24 * 365);
+    Throttled t(s);
+    const LoginSubject guesser{"u/1/7", "203.0.113.9"};
+    for (int i = 0; i < 60; ++i) {
+        t.attempt(guesser);
+        t.h.clock.advance(std::chrono::hours(25)); // past every wait
+    }
+    CHECK_FALSE(t.attempt(guesser));
+    CHECK(t.attempt(guesser) == 24 * 3600);
+}
+
+TEST_CASE("A counter older than forget counts from zero, swept or not", "[throttle]") {
+    ThrottleSettings s = settings();
+    s.forget = 1h;
+    Throttled t(s);
+    const LoginSubject guesser{"u/1/7", "203.0.113.9"};
+    for (int i = 0; i < 3; ++i)
+        CHECK_FALSE(t.attempt(guesser));
+    CHECK(t.attempt(guesser));
+    t.h.clock.advance(1h);
+    for (int i = 0; i < 3; ++i)
+        CHECK_FALSE(t.attempt(guesser));
+    CHECK(t.attempt(guesser) == 2);
 }
 
 TEST_CASE("clientNetwork counts an IPv4 client as itself and an IPv6 client as its /64",

@@ -277,8 +277,31 @@ TEST_CASE("Lockout: wrong tokens per address and client, then per address, and c
     lockout.sweep(latchkey::nowMicros(h.clock));
     CHECK(area.list("fails/").empty());
 
-    CHECK(lockout.resetDue("a@example.com"));
-    CHECK_FALSE(lockout.resetDue("A@example.com"));
+    CHECK(lockout.resetDue("a@example.com", "10.0.0.1:5000"));
+    CHECK_FALSE(lockout.resetDue("A@example.com", "10.0.0.1:5000"));
     h.clock.advance(std::chrono::minutes(3));
-    CHECK(lockout.resetDue("a@example.com"));
+    CHECK(lockout.resetDue("a@example.com", "10.0.0.1:5000"));
+}
+
+TEST_CASE("Lockout: one client's wrong tokens and lost-password requests for many addresses "
+          "have a ceiling",
+          "[login-token]") {
+    IdentityHarness h;
+    CountingArea area(h);
+    Settings settings;
+    settings.tokenClientAttempts = 4;
+    settings.resetCooldown = std::chrono::minutes(2);
+    QuietLogger log;
+    Lockout lockout(area, settings, h.instance.id, h.clock, log);
+    // Two wrong tokens and two lost-password requests, each for another address, from one /64.
+    lockout.recordFailure(lockout.keys("a@example.com", "[2001:db8:1:2::5]:443"));
+    lockout.recordFailure(lockout.keys("b@example.com", "[2001:db8:1:2::6]:443"));
+    CHECK(lockout.resetDue("c@example.com", "[2001:db8:1:2::7]:443"));
+    CHECK(lockout.resetDue("d@example.com", "[2001:db8:1:2::8]:443"));
+    CHECK_THROWS_AS(lockout.resetDue("e@example.com", "[2001:db8:1:2::9]:443"), HttpError);
+    CHECK_THROWS_AS(lockout.checkClient(lockout.keys("f@example.com", "[2001:db8:1:2::a]:443")),
+                    HttpError);
+    // Another network goes on.
+    lockout.checkClient(lockout.keys("f@example.com", "[2001:db8:1:3::a]:443"));
+    CHECK(lockout.resetDue("e@example.com", "192.0.2.1:80"));
 }

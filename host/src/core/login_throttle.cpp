@@ -70,6 +70,19 @@ std::string hashed(std::string_view prefix, std::string_view text) {
     return out;
 }
 
+/// Overflow buckets per kind, used only while the counters are full.
+constexpr std::uint64_t kOverflowBuckets = 1024;
+
+/// The overflow bucket `name` is counted in: `prefix` and the hash of the name modulo the
+/// bucket count.
+std::string overflowBucket(std::string_view prefix, std::string_view name) {
+    std::uint64_t h = 0;
+    crypto_generichash(reinterpret_cast<unsigned char*>(&h), sizeof h,
+                       reinterpret_cast<const unsigned char*>(name.data()), name.size(), nullptr,
+                       0);
+    return std::string(prefix) + std::to_string(h % kOverflowBuckets);
+}
+
 /// Seconds to announce in Retry-After for a wait of `micros`: rounded up, at least 1.
 std::int64_t retrySeconds(Micros micros) {
     return std::max<std::int64_t>(1, (micros + kSecond - 1) / kSecond);
@@ -122,63 +135,86 @@ void LoginThrottle::begin(const LoginSubject& subject) {
     const Micros t = now();
     if (Micros last = lastSweep_.load(std::memory_order_relaxed);
         t - last >= micros(settings_.sweepEvery) && lastSweep_.compare_exchange_strong(last, t)) {
-        sweeper_.submit([this] {
-            try {
-                sweep(now());
-            } catch (const std::exception& e) {
-                log_->warn("login throttle: sweeping the counters failed: {}", e.what());
-            }
-        });
+        startSweep();
     }
     const Micros window = micros(settings_.clientWindow);
+    const Micros interval = micros(settings_.accountInterval);
+    // A pair's or an account's failures older than `forget` are forgotten, swept or not (a
+    // client's run out with their window, below).
+    const auto fresh = [&](Counter c) {
+        if (c.count > 0 && t - c.at >= micros(settings_.forget)) {
+            c.count = 0;
+            c.at = 0;
+        }
+        return c;
+    };
 
-    // The pair's wait: free failures, then a delay that doubles with each failure.
+    // The pair's wait: free failures, then a delay that doubles with each failure, up to the
+    // cap (saturating: no shift past it).
     const auto pairWait = [&](const Counter& pair) -> Micros {
         if (pair.count < settings_.freeFailures) return 0;
-        const std::int64_t doublings = std::min<std::int64_t>(pair.count - settings_.freeFailures,
-                                                              40); // 2^40 ms is past any cap
+        const std::int64_t doublings = pair.count - settings_.freeFailures;
+        const Micros first = micros(settings_.firstDelay);
+        const Micros cap = micros(settings_.maxDelay);
         const Micros delay =
-            std::min(micros(settings_.maxDelay), micros(settings_.firstDelay) << doublings);
+            doublings >= 62 || first > (cap >> doublings) ? cap : first << doublings;
         return std::max<Micros>(0, pair.at + delay - t);
     };
 
     // Read everything first: the same reads for every subject, and no count is taken for an
-    // attempt that is refused.
-    const Counter pair = withClient ? read(values_.get(keys.pair)) : Counter{};
-    const Counter account = read(values_.get(keys.account));
-    const Counter client = withClient ? read(values_.get(keys.client)) : Counter{};
-    const bool known = withClient && pair.ok != 0 && t - pair.ok < micros(settings_.knownFor);
+    // attempt that is refused. When the counters are full, an account or client without one
+    // is counted in one of the overflow buckets instead (shared, so approximate, but never
+    // uncounted); a pair without one is not counted.
+    const bool full = entries_.load(std::memory_order_relaxed) >= settings_.maxEntries;
+    if (full) warnFull(t);
+    struct Slot {
+        std::string key;
+        Counter counter;
+        bool exists = false;
+    };
+    const auto slot = [&](const std::string& key, const char* bucketPrefix,
+                          const std::string& name) {
+        std::optional<std::string> stored = values_.get(key);
+        if (stored || !full || bucketPrefix == nullptr) {
+            return Slot{key, fresh(read(stored)), stored.has_value()};
+        }
+        std::string bucket = overflowBucket(bucketPrefix, name);
+        stored = values_.get(bucket);
+        return Slot{std::move(bucket), fresh(read(stored)), true}; // a bucket may always be made
+    };
+    const Slot pair = withClient ? slot(keys.pair, nullptr, {}) : Slot{};
+    const Slot account = slot(keys.account, "a/~", subject.account);
+    const Slot client = withClient ? slot(keys.client, "c/~", subject.client) : Slot{};
+    const bool known =
+        withClient && pair.counter.ok != 0 && t - pair.counter.ok < micros(settings_.knownFor);
 
-    Micros wait = pairWait(pair);
-    if (!known && account.count >= settings_.accountLimit) {
-        wait = std::max(wait, account.at + micros(settings_.accountInterval) - t);
-    }
-    if (withClient && client.count >= settings_.clientLimit && t - client.at < window) {
-        wait = std::max(wait, client.at + window - t);
-    }
+    // The account's and the client's waits, checked again at each compare-and-set: a slot
+    // another host took meanwhile is not taken twice.
+    const auto accountWait = [&](const Counter& c) -> Micros {
+        if (known || c.count < settings_.accountLimit) return 0;
+        return std::max<Micros>(0, c.at + interval - t);
+    };
+    const auto clientWait = [&](const Counter& c) -> Micros {
+        if (c.count < settings_.clientLimit || t - c.at >= window) return 0;
+        return c.at + window - t;
+    };
+    const Micros wait =
+        std::max({withClient ? pairWait(pair.counter) : Micros{0}, accountWait(account.counter),
+                  withClient ? clientWait(client.counter) : Micros{0}});
     if (wait > 0) refuse(wait);
 
     // Count the attempt as a failure now; a success takes it back. Each counter is changed by
     // compare-and-set, so concurrent attempts on every host are all counted.
-    const auto count = [&](const std::string& key, auto&& change) {
+    const auto count = [&](const Slot& at, auto&& change) {
+        if (!at.exists && full) return; // a pair, while the counters are full
         const bool counted = retryCompareAndSet([&] {
-            const std::optional<std::string> stored = values_.get(key);
-            Counter next = change(read(stored));
-            const std::string value = formatCounter(next);
-            if (stored) return values_.compareAndSet(key, *stored, value);
-            if (entries_.load(std::memory_order_relaxed) >= settings_.maxEntries) {
-                // Full: nothing new is counted until a sweep makes room (said once a minute).
-                Micros last = lastCapWarning_.load(std::memory_order_relaxed);
-                if (t - last >= 60 * kSecond && lastCapWarning_.compare_exchange_strong(last, t)) {
-                    log_->warn("login throttle: {} counters kept (login_throttle.max_entries); "
-                               "new accounts and clients are not counted until a sweep makes "
-                               "room",
-                               entries_.load(std::memory_order_relaxed));
-                }
-                return true;
+            const std::optional<std::string> stored = values_.get(at.key);
+            const std::string value = formatCounter(change(fresh(read(stored))));
+            if (stored) return values_.compareAndSet(at.key, *stored, value);
+            if (!values_.putIfAbsent(at.key, value)) return false;
+            if (entries_.fetch_add(1, std::memory_order_relaxed) + 1 == settings_.maxEntries) {
+                sweepSoon(t); // full from now on: make room as soon as can be
             }
-            if (!values_.putIfAbsent(key, value)) return false;
-            entries_.fetch_add(1, std::memory_order_relaxed);
             return true;
         });
         // Attempts on this counter from everywhere faster than it can be written: an attack
@@ -186,35 +222,74 @@ void LoginThrottle::begin(const LoginSubject& subject) {
         if (!counted) refuse(kSecond);
     };
     if (withClient) {
-        count(keys.pair, [&](Counter c) {
+        count(pair, [&](Counter c) {
             // Another host counted meanwhile: this attempt waits like the one that came first.
             if (const Micros late = pairWait(c); late > 0) refuse(late);
             return Counter{c.count + 1, t, c.ok};
         });
-        count(keys.client, [&](Counter c) {
+    }
+    count(account, [&](Counter c) {
+        if (const Micros late = accountWait(c); late > 0) refuse(late);
+        return Counter{c.count + 1, t, 0};
+    });
+    if (withClient) {
+        count(client, [&](Counter c) {
+            if (const Micros late = clientWait(c); late > 0) refuse(late);
             return t - c.at >= window ? Counter{1, t, 0} : Counter{c.count + 1, c.at, 0};
         });
     }
-    count(keys.account, [&](Counter c) { return Counter{c.count + 1, t, 0}; });
+}
+
+void LoginThrottle::warnFull(Micros t) {
+    Micros last = lastCapWarning_.load(std::memory_order_relaxed);
+    if (t - last >= 60 * kSecond && lastCapWarning_.compare_exchange_strong(last, t)) {
+        log_->warn("login throttle: {} counters kept (login_throttle.max_entries); accounts and "
+                   "clients without one are counted in shared overflow counters until a sweep "
+                   "makes room",
+                   entries_.load(std::memory_order_relaxed));
+    }
+}
+
+void LoginThrottle::sweepSoon(Micros t) {
+    Micros last = lastSweep_.load(std::memory_order_relaxed);
+    // At most one sweep a minute when full; otherwise every sweep_every.
+    if (t - last < 60 * kSecond || !lastSweep_.compare_exchange_strong(last, t)) return;
+    startSweep();
+}
+
+void LoginThrottle::startSweep() {
+    sweeper_.submit([this] {
+        try {
+            sweep(now());
+        } catch (const std::exception& e) {
+            log_->warn("login throttle: sweeping the counters failed: {}", e.what());
+        }
+    });
 }
 
 void LoginThrottle::succeeded(const LoginSubject& subject) {
     const Keys keys = keysOf(subject);
     const Micros t = now();
-    if (!keys.client.empty()) {
-        values_.put(keys.pair, formatCounter(Counter{0, 0, t}));
-        // begin() counted this attempt at the client as a failure: take it back (only that
-        // one; logging in to one's own account buys no guesses at others).
-        retryCompareAndSet([&] {
-            const std::optional<std::string> stored = values_.get(keys.client);
-            if (!stored) return true;
-            Counter c = read(stored);
-            if (c.count == 0 || t - c.at >= micros(settings_.clientWindow)) return true;
-            --c.count;
-            return values_.compareAndSet(keys.client, *stored, formatCounter(c));
-        });
+    try {
+        if (!keys.client.empty()) {
+            values_.put(keys.pair, formatCounter(Counter{0, 0, t}));
+            // begin() counted this attempt at the client as a failure: take it back (only that
+            // one; logging in to one's own account buys no guesses at others). An attempt
+            // counted in an overflow bucket stays there.
+            retryCompareAndSet([&] {
+                const std::optional<std::string> stored = values_.get(keys.client);
+                if (!stored) return true;
+                Counter c = read(stored);
+                if (c.count == 0 || t - c.at >= micros(settings_.clientWindow)) return true;
+                --c.count;
+                return values_.compareAndSet(keys.client, *stored, formatCounter(c));
+            });
+        }
+        values_.remove(keys.account);
+    } catch (const std::exception& e) {
+        // The password was right: the login stands; the counters stay as they were.
+        log_->warn("login throttle: recording a success failed: {}", e.what());
     }
-    values_.remove(keys.account);
 }
 
 std::size_t LoginThrottle::sweep(Micros at) {

@@ -43,8 +43,10 @@ struct ThrottleSettings {
     /// A client that logged in to an account is known to it this long: the account's ceiling
     /// does not apply to it (its own backoff does).
     std::chrono::milliseconds knownFor{std::chrono::hours(24 * 30)};
-    /// Counters kept at most (all hosts together, as counted by the last sweep); past it, only
-    /// counters that already exist are counted on, and a warning is logged.
+    /// Counters kept at most (as the last sweep counted them, plus what this host made since);
+    /// past it, accounts and clients without a counter are counted in 1024 shared overflow
+    /// counters per kind, pairs without one are not counted, a sweep starts and a warning is
+    /// logged.
     std::size_t maxEntries = 200000;
     /// How often a host sweeps the counters that ran out (off the request path).
     std::chrono::milliseconds sweepEvery{std::chrono::minutes(5)};
@@ -99,6 +101,12 @@ private:
     };
     static Keys keysOf(const LoginSubject& subject);
     Micros now() const;
+    /// Logs, once a minute at most, that the counters are full.
+    void warnFull(Micros t);
+    /// Starts a sweep now unless one started within the last minute (the counters are full).
+    void sweepSoon(Micros t);
+    /// Has the background thread sweep.
+    void startSweep();
 
     KeyValueArea& values_;
     ThrottleSettings settings_;

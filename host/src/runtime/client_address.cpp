@@ -51,13 +51,14 @@ std::optional<IPAddress> hopAddress(std::string_view hop) {
     return unmapped(ip);
 }
 
-/// Splits on `sep`, outside double quotes.
-std::vector<std::string_view> split(std::string_view text, char sep) {
+/// Splits on `sep`, outside double quotes when `quoting` (Forwarded has quoted strings;
+/// X-Forwarded-For does not, and a quote a client put there must not hide a later hop).
+std::vector<std::string_view> split(std::string_view text, char sep, bool quoting) {
     std::vector<std::string_view> out;
     bool quoted = false;
     std::size_t start = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '"') quoted = !quoted;
+        if (quoting && text[i] == '"') quoted = !quoted;
         if (text[i] == sep && !quoted) {
             out.push_back(text.substr(start, i - start));
             start = i + 1;
@@ -72,9 +73,9 @@ std::vector<std::string_view> forwardedFor(const std::vector<Header>& headers) {
     std::vector<std::string_view> hops;
     for (const auto& [name, value] : headers) {
         if (!equalsIgnoreCase(name, "Forwarded")) continue;
-        for (std::string_view element : split(value, ',')) {
+        for (std::string_view element : split(value, ',', true)) {
             std::string_view found;
-            for (std::string_view pair : split(element, ';')) {
+            for (std::string_view pair : split(element, ';', true)) {
                 pair = trim(pair);
                 if (pair.size() > 4 && equalsIgnoreCase(pair.substr(0, 4), "for=")) {
                     found = pair.substr(4);
@@ -90,7 +91,7 @@ std::vector<std::string_view> xForwardedFor(const std::vector<Header>& headers) 
     std::vector<std::string_view> hops;
     for (const auto& [name, value] : headers) {
         if (!equalsIgnoreCase(name, "X-Forwarded-For")) continue;
-        for (std::string_view hop : split(value, ','))
+        for (std::string_view hop : split(value, ',', false))
             hops.push_back(hop);
     }
     return hops;
@@ -134,7 +135,8 @@ bool Network::contains(const IPAddress& candidate) const {
     return (ip & IPAddress(prefix, base.family())) == base;
 }
 
-TrustedProxies::TrustedProxies(std::vector<Network> networks) : networks_(std::move(networks)) {}
+TrustedProxies::TrustedProxies(std::vector<Network> networks, ForwardedHeader header)
+    : networks_(std::move(networks)), header_(header) {}
 
 bool TrustedProxies::trusts(const IPAddress& ip) const {
     return std::any_of(networks_.begin(), networks_.end(),
@@ -146,8 +148,8 @@ std::string TrustedProxies::clientOf(const std::string& peer,
     if (networks_.empty()) return peer;
     const std::optional<IPAddress> peerIp = hopAddress(peer);
     if (!peerIp || !trusts(*peerIp)) return peer;
-    std::vector<std::string_view> hops = forwardedFor(headers);
-    if (hops.empty()) hops = xForwardedFor(headers);
+    const std::vector<std::string_view> hops =
+        header_ == ForwardedHeader::Forwarded ? forwardedFor(headers) : xForwardedFor(headers);
     std::optional<IPAddress> client; // the last hop believed so far
     // From the right (clang-tidy's clang 14 cannot read libstdc++ 12's views::reverse).
     for (std::size_t i = hops.size(); i-- > 0;) {

@@ -26,15 +26,21 @@ struct Network {
     bool contains(const Poco::Net::IPAddress& candidate) const;
 };
 
-/// The proxies whose forwarding headers are believed. Only a request whose peer is one of them
-/// has its `Forwarded` (RFC 7239, preferred) or else `X-Forwarded-For` read, from the right:
-/// each trusted hop is skipped, and the first address that is not trusted is the client. A hop
-/// that cannot be read ("unknown", an obfuscated name, garbage) ends the walk at the trusted
-/// proxy that added it. Thread-safe (immutable).
+/// Which header the trusted proxies write (`server.forwarded_header`). Only that one is read:
+/// a proxy passes the other through as the client sent it.
+enum class ForwardedHeader {
+    XForwardedFor, ///< `X-Forwarded-For: client, proxy1` (nginx, HAProxy, AWS ALB by default).
+    Forwarded,     ///< RFC 7239 `Forwarded: for=client, for=proxy1`.
+};
+
+/// The proxies whose forwarding header is believed. Only a request whose peer is one of them
+/// has that header read, from the right: each trusted hop is skipped, and the first address
+/// that is not trusted is the client. A hop that cannot be read ("unknown", an obfuscated name,
+/// garbage) ends the walk at the trusted proxy that added it. Thread-safe (immutable).
 class TrustedProxies {
 public:
     TrustedProxies() = default;
-    explicit TrustedProxies(std::vector<Network> networks);
+    TrustedProxies(std::vector<Network> networks, ForwardedHeader header);
 
     /// True when no proxy is trusted: the peer is always the client.
     bool empty() const noexcept { return networks_.empty(); }
@@ -46,6 +52,7 @@ public:
 
 private:
     std::vector<Network> networks_;
+    ForwardedHeader header_ = ForwardedHeader::XForwardedFor;
 };
 
 } // namespace latchkey::runtime

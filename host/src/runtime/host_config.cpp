@@ -127,7 +127,14 @@ void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& o
             }
         }
     }
-    out.trustedProxies = TrustedProxies(std::move(proxies));
+    const std::string header = r.string("forwarded_header", "x-forwarded-for");
+    ForwardedHeader forwarded = ForwardedHeader::XForwardedFor;
+    if (header == "forwarded") {
+        forwarded = ForwardedHeader::Forwarded;
+    } else if (header != "x-forwarded-for") {
+        errors.add(*r.child("forwarded_header"), "must be x-forwarded-for or forwarded");
+    }
+    out.trustedProxies = TrustedProxies(std::move(proxies), forwarded);
     r.finish();
 }
 

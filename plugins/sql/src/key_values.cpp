@@ -111,7 +111,8 @@ std::vector<std::pair<std::string, std::string>> SqlStore::listValuesAfter(std::
         // Past both the prefix's start and `after`: whichever is greater bounds the page below.
         const std::string from(std::max(prefix, after));
         const bool strictly = after >= prefix && !after.empty();
-        const Poco::Int64 count = static_cast<Poco::Int64>(std::min<std::size_t>(limit, 100000));
+        // Capped: a page is for a loop that asks again (KeyValuePages says so).
+        const auto count = static_cast<Poco::Int64>(std::min<std::size_t>(limit, 100000));
         const std::string low = strictly ? " AND k > ?" : " AND k >= ?";
         const std::optional<std::string> to = prefixEnd(prefix);
         if (!to) {

@@ -33,7 +33,8 @@ public:
     virtual std::vector<std::pair<std::string, std::string>> list(std::string_view prefix) = 0;
     /// At most `limit` (key, value) pairs whose key starts with `prefix` and comes after
     /// `after` (empty: from the first), ordered by key: a listing in pages, for sweeps that must
-    /// not hold every entry in memory. Since SDK 2.3.
+    /// not hold every entry in memory; a page shorter than `limit` (at most 100 000) is the
+    /// last. Since SDK 2.3.
     virtual std::vector<std::pair<std::string, std::string>>
     listAfter(std::string_view prefix, std::string_view after, std::size_t limit) = 0;
 };

@@ -58,7 +58,8 @@ public:
     virtual ~KeyValuePages() = default;
 
     /// At most `limit` (key, value) pairs of `ns` whose key starts with `prefix` and is greater
-    /// than `after` (byte order; empty `after`: from the first), ordered by key.
+    /// than `after` (byte order; empty `after`: from the first), ordered by key. A driver may
+    /// answer fewer than `limit` only at the end (the SQL drivers cap `limit` at 100 000).
     virtual std::vector<std::pair<std::string, std::string>>
     listValuesAfter(std::string_view ns, std::string_view prefix, std::string_view after,
                     std::size_t limit) = 0;
