@@ -1,6 +1,8 @@
 // The login-token flow's small text rules: addresses, names, hashes, tokens, mail templates.
 #include "text.hpp"
 
+#include <latchkey/support/text.hpp>
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -10,8 +12,9 @@ namespace latchkey::plugins::buzz {
 
 bool isEmail(const std::string& email) {
     const auto at = email.find('@');
-    if (email.size() > 254 || at == std::string::npos || at == 0 || at + 1 == email.size() ||
-        email.find('@', at + 1) != std::string::npos) {
+    // The address is the user's username: at most what every driver keeps (64 characters).
+    if (utf8Characters(email) > kMaxUsernameLength || at == std::string::npos || at == 0 ||
+        at + 1 == email.size() || email.find('@', at + 1) != std::string::npos) {
         return false;
     }
     return std::ranges::none_of(email, [](char c) {

@@ -12,7 +12,8 @@
 
 namespace latchkey::plugins::buzz {
 
-/// One plain address: something@something, no spaces or control characters, at most 254.
+/// One plain address: something@something, no spaces or control characters, at most 64
+/// characters (it is the username: kMaxUsernameLength).
 bool isEmail(const std::string& email);
 /// The BLAKE2b-256 of `text`, in hex: how tokens and session ids are stored.
 std::string hashHex(std::string_view text);

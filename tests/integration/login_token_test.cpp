@@ -902,3 +902,41 @@ TEST_CASE("Cross-site requests with the session cookie are refused, same-origin 
             ->request("GET", "/rest/user", "", {{"Cookie", root}, {"Sec-Fetch-Site", "same-site"}})
             .status == 200);
 }
+
+TEST_CASE("Addresses and usernames follow one rule on every driver: 64 characters, no controls",
+          "[buzz][validation]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    const std::string local64 = std::string(64 - std::string("@example.com").size(), 'a');
+    const auto create = [&](const std::string& email) {
+        return f.as(root, "POST", "/rest/user",
+                    R"({"email": ")" + email +
+                        R"(", "role_id": 2, "password": "Long pass 1998", "active": true})");
+    };
+    // 64 characters fit; 65 (and 254) are refused in the API's shape, never a 500.
+    CHECK(create(local64 + "@example.com").status == 201);
+    const auto longer = create("b" + local64 + "@example.com");
+    CHECK(longer.status == 400);
+    CHECK(longer.body == R"({"success": false, "errors": ["email: is not a valid address"]})");
+    CHECK(create(std::string(242, 'c') + "@example.com").status == 400);
+    // The v1.1 API: the same length, and no control characters.
+    const std::string accountKey = adminAccountKey(*f.http);
+    const std::string apiKey = createInstanceWithApiKey(*f.http, accountKey, "rules");
+    const auto v11 = [&](const std::string& username) {
+        return f.http->post("/v1.1/instances/rules/users/",
+                            R"({"username": ")" + username + R"(", "password": "Long pass 1998"})",
+                            {{"X-API-KEY", apiKey}});
+    };
+    CHECK(v11(std::string(64, 'u')).status == 201);
+    CHECK(v11(std::string(65, 'u')).status == 400);
+    const auto control = v11("tab\\there");
+    CHECK(control.status == 400);
+    CHECK(control.body == R"({"username": ["may not contain control characters"]})");
+    CHECK(v11("bell\\u0007").status == 400);
+    // Multi-byte characters count as characters, as the databases count them.
+    std::string accents;
+    for (int i = 0; i < 64; ++i)
+        accents += "\xc3\xa9"; // e-acute: 128 bytes, 64 characters
+    CHECK(v11(accents).status == 201);
+    CHECK(v11(accents + "e").status == 400);
+}

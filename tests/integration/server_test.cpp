@@ -101,7 +101,25 @@ TEST_CASE("The access log has a line per request and no keys, passwords or token
     REQUIRE(http.get("/v1.1/instances/logged/user/?api_key=" + apiKey + "&user_key=" + userKey +
                      "&page_size=5")
                 .status == 200);
+    // A file's capability token, and a login that fails and one that succeeds.
+    const std::string fileToken = "c2VjcmV0LWZpbGUtdG9rZW4tMTIz";
+    CHECK(http.get("/files/" + fileToken).status == 404);
+    CHECK(http.post("/v1.1/instances/logged/user/auth/",
+                    R"({"username": "gordon", "password": "Wrong-Guess-Passphrase"})",
+                    {{"X-API-KEY", apiKey}})
+              .status == 401);
+    CHECK(http.post("/v1.1/instances/logged/user/auth/",
+                    R"({"username": "gordon", "password": ")" + password + "\"}",
+                    {{"X-API-KEY", apiKey}})
+              .status == 200);
     const std::string log = host.log();
+    CHECK_THAT(log, Catch::Contains("GET /files/*** 404"));
+    CHECK_THAT(log, !Catch::Contains(fileToken));
+    CHECK_THAT(log, Catch::Contains("auth event=login instance=") &&
+                        Catch::Contains("client=127.0.0.1:") &&
+                        Catch::Contains("outcome=failure reason=wrong_password") &&
+                        Catch::Contains("outcome=success reason=-"));
+    CHECK_THAT(log, !Catch::Contains("Wrong-Guess-Passphrase"));
     CHECK_THAT(log, Catch::Contains("POST /v1.1/instances/logged/users/ 201"));
     CHECK_THAT(log, Catch::Contains("GET /v1.1/instances/logged/user/?api_key=***&user_key=***&"
                                     "page_size=5 200"));

@@ -95,3 +95,16 @@ TEST_CASE("The logged query keeps only harmless values", "[http]") {
           "api_key=***&page_size=5&user_key=***&ordering=desc&***");
     CHECK(redactQuery("").empty());
 }
+
+TEST_CASE("The logged target hides capability tokens and escapes what is not printable", "[http]") {
+    CHECK(loggableTarget("/files/Zm9vYmFyYmF6cXV4", "") == "/files/***");
+    CHECK(loggableTarget("/files/", "") == "/files/");
+    CHECK(loggableTarget("/v1.1/instances/x/users/", "api_key=k&page_size=5") ==
+          "/v1.1/instances/x/users/?api_key=***&page_size=5");
+    CHECK(loggableTarget("/a\x01"
+                         "b\x7f\xc3\xa9",
+                         "") == "/a\\x01b\\x7f\\xc3\\xa9");
+    CHECK(loggableTarget("/a", "x\ny=1") == "/a?x\\x0ay=***");
+    CHECK(loggableTarget("", "") == "-");
+    CHECK(escapeForLog("a\\b") == "a\\x5cb"); // a backslash cannot fake an escape
+}

@@ -108,4 +108,42 @@ struct IdentityHarness {
     }
 };
 
+/// A plugin's key/value area on the harness's store (`ns` its namespace), counting its reads so
+/// tests can tell a list from N lookups, and a whole listing from pages.
+class CountingArea final : public KeyValueArea {
+public:
+    explicit CountingArea(IdentityHarness& h, std::string ns = "login-token")
+        : inner_(std::move(ns), [&h]() -> const StorageFacets* { return &h.store; }) {}
+    std::optional<std::string> get(std::string_view key) override {
+        ++gets;
+        return inner_.get(key);
+    }
+    void put(std::string_view key, std::string_view value) override { inner_.put(key, value); }
+    bool putIfAbsent(std::string_view key, std::string_view value) override {
+        return inner_.putIfAbsent(key, value);
+    }
+    bool compareAndSet(std::string_view key, std::string_view expected,
+                       std::string_view value) override {
+        return inner_.compareAndSet(key, expected, value);
+    }
+    bool remove(std::string_view key) override { return inner_.remove(key); }
+    std::vector<std::pair<std::string, std::string>> list(std::string_view prefix) override {
+        ++lists;
+        return inner_.list(prefix);
+    }
+    std::vector<std::pair<std::string, std::string>>
+    listAfter(std::string_view prefix, std::string_view after, std::size_t limit) override {
+        ++pages;
+        return inner_.listAfter(prefix, after, limit);
+    }
+    /// Everything under `prefix`, not counted (for the test's own checks).
+    std::vector<std::pair<std::string, std::string>> all(std::string_view prefix = "") {
+        return inner_.list(prefix);
+    }
+    std::atomic<int> gets{0}, lists{0}, pages{0};
+
+private:
+    runtime::BoundKeyValues inner_;
+};
+
 } // namespace latchkey::test

@@ -18,45 +18,11 @@ using namespace latchkey;
 using latchkey::core::LoginSubject;
 using latchkey::core::LoginThrottle;
 using latchkey::core::ThrottleSettings;
+using latchkey::test::CountingArea;
 using latchkey::test::IdentityHarness;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// The host's area, counting how it is listed: whole or in pages.
-class ListCountingArea final : public KeyValueArea {
-public:
-    explicit ListCountingArea(IdentityHarness& h)
-        : inner_("latchkey.throttle", [&h]() -> const StorageFacets* { return &h.store; }) {}
-    std::optional<std::string> get(std::string_view key) override { return inner_.get(key); }
-    void put(std::string_view key, std::string_view value) override { inner_.put(key, value); }
-    bool putIfAbsent(std::string_view key, std::string_view value) override {
-        return inner_.putIfAbsent(key, value);
-    }
-    bool compareAndSet(std::string_view key, std::string_view expected,
-                       std::string_view value) override {
-        return inner_.compareAndSet(key, expected, value);
-    }
-    bool remove(std::string_view key) override { return inner_.remove(key); }
-    std::vector<std::pair<std::string, std::string>> list(std::string_view prefix) override {
-        ++wholeLists;
-        return inner_.list(prefix);
-    }
-    std::vector<std::pair<std::string, std::string>>
-    listAfter(std::string_view prefix, std::string_view after, std::size_t limit) override {
-        ++pages;
-        return inner_.listAfter(prefix, after, limit);
-    }
-    /// The whole area, uncounted (for the test's own checks).
-    std::vector<std::pair<std::string, std::string>> all(std::string_view prefix = "") {
-        return inner_.list(prefix);
-    }
-    int wholeLists = 0;
-    int pages = 0;
-
-private:
-    runtime::BoundKeyValues inner_;
-};
 
 /// The throttle on the harness's store, in the host's own area.
 struct Throttled {
@@ -82,7 +48,7 @@ struct Throttled {
     }
 
     IdentityHarness h;
-    ListCountingArea values{h};
+    CountingArea values{h, "latchkey.throttle"};
     LoginThrottle throttle;
 };
 
@@ -203,7 +169,7 @@ TEST_CASE("The sweep streams the counters, drops the ones that ran out and keeps
     CHECK(t.throttle.sweep(nowMicros(t.h.clock)) == 2100);
     // In pages of 512: never the whole area at once.
     CHECK(t.values.pages - pagesBefore == 5);
-    CHECK(t.values.wholeLists == 0);
+    CHECK(t.values.lists == 0);
     // After 15 minutes the client counters have run out; after an hour the rest.
     t.h.clock.advance(15min);
     CHECK(t.throttle.sweep(nowMicros(t.h.clock)) == 1400);

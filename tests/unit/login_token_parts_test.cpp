@@ -17,42 +17,10 @@
 
 using namespace latchkey;
 using namespace latchkey::plugins::buzz;
+using latchkey::test::CountingArea;
 using latchkey::test::IdentityHarness;
 
 namespace {
-
-/// The flow's key/value area, counting reads so tests can tell a list from N lookups.
-class CountingArea final : public KeyValueArea {
-public:
-    explicit CountingArea(IdentityHarness& h)
-        : inner_("login-token", [&h]() -> const StorageFacets* { return &h.store; }) {}
-    std::optional<std::string> get(std::string_view key) override {
-        ++gets;
-        return inner_.get(key);
-    }
-    void put(std::string_view key, std::string_view value) override { inner_.put(key, value); }
-    bool putIfAbsent(std::string_view key, std::string_view value) override {
-        return inner_.putIfAbsent(key, value);
-    }
-    bool compareAndSet(std::string_view key, std::string_view expected,
-                       std::string_view value) override {
-        return inner_.compareAndSet(key, expected, value);
-    }
-    bool remove(std::string_view key) override { return inner_.remove(key); }
-    std::vector<std::pair<std::string, std::string>> list(std::string_view prefix) override {
-        ++lists;
-        return inner_.list(prefix);
-    }
-    std::vector<std::pair<std::string, std::string>>
-    listAfter(std::string_view prefix, std::string_view after, std::size_t limit) override {
-        ++lists;
-        return inner_.listAfter(prefix, after, limit);
-    }
-    std::atomic<int> gets{0}, lists{0};
-
-private:
-    runtime::BoundKeyValues inner_;
-};
 
 class RecordingMailer final : public Mailer {
 public:

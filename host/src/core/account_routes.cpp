@@ -1,6 +1,8 @@
 // `/v1.1/account/auth/` (email + password → account key) and `/v1.1/account/`.
 #include "core/account_routes.hpp"
 
+#include "core/auth_events.hpp"
+
 #include "core/caller.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
@@ -47,14 +49,28 @@ Response login(const CoreServices& core, const Request& request) {
     const LoginSubject subject{account ? "a/id/" + std::to_string(account->id)
                                        : "a/email/" + address,
                                clientNetwork(request.remoteAddress)};
-    if (core.throttle) core.throttle->begin(subject);
+    const auto event = [&](std::string_view outcome, std::string_view reason) {
+        logAuthEvent(*core.log, {"account_login", std::nullopt,
+                                 account ? std::optional<Id>(account->id) : std::nullopt,
+                                 request.remoteAddress, outcome, reason});
+    };
+    if (core.throttle) {
+        try {
+            core.throttle->begin(subject);
+        } catch (const HttpError&) {
+            event("refused", "throttled");
+            throw;
+        }
+    }
     // Unknown emails cost the same hashing work and get the same answer.
     const PasswordCheck check =
         core.hasher.verify(*password, account ? account->passwordHash : std::string());
     if (!account || !check.ok || !account->active) {
+        event("failure", !account ? "unknown_account" : !check.ok ? "wrong_password" : "inactive");
         throw HttpError(401, "Invalid email or password.");
     }
     if (core.throttle) core.throttle->succeeded(subject);
+    event("success", {});
     if (check.needsRehash) {
         core.refreshHash(*password, [&](const std::string& hash) {
             core.store.accounts().updateAccountPasswordHash(account->id, account->passwordHash,

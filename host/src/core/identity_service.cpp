@@ -1,6 +1,10 @@
 // The identity service: the one place users are created, changed, verified and deleted.
 #include "core/identity_service.hpp"
 
+#include "core/auth_events.hpp"
+
+#include <latchkey/support/text.hpp>
+
 #include <latchkey/errors.hpp>
 #include <latchkey/support/retry.hpp>
 #include <latchkey/support/time.hpp>
@@ -134,7 +138,9 @@ std::optional<UserRecord> IdentityService::findActiveUserByKey(Id instanceId,
 // --- creation ----------------------------------------------------------------------------------
 
 KeyedUser IdentityService::create(const NewUser& wanted) {
-    if (wanted.username.empty()) throw HttpError::invalid({{"username", {"may not be empty"}}});
+    if (const std::string problem = usernameProblem(wanted.username); !problem.empty()) {
+        throw HttpError::invalid({{"username", {problem}}});
+    }
     // A taken name costs no hashing; the store's unique constraint still decides races.
     if (parts_.store.users().findUserByUsername(wanted.instanceId, wanted.username)) {
         throw Conflict("username");
@@ -196,6 +202,8 @@ KeyedUser IdentityService::update(Id instanceId, Id userId,
     std::vector<UserEvent> events;
     if (renamed) events.push_back({UserEventKind::UsernameChanged, instanceId, userId});
     if (key) events.push_back({UserEventKind::PasswordChanged, instanceId, userId});
+    if (renamed) logAuthEvent(*parts_.log, {"username_change", instanceId, userId, {}, "success"});
+    if (key) logAuthEvent(*parts_.log, {"password_change", instanceId, userId, {}, "success"});
     announceAll(events);
     return {saved, key ? key->first : openKey(saved)};
 }
@@ -205,7 +213,9 @@ UserRecord IdentityService::setPassword(Id instanceId, Id userId, std::string_vi
 }
 
 UserRecord IdentityService::rename(Id instanceId, Id userId, std::string_view username) {
-    if (username.empty()) throw HttpError::invalid({{"username", {"may not be empty"}}});
+    if (const std::string problem = usernameProblem(username); !problem.empty()) {
+        throw HttpError::invalid({{"username", {problem}}});
+    }
     return update(instanceId, userId, std::string(username), std::nullopt).user;
 }
 
@@ -213,6 +223,7 @@ KeyedUser IdentityService::resetKey(Id instanceId, Id userId) {
     std::pair<std::string, SealedKey> key = newKey();
     const UserRecord saved =
         write(instanceId, userId, [&key](UserRecord& user) { user.key = key.second; });
+    logAuthEvent(*parts_.log, {"key_reset", instanceId, userId, {}, "success"});
     return {saved, std::move(key.first)};
 }
 
@@ -287,13 +298,29 @@ std::optional<UserRecord> IdentityService::verified(Id instanceId,
     const LoginSubject subject{found ? userAccount(instanceId, found->id)
                                      : std::move(unknownAccount),
                                client.empty() ? std::string() : clientNetwork(client)};
-    if (parts_.throttle) parts_.throttle->begin(subject);
+    const auto event = [&](std::string_view outcome, std::string_view reason) {
+        logAuthEvent(*parts_.log,
+                     {"login", instanceId, found ? std::optional<Id>(found->id) : std::nullopt,
+                      client, outcome, reason});
+    };
+    if (parts_.throttle) {
+        try {
+            parts_.throttle->begin(subject);
+        } catch (const HttpError&) {
+            event("refused", "throttled");
+            throw;
+        }
+    }
     // An unknown user runs the same hashing work as a known one (over an empty hash, which
     // never matches) and gets the same answer: users cannot be probed by answer or timing.
     const PasswordCheck check =
         parts_.hasher.verify(password, found ? found->passwordHash : std::string());
-    if (!found || !check.ok || !recordedActive(found->id)) return std::nullopt;
+    if (!found || !check.ok || !recordedActive(found->id)) {
+        event("failure", !found ? "unknown_user" : !check.ok ? "wrong_password" : "inactive");
+        return std::nullopt;
+    }
     if (parts_.throttle) parts_.throttle->succeeded(subject);
+    event("success", {});
     if (check.needsRehash) refreshHash(*found, password);
     return found;
 }

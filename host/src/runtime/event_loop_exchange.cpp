@@ -35,11 +35,10 @@ void prepareAnswer(ServerShared& shared, Exchange& x, const std::string& address
     if (shared.accessLog) {
         const auto micros =
             std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - x.started);
-        const std::string query = redactQuery(x.rawQuery);
-        shared.accessLog->info(
-            "{} {} {}{}{} {} {} {:.3f}ms", address, x.method.empty() ? "-" : x.method,
-            x.rawPath.empty() ? "-" : x.rawPath, query.empty() ? "" : "?", query, response.status,
-            response.body.size(), static_cast<double>(micros.count()) / 1000.0);
+        shared.accessLog->info("{} {} {} {} {} {:.3f}ms", escapeForLog(address),
+                               x.method.empty() ? "-" : escapeForLog(x.method),
+                               loggableTarget(x.rawPath, x.rawQuery), response.status,
+                               response.body.size(), static_cast<double>(micros.count()) / 1000.0);
     }
     x.request = Request{};
     x.client.clear();

@@ -178,4 +178,35 @@ std::string redactQuery(std::string_view rawQuery) {
     return out;
 }
 
+std::string escapeForLog(std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte > 0x7e || c == '\\') {
+            out += "\\x";
+            out += kHex[byte >> 4];
+            out += kHex[byte & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string loggableTarget(std::string_view rawPath, std::string_view rawQuery) {
+    if (rawPath.empty()) return "-";
+    std::string path(rawPath);
+    // Capability URLs: the token is the whole of the right to read the file.
+    static constexpr std::string_view kFiles = "/files/";
+    if (rawPath.substr(0, kFiles.size()) == kFiles && rawPath.size() > kFiles.size()) {
+        path = std::string(kFiles) + "***";
+    }
+    std::string out = escapeForLog(path);
+    const std::string query = redactQuery(rawQuery);
+    if (!query.empty()) out += "?" + escapeForLog(query);
+    return out;
+}
+
 } // namespace latchkey::runtime

@@ -42,4 +42,13 @@ bool decodeTarget(const std::string& rawPath, const std::string& rawQuery, Reque
 /// "***", so keys and tokens passed in URLs never reach the log.
 std::string redactQuery(std::string_view rawQuery);
 
+/// The request target as the access log writes it: the path with capability tokens replaced
+/// (`/files/<token>` is `/files/***`), the query through redactQuery, and every byte that is not
+/// printable ASCII (controls, DEL, anything past 0x7e) written as `\xNN`, so a request cannot
+/// forge or break a log line. "-" for an empty path.
+std::string loggableTarget(std::string_view rawPath, std::string_view rawQuery);
+
+/// `text` with every byte that is not printable ASCII written as `\xNN` (and `\` as `\\`).
+std::string escapeForLog(std::string_view text);
+
 } // namespace latchkey::runtime
