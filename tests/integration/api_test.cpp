@@ -39,7 +39,7 @@ struct ApiFixture {
     }
 
     HttpResult createUser(const std::string& username, const std::string& password,
-                          const std::string& key) {
+                          const std::string& key) const {
         return http.post("/v1.1/instances/my-app/users/",
                          R"({"username": ")" + username + R"(", "password": ")" + password + "\"}",
                          {{"X-API-KEY", key}});
@@ -66,7 +66,7 @@ TEST_CASE("Account login returns the account with its key - the key reads the ac
     CHECK(account->getValue<std::string>("email") == "admin@example.com");
     CHECK(account->getValue<bool>("is_active"));
     CHECK(account->getValue<bool>("has_password"));
-    const std::string key = account->getValue<std::string>("account_key");
+    const auto key = account->getValue<std::string>("account_key");
     CHECK(std::regex_match(key, std::regex("[0-9a-f]{40}")));
     CHECK_FALSE(account->has("password"));
 
@@ -141,7 +141,7 @@ TEST_CASE("API keys: create with flags, list and read with the account key", "[a
     CHECK(key->getValue<bool>("allow_group_create"));
     CHECK_FALSE(key->getValue<bool>("allow_user_create"));
     CHECK(std::regex_match(key->getValue<std::string>("api_key"), std::regex("[0-9a-f]{40}")));
-    const std::string self = key->getObject("links")->getValue<std::string>("self");
+    const auto self = key->getObject("links")->getValue<std::string>("self");
     CHECK(f.http.get(self, admin).str("api_key") == key->getValue<std::string>("api_key"));
     CHECK(
         f.http.get("/v1.1/instances/my-app/api_keys/", admin).json()->getArray("objects")->size() ==
@@ -150,7 +150,7 @@ TEST_CASE("API keys: create with flags, list and read with the account key", "[a
               .body == R"({"ignore_acl": ["Must be a valid boolean."]})");
     // Keys are administered with the account key only; an API key, even with ignore_acl, may
     // read its own record and nothing else.
-    const std::string backendKey = key->getValue<std::string>("api_key");
+    const auto backendKey = key->getValue<std::string>("api_key");
     CHECK(f.http
               .post("/v1.1/instances/my-app/api_keys/", R"({"ignore_acl": true})",
                     {{"X-API-KEY", backendKey}})
@@ -172,7 +172,7 @@ TEST_CASE("The whole path: create a user, log in, read yourself with the user ke
     const auto created = f.createUser("gordon", "Black Mesa 1998", f.creatorKey);
     REQUIRE(created.status == 201);
     const auto user = created.json();
-    const std::string userKey = user->getValue<std::string>("user_key");
+    const auto userKey = user->getValue<std::string>("user_key");
     CHECK(std::regex_match(userKey, std::regex("[0-9a-f]{40}")));
     CHECK(user->getValue<std::string>("username") == "gordon");
     CHECK_FALSE(user->has("password"));
@@ -305,4 +305,54 @@ TEST_CASE("The curl walkthrough in examples/ runs against the host", "[api]") {
     INFO(readFile(dir.file("walk.log")));
     CHECK(status == 0);
     CHECK_THAT(readFile(dir.file("walk.log")), Catch::Contains("OK: gordon is logged in"));
+}
+
+TEST_CASE("The account key can be reset and the administrator's password changed", "[api]") {
+    ApiFixture f;
+    const std::string oldKey = f.accountKey;
+    // Reset: a new key at once, the old one refused.
+    const auto reset = f.http.post("/v1.1/account/reset_key/", "", {{"X-API-KEY", oldKey}});
+    REQUIRE(reset.status == 200);
+    const std::string newKey = reset.str("account_key");
+    CHECK(newKey.size() == 40);
+    CHECK(newKey != oldKey);
+    CHECK(f.http.get("/v1.1/account/", {{"X-API-KEY", oldKey}}).status == 403);
+    CHECK(f.http.get("/v1.1/instances/my-app/", {{"X-API-KEY", oldKey}}).status == 403);
+    CHECK(f.http.get("/v1.1/instances/my-app/", {{"X-API-KEY", newKey}}).status == 200);
+    // The instance's API keys are not the account's: they go on.
+    CHECK(f.login("nobody-here", "whatever-it-is").status == 401); // 401, not 403: key works
+
+    // A password change needs the current password...
+    const auto wrong =
+        f.http.post("/v1.1/account/password/",
+                    R"({"current_password": "not-it", "new_password": "New admin pass 2027"})",
+                    {{"X-API-KEY", newKey}});
+    CHECK(wrong.status == 400);
+    CHECK(wrong.body == R"({"current_password": ["Invalid password."]})");
+    CHECK(f.http
+              .post("/v1.1/account/password/",
+                    R"({"current_password": ")" + std::string(kAdminPassword) +
+                        R"(", "new_password": "short"})",
+                    {{"X-API-KEY", newKey}})
+              .status == 400);
+    // ...and gives a new key too.
+    const auto changed = f.http.post("/v1.1/account/password/",
+                                     R"({"current_password": ")" + std::string(kAdminPassword) +
+                                         R"(", "new_password": "New admin pass 2027"})",
+                                     {{"X-API-KEY", newKey}});
+    REQUIRE(changed.status == 200);
+    const std::string third = changed.str("account_key");
+    CHECK(third != newKey);
+    CHECK(f.http.get("/v1.1/account/", {{"X-API-KEY", newKey}}).status == 403);
+    CHECK(f.http.get("/v1.1/account/", {{"X-API-KEY", third}}).status == 200);
+    const auto login = [&](const std::string& password) {
+        return f.http.post("/v1.1/account/auth/", R"({"email": ")" + std::string(kAdminEmail) +
+                                                      R"(", "password": ")" + password + "\"}");
+    };
+    CHECK(login(kAdminPassword).status == 401);
+    const auto fresh = login("New admin pass 2027");
+    REQUIRE(fresh.status == 200);
+    CHECK(fresh.str("account_key") == third);
+    // Without an account key: refused.
+    CHECK(f.http.post("/v1.1/account/reset_key/", "", {{"X-API-KEY", f.plainKey}}).status == 403);
 }

@@ -84,6 +84,75 @@ Response current(const CoreServices& core, const Request& request) {
     return accountResponse(core, requireAccount(core, request));
 }
 
+namespace {
+
+/// The driver's AccountCredentials facet, or 501.
+AccountCredentials& credentials(const CoreServices& core) {
+    auto* facet = static_cast<AccountCredentials*>(
+        core.store.find(AccountCredentials::kInterfaceId, AccountCredentials::kInterfaceVersion));
+    if (!facet) {
+        throw HttpError(501, "This storage driver cannot change account credentials.");
+    }
+    return *facet;
+}
+
+/// Stores a new key (and `passwordHash`, if given) over the account's current one; 409 when
+/// another change came first. The account as stored, with its new key in plain text.
+Response rotate(const CoreServices& core, const AccountRecord& account,
+                std::optional<std::string_view> passwordHash, std::string_view event,
+                const Request& request) {
+    auto [plainKey, sealedKey] = core.newKey(KeyPurpose::AccountKey);
+    if (!credentials(core).replaceAccountCredentials(account.id, account.key.lookup, sealedKey,
+                                                     passwordHash)) {
+        throw HttpError(409, "The account changed meanwhile; try again.");
+    }
+    logAuthEvent(*core.log,
+                 {event, std::nullopt, account.id, request.remoteAddress, "success", {}});
+    AccountRecord saved = account;
+    saved.key = sealedKey;
+    if (passwordHash) saved.passwordHash = std::string(*passwordHash);
+    JsonWriter out;
+    renderAccount(out, saved, plainKey);
+    return Response::json(200, out.take());
+}
+
+} // namespace
+
+Response resetKey(const CoreServices& core, const Request& request) {
+    const auto body = RequestInput::parse(request);
+    const AccountRecord account = requireAccount(core, request, &body);
+    body.rejectUnknown({});
+    // The old key stops working at once: nothing caches accounts by key.
+    return rotate(core, account, std::nullopt, "account_key_reset", request);
+}
+
+Response changePassword(const CoreServices& core, const Request& request) {
+    const auto body = RequestInput::parse(request);
+    const AccountRecord account = requireAccount(core, request, &body);
+    body.rejectUnknown({"current_password", "new_password"});
+    FieldErrors errors;
+    const auto current = body.text("current_password", errors, {.required = true});
+    const auto wanted = body.text("new_password", errors, {.required = true});
+    if (wanted) {
+        for (auto& problem : core.hasher.checkPolicy(*wanted))
+            errors.push_back({"new_password", {std::move(problem)}});
+    }
+    throwIfInvalid(std::move(errors));
+    // Checked like a login (throttled): a leaked account key does not make guessing free.
+    const LoginSubject subject{"a/id/" + std::to_string(account.id),
+                               clientNetwork(request.remoteAddress)};
+    if (core.throttle) core.throttle->begin(subject);
+    if (!core.hasher.verify(*current, account.passwordHash).ok) {
+        logAuthEvent(*core.log, {"account_password_change", std::nullopt, account.id,
+                                 request.remoteAddress, "failure", "wrong_password"});
+        throw HttpError::invalid({{"current_password", {"Invalid password."}}});
+    }
+    if (core.throttle) core.throttle->succeeded(subject);
+    // A new password brings a new account key, as it does a user's: whoever held the old
+    // credentials holds nothing now.
+    return rotate(core, account, core.hasher.hash(*wanted), "account_password_change", request);
+}
+
 } // namespace account_handlers
 
 void mountAccountRoutes(Router& router, const CoreServices& core) {
@@ -91,6 +160,9 @@ void mountAccountRoutes(Router& router, const CoreServices& core) {
     router.addInLane("POST", "/v1.1/account/auth/", inLane(Lane::Hashing),
                      bind(account_handlers::login));
     router.add("GET", "/v1.1/account/", bind(account_handlers::current));
+    router.add("POST", "/v1.1/account/reset_key/", bind(account_handlers::resetKey));
+    router.addInLane("POST", "/v1.1/account/password/", inLane(Lane::Hashing),
+                     bind(account_handlers::changePassword));
 }
 
 } // namespace latchkey::core

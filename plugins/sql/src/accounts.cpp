@@ -58,4 +58,22 @@ bool SqlStore::updateAccountPasswordHash(Id id, std::string_view expectedHash,
     });
 }
 
+bool SqlStore::replaceAccountCredentials(Id id, std::string_view expectedLookup,
+                                         const SealedKey& key,
+                                         std::optional<std::string_view> passwordHash) {
+    return write("key_lookup", [&](Session& session) {
+        if (passwordHash) {
+            return affected(session, *dialect_,
+                            "UPDATE accounts SET key_lookup = ?, key_sealed = ?, password_hash = ? "
+                            "WHERE id = ? AND key_lookup = ?",
+                            key.lookup, key.sealed, std::string(*passwordHash), id,
+                            std::string(expectedLookup)) == 1;
+        }
+        return affected(session, *dialect_,
+                        "UPDATE accounts SET key_lookup = ?, key_sealed = ? "
+                        "WHERE id = ? AND key_lookup = ?",
+                        key.lookup, key.sealed, id, std::string(expectedLookup)) == 1;
+    });
+}
+
 } // namespace latchkey::sql

@@ -22,9 +22,9 @@ struct PoolOptions {
 };
 
 /// Every storage facet on any SQL database Poco::Data reaches. Thread-safe.
-class SqlStore
-    : public Provides<StorageDriver, KeyValues, KeyValuePages, Accounts, Instances, ApiKeys, Users,
-                      Groups, Classes, Files, Sessions, LoginTokens, SocialIdentities, UserStates> {
+class SqlStore : public Provides<StorageDriver, KeyValues, KeyValuePages, Accounts,
+                                 AccountCredentials, Instances, ApiKeys, Users, Groups, Classes,
+                                 Files, Sessions, LoginTokens, SocialIdentities, UserStates> {
 public:
     SqlStore(std::unique_ptr<Dialect> dialect, SessionFactory factory, PoolOptions options,
              Logger& log);
@@ -60,6 +60,8 @@ public:
     std::optional<AccountRecord> findAccountByKey(std::string_view lookup) override;
     bool updateAccountPasswordHash(Id id, std::string_view expectedHash,
                                    std::string_view passwordHash) override;
+    bool replaceAccountCredentials(Id id, std::string_view expectedLookup, const SealedKey& key,
+                                   std::optional<std::string_view> passwordHash) override;
 
     InstanceRecord createInstance(const InstanceRecord& instance) override;
     std::optional<InstanceRecord> findInstance(std::string_view name) override;

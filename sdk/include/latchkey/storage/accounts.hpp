@@ -36,4 +36,24 @@ public:
                                            std::string_view passwordHash) = 0;
 };
 
+/// Rotating an administrator account's credentials (since SDK 2.3): the account key's reset and
+/// the password's change. A driver without this facet serves everything but those two routes
+/// (they answer 501). Atomic and thread-safe like Accounts.
+class AccountCredentials {
+public:
+    /// The name Plugin::provide is asked with.
+    static constexpr const char* kInterfaceId = "latchkey.storage.account-credentials";
+    /// The version Plugin::provide is asked with.
+    static constexpr std::uint32_t kInterfaceVersion = 1;
+
+    virtual ~AccountCredentials() = default;
+
+    /// Replaces the account's key with `key` and, when `passwordHash` is given, its password
+    /// hash, in one write, only if its key's lookup is still `expectedLookup` (two resets at
+    /// once: one wins, the other is told); true when replaced.
+    virtual bool replaceAccountCredentials(Id id, std::string_view expectedLookup,
+                                           const SealedKey& key,
+                                           std::optional<std::string_view> passwordHash) = 0;
+};
+
 } // namespace latchkey
