@@ -69,6 +69,21 @@ void BuzzService::endAccess(Id userId) {
     parts_->sessions.endAll(userId);
 }
 
+void BuzzService::noticePasswordChanged(Id userId, const std::string& address) {
+    parts_->mail.notify(userId, address, "Your password was changed",
+                        "The password of your account " + address + " at " + context_.publicUrl() +
+                            " was just changed.\n\nIf you did not change it, ask for a new one "
+                            "with the lost-password form and tell your administrator.\n");
+}
+
+void BuzzService::noticeAddressChanged(Id userId, const std::string& oldAddress) {
+    parts_->mail.notify(userId, oldAddress, "The address of your account was changed",
+                        "Your account at " + context_.publicUrl() + " no longer uses " +
+                            oldAddress +
+                            ": its address was just changed.\n\nIf you did not change it, "
+                            "tell your administrator.\n");
+}
+
 void BuzzService::onUserEvent(const UserEvent& event) {
     if (!parts_ || event.instanceId != instance_.id) return; // this flow serves one instance
     switch (event.kind) {
@@ -301,6 +316,7 @@ Response BuzzService::changeOwnPassword(const Request& request) {
     // Every session and token ended with the old password (onUserEvent); the caller continues
     // in a fresh session.
     identities_->setPassword(instance_.id, caller.user.id, *newPassword);
+    noticePasswordChanged(caller.user.id, caller.user.username);
     Response response = idEnvelope(200, "Password updated", caller.user.id);
     response.headers.push_back(parts_->sessions.start(caller.user.id, false));
     return response;
@@ -370,6 +386,9 @@ Response BuzzService::changePassword(const Request& request) {
     // reset; the other way round it would be stuck with its token used up.
     if (invite) identities_->setActive(instance_.id, member->user.id, true);
     identities_->setPassword(instance_.id, member->user.id, *newPassword);
+    // An invitation sets the first password; a reset replaces one: say so, in case it was not
+    // the owner who asked.
+    if (!invite) noticePasswordChanged(member->user.id, member->user.username);
     return envelope(200, "Password updated",
                     [](JsonWriter& out) { out.value("Password updated successfully"); });
 }

@@ -95,6 +95,10 @@ private:
     void bootstrapSuperUser();
     /// Ends what the user holds: its sessions and mailed tokens.
     void endAccess(Id userId);
+    /// Tells the user at `address` that its password changed (off the request path).
+    void noticePasswordChanged(Id userId, const std::string& address);
+    /// Tells the old address that the account's address changed (off the request path).
+    void noticeAddressChanged(Id userId, const std::string& oldAddress);
     /// Every ten minutes at most: sweeps stale sessions, failure counters and cooldowns.
     void maybeCleanup(Micros t);
     Micros now() const;

@@ -148,7 +148,7 @@ Response BuzzService::updateUser(const Request& request) {
     const Member caller = requireSession(request);
     Body body = Body::parse(request);
     body.rejectUnknown({"user_id", "email", "role_id", "first_name", "last_name", "notes",
-                        "password", "active", "super_user"});
+                        "password", "active", "super_user", "current_password"});
     const auto userId = body.integer("user_id", true);
     body.throwIfInvalid();
     const bool self = *userId == caller.user.id;
@@ -178,6 +178,22 @@ Response BuzzService::updateUser(const Request& request) {
     // The address is where the login tokens go: moving someone else's is taking the account.
     if (emailChanges && !self && !super) {
         throw HttpError(403, "Only a super user may change another user's email.");
+    }
+    // Moving one's own address needs the current password (checked like a login, throttled):
+    // a stolen session cookie must not become the account for good.
+    const auto currentPassword = body.text("current_password");
+    if (emailChanges && self) {
+        if (!currentPassword) {
+            body.fail("current_password", "is required to change your own email");
+            body.throwIfInvalid();
+        }
+        if (!identities_->attemptLogin({.instanceId = instance_.id,
+                                        .username = {},
+                                        .userId = caller.user.id,
+                                        .password = *currentPassword,
+                                        .client = request.remoteAddress})) {
+            throw HttpError(401, "The current password is wrong.");
+        }
     }
     // Changing one's own role would be a way around the role's own permissions.
     if (roleId && self && !super) throw HttpError(403, "You cannot change your own role.");
@@ -216,6 +232,9 @@ Response BuzzService::updateUser(const Request& request) {
     }
     if (password) identities_->setPassword(instance_.id, *userId, *password);
     parts_->members.update(*userId, apply);
+    // The old address hears of the move, and the user of a password set for it.
+    if (emailChanges) noticeAddressChanged(*userId, member->user.username);
+    if (password) noticePasswordChanged(*userId, emailChanges ? *email : member->user.username);
     // Deactivating ends what the user holds: sessions, and any mailed token (an invitation too).
     if (active) identities_->setActive(instance_.id, *userId, *active);
     // Deactivating an invited user (inactive already) cancels its invitation.

@@ -79,6 +79,18 @@ void TokenMail::revoke(Id userId) {
     tokens_.revokeLoginTokens(userId);
 }
 
+void TokenMail::notify(Id userId, const std::string& to, const std::string& subject,
+                       const std::string& text) {
+    MailMessage message;
+    message.from = settings_.mailFrom;
+    message.to = to;
+    message.subject = subject;
+    message.text = text;
+    if (!jobs_.post([this, message, userId] { deliver(message, userId); })) {
+        log_.error("mail queue full: notice to user " + std::to_string(userId) + " dropped");
+    }
+}
+
 void TokenMail::deliver(const MailMessage& message, Id userId) {
     try {
         mailer_.send(message);

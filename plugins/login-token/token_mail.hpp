@@ -45,6 +45,10 @@ public:
     std::optional<std::string> consume(Id userId, const std::string& token, Micros now);
     /// Voids every token of the user.
     void revoke(Id userId);
+    /// Queues a notice to `to` about user `userId`'s account (its password or its address
+    /// changed): no link, no token, nothing that acts on the account. A full queue is logged.
+    void notify(Id userId, const std::string& to, const std::string& subject,
+                const std::string& text);
 
 private:
     void deliver(const MailMessage& message, Id userId);

@@ -237,9 +237,15 @@ TEST_CASE("A new token voids the old one, and lost-password answers do not tell 
     const std::string reset = linkIn(resetMails[2]).second;
     CHECK(f.setPassword("alyx@example.com", "A newer passphrase", reset).status == 200);
     CHECK_FALSE(f.login("alyx@example.com", "A newer passphrase").empty());
+    // A reset (not the invitation) is followed by a notice, without a link.
+    const auto notices = f.smtp.waitForMessages(4);
+    REQUIRE(notices.size() == 4);
+    CHECK_THAT(notices[3], Catch::Contains("To: <alyx@example.com>") &&
+                               Catch::Contains("Subject: Your password was changed") &&
+                               !Catch::Contains("token="));
     // No mail went anywhere for the unknown address.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    CHECK(f.smtp.messages().size() == 3);
+    CHECK(f.smtp.messages().size() == 4);
 }
 
 TEST_CASE("Wrong tokens are rate-limited per address and client, known or not", "[buzz]") {
@@ -427,15 +433,30 @@ TEST_CASE("Deactivating a user or moving its address voids its tokens and sessio
                 .status == 200);
     CHECK(f.setPassword("new@example.com", "Some pass 123", old).status == 400);
     REQUIRE(f.as(root, "POST", "/rest/resend_user_email", userJson(movedId, "")).status == 200);
-    const auto mails = f.smtp.waitForMessages(3);
-    REQUIRE(mails.size() == 3);
-    CHECK_THAT(mails[2], Catch::Contains("To: <new@example.com>"));
-    CHECK(f.setPassword("new@example.com", "Some pass 123", linkIn(mails[2]).second).status == 200);
+    const auto mails = f.smtp.waitForMessages(4);
+    REQUIRE(mails.size() == 4);
+    // The old address hears of the move (no link in it), the new one gets the invitation.
+    CHECK_THAT(mails[2], Catch::Contains("To: <old@example.com>") &&
+                             Catch::Contains("Subject: The address of your account was changed") &&
+                             !Catch::Contains("token="));
+    CHECK_THAT(mails[3], Catch::Contains("To: <new@example.com>"));
+    CHECK(f.setPassword("new@example.com", "Some pass 123", linkIn(mails[3]).second).status == 200);
 
-    // A user that moves its own address continues in a fresh session; the old one ends.
+    // A user that moves its own address needs its current password (a stolen cookie is not
+    // enough), and continues in a fresh session; the old one ends.
     const std::string moved = f.login("new@example.com", "Some pass 123");
-    const auto self =
+    const auto withoutPassword =
         f.as(moved, "PUT", "/rest/user", userJson(movedId, R"("email": "newer@example.com")"));
+    CHECK(withoutPassword.status == 400);
+    CHECK(
+        withoutPassword.body ==
+        R"({"success": false, "errors": ["current_password: is required to change your own email"]})");
+    CHECK(f.as(moved, "PUT", "/rest/user",
+               userJson(movedId, R"("email": "newer@example.com", "current_password": "guess-1")"))
+              .status == 401);
+    const auto self = f.as(moved, "PUT", "/rest/user",
+                           userJson(movedId, R"("email": "newer@example.com", )"
+                                             R"("current_password": "Some pass 123")"));
     REQUIRE(self.status == 200);
     CHECK(f.as(moved, "GET", "/rest/user").status == 401);
     const std::string fresh = self.header("Set-Cookie");

@@ -111,3 +111,34 @@ TEST_CASE("Numbers out of range are field errors, not exceptions", "[input]") {
     REQUIRE(errors.size() == 1);
     CHECK(errors[0].second[0] == "Must be a valid boolean.");
 }
+
+TEST_CASE("A multipart body of parts without usable names ends in 400, not in a loop", "[input]") {
+    // A libFuzzer finding (tests/fuzz/corpus/request_input/unnamed-parts-loop): Poco's reader
+    // kept finding parts in this body, none of them kept, and only kept parts were counted, so
+    // the worker never came back.
+    const std::string body(
+        "\x2d\x2d\x58\x79\x5a\x00\xaf\x43\x6f\x6e\x74\x65\x6e\x74\x2d\x44\x69\x73"
+        "\x70\x6f\x73\x69\x74\x69\x6f\x6e\x3a\x20\x66\x6f\x72\x6d\x2d\x64\x61\x74"
+        "\x61\x3b\x20\x6e\x61\x6d\x65\x3d\x22\x21\x73\x65\x72\x6e\x61\x6d\x65\x22"
+        "\x0d\x0a\x0d\x0a\x67\x6f\x72\x64\x6f\x6e\x0d\x0a\x2d\x2d\x58\x79\x5a\x0d"
+        "\x0a\x43\x6f\x6e\x74\x65\x6e\x74\x2d\x44\x69\x73\x70\x6f\x73\x69\x74\x69"
+        "\x6f\x6e\x3a\x20\x66\x6f\x72\x6d\x2d\x64\x61\x74\x61\x3b\x20\x6e\x61\x6d"
+        "\x65\x3d\x22\x61\x76\x61\x74\x61\x6c\x65\x6e\x61\x6d\x65\x3d\x22\x61\x2e"
+        "\x70\x6e\x67\x22\x0d\x0a\x43\x6f\x6e\x74\x65\x74\x6e\x2d\x54\x79\x70\x65"
+        "\x3a\x20\x69\x6d\x61\x67\x65\x2f\x70\x6d\x2d\x64\x61\x74\x61\x3b\x20\x6e"
+        "\x61\x6d\x65\x3d\x01\x00\x00\x00\x7f\xff\xff\xff",
+        174);
+    Request r = jsonRequest(body, "multipart/form-data; boundary=XyZ");
+    try {
+        (void)RequestInput::parse(r);
+    } catch (const HttpError& e) {
+        CHECK(e.status() == 400);
+    }
+    // And a hundred and one unnamed parts are too many, as named ones are.
+    std::string many;
+    for (int i = 0; i < 101; ++i)
+        many += "--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n";
+    many += "--XyZ--\r\n";
+    r = jsonRequest(many, "multipart/form-data; boundary=XyZ");
+    CHECK_THROWS_AS(RequestInput::parse(r), HttpError);
+}

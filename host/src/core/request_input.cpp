@@ -95,8 +95,11 @@ RequestInput RequestInput::parse(const Request& request) {
         try {
             std::istringstream in(body);
             Poco::Net::MultipartReader reader(in, *boundary);
+            // Every part read counts, kept or not: a body of unnamed or repeated parts (or one
+            // Poco's reader keeps finding parts in at its end) ends here, not in a loop.
+            std::size_t seen = 0;
             while (reader.hasNextPart()) {
-                if (input.parts_.size() >= kMaxParts) {
+                if (++seen > kMaxParts) {
                     throw HttpError(400, "Too many parts in the multipart body.");
                 }
                 Poco::Net::MessageHeader header;
