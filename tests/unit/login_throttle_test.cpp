@@ -32,10 +32,12 @@ struct Throttled {
                        "test", std::make_shared<spdlog::sinks::null_sink_mt>())) {}
     ~Throttled() { throttle.stop(); }
 
-    /// The Retry-After of a refused attempt, or nullopt when it was let through (and counted).
+    /// The Retry-After of a refused attempt, or nullopt when it was let through (and counted as
+    /// a wrong password).
     std::optional<int> attempt(const LoginSubject& who) {
         try {
             throttle.begin(who);
+            throttle.failed(who);
             return std::nullopt;
         } catch (const HttpError& e) {
             REQUIRE(e.status() == 429);
@@ -88,6 +90,17 @@ TEST_CASE("A client's failures at an account earn a wait that doubles up to the 
     // Another client at the same account, and the same client at another account, go on.
     CHECK_FALSE(t.attempt({"u/1/7", "198.51.100.4"}));
     CHECK_FALSE(t.attempt({"u/1/8", "203.0.113.9"}));
+}
+
+TEST_CASE("Right logins of one client at once do not wait for each other", "[throttle]") {
+    Throttled t(settings());
+    const LoginSubject owner{"u/1/7", "203.0.113.9"};
+    // Eight begun before any ends (8 connections of one client, as the login bench runs).
+    for (int i = 0; i < 8; ++i)
+        t.throttle.begin(owner);
+    for (int i = 0; i < 8; ++i)
+        t.throttle.succeeded(owner);
+    t.throttle.begin(owner);
 }
 
 TEST_CASE("A success clears the client's failures at that account", "[throttle]") {

@@ -66,6 +66,7 @@ Response login(const CoreServices& core, const Request& request) {
     const PasswordCheck check =
         core.hasher.verify(*password, account ? account->passwordHash : std::string());
     if (!account || !check.ok || !account->active) {
+        if (core.throttle) core.throttle->failed(subject);
         event("failure", !account ? "unknown_account" : !check.ok ? "wrong_password" : "inactive");
         throw HttpError(401, "Invalid email or password.");
     }
@@ -143,6 +144,7 @@ Response changePassword(const CoreServices& core, const Request& request) {
                                clientNetwork(request.remoteAddress)};
     if (core.throttle) core.throttle->begin(subject);
     if (!core.hasher.verify(*current, account.passwordHash).ok) {
+        if (core.throttle) core.throttle->failed(subject);
         logAuthEvent(*core.log, {"account_password_change", std::nullopt, account.id,
                                  request.remoteAddress, "failure", "wrong_password"});
         throw HttpError::invalid({{"current_password", {"Invalid password."}}});

@@ -316,6 +316,7 @@ std::optional<UserRecord> IdentityService::verified(Id instanceId,
     const PasswordCheck check =
         parts_.hasher.verify(password, found ? found->passwordHash : std::string());
     if (!found || !check.ok || !recordedActive(found->id)) {
+        if (parts_.throttle) parts_.throttle->failed(subject);
         event("failure", !found ? "unknown_user" : !check.ok ? "wrong_password" : "inactive");
         return std::nullopt;
     }

@@ -203,8 +203,12 @@ void LoginThrottle::begin(const LoginSubject& subject) {
                   withClient ? clientWait(client.counter) : Micros{0}});
     if (wait > 0) refuse(wait);
 
-    // Count the attempt as a failure now; a success takes it back. Each counter is changed by
-    // compare-and-set, so concurrent attempts on every host are all counted.
+    // Count the attempt as a failure at the account and the client now (a success takes it
+    // back), so that concurrent guesses on every host cannot slip past their ceilings; each
+    // counter is changed by compare-and-set. The pair is counted only when the password was
+    // wrong (failed()): several right logins of one client at once must not wait for each
+    // other. Concurrent wrong guesses of one client slip past its backoff by at most as many
+    // as the hashing lanes run at once.
     const auto count = [&](const Slot& at, auto&& change) {
         if (!at.exists && full) return; // a pair, while the counters are full
         const bool counted = retryCompareAndSet([&] {
@@ -221,13 +225,6 @@ void LoginThrottle::begin(const LoginSubject& subject) {
         // in progress; this one waits too.
         if (!counted) refuse(kSecond);
     };
-    if (withClient) {
-        count(pair, [&](Counter c) {
-            // Another host counted meanwhile: this attempt waits like the one that came first.
-            if (const Micros late = pairWait(c); late > 0) refuse(late);
-            return Counter{c.count + 1, t, c.ok};
-        });
-    }
     count(account, [&](Counter c) {
         if (const Micros late = accountWait(c); late > 0) refuse(late);
         return Counter{c.count + 1, t, 0};
@@ -265,6 +262,31 @@ void LoginThrottle::startSweep() {
             log_->warn("login throttle: sweeping the counters failed: {}", e.what());
         }
     });
+}
+
+void LoginThrottle::failed(const LoginSubject& subject) {
+    if (subject.client.empty()) return; // no pair without a client
+    const std::string key = keysOf(subject).pair;
+    const Micros t = now();
+    const Micros forget = micros(settings_.forget);
+    try {
+        retryCompareAndSet([&] {
+            const std::optional<std::string> stored = values_.get(key);
+            Counter c = read(stored);
+            if (c.count > 0 && t - c.at >= forget) c.count = 0;
+            const std::string value = formatCounter(Counter{c.count + 1, t, c.ok});
+            if (stored) return values_.compareAndSet(key, *stored, value);
+            // While the counters are full a pair without one is not counted (the account's and
+            // the client's, in their overflow buckets, still are).
+            if (entries_.load(std::memory_order_relaxed) >= settings_.maxEntries) return true;
+            if (!values_.putIfAbsent(key, value)) return false;
+            entries_.fetch_add(1, std::memory_order_relaxed);
+            return true;
+        });
+    } catch (const std::exception& e) {
+        // The answer is a refusal either way; the account and the client were counted.
+        log_->warn("login throttle: counting a failure failed: {}", e.what());
+    }
 }
 
 void LoginThrottle::succeeded(const LoginSubject& subject) {

@@ -66,8 +66,9 @@ struct LoginSubject {
 /// "[ipv6]:port"); what cannot be read is counted as itself.
 std::string clientNetwork(std::string_view remoteAddress);
 
-/// The throttle. Every attempt is counted as a failure before the password is checked (so that
-/// concurrent guesses cannot slip past the count) and a success takes it back. The counters are
+/// The throttle. Every attempt is counted at the account and the client before the password is
+/// checked (so that concurrent guesses cannot slip past those ceilings) and a success takes it
+/// back; the client's backoff at the account counts failures only. The counters are
 /// in the host's key/value area `latchkey.throttle` of the configured store, under hashes of the
 /// names, so every host on one database shares them and the store keeps no list of addresses.
 /// The same reads and writes happen whether the account exists or not. Thread-safe.
@@ -81,6 +82,9 @@ public:
     /// must wait: its client's backoff at this account, the account's ceiling (unless this
     /// client is known to it) or the client's ceiling across accounts.
     void begin(const LoginSubject& subject);
+    /// The attempt begun failed (a wrong password, an unknown or inactive account): counts it
+    /// on the client's backoff at this account.
+    void failed(const LoginSubject& subject);
     /// The attempt succeeded: the client's failures at this account and the account's
     /// consecutive failures are cleared, the client is known to the account, and the attempt
     /// is taken back from the client's count across accounts (its earlier failures stay:
