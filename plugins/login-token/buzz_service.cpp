@@ -69,6 +69,18 @@ void BuzzService::endAccess(Id userId) {
     parts_->sessions.endAll(userId);
 }
 
+bool BuzzService::currentPasswordIs(const Member& caller, const std::string& password,
+                                    const Request& request) {
+    // Checked like a login (throttled): a stolen session cookie does not make guessing free.
+    return identities_
+        ->attemptLogin({.instanceId = instance_.id,
+                        .username = {},
+                        .userId = caller.user.id,
+                        .password = password,
+                        .client = request.remoteAddress})
+        .has_value();
+}
+
 void BuzzService::noticePasswordChanged(Id userId, const std::string& address) {
     parts_->mail.notify(userId, address, "Your password was changed",
                         "The password of your account " + address + " at " + context_.publicUrl() +
@@ -305,12 +317,7 @@ Response BuzzService::changeOwnPassword(const Request& request) {
     if (asciiLower(*email) != caller.user.username) {
         throw HttpError(403, "You can only change your own password.");
     }
-    // Checked like a login (throttled): a stolen session cookie does not make guessing free.
-    if (!identities_->attemptLogin({.instanceId = instance_.id,
-                                    .username = {},
-                                    .userId = caller.user.id,
-                                    .password = *password,
-                                    .client = request.remoteAddress})) {
+    if (!currentPasswordIs(caller, *password, request)) {
         throw HttpError(401, "The current password is wrong.");
     }
     // Every session and token ended with the old password (onUserEvent); the caller continues

@@ -95,6 +95,10 @@ private:
     void bootstrapSuperUser();
     /// Ends what the user holds: its sessions and mailed tokens.
     void endAccess(Id userId);
+    /// Whether `password` is the caller's current one, checked through attemptLogin (so
+    /// throttled like a login: 429 when guessed at).
+    bool currentPasswordIs(const Member& caller, const std::string& password,
+                           const Request& request);
     /// Tells the user at `address` that its password changed (off the request path).
     void noticePasswordChanged(Id userId, const std::string& address);
     /// Tells the old address that the account's address changed (off the request path).

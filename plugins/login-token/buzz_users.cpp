@@ -179,19 +179,15 @@ Response BuzzService::updateUser(const Request& request) {
     if (emailChanges && !self && !super) {
         throw HttpError(403, "Only a super user may change another user's email.");
     }
-    // Moving one's own address needs the current password (checked like a login, throttled):
-    // a stolen session cookie must not become the account for good.
+    // Moving one's own address needs the current password: a stolen session cookie must not
+    // become the account for good.
     const auto currentPassword = body.text("current_password");
     if (emailChanges && self) {
         if (!currentPassword) {
             body.fail("current_password", "is required to change your own email");
             body.throwIfInvalid();
         }
-        if (!identities_->attemptLogin({.instanceId = instance_.id,
-                                        .username = {},
-                                        .userId = caller.user.id,
-                                        .password = *currentPassword,
-                                        .client = request.remoteAddress})) {
+        if (!currentPasswordIs(caller, *currentPassword, request)) {
             throw HttpError(401, "The current password is wrong.");
         }
     }

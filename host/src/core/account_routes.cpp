@@ -2,7 +2,6 @@
 #include "core/account_routes.hpp"
 
 #include "core/auth_events.hpp"
-
 #include "core/caller.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
@@ -49,29 +48,22 @@ Response login(const CoreServices& core, const Request& request) {
     const LoginSubject subject{account ? "a/id/" + std::to_string(account->id)
                                        : "a/email/" + address,
                                clientNetwork(request.remoteAddress)};
-    const auto event = [&](std::string_view outcome, std::string_view reason) {
-        logAuthEvent(*core.log, {"account_login", std::nullopt,
-                                 account ? std::optional<Id>(account->id) : std::nullopt,
-                                 request.remoteAddress, outcome, reason});
-    };
-    if (core.throttle) {
-        try {
-            core.throttle->begin(subject);
-        } catch (const HttpError&) {
-            event("refused", "throttled");
-            throw;
-        }
-    }
     // Unknown emails cost the same hashing work and get the same answer.
-    const PasswordCheck check =
-        core.hasher.verify(*password, account ? account->passwordHash : std::string());
-    if (!account || !check.ok || !account->active) {
-        if (core.throttle) core.throttle->failed(subject);
-        event("failure", !account ? "unknown_account" : !check.ok ? "wrong_password" : "inactive");
-        throw HttpError(401, "Invalid email or password.");
-    }
-    if (core.throttle) core.throttle->succeeded(subject);
-    event("success", {});
+    PasswordCheck check;
+    const bool ok = throttledCheck(
+        core.throttle, subject, *core.log,
+        {"account_login",
+         std::nullopt,
+         account ? std::optional<Id>(account->id) : std::nullopt,
+         request.remoteAddress,
+         {}},
+        [&]() -> std::string_view {
+            check = core.hasher.verify(*password, account ? account->passwordHash : std::string());
+            if (!account) return "unknown_account";
+            if (!check.ok) return "wrong_password";
+            return account->active ? "" : "inactive";
+        });
+    if (!ok) throw HttpError(401, "Invalid email or password.");
     if (check.needsRehash) {
         core.refreshHash(*password, [&](const std::string& hash) {
             core.store.accounts().updateAccountPasswordHash(account->id, account->passwordHash,

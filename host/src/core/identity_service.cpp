@@ -3,10 +3,9 @@
 
 #include "core/auth_events.hpp"
 
-#include <latchkey/support/text.hpp>
-
 #include <latchkey/errors.hpp>
 #include <latchkey/support/retry.hpp>
+#include <latchkey/support/text.hpp>
 #include <latchkey/support/time.hpp>
 
 #include <algorithm>
@@ -298,30 +297,19 @@ std::optional<UserRecord> IdentityService::verified(Id instanceId,
     const LoginSubject subject{found ? userAccount(instanceId, found->id)
                                      : std::move(unknownAccount),
                                client.empty() ? std::string() : clientNetwork(client)};
-    const auto event = [&](std::string_view outcome, std::string_view reason) {
-        logAuthEvent(*parts_.log,
-                     {"login", instanceId, found ? std::optional<Id>(found->id) : std::nullopt,
-                      client, outcome, reason});
-    };
-    if (parts_.throttle) {
-        try {
-            parts_.throttle->begin(subject);
-        } catch (const HttpError&) {
-            event("refused", "throttled");
-            throw;
-        }
-    }
     // An unknown user runs the same hashing work as a known one (over an empty hash, which
     // never matches) and gets the same answer: users cannot be probed by answer or timing.
-    const PasswordCheck check =
-        parts_.hasher.verify(password, found ? found->passwordHash : std::string());
-    if (!found || !check.ok || !recordedActive(found->id)) {
-        if (parts_.throttle) parts_.throttle->failed(subject);
-        event("failure", !found ? "unknown_user" : !check.ok ? "wrong_password" : "inactive");
-        return std::nullopt;
-    }
-    if (parts_.throttle) parts_.throttle->succeeded(subject);
-    event("success", {});
+    PasswordCheck check;
+    const bool ok = throttledCheck(
+        parts_.throttle, subject, *parts_.log,
+        {"login", instanceId, found ? std::optional<Id>(found->id) : std::nullopt, client, {}},
+        [&]() -> std::string_view {
+            check = parts_.hasher.verify(password, found ? found->passwordHash : std::string());
+            if (!found) return "unknown_user";
+            if (!check.ok) return "wrong_password";
+            return recordedActive(found->id) ? "" : "inactive";
+        });
+    if (!ok) return std::nullopt;
     if (check.needsRehash) refreshHash(*found, password);
     return found;
 }

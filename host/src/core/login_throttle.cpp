@@ -97,6 +97,16 @@ Micros micros(std::chrono::milliseconds d) {
     return static_cast<Micros>(d.count()) * 1000;
 }
 
+/// `c` at `t`: failures older than `forget` are forgotten, swept or not (a client's counter runs
+/// out with its window, which begin() checks).
+Counter freshened(Counter c, Micros t, Micros forget) {
+    if (c.count > 0 && t - c.at >= forget) {
+        c.count = 0;
+        c.at = 0;
+    }
+    return c;
+}
+
 } // namespace
 
 std::string clientNetwork(std::string_view remoteAddress) {
@@ -139,15 +149,7 @@ void LoginThrottle::begin(const LoginSubject& subject) {
     }
     const Micros window = micros(settings_.clientWindow);
     const Micros interval = micros(settings_.accountInterval);
-    // A pair's or an account's failures older than `forget` are forgotten, swept or not (a
-    // client's run out with their window, below).
-    const auto fresh = [&](Counter c) {
-        if (c.count > 0 && t - c.at >= micros(settings_.forget)) {
-            c.count = 0;
-            c.at = 0;
-        }
-        return c;
-    };
+    const auto fresh = [&](const Counter& c) { return freshened(c, t, micros(settings_.forget)); };
 
     // The pair's wait: free failures, then a delay that doubles with each failure, up to the
     // cap (saturating: no shift past it).
@@ -170,17 +172,16 @@ void LoginThrottle::begin(const LoginSubject& subject) {
     struct Slot {
         std::string key;
         Counter counter;
-        bool exists = false;
     };
     const auto slot = [&](const std::string& key, const char* bucketPrefix,
                           const std::string& name) {
         std::optional<std::string> stored = values_.get(key);
         if (stored || !full || bucketPrefix == nullptr) {
-            return Slot{key, fresh(read(stored)), stored.has_value()};
+            return Slot{key, fresh(read(stored))};
         }
         std::string bucket = overflowBucket(bucketPrefix, name);
         stored = values_.get(bucket);
-        return Slot{std::move(bucket), fresh(read(stored)), true}; // a bucket may always be made
+        return Slot{std::move(bucket), fresh(read(stored))};
     };
     const Slot pair = withClient ? slot(keys.pair, nullptr, {}) : Slot{};
     const Slot account = slot(keys.account, "a/~", subject.account);
@@ -209,21 +210,10 @@ void LoginThrottle::begin(const LoginSubject& subject) {
     // wrong (failed()): several right logins of one client at once must not wait for each
     // other. Concurrent wrong guesses of one client slip past its backoff by at most as many
     // as the hashing lanes run at once.
-    const auto count = [&](const Slot& at, auto&& change) {
-        if (!at.exists && full) return; // a pair, while the counters are full
-        const bool counted = retryCompareAndSet([&] {
-            const std::optional<std::string> stored = values_.get(at.key);
-            const std::string value = formatCounter(change(fresh(read(stored))));
-            if (stored) return values_.compareAndSet(at.key, *stored, value);
-            if (!values_.putIfAbsent(at.key, value)) return false;
-            if (entries_.fetch_add(1, std::memory_order_relaxed) + 1 == settings_.maxEntries) {
-                sweepSoon(t); // full from now on: make room as soon as can be
-            }
-            return true;
-        });
+    const auto count = [&](const Slot& at, auto&& next) {
         // Attempts on this counter from everywhere faster than it can be written: an attack
-        // in progress; this one waits too.
-        if (!counted) refuse(kSecond);
+        // in progress; this one waits too. (Slots may always be made: a bucket when full.)
+        if (!changeCounter(at.key, true, t, next)) refuse(kSecond);
     };
     count(account, [&](Counter c) {
         if (const Micros late = accountWait(c); late > 0) refuse(late);
@@ -235,6 +225,22 @@ void LoginThrottle::begin(const LoginSubject& subject) {
             return t - c.at >= window ? Counter{1, t, 0} : Counter{c.count + 1, c.at, 0};
         });
     }
+}
+
+template <class Next>
+bool LoginThrottle::changeCounter(const std::string& key, bool mayCreate, Micros t, Next&& next) {
+    return retryCompareAndSet([&] {
+        const std::optional<std::string> stored = values_.get(key);
+        const std::string value =
+            formatCounter(next(freshened(read(stored), t, micros(settings_.forget))));
+        if (stored) return values_.compareAndSet(key, *stored, value);
+        if (!mayCreate) return true; // not counted
+        if (!values_.putIfAbsent(key, value)) return false;
+        if (entries_.fetch_add(1, std::memory_order_relaxed) + 1 == settings_.maxEntries) {
+            sweepSoon(t); // full from now on: make room as soon as can be
+        }
+        return true;
+    });
 }
 
 void LoginThrottle::warnFull(Micros t) {
@@ -266,23 +272,15 @@ void LoginThrottle::startSweep() {
 
 void LoginThrottle::failed(const LoginSubject& subject) {
     if (subject.client.empty()) return; // no pair without a client
-    const std::string key = keysOf(subject).pair;
     const Micros t = now();
-    const Micros forget = micros(settings_.forget);
     try {
-        retryCompareAndSet([&] {
-            const std::optional<std::string> stored = values_.get(key);
-            Counter c = read(stored);
-            if (c.count > 0 && t - c.at >= forget) c.count = 0;
-            const std::string value = formatCounter(Counter{c.count + 1, t, c.ok});
-            if (stored) return values_.compareAndSet(key, *stored, value);
-            // While the counters are full a pair without one is not counted (the account's and
-            // the client's, in their overflow buckets, still are).
-            if (entries_.load(std::memory_order_relaxed) >= settings_.maxEntries) return true;
-            if (!values_.putIfAbsent(key, value)) return false;
-            entries_.fetch_add(1, std::memory_order_relaxed);
-            return true;
-        });
+        // While the counters are full a pair without one is not counted (the account's and
+        // the client's, in their overflow buckets, still are).
+        changeCounter(keysOf(subject).pair,
+                      entries_.load(std::memory_order_relaxed) < settings_.maxEntries, t,
+                      [&](const Counter& c) {
+                          return Counter{c.count + 1, t, c.ok};
+                      });
     } catch (const std::exception& e) {
         // The answer is a refusal either way; the account and the client were counted.
         log_->warn("login throttle: counting a failure failed: {}", e.what());
@@ -346,6 +344,32 @@ std::size_t LoginThrottle::sweep(Micros at) {
     }
     entries_.store(kept, std::memory_order_relaxed);
     return kept;
+}
+
+bool throttledCheck(LoginThrottle* throttle, const LoginSubject& subject, spdlog::logger& log,
+                    AuthEvent event, const std::function<std::string_view()>& check) {
+    if (throttle) {
+        try {
+            throttle->begin(subject);
+        } catch (const HttpError&) {
+            event.outcome = "refused";
+            event.reason = "throttled";
+            logAuthEvent(log, event);
+            throw;
+        }
+    }
+    event.reason = check();
+    const bool ok = event.reason.empty();
+    if (throttle) {
+        if (ok) {
+            throttle->succeeded(subject);
+        } else {
+            throttle->failed(subject);
+        }
+    }
+    event.outcome = ok ? "success" : "failure";
+    logAuthEvent(log, event);
+    return ok;
 }
 
 } // namespace latchkey::core

@@ -3,6 +3,7 @@
 // throttling").
 #pragma once
 
+#include "core/auth_events.hpp"
 #include "core/background_refresher.hpp"
 
 #include <latchkey/clock.hpp>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -105,6 +107,10 @@ private:
     };
     static Keys keysOf(const LoginSubject& subject);
     Micros now() const;
+    /// Read, `next`, compare-and-set on the counter under `key` (retried), made when absent if
+    /// `mayCreate`; false when it never settled.
+    template <class Next>
+    bool changeCounter(const std::string& key, bool mayCreate, Micros t, Next&& next);
     /// Logs, once a minute at most, that the counters are full.
     void warnFull(Micros t);
     /// Starts a sweep now unless one started within the last minute (the counters are full).
@@ -122,5 +128,12 @@ private:
     std::atomic<Micros> lastSweep_{0};
     BackgroundRefresher sweeper_{1}; ///< Last: its thread may use everything above.
 };
+
+/// A password check under `throttle` (nullptr: none) that writes its auth event (`event`, whose
+/// outcome and reason it fills in): begin() (a refusal is logged, then thrown), `check` (the
+/// reason code of a failure, or empty for a success), then failed() or succeeded(). True when
+/// the check succeeded.
+bool throttledCheck(LoginThrottle* throttle, const LoginSubject& subject, spdlog::logger& log,
+                    AuthEvent event, const std::function<std::string_view()>& check);
 
 } // namespace latchkey::core

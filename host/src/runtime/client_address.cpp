@@ -143,11 +143,11 @@ bool TrustedProxies::trusts(const IPAddress& ip) const {
                        [&](const Network& n) { return n.contains(ip); });
 }
 
-std::string TrustedProxies::clientOf(const std::string& peer,
-                                     const std::vector<Header>& headers) const {
-    if (networks_.empty()) return peer;
+std::optional<IPAddress> TrustedProxies::forwardedClient(const std::string& peer,
+                                                         const std::vector<Header>& headers) const {
+    if (networks_.empty()) return std::nullopt;
     const std::optional<IPAddress> peerIp = hopAddress(peer);
-    if (!peerIp || !trusts(*peerIp)) return peer;
+    if (!peerIp || !trusts(*peerIp)) return std::nullopt;
     const std::vector<std::string_view> hops =
         header_ == ForwardedHeader::Forwarded ? forwardedFor(headers) : xForwardedFor(headers);
     std::optional<IPAddress> client; // the last hop believed so far
@@ -158,8 +158,13 @@ std::string TrustedProxies::clientOf(const std::string& peer,
         client = ip;
         if (!trusts(*ip)) break;
     }
-    if (!client) return peer;
-    return Poco::Net::SocketAddress(*client, 0).toString();
+    return client;
+}
+
+std::string TrustedProxies::clientOf(const std::string& peer,
+                                     const std::vector<Header>& headers) const {
+    const std::optional<IPAddress> client = forwardedClient(peer, headers);
+    return client ? Poco::Net::SocketAddress(*client, 0).toString() : peer;
 }
 
 } // namespace latchkey::runtime

@@ -46,8 +46,12 @@ public:
     bool empty() const noexcept { return networks_.empty(); }
     /// Whether `ip` is a trusted proxy.
     bool trusts(const Poco::Net::IPAddress& ip) const;
-    /// The client of a request from `peer` ("ip:port", "[ipv6]:port") carrying `headers`, in
-    /// the same form (port 0 when a proxy forwarded it); the peer unless it is trusted.
+    /// The client a trusted proxy forwarded a request from `peer` ("ip:port", "[ipv6]:port")
+    /// for, or nullopt when the peer itself is the client (not trusted, or nothing readable
+    /// forwarded).
+    std::optional<Poco::Net::IPAddress> forwardedClient(const std::string& peer,
+                                                        const std::vector<Header>& headers) const;
+    /// The client in the peer's form: the forwarded one with port 0, or the peer.
     std::string clientOf(const std::string& peer, const std::vector<Header>& headers) const;
 
 private:

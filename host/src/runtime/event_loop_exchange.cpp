@@ -204,10 +204,13 @@ void EventLoop::startExchange(const std::shared_ptr<Connection>& connection) {
     request.method = head.method;
     request.headers = std::move(head.headers);
     request.body = std::move(c.parser->body());
-    request.remoteAddress = shared_.settings.trustedProxies.clientOf(c.peer, request.headers);
     x.client.clear();
-    if (request.remoteAddress != c.peer) {
-        x.client = Poco::Net::SocketAddress(request.remoteAddress).host().toString();
+    if (const auto forwarded =
+            shared_.settings.trustedProxies.forwardedClient(c.peer, request.headers)) {
+        request.remoteAddress = Poco::Net::SocketAddress(*forwarded, 0).toString();
+        x.client = forwarded->toString();
+    } else {
+        request.remoteAddress = c.peer;
     }
     x.bodyBytes = std::exchange(c.bodyAccounted, 0);
     c.parser.reset();
