@@ -2,6 +2,7 @@
 // must be one of this app's client ids) and read with userinfo; an ID token is verified
 // offline: RS256 against Google's published keys (cached, fetched again for an unknown key
 // id), with issuer, audience and expiry checked.
+#include <latchkey_social/jose.hpp>
 #include <latchkey_social/provider.hpp>
 
 #include <latchkey/context.hpp>
@@ -10,7 +11,6 @@
 #include <latchkey/support/config_reader.hpp>
 
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <charconv>
@@ -140,21 +140,15 @@ private:
     }
 
     SocialIdentity fromIdToken(const std::string& token) {
-        const auto firstDot = token.find('.');
-        const auto secondDot =
-            firstDot == std::string::npos ? firstDot : token.find('.', firstDot + 1);
-        if (secondDot == std::string::npos || token.find('.', secondDot + 1) != std::string::npos) {
-            provider_.rejected("id_token: not a JWS compact token");
-        }
-        const auto header = jsonPart(token.substr(0, firstDot));
-        const auto claims = jsonPart(token.substr(firstDot + 1, secondDot - firstDot - 1));
-        const auto signature = social::base64UrlDecode(token.substr(secondDot + 1));
-        if (!header || !claims || !signature) provider_.rejected("id_token: unreadable");
+        const auto jws = social::readCompactJws(token);
+        if (!jws) provider_.rejected("id_token: not a readable JWS compact token");
+        const auto& claims = jws->claims;
         // Only RS256: "none" and HMAC algorithms (keyed with the public key) are refused.
-        if (social::text(header, "alg") != "RS256") provider_.rejected("id_token: alg not RS256");
-        const auto key = keyFor(social::text(header, "kid"));
+        if (social::text(jws->header, "alg") != "RS256")
+            provider_.rejected("id_token: alg not RS256");
+        const auto key = keyFor(social::text(jws->header, "kid"));
         if (!key) provider_.rejected("id_token: unknown key id");
-        if (!key->verifySha256(std::string_view(token).substr(0, secondDot), *signature)) {
+        if (!key->verifySha256(jws->signingInput, jws->signature)) {
             provider_.rejected("id_token: bad signature");
         }
 
@@ -192,20 +186,6 @@ private:
                              contains(settings_.clientIds, social::text(claims, "azp")));
         }
         return contains(settings_.clientIds, social::text(claims, "aud"));
-    }
-
-    static Poco::JSON::Object::Ptr jsonPart(const std::string& part) {
-        const auto decoded = social::base64UrlDecode(part);
-        if (!decoded) return nullptr;
-        try {
-            Poco::JSON::Parser parser;
-            parser.setDepth(16);
-            const auto parsed = parser.parse(*decoded);
-            if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
-                return parsed.extract<Poco::JSON::Object::Ptr>();
-            }
-        } catch (const Poco::Exception&) {}
-        return nullptr;
     }
 
     /// The signing key `kid`, from the cache, or fetched: when the cache has expired, or when
@@ -267,31 +247,11 @@ private:
         if (response.status != 200) {
             provider_.badAnswer("the key set answered " + std::to_string(response.status));
         }
-        Poco::JSON::Object::Ptr jwks;
-        try {
-            Poco::JSON::Parser parser;
-            parser.setDepth(32);
-            const auto parsed = parser.parse(response.body);
-            if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
-                jwks = parsed.extract<Poco::JSON::Object::Ptr>();
-            }
-        } catch (const Poco::Exception&) {}
-        const auto list = jwks ? jwks->getArray("keys") : nullptr;
-        if (!list) provider_.badAnswer("the key set is not a JWKS");
-        std::map<std::string, std::shared_ptr<const social::RsaPublicKey>> keys;
-        for (std::size_t i = 0; i < list->size(); ++i) {
-            const auto jwk = list->getObject(static_cast<unsigned>(i));
-            if (!jwk || social::text(jwk, "kty") != "RSA") continue;
-            if (const auto alg = social::text(jwk, "alg"); !alg.empty() && alg != "RS256") continue;
-            if (const auto use = social::text(jwk, "use"); !use.empty() && use != "sig") continue;
-            try {
-                keys[social::text(jwk, "kid")] = std::make_shared<social::RsaPublicKey>(
-                    social::text(jwk, "n"), social::text(jwk, "e"));
-            } catch (const std::invalid_argument& e) {
-                provider_.context().logger().warn(std::string("google-oauth2: key skipped: ") +
-                                                  e.what());
-            }
-        }
+        std::vector<std::string> skipped;
+        auto keys = social::readRsaJwks(response.body, skipped);
+        if (!keys) provider_.badAnswer("the key set is not a JWKS");
+        for (const auto& reason : skipped)
+            provider_.context().logger().warn("google-oauth2: key skipped: " + reason);
         const auto now = Steady::now();
         std::chrono::milliseconds keep = 1h;
         if (const auto header = response.header("Cache-Control")) {
@@ -301,7 +261,7 @@ private:
         keep = std::max(
             keep, std::chrono::duration_cast<std::chrono::milliseconds>(settings_.jwksRefetch));
         std::lock_guard lock(cacheMutex_);
-        keys_ = std::move(keys);
+        keys_ = std::move(*keys);
         fetchedAt_ = now;
         expiresAt_ = now + std::min(keep, settings_.jwksMaxAge);
     }

@@ -179,12 +179,13 @@ Response BuzzService::updateUser(const Request& request) {
     if (emailChanges && !self && !super) {
         throw HttpError(403, "Only a super user may change another user's email.");
     }
-    // Moving one's own address needs the current password: a stolen session cookie must not
-    // become the account for good.
+    // Moving one's own address, or setting one's own password (a super user may), needs the
+    // current password: a stolen session cookie must not become the account for good.
     const auto currentPassword = body.text("current_password");
-    if (emailChanges && self) {
+    if ((emailChanges || password) && self) {
         if (!currentPassword) {
-            body.fail("current_password", "is required to change your own email");
+            body.fail("current_password", emailChanges ? "is required to change your own email"
+                                                       : "is required to set your own password");
             body.throwIfInvalid();
         }
         if (!currentPasswordIs(caller, *currentPassword, request)) {
@@ -236,8 +237,8 @@ Response BuzzService::updateUser(const Request& request) {
     // Deactivating an invited user (inactive already) cancels its invitation.
     if (active && !*active) endAccess(*userId);
     Response response = idEnvelope(200, "user updated", *userId);
-    // A user that changed its own address continues in a fresh session.
-    if (emailChanges && self && activeAfter) {
+    // A user that changed its own address or password continues in a fresh session.
+    if ((emailChanges || password) && self && activeAfter) {
         response.headers.push_back(parts_->sessions.start(*userId, false));
     }
     return response;

@@ -1,6 +1,7 @@
 // Cookie sessions of the login-token flow: issue, check (idle and absolute expiry), end, sweep.
 #include "cookie_sessions.hpp"
 
+#include "cookie_header.hpp"
 #include "text.hpp"
 
 #include <latchkey/support/time.hpp>
@@ -26,21 +27,7 @@ Micros CookieSessions::now() const {
 std::optional<std::string> CookieSessions::presented(const Request& request) const {
     const auto cookies = request.header("Cookie");
     if (!cookies) return std::nullopt;
-    const std::string prefix = settings_.cookieName + "=";
-    std::string_view rest = *cookies;
-    while (!rest.empty()) {
-        const auto end = rest.find(';');
-        std::string_view pair = rest.substr(0, end);
-        while (!pair.empty() && pair.front() == ' ')
-            pair.remove_prefix(1);
-        if (pair.substr(0, prefix.size()) == prefix) {
-            std::string value(pair.substr(prefix.size()));
-            if (!value.empty() && value.size() <= 128) return value;
-        }
-        if (end == std::string_view::npos) break;
-        rest.remove_prefix(end + 1);
-    }
-    return std::nullopt;
+    return cookieValue(*cookies, settings_.cookieName, 128);
 }
 
 std::optional<SessionRecord> CookieSessions::check(const Request& request) {

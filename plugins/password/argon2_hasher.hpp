@@ -13,7 +13,7 @@ namespace latchkey::plugins {
 /// The policy and cost parameters.
 struct PasswordPolicy {
     std::size_t minLength = 8;   ///< In characters.
-    std::size_t maxLength = 256; ///< In characters; longer passwords are refused, never cut.
+    std::size_t maxLength = 128; ///< In characters; longer passwords are refused, never cut.
     std::uint64_t memoryBytes = 19ULL << 20; ///< OWASP: argon2id m=19 MiB, t=2, p=1.
     std::uint64_t iterations = 2;
 };

@@ -44,7 +44,7 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     ConfigReader r(node, errors);
     Settings s;
     s.policy.minLength = static_cast<std::size_t>(r.integer("min_length", 8, 1, 1024));
-    s.policy.maxLength = static_cast<std::size_t>(r.integer("max_length", 256, 16, 4096));
+    s.policy.maxLength = static_cast<std::size_t>(r.integer("max_length", 128, 64, 4096));
     if (auto fromEnv = minLengthFromEnv(node, errors)) s.policy.minLength = *fromEnv;
     if (s.policy.minLength > s.policy.maxLength) {
         errors.add(node, "min_length must not exceed max_length");

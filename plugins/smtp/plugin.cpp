@@ -11,7 +11,6 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SMTPClientSession.h>
 #include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureSMTPClientSession.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
@@ -26,6 +25,26 @@ namespace latchkey::plugins {
 namespace {
 
 enum class Security { None, StartTls, Tls };
+
+/// An SMTP session whose STARTTLS checks the server's certificate against the configured host
+/// name. Poco's SecureSMTPClientSession, built from an already connected socket (the only way to
+/// bound the connect with a timeout), has no host name and checks the certificate against the
+/// peer's IP address instead: a certificate for 127.0.0.1 would pass for `smtp.example.com`.
+class StartTlsSession final : public Poco::Net::SMTPClientSession {
+public:
+    using SMTPClientSession::SMTPClientSession;
+
+    /// Sends STARTTLS and, if the server agrees, continues over TLS with `context`, checking the
+    /// certificate for `hostName`. False if the server does not offer STARTTLS.
+    bool startTls(const Poco::Net::Context::Ptr& context, const std::string& hostName) {
+        std::string response;
+        if (!isPositiveCompletion(sendCommand("STARTTLS", response))) return false;
+        auto secure = Poco::Net::SecureStreamSocket::attach(socket(), hostName, context);
+        secure.completeHandshake();
+        socket() = secure;
+        return true;
+    }
+};
 
 struct Settings {
     std::string host;
@@ -101,7 +120,11 @@ public:
         if (settings_.security != Security::None) {
             static std::once_flag ssl;
             std::call_once(ssl, [] { Poco::Net::initializeSSL(); });
-            const auto verification = settings_.verifyTls ? Poco::Net::Context::VERIFY_RELAXED
+            // VERIFY_STRICT, not RELAXED: under RELAXED Poco skips the host name check whenever
+            // the name resolves to a loopback address (a relay on localhost would pass with
+            // anyone's certificate). A client is always shown a certificate, so STRICT only adds
+            // that check.
+            const auto verification = settings_.verifyTls ? Poco::Net::Context::VERIFY_STRICT
                                                           : Poco::Net::Context::VERIFY_NONE;
             tls_ =
                 new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", settings_.caFile,
@@ -154,7 +177,7 @@ private:
             Poco::Net::StreamSocket socket;
             socket.connect(address, timeout);
             if (settings_.security == Security::StartTls) {
-                session = std::make_unique<Poco::Net::SecureSMTPClientSession>(socket);
+                session = std::make_unique<StartTlsSession>(socket);
             } else {
                 session = std::make_unique<Poco::Net::SMTPClientSession>(socket);
             }
@@ -162,9 +185,9 @@ private:
         session->setTimeout(timeout);
         const std::string helo = settings_.helo.empty() ? "localhost" : settings_.helo;
         if (settings_.security == Security::StartTls) {
-            auto& secure = dynamic_cast<Poco::Net::SecureSMTPClientSession&>(*session);
+            auto& secure = dynamic_cast<StartTlsSession&>(*session);
             secure.login(helo);
-            if (!secure.startTLS(tls_)) {
+            if (!secure.startTls(tls_, settings_.host)) {
                 throw Poco::Net::SMTPException("the server does not offer STARTTLS");
             }
         }

@@ -1,6 +1,7 @@
 // The `twitter` social backend: the user's OAuth 1.0a access token and secret, used in an
 // HMAC-SHA1-signed call to verify_credentials with this app's consumer key and secret, give the
 // user's id. A token issued to another app cannot be signed for with this app's secret.
+#include <latchkey_social/oauth1.hpp>
 #include <latchkey_social/provider.hpp>
 
 #include <latchkey/context.hpp>
@@ -67,19 +68,6 @@ userToken(const std::map<std::string, std::string>& credentials) {
     return {token, secret};
 }
 
-/// The base string URI of RFC 5849 3.4.1.2: lowercase scheme and host, the port only when it
-/// is not the scheme's default, the path; no query.
-std::string baseStringUri(const std::string& url) {
-    const Poco::URI uri(url);
-    const std::string scheme = asciiLower(uri.getScheme());
-    const std::string host = asciiLower(uri.getHost());
-    const bool defaultPort =
-        (scheme == "http" && uri.getPort() == 80) || (scheme == "https" && uri.getPort() == 443);
-    std::string out = scheme + "://" + host;
-    if (!defaultPort) out += ":" + std::to_string(uri.getPort());
-    return out + uri.getPath();
-}
-
 class TwitterBackend final : public Provides<SocialBackend> {
 public:
     using Settings = twitter::Settings;
@@ -131,40 +119,18 @@ private:
             nonce += kHex[b >> 4];
             nonce += kHex[b & 15];
         }
-        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                                 provider_.context().clock().now().time_since_epoch())
-                                 .count();
-        std::vector<std::pair<std::string, std::string>> oauth{
-            {"oauth_consumer_key", settings_.consumerKey},
-            {"oauth_nonce", nonce},
-            {"oauth_signature_method", "HMAC-SHA1"},
-            {"oauth_timestamp", std::to_string(seconds)},
-            {"oauth_token", token},
-            {"oauth_version", "1.0"}};
-
-        // The signature base string (RFC 5849 3.4.1): every parameter encoded, sorted by name
-        // then value, joined; then method, URI and parameters, each encoded, joined by '&'.
-        std::vector<std::pair<std::string, std::string>> encoded;
-        for (const auto& list : {query, oauth}) {
-            for (const auto& [name, value] : list)
-                encoded.emplace_back(social::percentEncode(name), social::percentEncode(value));
-        }
-        std::sort(encoded.begin(), encoded.end());
-        std::string parameters;
-        for (const auto& [name, value] : encoded)
-            parameters += (parameters.empty() ? "" : "&") + name + "=" + value;
-        const std::string base = method + "&" + social::percentEncode(baseStringUri(url)) + "&" +
-                                 social::percentEncode(parameters);
-        const std::string key = social::percentEncode(settings_.consumerSecret) + "&" +
-                                social::percentEncode(tokenSecret);
-        oauth.emplace_back("oauth_signature", social::hmacSha1Base64(key, base));
-
-        std::string header = "OAuth ";
-        for (std::size_t i = 0; i < oauth.size(); ++i) {
-            header += (i ? ", " : "") + social::percentEncode(oauth[i].first) + "=\"" +
-                      social::percentEncode(oauth[i].second) + "\"";
-        }
-        return header;
+        return social::oauth1Authorization(
+            {.method = method,
+             .url = url,
+             .query = query,
+             .consumerKey = settings_.consumerKey,
+             .consumerSecret = settings_.consumerSecret,
+             .token = token,
+             .tokenSecret = tokenSecret,
+             .nonce = nonce,
+             .timestamp = std::chrono::duration_cast<std::chrono::seconds>(
+                              provider_.context().clock().now().time_since_epoch())
+                              .count()});
     }
 
     Settings settings_;

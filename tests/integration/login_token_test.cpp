@@ -463,6 +463,32 @@ TEST_CASE("Deactivating a user or moving its address voids its tokens and sessio
     CHECK(f.as(fresh.substr(0, fresh.find(';')), "GET", "/rest/user").status == 200);
 }
 
+TEST_CASE("A super user setting its own password needs the current one and continues in a "
+          "fresh session",
+          "[buzz]") {
+    BuzzFixture f;
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    const long long rootId = idOf(f, root, kRootEmail);
+    const auto bare =
+        f.as(root, "PUT", "/rest/user", userJson(rootId, R"("password": "New root 12")"));
+    CHECK(bare.status == 400);
+    CHECK(
+        bare.body ==
+        R"({"success": false, "errors": ["current_password: is required to set your own password"]})");
+    CHECK(f.as(root, "PUT", "/rest/user",
+               userJson(rootId, R"("password": "New root 12", "current_password": "guess-1")"))
+              .status == 401);
+    CHECK(f.login(kRootEmail, "New root 12").empty());
+    const auto set = f.as(root, "PUT", "/rest/user",
+                          userJson(rootId, std::string(R"("password": "New root 12", )") +
+                                               R"("current_password": ")" + kRootPassword + '"'));
+    REQUIRE(set.status == 200);
+    CHECK(f.as(root, "GET", "/rest/user").status == 401);
+    const std::string fresh = set.header("Set-Cookie");
+    CHECK(f.as(fresh.substr(0, fresh.find(';')), "GET", "/rest/user").status == 200);
+    CHECK_FALSE(f.login(kRootEmail, "New root 12").empty());
+}
+
 TEST_CASE("A user deleted through the v1.1 API is gone from the /rest flow too", "[buzz]") {
     BuzzFixture f;
     const std::string root = f.login(kRootEmail, kRootPassword);

@@ -428,32 +428,60 @@ TEST_CASE("Concurrent first logins of one provider account make one user", "[soc
     CHECK(users.json()->getArray("objects")->size() == 1);
 }
 
+namespace {
+
+/// A linkedin login on a fresh host whose userinfo URL is `userinfoBase` + the path, with the
+/// given `outbound:` section; returns the status and the host's log.
+std::pair<int, std::string> linkedinLogin(FakeProviders& fake, const std::string& userinfoBase,
+                                          const std::string& outbound) {
+    fake.control("tokens", R"({"provider": "linkedin", "token": "li", "user": {"sub": "s-1"}})");
+    TempDir dir;
+    // Without introspection: only userinfo is called (and `link_verified_email` is refused).
+    HostProcess host(dir.write(
+        "latchkey.yaml", testConfig(dir, "",
+                                    "  social:\n    linkedin: {introspect: false, userinfo_url: " +
+                                        userinfoBase + "/linkedin/v2/userinfo}\n",
+                                    outbound)));
+    HttpClient http(host.baseUrl());
+    const Headers admin{{"X-API-KEY", adminAccountKey(http)}};
+    REQUIRE(http.post("/v1.1/instances/", R"({"name": "tls-app"})", admin).status == 201);
+    const auto answer = http.post("/v1.1/instances/tls-app/user/auth/linkedin/",
+                                  R"({"access_token": "li"})", admin);
+    return {answer.status, host.log()};
+}
+
+} // namespace
+
 TEST_CASE("Calls to an https provider check its certificate (outbound.ca_file trusts one)",
           "[social]") {
     TempDir certs;
     const auto [cert, key] = selfSignedCertificate(certs);
     FakeProviders fake(cert, key);
-    fake.control("tokens", R"({"provider": "linkedin", "token": "li", "user": {"sub": "s-1"}})");
-    // Without introspection: only userinfo is called (and `link_verified_email` is refused).
-    const auto run = [&fake](const std::string& outbound) {
-        TempDir dir;
-        HostProcess host(
-            dir.write("latchkey.yaml",
-                      testConfig(dir, "",
-                                 "  social:\n    linkedin: {introspect: false, userinfo_url: " +
-                                     fake.tlsBaseUrl() + "/linkedin/v2/userinfo}\n",
-                                 outbound)));
-        HttpClient http(host.baseUrl());
-        const Headers admin{{"X-API-KEY", adminAccountKey(http)}};
-        REQUIRE(http.post("/v1.1/instances/", R"({"name": "tls-app"})", admin).status == 201);
-        const auto answer = http.post("/v1.1/instances/tls-app/user/auth/linkedin/",
-                                      R"({"access_token": "li"})", admin);
-        return std::make_pair(answer.status, host.log());
-    };
     // A self-signed certificate is not trusted by default: the provider counts as unreachable.
-    const auto [refused, log] = run("");
+    const auto [refused, log] = linkedinLogin(fake, fake.tlsBaseUrl(), "");
     CHECK(refused == 503);
     CHECK_THAT(log, Catch::Contains("TLS failed"));
     // Trusted through the config, the same provider works.
-    CHECK(run("outbound:\n  ca_file: " + cert + "\n").first == 200);
+    CHECK(linkedinLogin(fake, fake.tlsBaseUrl(), "outbound:\n  ca_file: " + cert + "\n").first ==
+          200);
+}
+
+TEST_CASE("Calls to an https provider check its certificate against the URL's host name",
+          "[social]") {
+    TempDir certs;
+    // Each certificate is trusted as its own CA, so only the name decides; the URL names
+    // localhost, which resolves to the fake providers' 127.0.0.1.
+    const auto status = [&certs](const std::string& subjectAltName) {
+        const auto [cert, key] = selfSignedCertificate(certs, subjectAltName);
+        FakeProviders fake(cert, key);
+        std::string base = fake.tlsBaseUrl();
+        base.replace(base.find("127.0.0.1"), 9, "localhost");
+        const auto [answer, log] =
+            linkedinLogin(fake, base, "outbound:\n  ca_file: " + cert + "\n");
+        INFO(log);
+        return answer;
+    };
+    CHECK(status("DNS:localhost") == 200);
+    CHECK(status("DNS:provider.other.test") == 503);
+    CHECK(status("IP:127.0.0.1") == 503);
 }

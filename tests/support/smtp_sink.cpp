@@ -4,6 +4,7 @@
 #include "support/temp_dir.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -19,6 +20,7 @@ std::vector<std::string> arguments(const TempDir& dir, const SmtpSink::Options& 
     }
     if (!options.cert.empty()) {
         args.insert(args.end(), {"--cert", options.cert, "--key", options.key});
+        if (options.implicitTls) args.emplace_back("--implicit-tls");
     }
     if (options.failFirst > 0) {
         args.insert(args.end(), {"--fail-first", std::to_string(options.failFirst)});
@@ -61,12 +63,18 @@ std::vector<std::string> SmtpSink::waitForMessages(std::size_t count,
     return found;
 }
 
-std::pair<std::string, std::string> selfSignedCertificate(const TempDir& dir) {
-    const std::string cert = dir.file("cert.pem");
-    const std::string key = dir.file("key.pem");
+std::pair<std::string, std::string> selfSignedCertificate(const TempDir& dir,
+                                                          const std::string& subjectAltName) {
+    std::string stem = subjectAltName;
+    std::replace_if(
+        stem.begin(), stem.end(),
+        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) == 0; }, '-');
+    const std::string cert = dir.file(stem + "-cert.pem");
+    const std::string key = dir.file(stem + "-key.pem");
     const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
-                                "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
-                                key + "' -out '" + cert + "' > /dev/null 2>&1";
+                                "/CN=latchkey-test -addext 'subjectAltName=" +
+                                subjectAltName + "' -keyout '" + key + "' -out '" + cert +
+                                "' > /dev/null 2>&1";
     if (std::system(command.c_str()) != 0) { // NOLINT(concurrency-mt-unsafe)
         throw std::runtime_error("openssl could not make a test certificate");
     }

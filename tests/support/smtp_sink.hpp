@@ -21,8 +21,9 @@ public:
         std::string password;
         std::string cert; ///< With key: STARTTLS offered (and required).
         std::string key;
-        int failFirst = 0;       ///< Refuse this many messages with 451 first.
-        double delaySeconds = 0; ///< Take this long over each message.
+        int failFirst = 0;        ///< Refuse this many messages with 451 first.
+        double delaySeconds = 0;  ///< Take this long over each message.
+        bool implicitTls = false; ///< With cert: TLS from the first byte instead of STARTTLS.
     };
 
     explicit SmtpSink(const Options& options);
@@ -44,7 +45,9 @@ private:
     std::uint16_t port_ = 0;
 };
 
-/// A self-signed certificate and key for 127.0.0.1 in `dir` (openssl); returns {cert, key}.
-std::pair<std::string, std::string> selfSignedCertificate(const TempDir& dir);
+/// A self-signed certificate and key in `dir` (openssl) for `subjectAltName` (openssl's syntax:
+/// "IP:127.0.0.1", "DNS:localhost"); returns {cert, key}. Its common name matches nothing.
+std::pair<std::string, std::string>
+selfSignedCertificate(const TempDir& dir, const std::string& subjectAltName = "IP:127.0.0.1");
 
 } // namespace latchkey::test

@@ -2,7 +2,8 @@
 """A real SMTP server for the tests (Debian's python3-aiosmtpd).
 
 Saves every message it accepts into --dir as <n>.eml (written whole, then renamed), optionally
-requires AUTH (--user/--password) and offers STARTTLS (--cert/--key), and can refuse the first
+requires AUTH (--user/--password) and offers STARTTLS (--cert/--key; with --implicit-tls the
+connection is TLS from the start instead, as on port 465), and can refuse the first
 messages with a temporary error (--fail-first N) to exercise retries, or take --delay seconds
 over each message to act as a slow server. Prints "port N" once it
 listens, then serves until stdin closes or it is terminated.
@@ -64,6 +65,7 @@ def main():
     parser.add_argument("--password")
     parser.add_argument("--cert")
     parser.add_argument("--key")
+    parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
@@ -75,7 +77,10 @@ def main():
     if args.cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.cert, args.key)
-        options.update(tls_context=context, require_starttls=True)
+        if args.implicit_tls:
+            options.update(ssl_context=context)
+        else:
+            options.update(tls_context=context, require_starttls=True)
     port = free_port()
     controller = Controller(Saver(args.dir, args.fail_first, args.delay), hostname="127.0.0.1", port=port,
                             **options)

@@ -1,5 +1,6 @@
 // The login-token flow's parts in-process, on a real SQLite store and the host's identity
 // service: members and their index keys, cookie sessions, mailed tokens, lockouts.
+#include "cookie_header.hpp"
 #include "cookie_sessions.hpp"
 #include "identity_harness.hpp"
 #include "lockout.hpp"
@@ -272,4 +273,23 @@ TEST_CASE("Lockout: one client's wrong tokens and lost-password requests for man
     // Another network goes on.
     lockout.checkClient(lockout.keys("f@example.com", "[2001:db8:1:3::a]:443"));
     CHECK(lockout.resetDue("e@example.com", "192.0.2.1:80"));
+}
+
+TEST_CASE("The session cookie is found by its exact name among the request's cookies",
+          "[login-token]") {
+    using latchkey::plugins::buzz::cookieValue;
+    CHECK(cookieValue("buzz=abc", "buzz", 128) == "abc");
+    CHECK(cookieValue("other=1; buzz=abc; more=2", "buzz", 128) == "abc");
+    CHECK(cookieValue("other=1;buzz=abc", "buzz", 128) == "abc");
+    CHECK(cookieValue("  buzz=a=b", "buzz", 128) == "a=b");
+    // Not another cookie whose name starts the same, nor one that only ends the same.
+    CHECK_FALSE(cookieValue("buzzer=abc", "buzz", 128));
+    CHECK_FALSE(cookieValue("xbuzz=abc", "buzz", 128));
+    CHECK_FALSE(cookieValue("Buzz=abc", "buzz", 128));
+    // An empty or too long value does not count; a later good one does.
+    CHECK_FALSE(cookieValue("buzz=", "buzz", 128));
+    CHECK(cookieValue("buzz=" + std::string(129, 'x') + "; buzz=ok", "buzz", 128) == "ok");
+    CHECK_FALSE(cookieValue("", "buzz", 128));
+    CHECK_FALSE(cookieValue(";;;", "buzz", 128));
+    CHECK_FALSE(cookieValue("buzz", "buzz", 128));
 }

@@ -1,6 +1,7 @@
 // The hashing pool (bounded queue) and the argon2id hasher (policy, verify, rehash).
 #include "argon2_hasher.hpp"
 #include "hashing_pool.hpp"
+#include "support/in_process.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -86,6 +87,21 @@ TEST_CASE("The policy counts characters and bounds the length", "[password]") {
     // Policy is for new passwords; hashing one set before a policy change still works.
     CHECK_NOTHROW(hasher.hash("short"));
     CHECK_THROWS_AS(hasher.hash(std::string(65, 'a')), std::invalid_argument);
+}
+
+TEST_CASE("The password plugin's defaults: 8 to 128 characters, argon2id at OWASP's parameters",
+          "[password]") {
+    latchkey::test::LoadedPlugin plugin("latchkey-password.so", "{}");
+    auto& hasher = plugin.as<PasswordHasher>();
+    // ASVS 2.1.2: 64 characters allowed, more than 128 refused.
+    CHECK(hasher.checkPolicy(std::string(128, 'a')).empty());
+    CHECK(hasher.checkPolicy(std::string(129, 'a')).size() == 1);
+    CHECK(hasher.checkPolicy("1234567").size() == 1);
+    CHECK(hasher.checkPolicy("12345678").empty());
+    // ASVS 2.4.5: m=19 MiB, t=2, p=1 (libsodium's argon2id is single-lane).
+    CHECK(hasher.hash("correct horse").rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0) == 0);
+    // A max_length under 64 is a config error.
+    CHECK_THROWS(latchkey::test::LoadedPlugin("latchkey-password.so", "{max_length: 63}"));
 }
 
 TEST_CASE("Hashes are argon2id, salted, and verify only the right password", "[password]") {

@@ -22,8 +22,9 @@ MailMessage welcome() {
     return m;
 }
 
-std::string settings(std::uint16_t port, const std::string& extra) {
-    return "host: 127.0.0.1\nport: " + std::to_string(port) +
+std::string settings(std::uint16_t port, const std::string& extra,
+                     const std::string& host = "127.0.0.1") {
+    return "host: " + host + "\nport: " + std::to_string(port) +
            "\nfrom: Test <noreply@example.com>\ntimeout: 5s\nbackoff: 10ms\n" + extra;
 }
 
@@ -81,6 +82,41 @@ TEST_CASE("smtp uses STARTTLS and checks the certificate unless told not to", "[
                                            "password: s3cret\nverify_tls: false\n"));
     lax.as<Mailer>().send(welcome());
     CHECK(sink.waitForMessages(2).size() == 2);
+}
+
+TEST_CASE("smtp checks the server's certificate against smtp.host, over STARTTLS and over TLS",
+          "[smtp]") {
+    const bool implicitTls = GENERATE(false, true);
+    const std::string security = implicitTls ? "security: tls\n" : "security: starttls\n";
+    latchkey::test::TempDir dir;
+    // Each certificate is its own trusted CA, so only the name decides.
+    const auto sends = [&](const std::string& subjectAltName) {
+        const auto [cert, key] = latchkey::test::selfSignedCertificate(dir, subjectAltName);
+        SmtpSink sink(SmtpSink::Options{.user = "",
+                                        .password = "",
+                                        .cert = cert,
+                                        .key = key,
+                                        .failFirst = 0,
+                                        .delaySeconds = 0,
+                                        .implicitTls = implicitTls});
+        LoadedPlugin smtp(
+            "latchkey-smtp.so",
+            settings(sink.port(), security + "attempts: 1\nca_file: " + cert + "\n", "localhost"));
+        try {
+            smtp.as<Mailer>().send(welcome());
+        } catch (const Unavailable& e) {
+            INFO(e.what());
+            CHECK(sink.messages().empty());
+            return false;
+        }
+        return sink.waitForMessages(1).size() == 1;
+    };
+    INFO(security);
+    CHECK(sends("DNS:localhost"));
+    CHECK_FALSE(sends("DNS:mail.other.test"));
+    // The address the name resolved to is not the name: Poco's own STARTTLS, on a session made
+    // from a connected socket, checked this one against the peer's IP and let it through.
+    CHECK_FALSE(sends("IP:127.0.0.1"));
 }
 
 TEST_CASE("smtp fails fast and clearly when nothing listens", "[smtp]") {

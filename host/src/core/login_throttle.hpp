@@ -33,9 +33,11 @@ struct ThrottleSettings {
     std::chrono::milliseconds maxDelay{std::chrono::minutes(15)};
     /// Consecutive failures at one account, from every client together, after which the account
     /// is protected (NIST SP 800-63B 5.2.2: at most 100)...
-    std::int64_t accountLimit = 100;
-    /// ...and then takes one attempt per this long from clients it does not know.
-    std::chrono::milliseconds accountInterval{std::chrono::minutes(1)};
+    std::int64_t accountLimit = 50;
+    /// ...and then takes one attempt per this long from clients it does not know. With the
+    /// defaults, strangers get at most 50 + 30 guesses in an hour (ASVS 4.0.3 2.2.1: at most
+    /// 100), then 30 an hour.
+    std::chrono::milliseconds accountInterval{std::chrono::minutes(2)};
     /// Failures from one client (an IPv4 address, an IPv6 /64) at any accounts...
     std::int64_t clientLimit = 100;
     /// ...within this window, after which the client waits for the window's end.

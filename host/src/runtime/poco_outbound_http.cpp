@@ -115,11 +115,12 @@ Poco::Net::Context::Ptr PocoOutboundHttp::tlsContext() {
     std::lock_guard lock(tlsMutex_);
     if (!tls_) {
         Poco::Net::initializeSSL();
-        // Peer certificates are checked against the CAs and the host name; there is no way to
-        // turn this off: a test provider gets a CA file instead.
+        // Peer certificates are checked against the CAs and the URL's host name; there is no
+        // way to turn this off: a test provider gets a CA file instead. VERIFY_STRICT because
+        // under RELAXED Poco skips the name check for any name that resolves to loopback.
         tls_ =
             new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", settings_.caFile,
-                                   Poco::Net::Context::VERIFY_RELAXED, 9, settings_.caFile.empty());
+                                   Poco::Net::Context::VERIFY_STRICT, 9, settings_.caFile.empty());
     }
     return tls_;
 }
