@@ -8,11 +8,10 @@
 #include <latchkey/plugin.hpp>
 #include <latchkey/social.hpp>
 #include <latchkey/support/config_reader.hpp>
-#include <latchkey/support/text.hpp>
 
 #include <Poco/URI.h>
 
-#include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 

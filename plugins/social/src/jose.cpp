@@ -1,31 +1,9 @@
 // Reading JWS compact tokens and JWK Sets.
 #include "latchkey_social/jose.hpp"
 
-#include <Poco/Exception.h>
-#include <Poco/JSON/Parser.h>
-
 #include <stdexcept>
 
 namespace latchkey::social {
-
-namespace {
-
-/// `json` as an object (nesting at most `depth` deep), or null.
-Poco::JSON::Object::Ptr objectOf(const std::string& json, std::size_t depth) {
-    try {
-        Poco::JSON::Parser parser;
-        parser.setDepth(depth);
-        const auto parsed = parser.parse(json);
-        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
-            return parsed.extract<Poco::JSON::Object::Ptr>();
-        }
-    } catch (const Poco::Exception&) {
-    } catch (const std::exception&) { // Poco's parser lets some std exceptions through.
-    }
-    return nullptr;
-}
-
-} // namespace
 
 std::optional<CompactJws> readCompactJws(std::string_view token) {
     const auto firstDot = token.find('.');
@@ -39,8 +17,8 @@ std::optional<CompactJws> readCompactJws(std::string_view token) {
     const auto claims = base64UrlDecode(token.substr(firstDot + 1, secondDot - firstDot - 1));
     auto signature = base64UrlDecode(token.substr(secondDot + 1));
     if (!header || !claims || !signature) return std::nullopt;
-    CompactJws out{.header = objectOf(*header, 16),
-                   .claims = objectOf(*claims, 16),
+    CompactJws out{.header = jsonObject(*header, 16),
+                   .claims = jsonObject(*claims, 16),
                    .signingInput = std::string(token.substr(0, secondDot)),
                    .signature = std::move(*signature)};
     if (!out.header || !out.claims) return std::nullopt;
@@ -49,7 +27,7 @@ std::optional<CompactJws> readCompactJws(std::string_view token) {
 
 std::optional<std::map<std::string, std::shared_ptr<const RsaPublicKey>>>
 readRsaJwks(std::string_view body, std::vector<std::string>& skipped) {
-    const auto jwks = objectOf(std::string(body), 32);
+    const auto jwks = jsonObject(std::string(body), 32);
     const auto list = jwks ? jwks->getArray("keys") : nullptr;
     if (!list) return std::nullopt;
     std::map<std::string, std::shared_ptr<const RsaPublicKey>> keys;

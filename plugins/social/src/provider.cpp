@@ -61,16 +61,7 @@ Poco::JSON::Object::Ptr Provider::expectObject(const OutboundResponse& response,
     if (status < 200 || status >= 300) {
         badAnswer(std::string(what) + " answered " + std::to_string(status));
     }
-    try {
-        Poco::JSON::Parser parser;
-        parser.setDepth(32);
-        const auto parsed = parser.parse(response.body);
-        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
-            return parsed.extract<Poco::JSON::Object::Ptr>();
-        }
-    } catch (const Poco::Exception&) {
-        // Not JSON: below.
-    }
+    if (auto object = jsonObject(response.body, 32)) return object;
     badAnswer(std::string(what) + " answered something that is not a JSON object");
 }
 
@@ -82,6 +73,20 @@ void Provider::rejected(std::string_view why) const {
 void Provider::badAnswer(std::string_view why) const {
     context_.logger().error(name_ + ": unusable answer: " + std::string(why));
     throw HttpError(502, "The " + name_ + " provider gave an answer that could not be used.");
+}
+
+Poco::JSON::Object::Ptr jsonObject(const std::string& json, std::size_t depth) {
+    try {
+        Poco::JSON::Parser parser;
+        parser.setDepth(depth);
+        const auto parsed = parser.parse(json);
+        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
+            return parsed.extract<Poco::JSON::Object::Ptr>();
+        }
+    } catch (const Poco::Exception&) {
+        // Not JSON, or too deep: null.
+    }
+    return nullptr;
 }
 
 std::string text(const Poco::JSON::Object::Ptr& object, const std::string& key) {

@@ -25,7 +25,8 @@ struct CompactJws {
 };
 
 /// `token` as three base64url parts of which the first two are JSON objects (nesting at most 16
-/// deep); nullopt otherwise. Never throws for any input.
+/// deep, read by jsonObject()); nullopt otherwise. Never throws for any input (the jose fuzz
+/// target holds it to that).
 std::optional<CompactJws> readCompactJws(std::string_view token);
 
 /// The RS256 keys of a JWK Set by `kid`: the members of `keys` with kty RSA, alg RS256 (or

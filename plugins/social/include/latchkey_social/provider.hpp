@@ -12,6 +12,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -58,6 +59,10 @@ private:
     std::string name_;
     std::chrono::milliseconds timeout_;
 };
+
+/// `json` as a JSON object nested at most `depth` deep; null when it is not JSON, too deep, or
+/// not an object. Never throws a Poco exception for any input.
+Poco::JSON::Object::Ptr jsonObject(const std::string& json, std::size_t depth);
 
 /// `key` of `object` as text: strings as they are, whole numbers in decimal; "" otherwise.
 std::string text(const Poco::JSON::Object::Ptr& object, const std::string& key);
