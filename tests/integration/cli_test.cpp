@@ -178,3 +178,44 @@ TEST_CASE("The configs shipped in config/ are valid", "[cli]") {
         CHECK(result.exitCode == 0);
     }
 }
+
+TEST_CASE("check-config checks each instance's social settings and reports a shared problem once",
+          "[cli]") {
+    TempDir dir;
+    const std::string config =
+        dir.write("social.yaml", "secrets: {key_file: s.key}\n"
+                                 "plugins:\n"
+                                 "  paths: [" +
+                                     pluginDir() +
+                                     "]\n"
+                                     "storage: {driver: sqlite, path: x.db}\n"
+                                     "mailer: {driver: outbox, dir: out}\n"
+                                     "auth:\n"
+                                     "  password: {}\n"
+                                     "  social:\n"
+                                     "    facebook:\n"
+                                     "      graph_url: 'ftp://x'\n"
+                                     "      app_secret: s\n"
+                                     "      instances:\n"
+                                     "        shop-one: {app_id: '2', colour: blue}\n"
+                                     "        shop-two: {app_id: '3'}\n"
+                                     "    github: {instances: {shop-one: {}, shop-two: {}}}\n");
+    const auto result = runLatchkey({"check-config", "-c", config});
+    INFO(result.err);
+    CHECK(result.exitCode == 2);
+    const auto count = [&](const std::string& text) {
+        std::size_t n = 0;
+        for (auto at = result.err.find(text); at != std::string::npos;
+             at = result.err.find(text, at + 1))
+            ++n;
+        return n;
+    };
+    // Host-wide: no app_id. Each instance has one; shop-one has a key facebook does not know.
+    CHECK(count(":10:7: auth.social.facebook.app_id: is required") == 1);
+    CHECK(count("auth.social.facebook.instances.shop-one.colour: unknown key") == 1);
+    CHECK(count("auth.social.facebook.instances.shop-two.") == 0);
+    // The inherited bad URL, read for the host and both instances, is one problem at its line.
+    CHECK(count(":10:18: auth.social.facebook.graph_url: must be an http(s) URL") == 1);
+    CHECK(count("auth.social.github: no plugin named \"github\"") == 1);
+    CHECK_THAT(result.err, Catch::EndsWith("4 problems\n"));
+}

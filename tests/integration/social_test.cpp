@@ -31,8 +31,12 @@ struct SocialDeployment {
     std::string accountKey, creatorKey, plainKey;
     const std::string base = "/v1.1/instances/social-app/";
 
-    /// `googleExtra` is added to the google-oauth2 settings (e.g. link_verified_email).
-    explicit SocialDeployment(const std::string& googleExtra = "") {
+    /// `googleExtra` is added to the google-oauth2 settings (e.g. link_verified_email) and
+    /// `facebookExtra` to facebook's; with `linkedinFor`, linkedin is set up for that instance
+    /// only.
+    explicit SocialDeployment(const std::string& googleExtra = "",
+                              const std::string& facebookExtra = "",
+                              const std::string& linkedinFor = "") {
         fake.control("apps",
                      R"({"provider": "facebook", "app_id": "fb-app", "secret": "fb-secret"})");
         fake.control(
@@ -44,19 +48,21 @@ struct SocialDeployment {
         fake.control("apps", R"({"provider": "linkedin", "client_id": "li-client",
                                  "client_secret": "li-secret"})");
         const std::string u = fake.baseUrl();
+        std::string linkedin =
+            "client_id: li-client, client_secret: li-secret, userinfo_url: " + u +
+            "/linkedin/v2/userinfo, introspect_url: " + u +
+            "/linkedin/oauth/v2/introspectToken, timeout: 1s";
+        if (!linkedinFor.empty()) linkedin = "instances: {" + linkedinFor + ": {" + linkedin + "}}";
         const std::string social =
             "  social:\n"
             "    facebook: {app_id: fb-app, app_secret: fb-secret, graph_url: " +
-            u + "/facebook, timeout: 1s}\n" +
+            u + "/facebook, timeout: 1s" + facebookExtra + "}\n" +
             "    google-oauth2: {client_ids: [google-client], userinfo_url: " + u +
             "/google/oauth2/v3/userinfo, tokeninfo_url: " + u +
             "/google/tokeninfo, jwks_url: " + u +
             "/google/oauth2/v3/certs, jwks_refetch: 0s, timeout: 1s" + googleExtra + "}\n" +
             "    twitter: {consumer_key: tw-key, consumer_secret: tw-secret, api_url: " + u +
-            "/twitter, timeout: 1s}\n" +
-            "    linkedin: {client_id: li-client, client_secret: li-secret, userinfo_url: " + u +
-            "/linkedin/v2/userinfo, introspect_url: " + u +
-            "/linkedin/oauth/v2/introspectToken, timeout: 1s}\n";
+            "/twitter, timeout: 1s}\n" + "    linkedin: {" + linkedin + "}\n";
         host =
             std::make_unique<HostProcess>(dir.write("latchkey.yaml", testConfig(dir, "", social)));
         http = std::make_unique<HttpClient>(host->baseUrl());
@@ -295,6 +301,40 @@ TEST_CASE("LinkedIn: OpenID Connect userinfo", "[social]") {
     CHECK(d.loginWith("linkedin", "li-other-app").body == kInvalidToken);
     d.token("linkedin", "li-expired", R"({"sub": "li-7"})", "li-client", R"(, "mode": "expired")");
     CHECK(d.loginWith("linkedin", "li-expired").body == kInvalidToken);
+}
+
+TEST_CASE("An instance with its own provider app accepts only that app's tokens, and others "
+          "only the host-wide app's",
+          "[social]") {
+    SocialDeployment d("",
+                       ", instances: {other-shop: {app_id: other-app, app_secret: other-secret}}",
+                       "other-shop");
+    REQUIRE(
+        d.http->post("/v1.1/instances/", R"({"name": "other-shop"})", {{"X-API-KEY", d.accountKey}})
+            .status == 201);
+    const auto shopLogin = [&](const std::string& backend, const std::string& token) {
+        return d.http->post("/v1.1/instances/other-shop/user/auth/" + backend + "/",
+                            R"({"access_token": ")" + token + "\"}", {{"X-API-KEY", d.accountKey}});
+    };
+    const std::string gordon = R"({"id": "1001", "name": "Gordon Freeman"})";
+    d.token("facebook", "fb-host-app", gordon, "fb-app");
+    d.token("facebook", "fb-shop-app", gordon, "other-app");
+
+    // The host-wide app on every instance without one of its own...
+    CHECK(d.loginWith("facebook", "fb-host-app").status == 200);
+    CHECK(d.loginWith("facebook", "fb-shop-app").body == kInvalidToken);
+    // ...and the instance's own app on it: a token for the host-wide app is another app's.
+    const auto shop = shopLogin("facebook", "fb-shop-app");
+    CHECK(shop.status == 200);
+    CHECK(shop.str("username") == "facebook-1001");
+    CHECK(shopLogin("facebook", "fb-host-app").body == kInvalidToken);
+
+    // LinkedIn is set up for other-shop only: elsewhere it is not a backend at all.
+    d.token("linkedin", "li-token", R"({"sub": "li-9"})", "li-client");
+    CHECK(shopLogin("linkedin", "li-token").status == 200);
+    const auto elsewhere = d.loginWith("linkedin", "li-token");
+    CHECK(elsewhere.status == 400);
+    CHECK(elsewhere.body == R"({"detail": "Unsupported social backend."})");
 }
 
 TEST_CASE("A provider that fails, answers garbage or is too slow gives 502 or 503, never a 500",

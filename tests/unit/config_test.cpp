@@ -154,6 +154,87 @@ TEST_CASE("The host config lists plugins in creation order and strips host keys"
     CHECK(config.server.publicUrl.empty()); // derived from the bound port at start
 }
 
+TEST_CASE("A social backend's instances get the host-wide settings with their own over them",
+          "[config]") {
+    ConfigErrors errors;
+    const auto root = parseYaml("secrets: {key_file: s.key}\n"
+                                "storage: {driver: sqlite, path: x.db}\n"
+                                "mailer: {driver: outbox, dir: out}\n"
+                                "auth:\n"
+                                "  password: {}\n"
+                                "  social:\n"
+                                "    facebook:\n"
+                                "      app_id: '1'\n"
+                                "      app_secret: one\n"
+                                "      instances:\n"
+                                "        shop-one: {app_id: '2', app_secret: two}\n"
+                                "        shop-two: {timeout: 2s}\n"
+                                "    twitter:\n"
+                                "      instances:\n"
+                                "        shop-one: {consumer_key: k}\n",
+                                fakeEnv({}), errors);
+    const HostConfig config = readHostConfig(root, "/etc/latchkey/l.yaml", "/plugins", errors);
+    INFO(messages(errors));
+    REQUIRE(errors.empty());
+    REQUIRE(config.plugins.size() == 7); // storage, mailer, password, facebook x3, twitter
+    const auto scalar = [](const PluginUse& use, const char* key) {
+        const ConfigValue* value = use.node.find(key);
+        return value ? value->scalar() : std::string("(absent)");
+    };
+    const PluginUse& hostWide = config.plugins[3];
+    CHECK(hostWide.name == "facebook");
+    CHECK(hostWide.instance.empty());
+    CHECK(hostWide.node.find("instances") == nullptr);
+    CHECK(scalar(hostWide, "app_id") == "1");
+
+    const PluginUse& one = config.plugins[4];
+    CHECK(one.name == "facebook");
+    CHECK(one.instance == "shop-one");
+    CHECK(scalar(one, "app_id") == "2");
+    CHECK(scalar(one, "app_secret") == "two");
+    CHECK(one.node.find("app_id")->path() == "auth.social.facebook.instances.shop-one.app_id");
+    CHECK(one.node.find("instances") == nullptr);
+
+    const PluginUse& two = config.plugins[5];
+    CHECK(two.instance == "shop-two");
+    CHECK(scalar(two, "app_id") == "1"); // inherited, and reported where it is written
+    CHECK(two.node.find("app_id")->path() == "auth.social.facebook.app_id");
+    CHECK(scalar(two, "timeout") == "2s");
+    CHECK(two.node.path() == "auth.social.facebook.instances.shop-two");
+
+    // Only `instances`: no host-wide use, so other instances do not have the backend.
+    const PluginUse& twitter = config.plugins[6];
+    CHECK(twitter.name == "twitter");
+    CHECK(twitter.instance == "shop-one");
+    CHECK(scalar(twitter, "consumer_key") == "k");
+}
+
+TEST_CASE("Per-instance social settings name instances and are maps", "[config]") {
+    ConfigErrors errors;
+    const auto root = parseYaml("auth:\n"
+                                "  social:\n"
+                                "    facebook:\n"
+                                "      app_id: '1'\n"
+                                "      instances:\n"
+                                "        Shop: {app_id: '2'}\n"
+                                "        abc: {app_id: '2'}\n"
+                                "        shop-one: yes\n"
+                                "    twitter: {instances: [shop-one]}\n",
+                                fakeEnv({}), errors);
+    const HostConfig config = readHostConfig(root, "l.yaml", "/plugins", errors);
+    const std::string all = messages(errors);
+    INFO(all);
+    CHECK_THAT(all, Catch::Contains("6:auth.social.facebook.instances.Shop: \"Shop\" is not an "
+                                    "instance name (5 to 64 lowercase letters"));
+    CHECK_THAT(all, Catch::Contains("7:auth.social.facebook.instances.abc: \"abc\" is not"));
+    CHECK_THAT(all, Catch::Contains("8:auth.social.facebook.instances.shop-one: expected a map of "
+                                    "facebook settings for instance shop-one"));
+    CHECK_THAT(all, Catch::Contains("9:auth.social.twitter.instances: expected a map of instance "
+                                    "names"));
+    for (const auto& use : config.plugins)
+        CHECK(use.instance.empty()); // none of the instances was read
+}
+
 TEST_CASE("A plugin name is a name, never a path or the host's namespace", "[config]") {
     ConfigErrors errors;
     const auto root = parseYaml("secrets: {key_file: s.key}\n"

@@ -3,6 +3,7 @@
 
 #include <latchkey/version.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <iomanip>
@@ -71,10 +72,18 @@ bool parseArguments(int argc, char** argv, Arguments& out, std::string& error) {
 }
 
 void printIssues(const std::string& file, const ConfigErrors& errors) {
-    for (const auto& issue : errors.issues())
-        std::cerr << formatIssue(file, issue) << "\n";
-    std::cerr << file << ": " << errors.issues().size() << " problem"
-              << (errors.issues().size() == 1 ? "" : "s") << "\n";
+    // A host-wide social setting is read again for each instance with settings of its own: a
+    // problem with it is reported once.
+    std::vector<std::string> lines;
+    for (const auto& issue : errors.issues()) {
+        std::string line = formatIssue(file, issue);
+        if (std::find(lines.begin(), lines.end(), line) == lines.end())
+            lines.push_back(std::move(line));
+    }
+    for (const auto& line : lines)
+        std::cerr << line << "\n";
+    std::cerr << file << ": " << lines.size() << " problem" << (lines.size() == 1 ? "" : "s")
+              << "\n";
 }
 
 int checkConfig(const std::string& file) {
@@ -86,7 +95,9 @@ int checkConfig(const std::string& file) {
     }
     std::cout << file << ": OK (";
     for (std::size_t i = 0; i < loaded.host.plugins.size(); ++i) {
-        std::cout << (i ? ", " : "") << loaded.host.plugins[i].name;
+        const PluginUse& use = loaded.host.plugins[i];
+        std::cout << (i ? ", " : "") << use.name
+                  << (use.instance.empty() ? "" : " for " + use.instance);
     }
     std::cout << ")\n";
     return kExitOk;

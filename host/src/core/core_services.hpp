@@ -22,9 +22,35 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace latchkey::core {
+
+/// The social backends loaded, by name (`user/auth/<backend>/`): each with its host-wide
+/// settings, and one more for every instance with settings of its own
+/// (`auth.social.<backend>.instances.<name>`).
+class SocialBackends {
+public:
+    /// Adds `backend` as `name` for `instance`, or for every other instance when it is "".
+    void add(const std::string& name, const std::string& instance, SocialBackend& backend) {
+        byName_[name][instance] = &backend;
+    }
+    /// The backend `name` as configured for `instance`: its own settings, else the host-wide
+    /// ones; nullptr when it has neither.
+    SocialBackend* find(std::string_view name, std::string_view instance) const {
+        const auto backend = byName_.find(name);
+        if (backend == byName_.end()) return nullptr;
+        const auto& uses = backend->second;
+        if (const auto own = uses.find(instance); own != uses.end()) return own->second;
+        const auto hostWide = uses.find(std::string_view());
+        return hostWide == uses.end() ? nullptr : hostWide->second;
+    }
+    void clear() noexcept { byName_.clear(); }
+
+private:
+    std::map<std::string, std::map<std::string, SocialBackend*, std::less<>>, std::less<>> byName_;
+};
 
 /// The identity core's dependencies, shared by its route handlers.
 struct CoreServices {
@@ -37,8 +63,8 @@ struct CoreServices {
     std::shared_ptr<spdlog::logger> log;
     std::string publicUrl;               ///< For links to uploaded files.
     std::uint64_t maxFileSize = 1 << 20; ///< Largest file a profile field accepts.
-    /// The social backends loaded, by name (`user/auth/<backend>/`).
-    std::map<std::string, SocialBackend*, std::less<>> social;
+    /// The social backends loaded.
+    SocialBackends social;
     /// Tells the plugins that keep state per user what happened (after it is stored).
     std::function<void(const UserEvent&)> announce = [](const UserEvent&) {};
     /// Parsed schemas and rendered profiles, remembered by their stored text.

@@ -2,13 +2,11 @@
 #include "core/instance_routes.hpp"
 
 #include "core/caller.hpp"
+#include "core/instance_name.hpp"
 #include "core/pagination.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
 #include "core/views.hpp"
-
-#include <algorithm>
-#include <cctype>
 
 namespace latchkey::core {
 
@@ -17,16 +15,6 @@ namespace {
 /// What an instance body may hold (owner, role and location come back from the client's save).
 const std::initializer_list<std::string_view> kInstanceFields = {
     "name", "description", "metadata", "owner", "role", "location"};
-
-/// Syncano's rule: at least 5 characters; we also keep names URL-safe and bounded.
-bool isValidInstanceName(const std::string& name) {
-    if (name.size() < 5 || name.size() > 64) return false;
-    if (!std::islower(static_cast<unsigned char>(name.front()))) return false;
-    return std::ranges::all_of(name, [](char c) {
-        return std::islower(static_cast<unsigned char>(c)) ||
-               std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-    });
-}
 
 Response instanceResponse(int status, const InstanceRecord& instance, const AccountRecord& owner) {
     JsonWriter out;
@@ -49,7 +37,7 @@ Response create(const CoreServices& core, const Request& request) {
     const auto metadata = body.object("metadata", errors);
     if (name) {
         name = asciiLower(*name);
-        if (!isValidInstanceName(*name)) {
+        if (!isInstanceName(*name)) {
             addFieldError(errors, "name",
                           "Use 5 to 64 characters: lowercase letters, digits, '-' or '_', "
                           "starting with a letter.");

@@ -150,10 +150,11 @@ namespace social_handlers {
 Response login(const CoreServices& core, const Request& request) {
     const auto body = RequestInput::parse(request);
     const UserScope scope(core, resolveInstanceAccess(core, request, &body));
-    const auto found = core.social.find(request.param("backend"));
-    if (found == core.social.end()) throw HttpError(400, "Unsupported social backend.");
-    const SocialIdentity identity = verifiedIdentity(core, found->first, *found->second, body);
-    const UserRecord user = userFor(core, scope, found->first, *found->second, identity);
+    const std::string& name = request.param("backend");
+    SocialBackend* backend = core.social.find(name, scope.access.instance.name);
+    if (!backend) throw HttpError(400, "Unsupported social backend.");
+    const SocialIdentity identity = verifiedIdentity(core, name, *backend, body);
+    const UserRecord user = userFor(core, scope, name, *backend, identity);
     // The provider proved who this is: a deactivated user may be told so.
     if (!core.identities.isActive(user.instanceId, user.id)) {
         throw HttpError(403, "This user is deactivated.");

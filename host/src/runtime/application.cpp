@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #ifndef LATCHKEY_DEFAULT_PLUGIN_DIR
 #define LATCHKEY_DEFAULT_PLUGIN_DIR "/usr/local/lib/latchkey/plugins"
@@ -104,6 +105,8 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env, Co
         std::string problem;
         if (scan == PluginScan::Everything) {
             selected.library = loaded.catalog.find(use.name);
+        } else if (auto known = loaded.catalog.find(use.name)) {
+            selected.library = std::move(known); // a social backend with per-instance settings
         } else {
             FoundPlugin found = findPlugin(loaded.host.pluginPaths, use.name);
             selected.library = std::move(found.library);
@@ -224,10 +227,12 @@ void Application::createPlugins() {
             hasher_ = guardedHasher_.get();
             break;
         case PluginKind::Flow: flows_.push_back(static_cast<Flow*>(interface)); break;
-        case PluginKind::Social: social_[use.name] = static_cast<SocialBackend*>(interface); break;
+        case PluginKind::Social:
+            social_.add(use.name, use.instance, *static_cast<SocialBackend*>(interface));
+            break;
         }
-        log_->info("plugin {} {} ({}) ready", use.name, selected.library->info().version,
-                   kindName(kind));
+        log_->info("plugin {} {} ({}) ready{}", use.name, selected.library->info().version,
+                   kindName(kind), use.instance.empty() ? "" : " for instance " + use.instance);
         plugins_.push_back(std::move(plugin));
     }
     // The settings were for creation only: release them while their libraries are loaded.
@@ -247,8 +252,11 @@ void Application::checkStorageFacets() const {
          {KeyValues::kInterfaceId, Accounts::kInterfaceId, Instances::kInterfaceId,
           ApiKeys::kInterfaceId, Users::kInterfaceId, Groups::kInterfaceId, Classes::kInterfaceId,
           Files::kInterfaceId}}};
+    std::set<std::string> socialNamed;
     for (const SelectedPlugin& selected : config_.selected) {
-        if (selected.library->info().kind == PluginKind::Social) {
+        // A backend with per-instance settings is one use per instance, and one need.
+        if (selected.library->info().kind == PluginKind::Social &&
+            socialNamed.insert(selected.use.name).second) {
             needs.push_back({"social login (auth.social." + selected.use.name + ")",
                              {SocialIdentities::kInterfaceId}});
         }

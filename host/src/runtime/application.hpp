@@ -122,7 +122,7 @@ private:
     std::vector<Flow*> flows_;
     std::vector<UserEventListener*> listeners_; ///< Plugins that keep state per user.
     std::vector<UserChangeGuard*> guards_;      ///< Plugins whose rules can refuse a removal.
-    std::map<std::string, SocialBackend*, std::less<>> social_; ///< By backend name.
+    core::SocialBackends social_;
     /// The login throttle's counters (`latchkey.throttle`) and the throttle on them.
     std::unique_ptr<BoundKeyValues> throttleValues_;
     std::unique_ptr<core::LoginThrottle> throttle_;

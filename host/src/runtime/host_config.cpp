@@ -1,6 +1,8 @@
 // The host's own settings, read and validated from the config tree, and the plugins it names.
 #include "runtime/host_config.hpp"
 
+#include "core/instance_name.hpp"
+
 #include <latchkey/support/config_reader.hpp>
 
 #include <unistd.h>
@@ -281,9 +283,49 @@ void readDriverSlot(const ConfigValue& root, const char* section, PluginSlot slo
                         "is required (the name of a " + std::string(slotName(slot)) + " plugin)");
         return;
     }
-    PluginUse use{driver->scalar(), slot, *driver, *node};
+    PluginUse use{driver->scalar(), slot, *driver, *node, {}};
     use.node.removeEntry("driver");
     addUse(std::move(use), errors, out);
+}
+
+/// One social backend's entry: its host-wide settings, unless it has only `instances`, and
+/// one use per entry of `instances` (the host-wide keys with the instance's over them).
+void readSocialBackend(const std::string& backend, const ConfigValue& settings,
+                       ConfigErrors& errors, std::vector<PluginUse>& out) {
+    const ConfigValue* instances = settings.find("instances");
+    ConfigValue hostWide = settings;
+    hostWide.removeEntry("instances");
+    if (!instances || !hostWide.entries().empty()) {
+        addUse({backend, PluginSlot::Social, settings, hostWide, {}}, errors, out);
+    }
+    if (!instances || instances->isNull()) return;
+    if (instances->kind() != ConfigValue::Kind::Map) {
+        errors.add(*instances, "expected a map of instance names to settings for them");
+        return;
+    }
+    for (const auto& [instance, overrides] : instances->entries()) {
+        if (!core::isInstanceName(instance)) {
+            errors.add(overrides, "\"" + instance + "\" is not an instance name (" +
+                                      core::kInstanceNameRule + ")");
+            continue;
+        }
+        if (!overrides.isNull() && overrides.kind() != ConfigValue::Kind::Map) {
+            errors.add(overrides,
+                       "expected a map of " + backend + " settings for instance " + instance);
+            continue;
+        }
+        // Problems with an inherited key are reported where it is written; a key missing from
+        // both is reported under the instance.
+        ConfigValue merged(ConfigValue::Kind::Map, overrides.path(), overrides.line(),
+                           overrides.column());
+        for (const auto& [key, value] : hostWide.entries()) {
+            if (!overrides.find(key)) merged.addEntry(key, value);
+        }
+        for (const auto& [key, value] : overrides.entries())
+            merged.addEntry(key, value);
+        // Named where the backend is, so a missing plugin is one problem, not one per instance.
+        addUse({backend, PluginSlot::Social, settings, std::move(merged), instance}, errors, out);
+    }
 }
 
 /// `auth:` holds one entry per hasher or flow plugin and `social:` with one per social backend.
@@ -302,12 +344,11 @@ void readAuth(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginU
                 errors.add(node, "expected a map of social backends");
                 continue;
             }
-            for (const auto& [backend, settings] : node.entries()) {
-                addUse({backend, PluginSlot::Social, settings, settings}, errors, social);
-            }
+            for (const auto& [backend, settings] : node.entries())
+                readSocialBackend(backend, settings, errors, social);
             continue;
         }
-        addUse({name, PluginSlot::Auth, node, node}, errors, out);
+        addUse({name, PluginSlot::Auth, node, node, {}}, errors, out);
     }
     for (auto& use : social)
         out.push_back(std::move(use));

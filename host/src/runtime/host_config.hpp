@@ -108,6 +108,9 @@ struct PluginUse {
     PluginSlot slot;    ///< Where the config names it.
     ConfigValue nameAt; ///< Where the name was written (for errors).
     ConfigValue node;   ///< The plugin's own settings (the slot minus host keys).
+    /// A social backend's settings for one instance (`auth.social.<name>.instances.<instance>`
+    /// over the host-wide ones); empty for every other use, and for host-wide settings.
+    std::string instance;
 };
 
 /// Everything the host reads from the config file.

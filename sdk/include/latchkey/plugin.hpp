@@ -95,7 +95,9 @@ private:
 
 /// Reads and checks a plugin's config node, recording every problem in `errors`, and returns
 /// the settings it read (owned by the caller, released with FreeSettingsFn), even when there
-/// were problems. The host runs it once; `check-config` stops after it.
+/// were problems. The host runs it once per use of the plugin in the config (a social backend
+/// with per-instance settings is one use host-wide and one per instance, each created with its
+/// own settings); `check-config` stops after it.
 using ReadSettingsFn = void* (*)(const ConfigValue& config, ConfigErrors& errors);
 /// Releases what ReadSettingsFn returned.
 using FreeSettingsFn = void (*)(void* settings) noexcept;
