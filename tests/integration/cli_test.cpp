@@ -219,3 +219,68 @@ TEST_CASE("check-config checks each instance's social settings and reports a sha
     CHECK(count("auth.social.github: no plugin named \"github\"") == 1);
     CHECK_THAT(result.err, Catch::EndsWith("4 problems\n"));
 }
+
+TEST_CASE("latchkey admin resets the account key and sets the password on a running host's store",
+          "[cli]") {
+    TempDir dir;
+    const std::string config = dir.write("latchkey.yaml", testConfig(dir));
+    HostProcess host(config);
+    HttpClient http(host.baseUrl());
+    const std::string first = adminAccountKey(http);
+    const auto accountStatus = [&](const std::string& key) {
+        return http.get("/v1.1/account/", {{"X-API-KEY", key}}).status;
+    };
+    const auto login = [&](const std::string& password) {
+        return http.post("/v1.1/account/auth/", std::string(R"({"email": ")") + kAdminEmail +
+                                                    R"(", "password": ")" + password + "\"}");
+    };
+
+    const auto reset = runLatchkey({"admin", "reset-key", "-c", config});
+    INFO(reset.err);
+    REQUIRE(reset.exitCode == 0);
+    const std::string second = reset.out.substr(0, reset.out.find('\n'));
+    CHECK(reset.out == second + "\n"); // the key alone on stdout, for scripts
+    CHECK(second.size() == first.size());
+    CHECK(second != first);
+    // The running host sees it at once: the old key is dead, the new one works.
+    CHECK(accountStatus(first) == 403);
+    CHECK(accountStatus(second) == 200);
+    CHECK_THAT(reset.err, Catch::Contains("auth event=account_key_reset"));
+    CHECK_THAT(reset.err, Catch::Contains("client=cli"));
+    CHECK(reset.err.find(second) == std::string::npos); // never logged
+
+    const std::string password = "a brand new admin password";
+    const auto set = runLatchkeyWithInput(
+        {"admin", "set-password", "--config=" + config, "--email", kAdminEmail}, password + "\n");
+    INFO(set.err);
+    REQUIRE(set.exitCode == 0);
+    const std::string third = set.out.substr(0, set.out.find('\n'));
+    CHECK(accountStatus(second) == 403); // a new password brings a new key, as in the API
+    CHECK(accountStatus(third) == 200);
+    CHECK(set.err.find(password) == std::string::npos);
+    CHECK(login(kAdminPassword).status == 401);
+    const auto fresh = login(password);
+    CHECK(fresh.status == 200);
+    CHECK(fresh.str("account_key") == third);
+
+    // Refusals: each with its reason and exit code, and nothing changed.
+    const auto weak = runLatchkeyWithInput({"admin", "set-password", "-c", config}, "short\n");
+    CHECK(weak.exitCode == 1);
+    CHECK_THAT(weak.err, Catch::Contains("admin set-password: the password: "));
+    const auto empty = runLatchkeyWithInput({"admin", "set-password", "-c", config}, "");
+    CHECK(empty.exitCode == 2);
+    CHECK_THAT(empty.err, Catch::Contains("no password given on standard input"));
+    const auto nobody =
+        runLatchkey({"admin", "reset-key", "-c", config, "--email", "nobody@example.com"});
+    CHECK(nobody.exitCode == 1);
+    CHECK_THAT(nobody.err, Catch::Contains("no account has the email nobody@example.com"));
+    CHECK(accountStatus(third) == 200);
+
+    CHECK(runLatchkey({"admin"}).exitCode == 2);
+    CHECK(runLatchkey({"admin", "reset-key"}).exitCode == 2);
+    CHECK_THAT(runLatchkey({"admin", "rotate", "-c", config}).err,
+               Catch::Contains("unknown admin subcommand \"rotate\""));
+    const auto help = runLatchkey({"admin", "--help"});
+    CHECK(help.exitCode == 0);
+    CHECK_THAT(help.out, Catch::Contains("latchkey admin set-password -c FILE [--email ADDR]"));
+}

@@ -48,10 +48,11 @@ std::vector<std::string> childEnvironment(const Env& extra) {
 }
 
 /// fork + execve of `latchkey args...` with stdout and stderr redirected.
-pid_t spawn(const std::vector<std::string>& args, const Env& env, int outFd, int errFd) {
+pid_t spawn(const std::vector<std::string>& args, const Env& env, int outFd, int errFd,
+            int inFd = -1) {
     std::vector<std::string> argv{latchkeyBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return spawnProcess(argv, childEnvironment(env), -1, outFd, errFd);
+    return spawnProcess(argv, childEnvironment(env), inFd, outFd, errFd);
 }
 
 int exitCodeOf(int status) {
@@ -104,21 +105,41 @@ pid_t spawnProcess(const std::vector<std::string>& argv,
     return pid;
 }
 
-CommandResult runLatchkey(const std::vector<std::string>& args, const Env& env,
-                          std::chrono::seconds timeout) {
+namespace {
+
+CommandResult runWith(const std::vector<std::string>& args, const Env& env,
+                      std::chrono::seconds timeout, const std::string* input) {
     TempDir dir;
     const std::string outFile = dir.file("out");
     const std::string errFile = dir.file("err");
     const int outFd = ::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     const int errFd = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    const pid_t pid = spawn(args, env, outFd, errFd);
+    int inFd = -1;
+    if (input) {
+        const std::string inFile = dir.write("in", *input);
+        inFd = ::open(inFile.c_str(), O_RDONLY | O_CLOEXEC);
+    }
+    const pid_t pid = spawn(args, env, outFd, errFd, inFd);
     ::close(outFd);
     ::close(errFd);
+    if (inFd >= 0) ::close(inFd);
     CommandResult result;
     result.exitCode = waitFor(pid, timeout);
     result.out = readFile(outFile);
     result.err = readFile(errFile);
     return result;
+}
+
+} // namespace
+
+CommandResult runLatchkey(const std::vector<std::string>& args, const Env& env,
+                          std::chrono::seconds timeout) {
+    return runWith(args, env, timeout, nullptr);
+}
+
+CommandResult runLatchkeyWithInput(const std::vector<std::string>& args, const std::string& input,
+                                   const Env& env) {
+    return runWith(args, env, std::chrono::seconds(60), &input);
 }
 
 std::string testStorageDriver() {

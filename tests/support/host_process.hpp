@@ -30,6 +30,10 @@ struct CommandResult {
 CommandResult runLatchkey(const std::vector<std::string>& args, const Env& env = {},
                           std::chrono::seconds timeout = std::chrono::seconds(60));
 
+/// runLatchkey with `input` as its standard input (a file, so never a terminal).
+CommandResult runLatchkeyWithInput(const std::vector<std::string>& args, const std::string& input,
+                                   const Env& env = {});
+
 /// fork + execve of `argv` (argv[0] is the program's path) with `environment`; the child's
 /// stdin is `inFd` (unless -1), stdout `outFd`, stderr `errFd`. Returns the child's pid.
 pid_t spawnProcess(const std::vector<std::string>& argv,

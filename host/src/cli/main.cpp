@@ -1,9 +1,9 @@
-// The `latchkey` command: serve, check-config, plugins, --version, --help.
+// The `latchkey` command: serve, check-config, plugins, admin, --version, --help.
+#include "cli/commands.hpp"
 #include "runtime/application.hpp"
 
 #include <latchkey/version.hpp>
 
-#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <iomanip>
@@ -20,10 +20,7 @@ namespace {
 
 using namespace latchkey;
 using namespace latchkey::runtime;
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+using namespace latchkey::cli;
 
 const char* const kUsage = R"(latchkey: a plugin-based authentication server
 
@@ -32,6 +29,10 @@ Usage:
                                   SIGINT or SIGTERM (in-flight requests are drained)
   latchkey check-config -c FILE   validate FILE and every plugin it names; print every problem
   latchkey plugins -c FILE        list the plugins found in FILE's plugin paths
+  latchkey admin reset-key -c FILE [--email ADDR]
+  latchkey admin set-password -c FILE [--email ADDR]
+                                  the administrator account's key and password, on FILE's
+                                  store (`latchkey admin --help` says more)
   latchkey --version              print the version of the host and of its plugin SDK
   latchkey --help                 print this help
 
@@ -69,21 +70,6 @@ bool parseArguments(int argc, char** argv, Arguments& out, std::string& error) {
         return false;
     }
     return true;
-}
-
-void printIssues(const std::string& file, const ConfigErrors& errors) {
-    // A host-wide social setting is read again for each instance with settings of its own: a
-    // problem with it is reported once.
-    std::vector<std::string> lines;
-    for (const auto& issue : errors.issues()) {
-        std::string line = formatIssue(file, issue);
-        if (std::find(lines.begin(), lines.end(), line) == lines.end())
-            lines.push_back(std::move(line));
-    }
-    for (const auto& line : lines)
-        std::cerr << line << "\n";
-    std::cerr << file << ": " << lines.size() << " problem" << (lines.size() == 1 ? "" : "s")
-              << "\n";
 }
 
 int checkConfig(const std::string& file) {
@@ -181,6 +167,14 @@ int main(int argc, char** argv) {
                   << LATCHKEY_SDK_VERSION_MAJOR << "." << LATCHKEY_SDK_VERSION_MINOR << "."
                   << LATCHKEY_SDK_VERSION_PATCH << ", " << LATCHKEY_TOOLCHAIN_FINGERPRINT << ")\n";
         return kExitOk;
+    }
+    if (argc >= 2 && std::strcmp(argv[1], "admin") == 0) {
+        try {
+            return runAdmin(std::vector<std::string>(argv + 2, argv + argc));
+        } catch (const std::exception& e) {
+            std::cerr << "latchkey: " << e.what() << "\n";
+            return kExitFailure;
+        }
     }
     Arguments args;
     std::string error;

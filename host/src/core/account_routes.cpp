@@ -32,6 +32,27 @@ Response accountResponse(const CoreServices& core, const AccountRecord& account)
 
 } // namespace
 
+std::optional<std::pair<AccountRecord, std::string>>
+rotateAccountCredentials(const CoreServices& core, const AccountRecord& account,
+                         std::optional<std::string_view> passwordHash, std::string_view event,
+                         std::string_view client) {
+    auto* facet = static_cast<AccountCredentials*>(
+        core.store.find(AccountCredentials::kInterfaceId, AccountCredentials::kInterfaceVersion));
+    if (!facet) {
+        throw HttpError(501, "This storage driver cannot change account credentials.");
+    }
+    auto [plainKey, sealedKey] = core.newKey(KeyPurpose::AccountKey);
+    if (!facet->replaceAccountCredentials(account.id, account.key.lookup, sealedKey,
+                                          passwordHash)) {
+        return std::nullopt;
+    }
+    logAuthEvent(*core.log, {event, std::nullopt, account.id, client, "success", {}});
+    AccountRecord saved = account;
+    saved.key = std::move(sealedKey);
+    if (passwordHash) saved.passwordHash = std::string(*passwordHash);
+    return std::make_pair(std::move(saved), std::move(plainKey));
+}
+
 namespace account_handlers {
 
 Response login(const CoreServices& core, const Request& request) {
@@ -79,33 +100,16 @@ Response current(const CoreServices& core, const Request& request) {
 
 namespace {
 
-/// The driver's AccountCredentials facet, or 501.
-AccountCredentials& credentials(const CoreServices& core) {
-    auto* facet = static_cast<AccountCredentials*>(
-        core.store.find(AccountCredentials::kInterfaceId, AccountCredentials::kInterfaceVersion));
-    if (!facet) {
-        throw HttpError(501, "This storage driver cannot change account credentials.");
-    }
-    return *facet;
-}
-
-/// Stores a new key (and `passwordHash`, if given) over the account's current one; 409 when
-/// another change came first. The account as stored, with its new key in plain text.
+/// rotateAccountCredentials as an answer: the account as stored, with its new key in plain
+/// text; 409 when another change came first.
 Response rotate(const CoreServices& core, const AccountRecord& account,
                 std::optional<std::string_view> passwordHash, std::string_view event,
                 const Request& request) {
-    auto [plainKey, sealedKey] = core.newKey(KeyPurpose::AccountKey);
-    if (!credentials(core).replaceAccountCredentials(account.id, account.key.lookup, sealedKey,
-                                                     passwordHash)) {
-        throw HttpError(409, "The account changed meanwhile; try again.");
-    }
-    logAuthEvent(*core.log,
-                 {event, std::nullopt, account.id, request.remoteAddress, "success", {}});
-    AccountRecord saved = account;
-    saved.key = sealedKey;
-    if (passwordHash) saved.passwordHash = std::string(*passwordHash);
+    auto saved =
+        rotateAccountCredentials(core, account, passwordHash, event, request.remoteAddress);
+    if (!saved) throw HttpError(409, "The account changed meanwhile; try again.");
     JsonWriter out;
-    renderAccount(out, saved, plainKey);
+    renderAccount(out, saved->first, saved->second);
     return Response::json(200, out.take());
 }
 

@@ -2,6 +2,7 @@
 // Syncano v1.1 API.
 #include "core/identity_core.hpp"
 
+#include "core/account_routes.hpp"
 #include "core/routes.hpp"
 #include "core/user_routes.hpp"
 
@@ -52,6 +53,31 @@ void IdentityCore::bootstrapAdmin(const std::string& emailGiven, const std::stri
         // Another host created it at the same moment.
         core_.log->info("administrator account {} exists", email);
     }
+}
+
+std::string IdentityCore::resetAccountKey(const std::string& email) {
+    return rotateFor(email, std::nullopt, "account_key_reset");
+}
+
+std::string IdentityCore::setAccountPassword(const std::string& email,
+                                             const std::string& password) {
+    const auto problems = core_.hasher.checkPolicy(password);
+    if (!problems.empty()) throw std::runtime_error("the password: " + problems.front());
+    return rotateFor(email, core_.hasher.hash(password), "account_password_change");
+}
+
+std::string IdentityCore::rotateFor(const std::string& email,
+                                    std::optional<std::string> passwordHash,
+                                    std::string_view event) {
+    const std::string address = asciiLower(email);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const auto account = core_.store.accounts().findAccountByEmail(address);
+        if (!account) throw std::runtime_error("no account has the email " + address);
+        // HttpError (501: the driver cannot) is a std::runtime_error with its detail.
+        if (auto saved = rotateAccountCredentials(core_, *account, passwordHash, event, "cli"))
+            return std::move(saved->second);
+    }
+    throw std::runtime_error("the account " + address + " kept changing meanwhile; try again");
 }
 
 void IdentityCore::mount(Router& router) {

@@ -6,7 +6,9 @@
 
 #include <latchkey/router.hpp>
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,6 +29,16 @@ public:
     /// std::runtime_error if the password breaks the password policy.
     void bootstrapAdmin(const std::string& email, const std::string& password);
 
+    /// `latchkey admin reset-key`: a new account key for the account `email`, in plain text; the
+    /// old key stops working at once, on every host. Throws std::runtime_error naming the
+    /// problem (no such account, a driver that cannot change credentials).
+    std::string resetAccountKey(const std::string& email);
+
+    /// `latchkey admin set-password`: sets the password of the account `email` (the hasher's
+    /// policy applies) and gives it a new account key, as the API's password change does;
+    /// returns the key in plain text. Throws std::runtime_error naming the problem.
+    std::string setAccountPassword(const std::string& email, const std::string& password);
+
     /// Mounts the v1.1 routes.
     void mount(Router& router);
 
@@ -36,6 +48,10 @@ public:
     static std::vector<std::pair<std::string, std::string>> inlineRoutes();
 
 private:
+    /// rotateAccountCredentials for the operator, retried when a change came in between.
+    std::string rotateFor(const std::string& email, std::optional<std::string> passwordHash,
+                          std::string_view event);
+
     CoreServices core_;
 };
 

@@ -179,7 +179,7 @@ Application::~Application() {
     stop();
 }
 
-void Application::createPlugins() {
+void Application::createPlugins(PluginSet which) {
     const HostConfig& host = config_.host;
     ServiceLocator services{
         [this]() -> const StorageFacets* { return storage_ ? &*storage_ : nullptr; },
@@ -197,6 +197,9 @@ void Application::createPlugins() {
     for (const SelectedPlugin& selected : config_.selected) {
         const PluginUse& use = selected.use;
         const PluginKind kind = selected.library->info().kind;
+        if (which == PluginSet::StorageAndHasher && kind != PluginKind::Storage &&
+            kind != PluginKind::Hasher)
+            continue;
         contexts_.push_back(std::make_unique<HostContext>(
             PluginIdentity{use.name, selected.library->storageFacets()},
             makeLogger(use.name, host.logging.level), clock_, random_, services, publicUrl_,
@@ -381,7 +384,7 @@ void Application::mountRoutes() {
     }
 }
 
-void Application::start() {
+void Application::openVault() {
     const HostConfig& host = config_.host;
     try {
         const core::KeyVault::Secret secret =
@@ -392,6 +395,49 @@ void Application::start() {
     } catch (const std::exception& e) {
         throw StartupError(std::string("secrets: ") + e.what());
     }
+}
+
+void Application::openCore(bool throttled) {
+    const HostConfig& host = config_.host;
+    if (throttled) {
+        throttleValues_ = std::make_unique<BoundKeyValues>(
+            "latchkey.throttle", [this]() -> const StorageFacets* { return &*storage_; });
+        throttle_ =
+            std::make_unique<core::LoginThrottle>(*throttleValues_, host.throttle, clock_, log_);
+    }
+    const auto announceEvent = [this](const UserEvent& e) { announce(e); };
+    identities_ = std::make_unique<core::IdentityService>(core::IdentityParts{
+        *storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
+        [this](const UserEvent& e) { return guard(e); },
+        [this](const UserEvent& e) { guardDone(e); },
+        [this](std::string_view name) { return ensureInstance(name); }, throttle_.get()});
+    core::CoreServices services{
+        *storage_, *identities_, *hasher_,           *vault_, clock_,       random_,
+        log_,      publicUrl_,   host.files.maxSize, social_, announceEvent};
+    services.throttle = throttle_.get();
+    core_ = std::make_unique<core::IdentityCore>(std::move(services));
+    try {
+        core_->checkSecret();
+    } catch (const std::exception& e) {
+        throw StartupError(e.what());
+    }
+}
+
+void Application::openForAdministration() {
+    openVault();
+    publicUrl_ = config_.host.server.publicUrl;
+    createPlugins(PluginSet::StorageAndHasher);
+    openCore(false);
+}
+
+core::IdentityCore& Application::identityCore() {
+    if (!core_) throw std::logic_error("the identity core exists once the host is open");
+    return *core_;
+}
+
+void Application::start() {
+    const HostConfig& host = config_.host;
+    openVault();
 
     // Bind first: with port 0 the public URL is only known once the port is.
     router_ = std::make_unique<HostRouter>(log_);
@@ -411,25 +457,9 @@ void Application::start() {
                          : listenUrl();
     }
 
-    createPlugins();
-
-    throttleValues_ = std::make_unique<BoundKeyValues>(
-        "latchkey.throttle", [this]() -> const StorageFacets* { return &*storage_; });
-    throttle_ =
-        std::make_unique<core::LoginThrottle>(*throttleValues_, host.throttle, clock_, log_);
-    const auto announceEvent = [this](const UserEvent& e) { announce(e); };
-    identities_ = std::make_unique<core::IdentityService>(core::IdentityParts{
-        *storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
-        [this](const UserEvent& e) { return guard(e); },
-        [this](const UserEvent& e) { guardDone(e); },
-        [this](std::string_view name) { return ensureInstance(name); }, throttle_.get()});
-    core::CoreServices services{
-        *storage_, *identities_, *hasher_,           *vault_, clock_,       random_,
-        log_,      publicUrl_,   host.files.maxSize, social_, announceEvent};
-    services.throttle = throttle_.get();
-    core_ = std::make_unique<core::IdentityCore>(std::move(services));
+    createPlugins(PluginSet::All);
+    openCore(true);
     try {
-        core_->checkSecret();
         if (!host.admin.email.empty()) {
             core_->bootstrapAdmin(host.admin.email, host.admin.password);
         } else {

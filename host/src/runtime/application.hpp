@@ -85,6 +85,12 @@ public:
     /// Creates the plugins, the identity core and the routes, then starts serving.
     /// Throws StartupError with a message for the operator.
     void start();
+    /// Opens the store (running its migrations) and the hasher, and the identity core on them,
+    /// without creating any other plugin or listening: for the operator's commands
+    /// (`latchkey admin`). Throws StartupError with a message for the operator.
+    void openForAdministration();
+    /// The identity core, once start() or openForAdministration() has run.
+    core::IdentityCore& identityCore();
     /// The port actually bound.
     std::uint16_t port() const;
     /// The URL the server listens on.
@@ -93,7 +99,12 @@ public:
     bool stop();
 
 private:
-    void createPlugins();
+    /// Which plugins createPlugins creates.
+    enum class PluginSet { All, StorageAndHasher };
+    void openVault();
+    void createPlugins(PluginSet which);
+    /// The identity service and core over the plugins; `throttled`: with the login throttle.
+    void openCore(bool throttled);
     void checkStorageFacets() const;
     void announce(const UserEvent& event) const;
     /// The first reason a UserChangeGuard gives against `proposed`, if any; when there is one,

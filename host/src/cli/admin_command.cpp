@@ -1,0 +1,172 @@
+// `latchkey admin`: the operator's changes to the administrator account, made on the configured
+// store without a running host (every host sees them at once: nothing caches accounts by key).
+#include "cli/commands.hpp"
+
+#include "runtime/application.hpp"
+#include "runtime/services.hpp"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <optional>
+
+namespace latchkey::cli {
+
+namespace {
+
+using runtime::Application;
+using runtime::LoadedConfig;
+
+const char* const kAdminUsage = R"(Usage:
+  latchkey admin reset-key -c FILE [--email ADDR]
+      give the account a new account key and print it; the old key stops working at once
+  latchkey admin set-password -c FILE [--email ADDR]
+      read a new password (from the terminal without echo, twice; else the first line of
+      standard input), set it, and print the account's new key (the old one stops working)
+
+ADDR is the account's email, by default FILE's admin.email. The store is FILE's; the host
+need not run, and hosts that do see the change at once. Only the store and the hasher plugins
+are created. The event is logged like the API's (client=cli); nothing secret is logged.
+
+Exit status: 0 done, 1 the store or the account refused (the reason is printed), 2 usage or
+config errors.
+)";
+
+struct AdminArguments {
+    std::string subcommand;
+    std::string configFile;
+    std::string email;
+};
+
+/// Reads `args`; a problem goes to `error`.
+std::optional<AdminArguments> parse(const std::vector<std::string>& args, std::string& error) {
+    AdminArguments out;
+    if (args.empty() || args[0].rfind('-', 0) == 0) {
+        error = "admin needs a subcommand (reset-key, set-password)";
+        return std::nullopt;
+    }
+    out.subcommand = args[0];
+    if (out.subcommand != "reset-key" && out.subcommand != "set-password") {
+        error = "unknown admin subcommand \"" + out.subcommand + "\"";
+        return std::nullopt;
+    }
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        std::string* target = nullptr;
+        std::string value;
+        if (arg == "-c" || arg == "--config" || arg == "--email") {
+            if (i + 1 >= args.size()) {
+                error = arg + " needs a value";
+                return std::nullopt;
+            }
+            target = arg == "--email" ? &out.email : &out.configFile;
+            value = args[++i];
+        } else if (arg.rfind("--config=", 0) == 0) {
+            target = &out.configFile;
+            value = arg.substr(std::strlen("--config="));
+        } else if (arg.rfind("--email=", 0) == 0) {
+            target = &out.email;
+            value = arg.substr(std::strlen("--email="));
+        } else {
+            error = "unexpected argument \"" + arg + "\"";
+            return std::nullopt;
+        }
+        *target = std::move(value);
+    }
+    if (out.configFile.empty()) {
+        error = "admin " + out.subcommand + " needs -c FILE";
+        return std::nullopt;
+    }
+    return out;
+}
+
+/// One line from standard input without its line end; with `prompt` and echo off on a terminal.
+std::optional<std::string> readSecretLine(const char* prompt) {
+    const bool terminal = isatty(STDIN_FILENO) != 0;
+    termios saved{};
+    if (terminal) {
+        std::cerr << prompt << std::flush;
+        tcgetattr(STDIN_FILENO, &saved);
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string line;
+    const bool read = static_cast<bool>(std::getline(std::cin, line));
+    if (terminal) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        std::cerr << "\n";
+    }
+    if (!read) return std::nullopt;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+/// The new password, asked for twice on a terminal; nullopt (with the reason printed) if none.
+std::optional<std::string> newPassword() {
+    auto password = readSecretLine("New password: ");
+    if (!password || password->empty()) {
+        std::cerr << "latchkey: no password given on standard input\n";
+        return std::nullopt;
+    }
+    if (isatty(STDIN_FILENO) != 0) {
+        const auto again = readSecretLine("Again: ");
+        if (!again || *again != *password) {
+            std::cerr << "latchkey: the two passwords differ\n";
+            return std::nullopt;
+        }
+    }
+    return password;
+}
+
+} // namespace
+
+int runAdmin(const std::vector<std::string>& args) {
+    if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+        std::cout << kAdminUsage;
+        return kExitOk;
+    }
+    std::string error;
+    const auto parsed = parse(args, error);
+    if (!parsed) {
+        std::cerr << "latchkey: " << error << "\n\n" << kAdminUsage;
+        return kExitUsage;
+    }
+    ConfigErrors errors;
+    LoadedConfig loaded =
+        runtime::loadConfiguration(parsed->configFile, runtime::processEnvironment(), errors);
+    if (!errors.empty()) {
+        printIssues(parsed->configFile, errors);
+        return kExitUsage;
+    }
+    const std::string email = parsed->email.empty() ? loaded.host.admin.email : parsed->email;
+    if (email.empty()) {
+        std::cerr << "latchkey: " << parsed->configFile
+                  << " sets no admin.email: name the account with --email ADDR\n";
+        return kExitUsage;
+    }
+    std::optional<std::string> password;
+    if (parsed->subcommand == "set-password") {
+        // Asked before the store opens, so a typo costs no migration run.
+        password = newPassword();
+        if (!password) return kExitUsage;
+    }
+    auto log = runtime::makeLogger("latchkey", loaded.host.logging.level);
+    Application app(std::move(loaded), log);
+    try {
+        app.openForAdministration();
+        const std::string key = password ? app.identityCore().setAccountPassword(email, *password)
+                                         : app.identityCore().resetAccountKey(email);
+        std::cerr << (password ? "password set; " : "") << "the new account key of " << email
+                  << " follows (the old one no longer works)\n";
+        std::cout << key << std::endl;
+    } catch (const std::exception& e) {
+        std::cerr << "latchkey: admin " << parsed->subcommand << ": " << e.what() << "\n";
+        return kExitFailure;
+    }
+    return kExitOk;
+}
+
+} // namespace latchkey::cli

@@ -1,0 +1,22 @@
+// What the `latchkey` subcommands share: exit codes, printing config problems, and the
+// operator's commands kept out of main.cpp.
+#pragma once
+
+#include <latchkey/config_errors.hpp>
+
+#include <string>
+#include <vector>
+
+namespace latchkey::cli {
+
+inline constexpr int kExitOk = 0;      ///< Done.
+inline constexpr int kExitFailure = 1; ///< Failed at run time (the store, the account, a plugin).
+inline constexpr int kExitUsage = 2;   ///< Usage or config errors.
+
+/// Prints every problem as `file:line:column: key.path: message` (each once) and a count.
+void printIssues(const std::string& file, const ConfigErrors& errors);
+
+/// `latchkey admin SUBCOMMAND ...`; `args` are the words after `admin`. Returns the exit code.
+int runAdmin(const std::vector<std::string>& args);
+
+} // namespace latchkey::cli
