@@ -34,3 +34,11 @@ find_package(spdlog REQUIRED)
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+
+# zxcvbn-c (Debian's libzxcvbn-dev) for the password plugin's check against common passwords and
+# patterns; it ships no pkg-config or CMake file.
+find_path(ZXCVBN_INCLUDE_DIR zxcvbn.h REQUIRED)
+find_library(ZXCVBN_LIBRARY zxcvbn REQUIRED)
+add_library(Zxcvbn::zxcvbn UNKNOWN IMPORTED)
+set_target_properties(Zxcvbn::zxcvbn PROPERTIES IMPORTED_LOCATION "${ZXCVBN_LIBRARY}"
+                      INTERFACE_INCLUDE_DIRECTORIES "${ZXCVBN_INCLUDE_DIR}")

@@ -36,8 +36,28 @@ Facet& need(PluginContext& context) {
 constexpr const char* kLastSuperUser =
     "This is the last active super user; make another one first.";
 
+/// How many of this flow's own password changes are under way on this thread (the identity
+/// service announces on the caller's thread, before setPassword returns).
+thread_local int tOwnPasswordChanges = 0;
+
 HttpError unauthenticated() {
     return HttpError(401, "You are not logged in.");
+}
+
+/// A use of a mailed token as an authentication event, in the host's format (docs/security.md,
+/// "Logging"): numbers, codes and the client address the host formatted, never the token or
+/// the address. `user` is nullopt for an address no user has.
+void logTokenEvent(Logger& log, Id instance, std::optional<Id> user, std::string_view client,
+                   std::string_view outcome, std::string_view reason) {
+    std::string line = "auth event=login_token instance=" + std::to_string(instance) +
+                       " user=" + (user ? std::to_string(*user) : std::string("unknown")) +
+                       " client=" + std::string(client.empty() ? "-" : client) +
+                       " outcome=" + std::string(outcome) + " reason=" + std::string(reason);
+    if (outcome == "success") {
+        log.info(line);
+    } else {
+        log.warn(line);
+    }
 }
 
 } // namespace
@@ -96,6 +116,17 @@ void BuzzService::noticeAddressChanged(Id userId, const std::string& oldAddress)
                             "tell your administrator.\n");
 }
 
+void BuzzService::setPasswordHere(Id userId, const std::string& password) {
+    ++tOwnPasswordChanges;
+    try {
+        identities_->setPassword(instance_.id, userId, password);
+    } catch (...) {
+        --tOwnPasswordChanges;
+        throw;
+    }
+    --tOwnPasswordChanges;
+}
+
 void BuzzService::onUserEvent(const UserEvent& event) {
     if (!parts_ || event.instanceId != instance_.id) return; // this flow serves one instance
     switch (event.kind) {
@@ -105,6 +136,14 @@ void BuzzService::onUserEvent(const UserEvent& event) {
         if (!migrating_) endAccess(event.userId);
         break;
     case UserEventKind::PasswordChanged: // what was opened with the old password ends with it
+        endAccess(event.userId);
+        // Changed elsewhere (a v1.1 user key, another plugin): the user hears of it as it does
+        // of a change here, in case it was not the owner.
+        if (tOwnPasswordChanges == 0 && !migrating_) {
+            if (const auto member = parts_->members.find(event.userId))
+                noticePasswordChanged(event.userId, member->user.username);
+        }
+        break;
     case UserEventKind::UsernameChanged: // tokens went to the old address
         endAccess(event.userId);
         break;
@@ -322,7 +361,7 @@ Response BuzzService::changeOwnPassword(const Request& request) {
     }
     // Every session and token ended with the old password (onUserEvent); the caller continues
     // in a fresh session.
-    identities_->setPassword(instance_.id, caller.user.id, *newPassword);
+    setPasswordHere(caller.user.id, *newPassword);
     noticePasswordChanged(caller.user.id, caller.user.username);
     Response response = idEnvelope(200, "Password updated", caller.user.id);
     response.headers.push_back(parts_->sessions.start(caller.user.id, false));
@@ -375,24 +414,44 @@ Response BuzzService::changePassword(const Request& request) {
     // The counters are checked and kept for unknown addresses too: the answers do not differ.
     // Only this client's counter can refuse a token before it is tried.
     const FailureKeys fails = parts_->lockout.keys(address, request.remoteAddress);
-    parts_->lockout.checkClient(fails);
     const auto member = parts_->members.findByEmail(address);
+    const auto event = [&](std::string_view outcome, std::string_view reason) {
+        logTokenEvent(context_.logger(), instance_.id,
+                      member ? std::optional<Id>(member->user.id) : std::nullopt,
+                      request.remoteAddress, outcome, reason);
+    };
+    try {
+        parts_->lockout.checkClient(fails);
+    } catch (const HttpError&) {
+        event("refused", "throttled");
+        throw;
+    }
     std::optional<std::string> purpose;
     if (member) purpose = parts_->mail.consume(member->user.id, *token, t);
     if (!purpose) {
         parts_->lockout.recordFailure(fails);
-        parts_->lockout.checkAddress(fails);
+        try {
+            parts_->lockout.checkAddress(fails);
+        } catch (const HttpError&) {
+            event("failure", "wrong_token_throttled");
+            throw;
+        }
+        event("failure", member ? "wrong_token" : "unknown_user");
         throw refused();
     }
     // Only an invitation makes a user active; a reset is for a user that is active now (a
     // deactivation voids tokens, so this is the second line).
     const bool invite = *purpose == "invite";
-    if (!invite && !member->active) throw refused();
+    if (!invite && !member->active) {
+        event("failure", "inactive");
+        throw refused();
+    }
+    event("success", invite ? "invite" : "reset");
     parts_->lockout.clearClient(fails);
     // Active first: should setting the password fail after that, the user can still ask for a
     // reset; the other way round it would be stuck with its token used up.
     if (invite) identities_->setActive(instance_.id, member->user.id, true);
-    identities_->setPassword(instance_.id, member->user.id, *newPassword);
+    setPasswordHere(member->user.id, *newPassword);
     // An invitation sets the first password; a reset replaces one: say so, in case it was not
     // the owner who asked.
     if (!invite) noticePasswordChanged(member->user.id, member->user.username);

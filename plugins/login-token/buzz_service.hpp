@@ -101,6 +101,10 @@ private:
                            const Request& request);
     /// Tells the user at `address` that its password changed (off the request path).
     void noticePasswordChanged(Id userId, const std::string& address);
+    /// Sets the password through the identity service as one of this flow's own changes: the
+    /// caller sends the notice (or none, for an invitation's first password), so onUserEvent
+    /// does not. Every other password change (the v1.1 API, another plugin) is noticed there.
+    void setPasswordHere(Id userId, const std::string& password);
     /// Tells the old address that the account's address changed (off the request path).
     void noticeAddressChanged(Id userId, const std::string& oldAddress);
     /// Every ten minutes at most: sweeps stale sessions, failure counters and cooldowns.

@@ -227,7 +227,7 @@ Response BuzzService::updateUser(const Request& request) {
             throw emailTaken();
         }
     }
-    if (password) identities_->setPassword(instance_.id, *userId, *password);
+    if (password) setPasswordHere(*userId, *password);
     parts_->members.update(*userId, apply);
     // The old address hears of the move, and the user of a password set for it.
     if (emailChanges) noticeAddressChanged(*userId, member->user.username);

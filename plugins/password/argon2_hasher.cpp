@@ -2,6 +2,7 @@
 #include "argon2_hasher.hpp"
 
 #include <sodium.h>
+#include <zxcvbn.h>
 
 #include <stdexcept>
 
@@ -32,6 +33,13 @@ Argon2Hasher::Argon2Hasher(PasswordPolicy policy, std::size_t workers, std::size
     dummyHash_ = hashNow(std::string_view(reinterpret_cast<const char*>(secret), sizeof secret));
 }
 
+double guessBits(std::string_view password) {
+    // A NUL ends the text zxcvbn reads: what comes before it is all it can judge, and a
+    // password that is weak up to a NUL is refused (no client sends NULs in passwords).
+    const std::string text(password.substr(0, password.find('\0')));
+    return ZxcvbnMatch(text.c_str(), nullptr, nullptr);
+}
+
 std::vector<std::string> Argon2Hasher::checkPolicy(std::string_view password) const {
     std::vector<std::string> problems;
     const std::size_t length = countCharacters(password);
@@ -43,6 +51,12 @@ std::vector<std::string> Argon2Hasher::checkPolicy(std::string_view password) co
     if (length > policy_.maxLength || password.size() > policy_.maxLength * 4) {
         problems.push_back("Ensure this field has no more than " +
                            std::to_string(policy_.maxLength) + " characters.");
+    }
+    // Only for a password of an allowed length: the estimate's cost grows with it. zxcvbn-c
+    // keeps no state between calls (its dictionaries are read-only), so any thread may ask.
+    if (problems.empty() && policy_.minGuessBits > 0 &&
+        guessBits(password) < policy_.minGuessBits) {
+        problems.emplace_back("This password is too common or too easy to guess.");
     }
     return problems;
 }

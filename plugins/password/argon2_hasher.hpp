@@ -14,9 +14,16 @@ namespace latchkey::plugins {
 struct PasswordPolicy {
     std::size_t minLength = 8;   ///< In characters.
     std::size_t maxLength = 128; ///< In characters; longer passwords are refused, never cut.
+    /// Passwords that zxcvbn estimates fewer than 2^minGuessBits guesses find are refused
+    /// (common and breached passwords, words, names, keyboard walks, sequences, repeats,
+    /// dates); 0 turns the check off.
+    double minGuessBits = 20;
     std::uint64_t memoryBytes = 19ULL << 20; ///< OWASP: argon2id m=19 MiB, t=2, p=1.
     std::uint64_t iterations = 2;
 };
+
+/// log2 of the guesses zxcvbn estimates an attacker needs for `password`.
+double guessBits(std::string_view password);
 
 /// Hashes with argon2id; verifies any libsodium argon2id/argon2i string; flags hashes made with
 /// other parameters for rehashing.

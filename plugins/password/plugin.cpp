@@ -45,6 +45,7 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     Settings s;
     s.policy.minLength = static_cast<std::size_t>(r.integer("min_length", 8, 1, 1024));
     s.policy.maxLength = static_cast<std::size_t>(r.integer("max_length", 128, 64, 4096));
+    s.policy.minGuessBits = static_cast<double>(r.integer("min_guess_bits", 20, 0, 64));
     if (auto fromEnv = minLengthFromEnv(node, errors)) s.policy.minLength = *fromEnv;
     if (s.policy.minLength > s.policy.maxLength) {
         errors.add(node, "min_length must not exceed max_length");
@@ -79,12 +80,16 @@ public:
         : hasher_(settings.policy, workersFor(settings), settings.queue, settings.nice) {
         const Settings& s = settings;
         const bool belowOwasp = s.policy.memoryBytes < (19ULL << 20) || s.policy.iterations < 2;
-        context.logger().info("argon2id m=" + std::to_string(s.policy.memoryBytes >> 10) +
-                              "KiB t=" + std::to_string(s.policy.iterations) + " p=1, " +
-                              std::to_string(workersFor(s)) + " workers, queue " +
-                              std::to_string(s.queue) + ", nice " + std::to_string(s.nice) +
-                              ", passwords " + std::to_string(s.policy.minLength) + "-" +
-                              std::to_string(s.policy.maxLength) + " characters");
+        context.logger().info(
+            "argon2id m=" + std::to_string(s.policy.memoryBytes >> 10) + "KiB t=" +
+            std::to_string(s.policy.iterations) + " p=1, " + std::to_string(workersFor(s)) +
+            " workers, queue " + std::to_string(s.queue) + ", nice " + std::to_string(s.nice) +
+            ", passwords " + std::to_string(s.policy.minLength) + "-" +
+            std::to_string(s.policy.maxLength) + " characters" +
+            (s.policy.minGuessBits > 0
+                 ? " and at least 2^" + std::to_string(static_cast<int>(s.policy.minGuessBits)) +
+                       " guesses"
+                 : std::string(", common passwords allowed")));
         if (belowOwasp) {
             context.logger().warn("argon2id parameters are below OWASP's minimum (m=19MiB, t=2)");
         }

@@ -263,7 +263,7 @@ TEST_CASE("Usernames are unique per instance - bad users are field errors", "[ap
     CHECK(f.createUser(std::string(65, 'u'), "long enough pass", f.creatorKey).body ==
           R"({"username": ["Ensure this field has no more than 64 characters."]})");
     CHECK(f.http
-              .post("/v1.1/instances/my-app/users/", R"({"username": ["x"], "password": 12345678})",
+              .post("/v1.1/instances/my-app/users/", R"({"username": ["x"], "password": 73914625})",
                     {{"X-API-KEY", f.creatorKey}})
               .body == R"({"username": ["Not a valid string."]})");
     CHECK(f.http.post("/v1.1/instances/my-app/users/", "{}", {{"X-API-KEY", f.creatorKey}}).body ==

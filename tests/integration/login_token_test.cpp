@@ -289,6 +289,32 @@ TEST_CASE("Wrong tokens are rate-limited per address and client, known or not", 
                            "login_token": ")" +
                            token + "\"}")
               .status == 200);
+
+    // Each use is an authentication event: who (or unknown), from where, the outcome, never
+    // the token or the address.
+    const std::string log = f.host->log();
+    const auto events = [&](const std::string& text) {
+        std::size_t n = 0;
+        for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
+            ++n;
+        return n;
+    };
+    std::string lines;
+    for (std::size_t at = log.find("auth event=login_token"); at != std::string::npos;
+         at = log.find("auth event=login_token", at + 1))
+        lines += log.substr(at, log.find('\n', at) - at + 1);
+    INFO(lines);
+    CHECK(events("auth event=login_token") == 14);
+    CHECK(events("instance=1 user=2 client=127.0.0.1:") == 4); // 3 wrong, 1 refused
+    CHECK(events("outcome=failure reason=wrong_token\n") == 4);
+    CHECK(events("user=unknown client=127.0.0.1:") == 4);
+    CHECK(events("outcome=failure reason=unknown_user\n") == 4);
+    CHECK(events("outcome=refused reason=throttled\n") == 2);
+    CHECK(events("outcome=failure reason=wrong_token_throttled\n") == 3);
+    CHECK(events("user=2 client=127.0.0.2:") == 1);
+    CHECK(events("outcome=success reason=invite\n") == 1);
+    CHECK(log.find(token) == std::string::npos);
+    CHECK(log.find("ghost@example.com") == std::string::npos);
 }
 
 TEST_CASE("Who may create users, and what only a super user may set", "[buzz]") {
@@ -418,29 +444,43 @@ TEST_CASE("Deactivating a user or moving its address voids its tokens and sessio
     REQUIRE(changed.status == 200);
     CHECK(f.as(both, "GET", "/rest/user").status == 401);
     CHECK_FALSE(f.login("both@example.com", "Another pass 456").empty());
+    REQUIRE(f.smtp.waitForMessages(1).size() == 1); // its notice
 
     // An invitation is void once cancelled by deactivation.
-    const std::string cancelled = f.invite("cancelled@example.com");
+    const std::string cancelled = f.invite("cancelled@example.com", 1);
     const long long cancelledId = idOf(f, root, "cancelled@example.com");
     REQUIRE(f.as(root, "PUT", "/rest/user", userJson(cancelledId, R"("active": false)")).status ==
             200);
     CHECK(f.setPassword("cancelled@example.com", "Some pass 123", cancelled).status == 400);
 
     // A token mailed to the old address dies with it; the new address gets a new one.
-    const std::string old = f.invite("old@example.com", 1);
+    const std::string old = f.invite("old@example.com", 2);
     const long long movedId = idOf(f, root, "old@example.com");
     REQUIRE(f.as(root, "PUT", "/rest/user", userJson(movedId, R"("email": "new@example.com")"))
                 .status == 200);
     CHECK(f.setPassword("new@example.com", "Some pass 123", old).status == 400);
     REQUIRE(f.as(root, "POST", "/rest/resend_user_email", userJson(movedId, "")).status == 200);
-    const auto mails = f.smtp.waitForMessages(4);
-    REQUIRE(mails.size() == 4);
+    // Five mails: the notice of both@'s v1.1 password change, two invitations, and now these.
+    const auto mails = f.smtp.waitForMessages(5);
+    REQUIRE(mails.size() == 5);
+    const auto mailTo = [&](const std::string& address, const std::string& subject) {
+        std::vector<std::string> found;
+        for (const auto& mail : mails) {
+            if (mail.find("To: <" + address + ">") != std::string::npos &&
+                mail.find("Subject: " + subject) != std::string::npos)
+                found.push_back(mail);
+        }
+        return found;
+    };
+    CHECK(mailTo("both@example.com", "Your password was changed").size() == 1);
     // The old address hears of the move (no link in it), the new one gets the invitation.
-    CHECK_THAT(mails[2], Catch::Contains("To: <old@example.com>") &&
-                             Catch::Contains("Subject: The address of your account was changed") &&
-                             !Catch::Contains("token="));
-    CHECK_THAT(mails[3], Catch::Contains("To: <new@example.com>"));
-    CHECK(f.setPassword("new@example.com", "Some pass 123", linkIn(mails[3]).second).status == 200);
+    const auto moveNotice = mailTo("old@example.com", "The address of your account was changed");
+    REQUIRE(moveNotice.size() == 1);
+    CHECK_THAT(moveNotice[0], !Catch::Contains("token="));
+    const auto invitation = mailTo("new@example.com", "");
+    REQUIRE(invitation.size() == 1);
+    CHECK(f.setPassword("new@example.com", "Some pass 123", linkIn(invitation[0]).second).status ==
+          200);
 
     // A user that moves its own address needs its current password (a stolen cookie is not
     // enough), and continues in a fresh session; the old one ends.
@@ -779,6 +819,41 @@ TEST_CASE("One rule set for both APIs: deactivation, new passwords, the last sup
                               R"({"password": "Chosen pass 1"})", {{"X-API-KEY", account}})
                     .status == 200);
         CHECK(f.setPassword("invited@example.com", "Other pass 12", token).status == 400);
+    }
+
+    SECTION("a password changed through v1.1 is noticed like one changed in /rest, once each") {
+        f.addActiveUser(root, "keyed@example.com", 2, "Keyed pass 1");
+        const long long id = idOf(f, root, "keyed@example.com");
+        const auto notices = [&] {
+            std::size_t n = 0;
+            for (const auto& mail : f.smtp.messages())
+                n += mail.find("To: <keyed@example.com>") != std::string::npos &&
+                     mail.find("Subject: Your password was changed") != std::string::npos;
+            return n;
+        };
+        const std::size_t before = f.smtp.messages().size();
+        // With the user's own key (a stolen one, say): the owner hears of it.
+        const auto userKey = v11Login("keyed@example.com", "Keyed pass 1").str("user_key");
+        REQUIRE(f.http
+                    ->request("PATCH", "/v1.1/instances/buzz-app/user/",
+                              R"({"password": "Keyed pass 2"})",
+                              {{"X-API-KEY", apiKey}, {"X-USER-KEY", userKey}})
+                    .status == 200);
+        REQUIRE(f.smtp.waitForMessages(before + 1).size() == before + 1);
+        CHECK(notices() == 1);
+        // A super user's change in /rest: one notice, not one from each path.
+        REQUIRE(
+            f.as(root, "PUT", "/rest/user", userJson(id, R"("password": "Keyed pass 3")")).status ==
+            200);
+        REQUIRE(f.smtp.waitForMessages(before + 2).size() == before + 2);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        CHECK(f.smtp.messages().size() == before + 2);
+        CHECK(notices() == 2);
+        // The notice carries no secret.
+        for (const auto& mail : f.smtp.messages()) {
+            CHECK(mail.find("Keyed pass") == std::string::npos);
+            CHECK(mail.find(userKey) == std::string::npos);
+        }
     }
 
     SECTION("a password set through /rest voids the user's other sessions and tokens") {

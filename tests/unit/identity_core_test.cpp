@@ -73,7 +73,7 @@ struct Harness {
 
     Harness() {
         core.checkSecret();
-        core.bootstrapAdmin("admin@example.com", "admin-password");
+        core.bootstrapAdmin("admin@example.com", "admin-password-for-tests");
         core.mount(router);
     }
 
@@ -94,8 +94,9 @@ struct Harness {
 
     /// Account key, instance "demo", an API key allowed to create users, and user "gordon".
     std::string setUp() const {
-        const auto auth = call("POST", "/v1.1/account/auth/",
-                               R"({"email": "admin@example.com", "password": "admin-password"})");
+        const auto auth =
+            call("POST", "/v1.1/account/auth/",
+                 R"({"email": "admin@example.com", "password": "admin-password-for-tests"})");
         REQUIRE(auth.status == 200);
         const std::string accountKey = field(auth, "account_key");
         REQUIRE(
@@ -144,8 +145,9 @@ TEST_CASE("Unknown usernames cost one password check, like wrong passwords", "[c
 TEST_CASE("Unknown account emails cost one password check, like wrong passwords", "[core]") {
     Harness h;
     const int before = h.hasher.verifies;
-    const auto unknown = h.call("POST", "/v1.1/account/auth/",
-                                R"({"email": "who@example.com", "password": "admin-password"})");
+    const auto unknown =
+        h.call("POST", "/v1.1/account/auth/",
+               R"({"email": "who@example.com", "password": "admin-password-for-tests"})");
     const auto wrong = h.call("POST", "/v1.1/account/auth/",
                               R"({"email": "admin@example.com", "password": "not-the-password"})");
     CHECK(h.hasher.verifies == before + 2);
@@ -169,8 +171,9 @@ TEST_CASE("A taken username costs no hashing", "[core]") {
 TEST_CASE("Bootstrapping the admin is idempotent and refuses a weak password", "[core]") {
     Harness h;
     CHECK_NOTHROW(h.core.bootstrapAdmin("ADMIN@example.com", "some-other-password"));
-    const auto stillOld = h.call("POST", "/v1.1/account/auth/",
-                                 R"({"email": "admin@example.com", "password": "admin-password"})");
+    const auto stillOld =
+        h.call("POST", "/v1.1/account/auth/",
+               R"({"email": "admin@example.com", "password": "admin-password-for-tests"})");
     CHECK(stillOld.status == 200);
     CHECK_THROWS_WITH(h.core.bootstrapAdmin("new@example.com", "short"),
                       Catch::Contains("admin.password"));

@@ -77,10 +77,10 @@ TEST_CASE("The policy counts characters and bounds the length", "[password]") {
     policy.minLength = 8;
     policy.maxLength = 16;
     Argon2Hasher hasher(policy, 1, 4);
-    CHECK(hasher.checkPolicy("12345678").empty());
-    CHECK(hasher.checkPolicy("1234567").size() == 1);
+    CHECK(hasher.checkPolicy("k7Qm2xZp").empty());
+    CHECK(hasher.checkPolicy("k7Qm2xZ").size() == 1);
     // Eight characters, sixteen bytes.
-    CHECK(hasher.checkPolicy("\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc\xc5\xbc")
+    CHECK(hasher.checkPolicy("\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87\xc4\x99\xc5\x9b\xc4\x85\xc5\x84")
               .empty());
     CHECK(hasher.checkPolicy(std::string(17, 'a')).front().find("no more than 16") !=
           std::string::npos);
@@ -94,14 +94,56 @@ TEST_CASE("The password plugin's defaults: 8 to 128 characters, argon2id at OWAS
     latchkey::test::LoadedPlugin plugin("latchkey-password.so", "{}");
     auto& hasher = plugin.as<PasswordHasher>();
     // ASVS 2.1.2: 64 characters allowed, more than 128 refused.
-    CHECK(hasher.checkPolicy(std::string(128, 'a')).empty());
-    CHECK(hasher.checkPolicy(std::string(129, 'a')).size() == 1);
-    CHECK(hasher.checkPolicy("1234567").size() == 1);
-    CHECK(hasher.checkPolicy("12345678").empty());
+    std::string long128;
+    for (int i = 0; i < 16; ++i)
+        long128 += "k7Qm2xZ" + std::string(1, static_cast<char>('a' + i));
+    CHECK(hasher.checkPolicy(long128).empty());
+    CHECK(hasher.checkPolicy(long128 + "x").size() == 1);
+    CHECK(hasher.checkPolicy("k7Qm2xZ").size() == 1);
+    CHECK(hasher.checkPolicy("k7Qm2xZp").empty());
+    // ASVS 2.1.7: common passwords are refused (min_guess_bits 20).
+    CHECK(hasher.checkPolicy("12345678") ==
+          std::vector<std::string>{"This password is too common or too easy to guess."});
     // ASVS 2.4.5: m=19 MiB, t=2, p=1 (libsodium's argon2id is single-lane).
     CHECK(hasher.hash("correct horse").rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0) == 0);
     // A max_length under 64 is a config error.
     CHECK_THROWS(latchkey::test::LoadedPlugin("latchkey-password.so", "{max_length: 63}"));
+}
+
+TEST_CASE("Common passwords, words and simple patterns are refused, by zxcvbn's estimate",
+          "[password]") {
+    PasswordPolicy policy = cheapPolicy();
+    Argon2Hasher hasher(policy, 1, 4);
+    const std::vector<std::string> tooEasy{"This password is too common or too easy to guess."};
+    // The most common passwords, a dictionary word with a digit, keyboard walks, sequences,
+    // repeats, l33t, a date: each would fall to fewer than 2^20 guesses.
+    for (const char* weak :
+         {"password", "12345678", "iloveyou1", "qwertyuiop", "1q2w3e4r", "zaq12wsx", "aaaaaaaa",
+          "abcdefgh", "Passw0rd!", "football1", "letmein123", "12345678901234567890123456789012"}) {
+        INFO(weak);
+        CHECK(guessBits(weak) < 20);
+        CHECK(hasher.checkPolicy(weak) == tooEasy);
+    }
+    // Passphrases and random text pass however they are written: no composition rules
+    // (ASVS 2.1.9).
+    for (const char* fine :
+         {"Black Mesa 1998", "correct horse battery staple", "k7Qm2xZp",
+          "za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87g\xc4\x99", "city seventeen rebels"}) {
+        INFO(fine);
+        CHECK(hasher.checkPolicy(fine).empty());
+    }
+    // A length problem is the only one reported: the estimate is not made for it.
+    CHECK(hasher.checkPolicy("1234567").size() == 1);
+    // A NUL ends what is judged: weak before it is weak.
+    CHECK(hasher.checkPolicy(std::string("password\0k7Qm2xZp#Tb9", 21)) == tooEasy);
+    // 0 turns the check off, a higher bar refuses more.
+    policy.minGuessBits = 0;
+    CHECK(Argon2Hasher(policy, 1, 4).checkPolicy("12345678").empty());
+    policy.minGuessBits = 45;
+    CHECK(Argon2Hasher(policy, 1, 4).checkPolicy("Black Mesa 1998") == tooEasy);
+    CHECK_THROWS(latchkey::test::LoadedPlugin("latchkey-password.so", "{min_guess_bits: 65}"));
+    latchkey::test::LoadedPlugin off("latchkey-password.so", "{min_guess_bits: 0}");
+    CHECK(off.as<PasswordHasher>().checkPolicy("12345678").empty());
 }
 
 TEST_CASE("Hashes are argon2id, salted, and verify only the right password", "[password]") {

@@ -93,6 +93,38 @@ TEST_CASE("Form bodies are read as text fields - a form-typed JSON object is JSO
     CHECK(errors.empty());
 }
 
+TEST_CASE("Bodies of other media types are 415, as Syncano's parsers answer", "[input]") {
+    const auto detailOf = [](const Request& r) -> std::string {
+        try {
+            RequestInput::parse(r);
+        } catch (const HttpError& e) {
+            return std::to_string(e.status()) + " " + e.what();
+        }
+        return "read";
+    };
+    const std::string object = R"({"username": "x"})";
+    CHECK(detailOf(jsonRequest(object, "text/plain")) ==
+          R"(415 Unsupported media type "text/plain" in request.)");
+    // The type's essence, exactly: a parameter does not make text/plain JSON.
+    CHECK(detailOf(jsonRequest(object, "text/plain; charset=application/json")) ==
+          R"(415 Unsupported media type "text/plain" in request.)");
+    CHECK(detailOf(jsonRequest(object, "application/jsonp")).starts_with("415 "));
+    CHECK(detailOf(jsonRequest(object, "application/xml")).starts_with("415 "));
+    CHECK(detailOf(jsonRequest(object, "text/x-www-form-urlencoded")).starts_with("415 "));
+    // A type that is not a plain token is not echoed.
+    CHECK(detailOf(jsonRequest(object, "te\x01xt/<b>")) ==
+          "415 Unsupported media type in request.");
+    // JSON (any case, with parameters), a form, no type at all, and an empty body of any type.
+    CHECK(detailOf(jsonRequest(object, "Application/JSON; charset=utf-8")) == "read");
+    CHECK(detailOf(jsonRequest(object, "application/x-www-form-urlencoded")) == "read");
+    Request untyped = jsonRequest(object);
+    untyped.headers.clear();
+    CHECK(detailOf(untyped) == "read");
+    CHECK(detailOf(jsonRequest("", "text/plain")) == "read");
+    // A form's essence is exact too: "...-urlencoded-not" is not a form, so not read as one.
+    CHECK(detailOf(jsonRequest("a=1", "application/x-www-form-urlencoded-not")).starts_with("415"));
+}
+
 TEST_CASE("UTF-8 validation rejects overlong forms, surrogates and truncation", "[input]") {
     CHECK(isValidUtf8("plain ascii"));
     CHECK(isValidUtf8("\xc5\xbc\xc3\xb3\xc5\x82w"));

@@ -15,6 +15,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <sstream>
 
@@ -28,25 +29,41 @@ constexpr std::size_t kMaxJsonDepth = 32;
 /// Parts at most in a multipart body: more is abuse, not a profile update.
 constexpr std::size_t kMaxParts = 100;
 
-std::optional<std::string> multipartBoundary(const Request& request) {
+constexpr const char* kForm = "application/x-www-form-urlencoded";
+
+/// The declared media type, lowercased and without parameters ("" without a Content-Type),
+/// and its parameters.
+std::string mediaType(const Request& request, Poco::Net::NameValueCollection& params) {
     const auto type = request.header("Content-Type");
-    if (!type) return std::nullopt;
-    std::string mediaType;
+    if (!type) return {};
+    std::string essence;
+    Poco::Net::MessageHeader::splitParameters(std::string(*type), essence, params);
+    Poco::trimInPlace(essence);
+    return Poco::toLower(essence);
+}
+
+std::optional<std::string> multipartBoundary(const Request& request) {
     Poco::Net::NameValueCollection params;
-    Poco::Net::MessageHeader::splitParameters(std::string(*type), mediaType, params);
-    if (Poco::icompare(mediaType, "multipart/form-data") != 0) return std::nullopt;
+    if (mediaType(request, params) != "multipart/form-data") return std::nullopt;
     return params.get("boundary", "");
 }
 
 /// Form-encoded when declared so, unless the body is plainly a JSON object: `curl -d '{...}'`
 /// declares every body a form, and no form body starts with '{'.
-bool isFormEncoded(const Request& request) {
-    const auto type = request.header("Content-Type");
-    if (!type || type->find("application/x-www-form-urlencoded") == std::string_view::npos) {
-        return false;
-    }
+bool isFormEncoded(const Request& request, const std::string& type) {
+    if (type != kForm) return false;
     const std::size_t start = request.body.find_first_not_of(" \t\r\n");
     return start == std::string::npos || request.body[start] != '{';
+}
+
+/// Django REST framework's 415 answer, naming the type when it is a plain token/token.
+HttpError unsupportedMediaType(const std::string& type) {
+    const bool plain = type.size() <= 64 && std::all_of(type.begin(), type.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) ||
+                                  std::string_view("/!#$&^_.+-").find(c) != std::string_view::npos;
+                       });
+    return HttpError(415, plain ? "Unsupported media type \"" + type + "\" in request."
+                                : std::string("Unsupported media type in request."));
 }
 
 } // namespace
@@ -125,7 +142,14 @@ RequestInput RequestInput::parse(const Request& request) {
         return input;
     }
     if (body.find_first_not_of(" \t\r\n") == std::string::npos) return RequestInput(fields, false);
-    if (isFormEncoded(request)) {
+    Poco::Net::NameValueCollection params;
+    const std::string type = mediaType(request, params);
+    // JSON, a form or multipart (above), as Syncano's parsers; no Content-Type is read as JSON
+    // (a client that declares nothing is not a browser form).
+    if (!type.empty() && type != "application/json" && type != kForm) {
+        throw unsupportedMediaType(type);
+    }
+    if (isFormEncoded(request, type)) {
         try {
             Poco::URI uri("/?" + body);
             for (const auto& [key, value] : uri.getQueryParameters()) {
