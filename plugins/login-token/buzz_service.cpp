@@ -36,9 +36,18 @@ Facet& need(PluginContext& context) {
 constexpr const char* kLastSuperUser =
     "This is the last active super user; make another one first.";
 
-/// How many of this flow's own password changes are under way on this thread (the identity
-/// service announces on the caller's thread, before setPassword returns).
-thread_local int tOwnPasswordChanges = 0;
+/// How many of this flow's own password and address changes are under way on this thread (the
+/// identity service announces on the caller's thread, before setPassword or rename returns).
+thread_local int tOwnChanges = 0;
+
+/// Marks the changes made while it lives as the flow's own.
+class OwnChange {
+public:
+    OwnChange() noexcept { ++tOwnChanges; }
+    ~OwnChange() { --tOwnChanges; }
+    OwnChange(const OwnChange&) = delete;
+    OwnChange& operator=(const OwnChange&) = delete;
+};
 
 HttpError unauthenticated() {
     return HttpError(401, "You are not logged in.");
@@ -117,14 +126,13 @@ void BuzzService::noticeAddressChanged(Id userId, const std::string& oldAddress)
 }
 
 void BuzzService::setPasswordHere(Id userId, const std::string& password) {
-    ++tOwnPasswordChanges;
-    try {
-        identities_->setPassword(instance_.id, userId, password);
-    } catch (...) {
-        --tOwnPasswordChanges;
-        throw;
-    }
-    --tOwnPasswordChanges;
+    const OwnChange own;
+    identities_->setPassword(instance_.id, userId, password);
+}
+
+void BuzzService::renameHere(Id userId, const std::string& address) {
+    const OwnChange own;
+    identities_->rename(instance_.id, userId, address);
 }
 
 void BuzzService::onUserEvent(const UserEvent& event) {
@@ -139,13 +147,24 @@ void BuzzService::onUserEvent(const UserEvent& event) {
         endAccess(event.userId);
         // Changed elsewhere (a v1.1 user key, another plugin): the user hears of it as it does
         // of a change here, in case it was not the owner.
-        if (tOwnPasswordChanges == 0 && !migrating_) {
+        if (tOwnChanges == 0 && !migrating_) {
             if (const auto member = parts_->members.find(event.userId))
                 noticePasswordChanged(event.userId, member->user.username);
         }
         break;
     case UserEventKind::UsernameChanged: // tokens went to the old address
         endAccess(event.userId);
+        // Renamed elsewhere: the address the flow knew hears of it, as after a move here (a
+        // stolen v1.1 user key could otherwise move the account away unseen).
+        if (tOwnChanges == 0 && !migrating_) {
+            if (const auto member = parts_->members.find(event.userId)) {
+                const std::string& known = member->attributes.address;
+                if (!known.empty() && known != member->user.username)
+                    noticeAddressChanged(event.userId, known);
+                const std::string now = member->user.username;
+                parts_->members.update(event.userId, [&now](Attributes& a) { a.address = now; });
+            }
+        }
         break;
     case UserEventKind::UserDeleted:
         // The store deleted the user's sessions and tokens; the attributes are this flow's.
@@ -283,6 +302,7 @@ void BuzzService::bootstrapSuperUser() {
     }
     Attributes attributes;
     attributes.superUser = true;
+    attributes.address = user.username;
     parts_->members.create(user.id, attributes);
     context_.logger().info("created the first super user " + email);
 }
@@ -414,18 +434,20 @@ Response BuzzService::changePassword(const Request& request) {
     // The counters are checked and kept for unknown addresses too: the answers do not differ.
     // Only this client's counter can refuse a token before it is tried.
     const FailureKeys fails = parts_->lockout.keys(address, request.remoteAddress);
+    // The client's lockout first, before any lookup: the same work for every address.
+    try {
+        parts_->lockout.checkClient(fails);
+    } catch (const HttpError&) {
+        logTokenEvent(context_.logger(), instance_.id, std::nullopt, request.remoteAddress,
+                      "refused", "throttled");
+        throw;
+    }
     const auto member = parts_->members.findByEmail(address);
     const auto event = [&](std::string_view outcome, std::string_view reason) {
         logTokenEvent(context_.logger(), instance_.id,
                       member ? std::optional<Id>(member->user.id) : std::nullopt,
                       request.remoteAddress, outcome, reason);
     };
-    try {
-        parts_->lockout.checkClient(fails);
-    } catch (const HttpError&) {
-        event("refused", "throttled");
-        throw;
-    }
     std::optional<std::string> purpose;
     if (member) purpose = parts_->mail.consume(member->user.id, *token, t);
     if (!purpose) {
@@ -446,12 +468,12 @@ Response BuzzService::changePassword(const Request& request) {
         event("failure", "inactive");
         throw refused();
     }
-    event("success", invite ? "invite" : "reset");
     parts_->lockout.clearClient(fails);
     // Active first: should setting the password fail after that, the user can still ask for a
     // reset; the other way round it would be stuck with its token used up.
     if (invite) identities_->setActive(instance_.id, member->user.id, true);
     setPasswordHere(member->user.id, *newPassword);
+    event("success", invite ? "invite" : "reset");
     // An invitation sets the first password; a reset replaces one: say so, in case it was not
     // the owner who asked.
     if (!invite) noticePasswordChanged(member->user.id, member->user.username);

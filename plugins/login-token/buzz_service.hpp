@@ -105,6 +105,8 @@ private:
     /// caller sends the notice (or none, for an invitation's first password), so onUserEvent
     /// does not. Every other password change (the v1.1 API, another plugin) is noticed there.
     void setPasswordHere(Id userId, const std::string& password);
+    /// Renames the user (its new address) as one of this flow's own changes, likewise.
+    void renameHere(Id userId, const std::string& address);
     /// Tells the old address that the account's address changed (off the request path).
     void noticeAddressChanged(Id userId, const std::string& oldAddress);
     /// Every ten minutes at most: sweeps stale sessions, failure counters and cooldowns.

@@ -106,6 +106,7 @@ Response BuzzService::createUser(const Request& request) {
     } catch (const Conflict&) {
         throw emailTaken();
     }
+    attributes.address = user.username;
     parts_->members.create(user.id, attributes);
     if (!password) parts_->mail.invite(Member{user, attributes, wanted.active});
     return idEnvelope(201, "user created with ID = " + std::to_string(user.id), user.id);
@@ -206,6 +207,7 @@ Response BuzzService::updateUser(const Request& request) {
         if (roleId) a.roleId = roleId;
         if (superUser) a.superUser = *superUser;
         if (active) a.deactivated = !*active;
+        if (emailChanges) a.address = *email;
     };
     Attributes preview = member->attributes;
     apply(preview);
@@ -222,7 +224,7 @@ Response BuzzService::updateUser(const Request& request) {
     if (emailChanges) {
         try {
             // Tokens mailed to the old address and sessions opened under it end with it.
-            identities_->rename(instance_.id, *userId, *email);
+            renameHere(*userId, *email);
         } catch (const Conflict&) {
             throw emailTaken();
         }

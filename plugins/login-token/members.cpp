@@ -46,6 +46,7 @@ std::string Members::serialize(const Attributes& a) {
         .field("role_id", a.roleId)
         .field("super_user", a.superUser);
     if (a.deactivated) out.field("deactivated", true);
+    if (!a.address.empty()) out.field("address", a.address);
     out.endObject();
     return out.take();
 }
@@ -61,6 +62,7 @@ Attributes Members::parse(const std::string& text) {
     }
     a.superUser = object->optValue<bool>("super_user", false);
     a.deactivated = object->optValue<bool>("deactivated", false);
+    a.address = object->optValue<std::string>("address", "");
     return a;
 }
 

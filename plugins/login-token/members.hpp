@@ -23,6 +23,10 @@ struct Attributes {
     /// Deactivated by a super user (`active: false`), until one activates it again: no
     /// invitation may make it active (resend_user_email refuses it).
     bool deactivated = false;
+    /// The address the flow last knew the user by: when the username changes elsewhere (the
+    /// v1.1 API), this is the old address the notice goes to. Empty for members stored before
+    /// it was kept (filled in at their next rename).
+    std::string address;
 };
 
 /// A user of the flow: the instance user (username = e-mail), whether it is active (the

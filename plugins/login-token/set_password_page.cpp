@@ -17,6 +17,7 @@ const char* const kPage = R"HTML(<!doctype html>
   body { font-family: system-ui, sans-serif; max-width: 26rem; margin: 4rem auto; padding: 0 1rem; }
   label { display: block; margin-top: 1rem; }
   input { width: 100%; padding: .5rem; box-sizing: border-box; }
+  label.inline input { width: auto; margin-right: .4rem; }
   button { margin-top: 1.5rem; padding: .6rem 1.2rem; }
   #result { margin-top: 1.5rem; }
   .error { color: #a00; } .ok { color: #070; }
@@ -28,6 +29,7 @@ const char* const kPage = R"HTML(<!doctype html>
   <label>Email <input id="email" name="email" type="email" autocomplete="username" readonly></label>
   <label>New password <input id="password" name="new_password" type="password" autocomplete="new-password" required></label>
   <label>Repeat it <input id="repeat" type="password" autocomplete="new-password" required></label>
+  <label class="inline"><input id="show" type="checkbox">Show the passwords</label>
   <button id="submit" type="submit">Set password</button>
 </form>
 <p id="result" role="status"></p>
@@ -39,11 +41,17 @@ const char* const kPage = R"HTML(<!doctype html>
   var result = document.getElementById('result');
   function show(text, ok) { result.textContent = text; result.className = ok ? 'ok' : 'error'; }
   document.getElementById('email').value = email;
+  // Seeing what one typed (ASVS 2.1.12); hidden again before the form is sent.
+  var fields = [document.getElementById('password'), document.getElementById('repeat')];
+  var showBox = document.getElementById('show');
+  function reveal(on) { fields.forEach(function (f) { f.type = on ? 'text' : 'password'; }); }
+  showBox.addEventListener('change', function () { reveal(showBox.checked); });
   if (!email || !token) { show('This link is incomplete: open the link from your email again.', false); }
   document.getElementById('form').addEventListener('submit', function (event) {
     event.preventDefault();
     var password = document.getElementById('password').value;
     if (password !== document.getElementById('repeat').value) { show('The two passwords differ.', false); return; }
+    showBox.checked = false; reveal(false);
     fetch({{endpoint}}, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json' },

@@ -26,7 +26,14 @@ async function main() {
     const email = await page.inputValue('#email');
     await page.fill('#password', password);
     await page.fill('#repeat', password);
+    // The show-password box reveals both fields, and they are masked again when sent.
+    const types = async () => [await page.getAttribute('#password', 'type'),
+                               await page.getAttribute('#repeat', 'type')].join(',');
+    if (await types() !== 'password,password') problems.push('masked at first: ' + await types());
+    await page.check('#show');
+    if (await types() !== 'text,text') problems.push('shown when checked: ' + await types());
     await page.click('#submit');
+    if (await types() !== 'password,password') problems.push('masked when sent: ' + await types());
     await page.waitForFunction(
       () => document.getElementById('result').textContent.length > 0, null, { timeout: 15000 });
     const result = await page.textContent('#result');

@@ -6,7 +6,33 @@
 
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+
 using namespace latchkey::test;
+
+namespace {
+
+/// What the terminal showed until `wanted` appeared (or the child ended, or 20 s passed).
+std::string readUntil(int terminal, const std::string& wanted, std::string& transcript) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (transcript.find(wanted) == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        pollfd p{terminal, POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0) continue;
+        char buffer[512];
+        const ssize_t n = ::read(terminal, buffer, sizeof buffer);
+        if (n <= 0) break; // EIO: the child closed its side
+        transcript.append(buffer, static_cast<std::size_t>(n));
+    }
+    return transcript;
+}
+
+} // namespace
 
 TEST_CASE("The version and help options answer and exit 0", "[cli]") {
     const auto version = runLatchkey({"--version"});
@@ -276,6 +302,19 @@ TEST_CASE("latchkey admin resets the account key and sets the password on a runn
     CHECK_THAT(nobody.err, Catch::Contains("no account has the email nobody@example.com"));
     CHECK(accountStatus(third) == 200);
 
+    // The account exists: the commands need no admin.password (it may be gone from the
+    // environment since the first start), while serve still does.
+    std::string withoutPassword = testConfig(dir);
+    const std::string passwordLine = std::string("  password: ") + kAdminPassword + "\n";
+    REQUIRE(withoutPassword.find(passwordLine) != std::string::npos);
+    withoutPassword.erase(withoutPassword.find(passwordLine), passwordLine.size());
+    const std::string bare = dir.write("bare.yaml", withoutPassword);
+    const auto recovered = runLatchkey({"admin", "reset-key", "-c", bare});
+    INFO(recovered.err);
+    CHECK(recovered.exitCode == 0);
+    CHECK(accountStatus(recovered.out.substr(0, recovered.out.find('\n'))) == 200);
+    CHECK(runLatchkey({"check-config", "-c", bare}).exitCode == 2);
+
     CHECK(runLatchkey({"admin"}).exitCode == 2);
     CHECK(runLatchkey({"admin", "reset-key"}).exitCode == 2);
     CHECK_THAT(runLatchkey({"admin", "rotate", "-c", config}).err,
@@ -283,4 +322,40 @@ TEST_CASE("latchkey admin resets the account key and sets the password on a runn
     const auto help = runLatchkey({"admin", "--help"});
     CHECK(help.exitCode == 0);
     CHECK_THAT(help.out, Catch::Contains("latchkey admin set-password -c FILE [--email ADDR]"));
+}
+
+TEST_CASE("latchkey admin set-password asks twice on a terminal and never echoes", "[cli]") {
+    TempDir dir;
+    const std::string config = dir.write("latchkey.yaml", testConfig(dir));
+    HostProcess host(config); // creates the account
+    HttpClient http(host.baseUrl());
+    const std::string password = "typed at a terminal 42";
+
+    int terminal = -1;
+    const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const std::string binary = latchkeyBinary();
+        ::execl(binary.c_str(), binary.c_str(), "admin", "set-password", "-c", config.c_str(),
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    std::string transcript;
+    readUntil(terminal, "New password: ", transcript);
+    REQUIRE(::write(terminal, (password + "\n").data(), password.size() + 1) > 0);
+    readUntil(terminal, "Again: ", transcript);
+    REQUIRE(::write(terminal, (password + "\n").data(), password.size() + 1) > 0);
+    readUntil(terminal, "\x04never\x04", transcript); // to the end
+    ::close(terminal);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    INFO(transcript);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(transcript.find(password) == std::string::npos); // echo was off for both lines
+    const auto login =
+        http.post("/v1.1/account/auth/", std::string(R"({"email": ")") + kAdminEmail +
+                                             R"(", "password": ")" + password + "\"}");
+    CHECK(login.status == 200);
+    CHECK(transcript.find(login.str("account_key")) != std::string::npos); // printed
 }

@@ -305,9 +305,10 @@ TEST_CASE("Wrong tokens are rate-limited per address and client, known or not", 
         lines += log.substr(at, log.find('\n', at) - at + 1);
     INFO(lines);
     CHECK(events("auth event=login_token") == 14);
-    CHECK(events("instance=1 user=2 client=127.0.0.1:") == 4); // 3 wrong, 1 refused
+    CHECK(events("instance=1 user=2 client=127.0.0.1:") == 3); // the 3 wrong ones
     CHECK(events("outcome=failure reason=wrong_token\n") == 4);
-    CHECK(events("user=unknown client=127.0.0.1:") == 4);
+    // A refusal by the client's lockout names no user: it is made before any lookup.
+    CHECK(events("user=unknown client=127.0.0.1:") == 5);
     CHECK(events("outcome=failure reason=unknown_user\n") == 4);
     CHECK(events("outcome=refused reason=throttled\n") == 2);
     CHECK(events("outcome=failure reason=wrong_token_throttled\n") == 3);
@@ -854,6 +855,38 @@ TEST_CASE("One rule set for both APIs: deactivation, new passwords, the last sup
             CHECK(mail.find("Keyed pass") == std::string::npos);
             CHECK(mail.find(userKey) == std::string::npos);
         }
+    }
+
+    SECTION("a v1.1 rename of a flow user tells the address it had, even with a new password") {
+        f.addActiveUser(root, "owner@example.com", 2, "Owner pass 1");
+        const auto userKey = v11Login("owner@example.com", "Owner pass 1").str("user_key");
+        const std::size_t before = f.smtp.waitForMessages(0).size();
+        // A stolen user key moves the account to another address and sets a password at once.
+        REQUIRE(f.http
+                    ->request("PATCH", "/v1.1/instances/buzz-app/user/",
+                              R"({"username": "thief@example.com", "password": "Thief pass 1"})",
+                              {{"X-API-KEY", apiKey}, {"X-USER-KEY", userKey}})
+                    .status == 200);
+        const auto mails = f.smtp.waitForMessages(before + 2);
+        REQUIRE(mails.size() == before + 2);
+        std::size_t toOwner = 0;
+        for (std::size_t i = before; i < mails.size(); ++i) {
+            if (mails[i].find("To: <owner@example.com>") == std::string::npos) continue;
+            ++toOwner;
+            CHECK_THAT(mails[i], Catch::Contains("Subject: The address of your account was "
+                                                 "changed") &&
+                                     !Catch::Contains("token=") && !Catch::Contains("Thief"));
+        }
+        CHECK(toOwner == 1);
+        // Renamed back by a super user through /rest: one notice (the flow's own), to thief@.
+        const long long id = idOf(f, root, "thief@example.com");
+        REQUIRE(f.as(root, "PUT", "/rest/user", userJson(id, R"("email": "owner@example.com")"))
+                    .status == 200);
+        REQUIRE(f.smtp.waitForMessages(before + 3).size() == before + 3);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        const auto after = f.smtp.messages();
+        CHECK(after.size() == before + 3);
+        CHECK_THAT(after.back(), Catch::Contains("To: <thief@example.com>"));
     }
 
     SECTION("a password set through /rest voids the user's other sessions and tokens") {

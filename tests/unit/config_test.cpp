@@ -219,7 +219,9 @@ TEST_CASE("Per-instance social settings name instances and are maps", "[config]"
                                 "        Shop: {app_id: '2'}\n"
                                 "        abc: {app_id: '2'}\n"
                                 "        shop-one: yes\n"
-                                "    twitter: {instances: [shop-one]}\n",
+                                "    twitter: {instances: [shop-one]}\n"
+                                "    linkedin: {instances: {}}\n"
+                                "    google-oauth2: {client_ids: [x], instances: ~}\n",
                                 fakeEnv({}), errors);
     const HostConfig config = readHostConfig(root, "l.yaml", "/plugins", errors);
     const std::string all = messages(errors);
@@ -231,8 +233,13 @@ TEST_CASE("Per-instance social settings name instances and are maps", "[config]"
                                     "facebook settings for instance shop-one"));
     CHECK_THAT(all, Catch::Contains("9:auth.social.twitter.instances: expected a map of instance "
                                     "names"));
+    CHECK_THAT(all, Catch::Contains("10:auth.social.linkedin.instances: lists no instance, and "
+                                    "linkedin has no host-wide settings"));
+    CHECK(all.find("google-oauth2") == std::string::npos); // host-wide, and no instance: fine
+    // Read: facebook and google-oauth2 host-wide; none of the instances above.
+    REQUIRE(config.plugins.size() == 2);
     for (const auto& use : config.plugins)
-        CHECK(use.instance.empty()); // none of the instances was read
+        CHECK(use.instance.empty());
 }
 
 TEST_CASE("A plugin name is a name, never a path or the host's namespace", "[config]") {

@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -82,22 +83,53 @@ std::optional<AdminArguments> parse(const std::vector<std::string>& args, std::s
     return out;
 }
 
+/// The terminal's settings while echo is off, for the signal handler to put back.
+termios gSavedTerminal{};
+
+extern "C" void restoreTerminalAndDie(int signal) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &gSavedTerminal); // async-signal-safe
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+}
+
+/// Echo off on the terminal while it lives, put back when it ends, and when the process is
+/// interrupted, hung up on or stopped meanwhile (a typed password never stays invisible).
+class EchoOff {
+public:
+    EchoOff() {
+        if (tcgetattr(STDIN_FILENO, &gSavedTerminal) != 0) return; // then echo stays on
+        for (const int s : kSignals)
+            std::signal(s, restoreTerminalAndDie);
+        termios quiet = gSavedTerminal;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    }
+    ~EchoOff() {
+        if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &gSavedTerminal);
+        for (const int s : kSignals)
+            std::signal(s, SIG_DFL);
+    }
+    EchoOff(const EchoOff&) = delete;
+    EchoOff& operator=(const EchoOff&) = delete;
+
+private:
+    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+    bool active_ = false;
+};
+
 /// One line from standard input without its line end; with `prompt` and echo off on a terminal.
 std::optional<std::string> readSecretLine(const char* prompt) {
-    const bool terminal = isatty(STDIN_FILENO) != 0;
-    termios saved{};
-    if (terminal) {
-        std::cerr << prompt << std::flush;
-        tcgetattr(STDIN_FILENO, &saved);
-        termios quiet = saved;
-        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
     std::string line;
-    const bool read = static_cast<bool>(std::getline(std::cin, line));
-    if (terminal) {
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    bool read = false;
+    if (isatty(STDIN_FILENO) != 0) {
+        std::cerr << prompt << std::flush;
+        {
+            const EchoOff quiet;
+            read = static_cast<bool>(std::getline(std::cin, line));
+        }
         std::cerr << "\n";
+    } else {
+        read = static_cast<bool>(std::getline(std::cin, line));
     }
     if (!read) return std::nullopt;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -134,9 +166,17 @@ int runAdmin(const std::vector<std::string>& args) {
         std::cerr << "latchkey: " << error << "\n\n" << kAdminUsage;
         return kExitUsage;
     }
-    ConfigErrors errors;
+    ConfigErrors all;
     LoadedConfig loaded =
-        runtime::loadConfiguration(parsed->configFile, runtime::processEnvironment(), errors);
+        runtime::loadConfiguration(parsed->configFile, runtime::processEnvironment(), all);
+    // admin.password creates the account at a host's first start; these commands need none
+    // (an operator may have removed it from the environment since, and must still recover).
+    ConfigErrors errors;
+    for (const ConfigIssue& issue : all.issues()) {
+        if (issue.path != "admin.password" ||
+            issue.message.rfind("is required when admin.email is set", 0) != 0)
+            errors.add(issue);
+    }
     if (!errors.empty()) {
         printIssues(parsed->configFile, errors);
         return kExitUsage;
@@ -153,6 +193,9 @@ int runAdmin(const std::vector<std::string>& args) {
         password = newPassword();
         if (!password) return kExitUsage;
     }
+    // A closed stdout must be an error on the write below, not a silent death by SIGPIPE
+    // after the old key was revoked.
+    std::signal(SIGPIPE, SIG_IGN);
     auto log = runtime::makeLogger("latchkey", loaded.host.logging.level);
     Application app(std::move(loaded), log);
     try {
@@ -162,6 +205,12 @@ int runAdmin(const std::vector<std::string>& args) {
         std::cerr << (password ? "password set; " : "") << "the new account key of " << email
                   << " follows (the old one no longer works)\n";
         std::cout << key << std::endl;
+        if (!std::cout) {
+            // The old key is gone already: say so rather than exit 0 without the new one.
+            std::cerr << "latchkey: could not write the new key to standard output; run `latchkey "
+                         "admin reset-key` again to get another one\n";
+            return kExitFailure;
+        }
     } catch (const std::exception& e) {
         std::cerr << "latchkey: admin " << parsed->subcommand << ": " << e.what() << "\n";
         return kExitFailure;

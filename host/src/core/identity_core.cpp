@@ -67,7 +67,7 @@ std::string IdentityCore::setAccountPassword(const std::string& email,
 }
 
 std::string IdentityCore::rotateFor(const std::string& email,
-                                    std::optional<std::string> passwordHash,
+                                    const std::optional<std::string>& passwordHash,
                                     std::string_view event) {
     const std::string address = asciiLower(email);
     for (int attempt = 0; attempt < 3; ++attempt) {

@@ -49,7 +49,7 @@ public:
 
 private:
     /// rotateAccountCredentials for the operator, retried when a change came in between.
-    std::string rotateFor(const std::string& email, std::optional<std::string> passwordHash,
+    std::string rotateFor(const std::string& email, const std::optional<std::string>& passwordHash,
                           std::string_view event);
 
     CoreServices core_;

@@ -297,8 +297,17 @@ void readSocialBackend(const std::string& backend, const ConfigValue& settings,
     hostWide.removeEntry("instances");
     if (!instances || !hostWide.entries().empty()) {
         addUse({backend, PluginSlot::Social, settings, hostWide, {}}, errors, out);
+        if (!instances) return;
+    } else if (instances->isNull() ||
+               (instances->kind() == ConfigValue::Kind::Map && instances->entries().empty())) {
+        // Neither host-wide settings nor an instance: the backend would silently not exist.
+        errors.add(*instances, "lists no instance, and " + backend +
+                                   " has no host-wide settings: add one or the other, or "
+                                   "remove " +
+                                   backend);
+        return;
     }
-    if (!instances || instances->isNull()) return;
+    if (instances->isNull()) return;
     if (instances->kind() != ConfigValue::Kind::Map) {
         errors.add(*instances, "expected a map of instance names to settings for them");
         return;
