@@ -87,7 +87,7 @@ std::optional<AdminArguments> parse(const std::vector<std::string>& args, std::s
 termios gSavedTerminal{};
 
 extern "C" void restoreTerminalAndDie(int signal) {
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &gSavedTerminal); // async-signal-safe
+    tcsetattr(STDIN_FILENO, TCSANOW, &gSavedTerminal); // async-signal-safe
     std::signal(signal, SIG_DFL);
     std::raise(signal);
 }
@@ -102,10 +102,12 @@ public:
             std::signal(s, restoreTerminalAndDie);
         termios quiet = gSavedTerminal;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        // TCSAFLUSH: anything typed before the prompt (and so echoed) is not read as the password.
         active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
     }
     ~EchoOff() {
-        if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &gSavedTerminal);
+        // TCSADRAIN: what was typed after the line (the repeated password) is kept.
+        if (active_) tcsetattr(STDIN_FILENO, TCSADRAIN, &gSavedTerminal);
         for (const int s : kSignals)
             std::signal(s, SIG_DFL);
     }
@@ -122,9 +124,10 @@ std::optional<std::string> readSecretLine(const char* prompt) {
     std::string line;
     bool read = false;
     if (isatty(STDIN_FILENO) != 0) {
-        std::cerr << prompt << std::flush;
         {
+            // Echo off before the prompt shows: nothing typed after it is ever echoed.
             const EchoOff quiet;
+            std::cerr << prompt << std::flush;
             read = static_cast<bool>(std::getline(std::cin, line));
         }
         std::cerr << "\n";
