@@ -359,3 +359,36 @@ TEST_CASE("latchkey admin set-password asks twice on a terminal and never echoes
     CHECK(login.status == 200);
     CHECK(transcript.find(login.str("account_key")) != std::string::npos); // printed
 }
+
+TEST_CASE("latchkey migrate prepares a store without serving, and admin list-instances reads it",
+          "[cli]") {
+    TempDir dir;
+    const std::string config = dir.write("latchkey.yaml", testConfig(dir));
+    const auto migrated = runLatchkey({"migrate", "-c", config});
+    INFO(migrated.err);
+    CHECK(migrated.exitCode == 0);
+    CHECK(migrated.out == config + ": the store is at this latchkey's schema\n");
+    CHECK_THAT(migrated.err, Catch::Contains("schema version"));
+    // Nothing was served or created beyond the schema: no administrator account yet.
+    CHECK_THAT(runLatchkey({"admin", "list-instances", "-c", config}).err,
+               Catch::Contains("no account has the email admin@example.com"));
+    // Again: nothing to do, still 0.
+    CHECK(runLatchkey({"migrate", "--config=" + config}).exitCode == 0);
+
+    HostProcess host(config);
+    HttpClient http(host.baseUrl());
+    const std::string key = adminAccountKey(http);
+    for (const char* name : {"first-app", "second-app"})
+        REQUIRE(http.post("/v1.1/instances/", std::string(R"({"name": ")") + name + "\"}",
+                          {{"X-API-KEY", key}})
+                    .status == 201);
+    const auto listed = runLatchkey({"admin", "list-instances", "-c", config});
+    INFO(listed.err);
+    CHECK(listed.exitCode == 0);
+    CHECK_THAT(listed.out, Catch::Matches("first-app\t[0-9]+\t20[0-9-]+T[0-9:]+Z\n"
+                                          "second-app\t[0-9]+\t20[0-9-]+T[0-9:]+Z\n"));
+
+    CHECK(runLatchkey({"migrate"}).exitCode == 2);
+    CHECK(runLatchkey({"migrate", "-c", config, "extra"}).exitCode == 2);
+    CHECK_THAT(runLatchkey({"migrate", "--help"}).out, Catch::Contains("latchkey migrate -c FILE"));
+}

@@ -1,9 +1,12 @@
-// `latchkey admin`: the operator's changes to the administrator account, made on the configured
-// store without a running host (every host sees them at once: nothing caches accounts by key).
+// `latchkey admin` (the operator's changes to the administrator account, made on the
+// configured store without a running host: every host sees them at once, as nothing caches
+// accounts by key) and `latchkey migrate`.
 #include "cli/commands.hpp"
 
 #include "runtime/application.hpp"
 #include "runtime/services.hpp"
+
+#include <latchkey/support/time.hpp>
 
 #include <termios.h>
 #include <unistd.h>
@@ -26,6 +29,8 @@ const char* const kAdminUsage = R"(Usage:
   latchkey admin set-password -c FILE [--email ADDR]
       read a new password (from the terminal without echo, twice; else the first line of
       standard input), set it, and print the account's new key (the old one stops working)
+  latchkey admin list-instances -c FILE [--email ADDR]
+      print the account's instances, one per line: name, id, creation time (UTC)
 
 ADDR is the account's email, by default FILE's admin.email. The store is FILE's; the host
 need not run, and hosts that do see the change at once. Only the store and the hasher plugins
@@ -45,11 +50,12 @@ struct AdminArguments {
 std::optional<AdminArguments> parse(const std::vector<std::string>& args, std::string& error) {
     AdminArguments out;
     if (args.empty() || args[0].rfind('-', 0) == 0) {
-        error = "admin needs a subcommand (reset-key, set-password)";
+        error = "admin needs a subcommand (reset-key, set-password, list-instances)";
         return std::nullopt;
     }
     out.subcommand = args[0];
-    if (out.subcommand != "reset-key" && out.subcommand != "set-password") {
+    if (out.subcommand != "reset-key" && out.subcommand != "set-password" &&
+        out.subcommand != "list-instances") {
         error = "unknown admin subcommand \"" + out.subcommand + "\"";
         return std::nullopt;
     }
@@ -203,6 +209,14 @@ int runAdmin(const std::vector<std::string>& args) {
     Application app(std::move(loaded), log);
     try {
         app.openForAdministration();
+        if (parsed->subcommand == "list-instances") {
+            for (const InstanceRecord& instance : app.identityCore().instancesOf(email)) {
+                std::cout << instance.name << '\t' << instance.id << '\t'
+                          << formatSeconds(instance.createdAt) << '\n';
+            }
+            std::cout.flush();
+            return std::cout ? kExitOk : kExitFailure;
+        }
         const std::string key = password ? app.identityCore().setAccountPassword(email, *password)
                                          : app.identityCore().resetAccountKey(email);
         std::cerr << (password ? "password set; " : "") << "the new account key of " << email
@@ -218,6 +232,55 @@ int runAdmin(const std::vector<std::string>& args) {
         std::cerr << "latchkey: admin " << parsed->subcommand << ": " << e.what() << "\n";
         return kExitFailure;
     }
+    return kExitOk;
+}
+
+const char* const kMigrateUsage = R"(Usage:
+  latchkey migrate -c FILE
+      bring FILE's store up to this latchkey's schema and exit, without serving: for
+      deployments that migrate before they roll their hosts. Hosts do the same when they start;
+      migrations only add, so hosts of the previous release keep working on the result.
+
+Exit status: 0 up to date, 1 the store refused (the reason is printed), 2 usage or config
+errors.
+)";
+
+int runMigrate(const std::vector<std::string>& args) {
+    std::string configFile;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--help" || args[i] == "-h") {
+            std::cout << kMigrateUsage;
+            return kExitOk;
+        }
+        if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size()) {
+            configFile = args[++i];
+        } else if (args[i].rfind("--config=", 0) == 0) {
+            configFile = args[i].substr(std::strlen("--config="));
+        } else {
+            std::cerr << "latchkey: unexpected argument \"" << args[i] << "\"\n\n" << kMigrateUsage;
+            return kExitUsage;
+        }
+    }
+    if (configFile.empty()) {
+        std::cerr << "latchkey: migrate needs -c FILE\n\n" << kMigrateUsage;
+        return kExitUsage;
+    }
+    ConfigErrors errors;
+    LoadedConfig loaded =
+        runtime::loadConfiguration(configFile, runtime::processEnvironment(), errors);
+    if (!errors.empty()) {
+        printIssues(configFile, errors);
+        return kExitUsage;
+    }
+    auto log = runtime::makeLogger("latchkey", loaded.host.logging.level);
+    Application app(std::move(loaded), log);
+    try {
+        app.openStore(); // the storage plugin migrates as it opens, and logs what it applied
+    } catch (const std::exception& e) {
+        std::cerr << "latchkey: migrate: " << e.what() << "\n";
+        return kExitFailure;
+    }
+    std::cout << configFile << ": the store is at this latchkey's schema\n";
     return kExitOk;
 }
 

@@ -19,4 +19,7 @@ void printIssues(const std::string& file, const ConfigErrors& errors);
 /// `latchkey admin SUBCOMMAND ...`; `args` are the words after `admin`. Returns the exit code.
 int runAdmin(const std::vector<std::string>& args);
 
+/// `latchkey migrate -c FILE`; `args` are the words after `migrate`. Returns the exit code.
+int runMigrate(const std::vector<std::string>& args);
+
 } // namespace latchkey::cli

@@ -31,8 +31,10 @@ Usage:
   latchkey plugins -c FILE        list the plugins found in FILE's plugin paths
   latchkey admin reset-key -c FILE [--email ADDR]
   latchkey admin set-password -c FILE [--email ADDR]
-                                  the administrator account's key and password, on FILE's
-                                  store (`latchkey admin --help` says more)
+  latchkey admin list-instances -c FILE [--email ADDR]
+                                  the administrator account's key, password and instances,
+                                  on FILE's store (`latchkey admin --help` says more)
+  latchkey migrate -c FILE        bring FILE's store up to this schema and exit
   latchkey --version              print the version of the host and of its plugin SDK
   latchkey --help                 print this help
 
@@ -168,9 +170,10 @@ int main(int argc, char** argv) {
                   << LATCHKEY_SDK_VERSION_PATCH << ", " << LATCHKEY_TOOLCHAIN_FINGERPRINT << ")\n";
         return kExitOk;
     }
-    if (argc >= 2 && std::strcmp(argv[1], "admin") == 0) {
+    if (argc >= 2 && (std::strcmp(argv[1], "admin") == 0 || std::strcmp(argv[1], "migrate") == 0)) {
+        const std::vector<std::string> rest(argv + 2, argv + argc);
         try {
-            return runAdmin(std::vector<std::string>(argv + 2, argv + argc));
+            return std::strcmp(argv[1], "admin") == 0 ? runAdmin(rest) : runMigrate(rest);
         } catch (const std::exception& e) {
             std::cerr << "latchkey: " << e.what() << "\n";
             return kExitFailure;

@@ -6,6 +6,8 @@
 #include "core/routes.hpp"
 #include "core/user_routes.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 namespace latchkey::core {
@@ -64,6 +66,24 @@ std::string IdentityCore::setAccountPassword(const std::string& email,
     const auto problems = core_.hasher.checkPolicy(password);
     if (!problems.empty()) throw std::runtime_error("the password: " + problems.front());
     return rotateFor(email, core_.hasher.hash(password), "account_password_change");
+}
+
+std::vector<InstanceRecord> IdentityCore::instancesOf(const std::string& email) {
+    const std::string address = asciiLower(email);
+    const auto account = core_.store.accounts().findAccountByEmail(address);
+    if (!account) throw std::runtime_error("no account has the email " + address);
+    std::vector<InstanceRecord> all;
+    PageRequest page;
+    page.limit = 500;
+    for (;;) {
+        auto batch = core_.store.instances().listInstances(account->id, page);
+        if (batch.empty()) break;
+        page.after = batch.back().id;
+        const bool last = batch.size() < page.limit;
+        std::move(batch.begin(), batch.end(), std::back_inserter(all));
+        if (last) break;
+    }
+    return all;
 }
 
 std::string IdentityCore::rotateFor(const std::string& email,

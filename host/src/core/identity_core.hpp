@@ -39,6 +39,10 @@ public:
     /// returns the key in plain text. Throws std::runtime_error naming the problem.
     std::string setAccountPassword(const std::string& email, const std::string& password);
 
+    /// `latchkey admin list-instances`: every instance the account `email` owns, in id order.
+    /// Throws std::runtime_error for an unknown account.
+    std::vector<InstanceRecord> instancesOf(const std::string& email);
+
     /// Mounts the v1.1 routes.
     void mount(Router& router);
 

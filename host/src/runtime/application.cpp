@@ -197,8 +197,9 @@ void Application::createPlugins(PluginSet which) {
     for (const SelectedPlugin& selected : config_.selected) {
         const PluginUse& use = selected.use;
         const PluginKind kind = selected.library->info().kind;
-        if (which == PluginSet::StorageAndHasher && kind != PluginKind::Storage &&
-            kind != PluginKind::Hasher)
+        if ((which == PluginSet::StorageAndHasher && kind != PluginKind::Storage &&
+             kind != PluginKind::Hasher) ||
+            (which == PluginSet::Storage && kind != PluginKind::Storage))
             continue;
         contexts_.push_back(std::make_unique<HostContext>(
             PluginIdentity{use.name, selected.library->storageFacets()},
@@ -428,6 +429,11 @@ void Application::openForAdministration() {
     publicUrl_ = config_.host.server.publicUrl;
     createPlugins(PluginSet::StorageAndHasher);
     openCore(false);
+}
+
+void Application::openStore() {
+    publicUrl_ = config_.host.server.publicUrl;
+    createPlugins(PluginSet::Storage);
 }
 
 core::IdentityCore& Application::identityCore() {

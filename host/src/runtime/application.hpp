@@ -89,6 +89,9 @@ public:
     /// without creating any other plugin or listening: for the operator's commands
     /// (`latchkey admin`). Throws StartupError with a message for the operator.
     void openForAdministration();
+    /// Creates the storage plugin only, which brings the store's schema up to date (`latchkey
+    /// migrate`). Throws StartupError with a message for the operator.
+    void openStore();
     /// The identity core, once start() or openForAdministration() has run.
     core::IdentityCore& identityCore();
     /// The port actually bound.
@@ -100,7 +103,7 @@ public:
 
 private:
     /// Which plugins createPlugins creates.
-    enum class PluginSet { All, StorageAndHasher };
+    enum class PluginSet { All, StorageAndHasher, Storage };
     void openVault();
     void createPlugins(PluginSet which);
     /// The identity service and core over the plugins; `throttled`: with the login throttle.
