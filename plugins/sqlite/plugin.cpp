@@ -5,16 +5,22 @@
 #include "latchkey_sql/sql_store.hpp"
 
 #include <latchkey/context.hpp>
+#include <latchkey/storage/backup.hpp>
 #include <latchkey/support/config_reader.hpp>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace latchkey::plugins {
 
@@ -95,9 +101,24 @@ struct SqliteProcessSettings {
     }
 };
 
+/// A connection of SQLite's own, closed when it goes.
+using Connection = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
+
+Connection openFile(const std::string& path, int flags) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    Connection connection(db, &sqlite3_close);
+    if (rc != SQLITE_OK) {
+        throw std::runtime_error("cannot open " + path + ": " +
+                                 (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    }
+    return connection;
+}
+
 class SqlitePlugin final : private sql::ConnectorRegistration<Poco::Data::SQLite::Connector>,
                            private SqliteProcessSettings,
-                           public sql::SqlStore {
+                           public sql::SqlStore,
+                           public StorageBackup {
 public:
     using Settings = plugins::Settings;
 
@@ -107,6 +128,39 @@ public:
 
     SqlitePlugin(PluginContext& context, const Settings& settings)
         : SqlitePlugin(context, settings, context.resolvePath(settings.path)) {}
+
+    void* provide(std::string_view id, std::uint32_t version) noexcept override {
+        if (id == StorageBackup::kInterfaceId && version == StorageBackup::kInterfaceVersion)
+            return static_cast<StorageBackup*>(this);
+        return SqlStore::provide(id, version);
+    }
+
+    /// SQLite's online backup, in one step: one read transaction, so the copy is the database
+    /// at one moment; in WAL mode writers go on meanwhile.
+    void backupTo(const std::string& target) override {
+        // O_EXCL: never over an existing file (an old backup, or the database itself).
+        const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) throw std::runtime_error(target + ": " + std::strerror(errno));
+        ::close(fd);
+        try {
+            const Connection source = openFile(path_, SQLITE_OPEN_READONLY);
+            sqlite3_busy_timeout(source.get(), 5000);
+            const Connection copy = openFile(target, SQLITE_OPEN_READWRITE);
+            sqlite3_backup* backup = sqlite3_backup_init(copy.get(), "main", source.get(), "main");
+            if (!backup) throw std::runtime_error(sqlite3_errmsg(copy.get()));
+            const int stepped = sqlite3_backup_step(backup, -1);
+            const int finished = sqlite3_backup_finish(backup);
+            if (stepped != SQLITE_DONE || finished != SQLITE_OK) {
+                throw std::runtime_error(
+                    std::string("the backup failed: ") +
+                    sqlite3_errstr(stepped != SQLITE_DONE ? stepped : finished));
+            }
+        } catch (...) {
+            std::error_code ignored;
+            fs::remove(target, ignored);
+            throw;
+        }
+    }
 
 private:
     SqlitePlugin(PluginContext& context, const Settings& settings, const std::string& path)
@@ -118,10 +172,13 @@ private:
                   // default); a local file either opens at once or not at all.
                   return std::make_unique<Poco::Data::Session>("SQLite", path, 1);
               },
-              settings.pool, context.logger()) {
+              settings.pool, context.logger()),
+          path_(path) {
         checkWritable(path);
         migrate(path);
     }
+
+    std::string path_; ///< The database file.
 };
 
 } // namespace

@@ -8,10 +8,13 @@
 
 #include <poll.h>
 #include <pty.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 using namespace latchkey::test;
 
@@ -391,4 +394,63 @@ TEST_CASE("latchkey migrate prepares a store without serving, and admin list-ins
     CHECK(runLatchkey({"migrate"}).exitCode == 2);
     CHECK(runLatchkey({"migrate", "-c", config, "extra"}).exitCode == 2);
     CHECK_THAT(runLatchkey({"migrate", "--help"}).out, Catch::Contains("latchkey migrate -c FILE"));
+}
+
+TEST_CASE("latchkey backup copies a serving SQLite store that a host then starts on", "[cli]") {
+    TempDir dir;
+    const std::string configText = testConfig(dir);
+    const std::string config = dir.write("latchkey.yaml", configText);
+    HostProcess host(config);
+    HttpClient http(host.baseUrl());
+    const std::string key = adminAccountKey(http);
+    const std::string copy = dir.file("copy.db");
+    if (testStorageDriver() != "sqlite") {
+        const auto refused = runLatchkey({"backup", "-c", config, "-o", copy});
+        CHECK(refused.exitCode == 1);
+        CHECK_THAT(refused.err, Catch::Contains("storage driver has no online backup; use the "
+                                                "database's own tool"));
+        return;
+    }
+    REQUIRE(http.post("/v1.1/instances/", R"({"name": "kept-app"})", {{"X-API-KEY", key}}).status ==
+            201);
+    // Writes go on while the copy is made: it is the store at one moment, and a valid one.
+    std::atomic<bool> writing{true};
+    std::atomic<int> written{0};
+    std::thread writer([&] {
+        HttpClient client(host.baseUrl());
+        for (int i = 0; writing; ++i) {
+            if (client
+                    .post("/v1.1/instances/", R"({"name": "busy-)" + std::to_string(i) + "\"}",
+                          {{"X-API-KEY", key}})
+                    .status == 201)
+                ++written;
+        }
+    });
+    while (written < 3)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto backup = runLatchkey({"backup", "-c", config, "--output=" + copy});
+    writing = false;
+    writer.join();
+    INFO(backup.err);
+    REQUIRE(backup.exitCode == 0);
+    CHECK(backup.out == copy + "\n");
+    struct stat info {};
+    REQUIRE(::stat(copy.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    // Never over an existing file.
+    const auto again = runLatchkey({"backup", "-c", config, "-o", copy});
+    CHECK(again.exitCode == 1);
+    CHECK_THAT(again.err, Catch::Contains("File exists"));
+
+    // A host on the copy (same secret) has the account, its key and the instance.
+    std::string restored = configText;
+    const std::string original = dir.file("latchkey.db");
+    restored.replace(restored.find(original), original.size(), copy);
+    HostProcess second(dir.write("restored.yaml", restored));
+    HttpClient secondHttp(second.baseUrl());
+    CHECK(secondHttp.get("/v1.1/instances/kept-app/", {{"X-API-KEY", key}}).status == 200);
+
+    CHECK(runLatchkey({"backup", "-c", config}).exitCode == 2);
+    CHECK_THAT(runLatchkey({"backup", "--help"}).out,
+               Catch::Contains("latchkey backup -c FILE -o OUT"));
 }

@@ -245,42 +245,113 @@ Exit status: 0 up to date, 1 the store refused (the reason is printed), 2 usage 
 errors.
 )";
 
-int runMigrate(const std::vector<std::string>& args) {
+const char* const kBackupUsage = R"(Usage:
+  latchkey backup -c FILE -o OUT
+      copy FILE's store, as it is at one moment, to the new file OUT (mode 0600; an existing
+      file is refused), while hosts go on serving. The sqlite driver offers it (SQLite's online
+      backup); for PostgreSQL and MariaDB use pg_dump or mariadb-dump (docs/deployment.md).
+      Like a starting host, it first brings the store to this latchkey's schema. Keep the
+      secret (secrets.key_file) apart from the copies: together they open every key.
+
+Exit status: 0 copied, 1 the store or the file refused (the reason is printed), 2 usage or
+config errors.
+)";
+
+namespace {
+
+/// `-c FILE` (and, when `output` is given, `-o OUT`) or --help; nullopt with the exit code in
+/// `exit` when the command must stop (help printed, or a usage error).
+std::optional<std::string> storeArguments(const std::vector<std::string>& args, const char* usage,
+                                          std::string* output, int& exit) {
     std::string configFile;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--help" || args[i] == "-h") {
-            std::cout << kMigrateUsage;
-            return kExitOk;
+        const std::string& arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            std::cout << usage;
+            exit = kExitOk;
+            return std::nullopt;
         }
-        if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size()) {
-            configFile = args[++i];
-        } else if (args[i].rfind("--config=", 0) == 0) {
-            configFile = args[i].substr(std::strlen("--config="));
+        const bool config = arg == "-c" || arg == "--config";
+        const bool out = output && (arg == "-o" || arg == "--output");
+        if ((config || out) && i + 1 < args.size()) {
+            (config ? configFile : *output) = args[++i];
+        } else if (arg.rfind("--config=", 0) == 0) {
+            configFile = arg.substr(std::strlen("--config="));
+        } else if (output && arg.rfind("--output=", 0) == 0) {
+            *output = arg.substr(std::strlen("--output="));
         } else {
-            std::cerr << "latchkey: unexpected argument \"" << args[i] << "\"\n\n" << kMigrateUsage;
-            return kExitUsage;
+            std::cerr << "latchkey: unexpected argument \"" << arg << "\"\n\n" << usage;
+            exit = kExitUsage;
+            return std::nullopt;
         }
     }
-    if (configFile.empty()) {
-        std::cerr << "latchkey: migrate needs -c FILE\n\n" << kMigrateUsage;
-        return kExitUsage;
+    if (configFile.empty() || (output && output->empty())) {
+        std::cerr << "latchkey: "
+                  << (output ? "backup needs -c FILE and -o OUT" : "migrate needs -c FILE")
+                  << "\n\n"
+                  << usage;
+        exit = kExitUsage;
+        return std::nullopt;
     }
+    return configFile;
+}
+
+/// The config `file`, read; nullopt (problems printed) when it has problems.
+std::optional<LoadedConfig> readConfig(const std::string& file) {
     ConfigErrors errors;
-    LoadedConfig loaded =
-        runtime::loadConfiguration(configFile, runtime::processEnvironment(), errors);
+    LoadedConfig loaded = runtime::loadConfiguration(file, runtime::processEnvironment(), errors);
     if (!errors.empty()) {
-        printIssues(configFile, errors);
-        return kExitUsage;
+        printIssues(file, errors);
+        return std::nullopt;
     }
-    auto log = runtime::makeLogger("latchkey", loaded.host.logging.level);
-    Application app(std::move(loaded), log);
+    return loaded;
+}
+
+} // namespace
+
+int runMigrate(const std::vector<std::string>& args) {
+    int exit = kExitOk;
+    const auto configFile = storeArguments(args, kMigrateUsage, nullptr, exit);
+    if (!configFile) return exit;
+    auto loaded = readConfig(*configFile);
+    if (!loaded) return kExitUsage;
+    auto log = runtime::makeLogger("latchkey", loaded->host.logging.level);
+    Application app(std::move(*loaded), log);
     try {
         app.openStore(); // the storage plugin migrates as it opens, and logs what it applied
     } catch (const std::exception& e) {
         std::cerr << "latchkey: migrate: " << e.what() << "\n";
         return kExitFailure;
     }
-    std::cout << configFile << ": the store is at this latchkey's schema\n";
+    std::cout << *configFile << ": the store is at this latchkey's schema\n";
+    return kExitOk;
+}
+
+int runBackup(const std::vector<std::string>& args) {
+    int exit = kExitOk;
+    std::string output;
+    const auto configFile = storeArguments(args, kBackupUsage, &output, exit);
+    if (!configFile) return exit;
+    auto loaded = readConfig(*configFile);
+    if (!loaded) return kExitUsage;
+    const std::string driver = loaded->selected.empty() ? "" : loaded->selected.front().use.name;
+    auto log = runtime::makeLogger("latchkey", loaded->host.logging.level);
+    Application app(std::move(*loaded), log);
+    try {
+        app.openStore();
+        StorageBackup* backup = app.storageBackup();
+        if (!backup) {
+            std::cerr << "latchkey: backup: the " << driver
+                      << " storage driver has no online backup; use the database's own tool "
+                         "(pg_dump, mariadb-dump: docs/deployment.md, Backups)\n";
+            return kExitFailure;
+        }
+        backup->backupTo(output);
+    } catch (const std::exception& e) {
+        std::cerr << "latchkey: backup: " << e.what() << "\n";
+        return kExitFailure;
+    }
+    std::cout << output << "\n";
     return kExitOk;
 }
 

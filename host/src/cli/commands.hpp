@@ -22,4 +22,7 @@ int runAdmin(const std::vector<std::string>& args);
 /// `latchkey migrate -c FILE`; `args` are the words after `migrate`. Returns the exit code.
 int runMigrate(const std::vector<std::string>& args);
 
+/// `latchkey backup -c FILE -o OUT`; `args` are the words after `backup`. Returns the exit code.
+int runBackup(const std::vector<std::string>& args);
+
 } // namespace latchkey::cli

@@ -35,6 +35,7 @@ Usage:
                                   the administrator account's key, password and instances,
                                   on FILE's store (`latchkey admin --help` says more)
   latchkey migrate -c FILE        bring FILE's store up to this schema and exit
+  latchkey backup -c FILE -o OUT  copy FILE's SQLite store to OUT while it serves
   latchkey --version              print the version of the host and of its plugin SDK
   latchkey --help                 print this help
 
@@ -170,10 +171,12 @@ int main(int argc, char** argv) {
                   << LATCHKEY_SDK_VERSION_PATCH << ", " << LATCHKEY_TOOLCHAIN_FINGERPRINT << ")\n";
         return kExitOk;
     }
-    if (argc >= 2 && (std::strcmp(argv[1], "admin") == 0 || std::strcmp(argv[1], "migrate") == 0)) {
+    const std::string command = argc >= 2 ? argv[1] : "";
+    if (command == "admin" || command == "migrate" || command == "backup") {
         const std::vector<std::string> rest(argv + 2, argv + argc);
         try {
-            return std::strcmp(argv[1], "admin") == 0 ? runAdmin(rest) : runMigrate(rest);
+            if (command == "admin") return runAdmin(rest);
+            return command == "migrate" ? runMigrate(rest) : runBackup(rest);
         } catch (const std::exception& e) {
             std::cerr << "latchkey: " << e.what() << "\n";
             return kExitFailure;

@@ -436,6 +436,12 @@ void Application::openStore() {
     createPlugins(PluginSet::Storage);
 }
 
+StorageBackup* Application::storageBackup() {
+    if (!storage_) return nullptr;
+    return static_cast<StorageBackup*>(
+        storage_->find(StorageBackup::kInterfaceId, StorageBackup::kInterfaceVersion));
+}
+
 core::IdentityCore& Application::identityCore() {
     if (!core_) throw std::logic_error("the identity core exists once the host is open");
     return *core_;

@@ -16,6 +16,7 @@
 #include <latchkey/flow.hpp>
 #include <latchkey/mailer.hpp>
 #include <latchkey/social.hpp>
+#include <latchkey/storage/backup.hpp>
 #include <latchkey/support/storage_facets.hpp>
 #include <latchkey/user_events.hpp>
 
@@ -92,6 +93,8 @@ public:
     /// Creates the storage plugin only, which brings the store's schema up to date (`latchkey
     /// migrate`). Throws StartupError with a message for the operator.
     void openStore();
+    /// The driver's StorageBackup facet once the store is open, or nullptr when it has none.
+    StorageBackup* storageBackup();
     /// The identity core, once start() or openForAdministration() has run.
     core::IdentityCore& identityCore();
     /// The port actually bound.

@@ -3,6 +3,8 @@
 
 #include "runtime/host_config.hpp"
 
+#include <latchkey/storage/backup.hpp>
+
 #include <sodium.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -120,9 +122,11 @@ HostContext::HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> 
 
 bool declarableFacet(std::string_view id) noexcept {
     // UserStates is the identity service's alone: a deactivation that bypassed it would skip
-    // the guards and the events. (Users stays declarable for SDK 2.0 plugins.)
+    // the guards and the events. (Users stays declarable for SDK 2.0 plugins.) A backup is a
+    // copy of every secret's seal and hash: the operator's, through `latchkey backup`.
     return id != KeyValues::kInterfaceId && id != KeyValuePages::kInterfaceId &&
-           id != StorageDriver::kInterfaceId && id != UserStates::kInterfaceId;
+           id != StorageDriver::kInterfaceId && id != UserStates::kInterfaceId &&
+           id != StorageBackup::kInterfaceId;
 }
 
 void* HostContext::storageFacet(std::string_view id, std::uint32_t version) {

@@ -3,6 +3,7 @@
 
 #include <latchkey/storage/accounts.hpp>
 #include <latchkey/storage/api_keys.hpp>
+#include <latchkey/storage/backup.hpp>
 #include <latchkey/storage/classes.hpp>
 #include <latchkey/storage/driver.hpp>
 #include <latchkey/storage/files.hpp>
