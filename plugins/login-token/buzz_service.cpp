@@ -237,6 +237,10 @@ void BuzzService::mount(Router& router) {
     if (moved > 0) {
         context_.logger().info("moved " + std::to_string(moved) + " members to the 2.x layout");
     }
+    if (const std::size_t filled = parts_->members.recordAddresses(); filled > 0) {
+        context_.logger().info("recorded the address of " + std::to_string(filled) +
+                               " members (for notices of renames made elsewhere)");
+    }
     parts_->roles.seed();
     bootstrapSuperUser();
 

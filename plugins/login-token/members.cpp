@@ -202,6 +202,22 @@ bool Members::anyWithRole(std::int64_t roleId) {
     });
 }
 
+std::size_t Members::recordAddresses() {
+    const std::string done = "addresses-recorded/" + std::to_string(instanceId_);
+    if (values_.get(done)) return 0;
+    std::size_t filled = 0;
+    for (const Member& member : list({})) {
+        if (!member.attributes.address.empty()) continue;
+        const std::string address = member.user.username;
+        update(member.user.id, [&](Attributes& a) {
+            if (a.address.empty()) a.address = address;
+        });
+        ++filled;
+    }
+    values_.put(done, "1");
+    return filled;
+}
+
 std::size_t Members::migrateLegacy() {
     const std::string legacy = "user/" + std::to_string(instanceId_) + "/";
     std::size_t moved = 0;

@@ -83,6 +83,10 @@ public:
     /// to this layout, deactivating through the identity service those that were inactive.
     /// Idempotent; returns how many it moved.
     std::size_t migrateLegacy();
+    /// Records the current address of every member stored without one (before the flow kept
+    /// it, or moved from 1.x), once per instance: a marker in the area says it was done.
+    /// Returns how many it filled in.
+    std::size_t recordAddresses();
 
     /// The stored form of attributes, and back.
     static std::string serialize(const Attributes& attributes);

@@ -136,16 +136,29 @@ public:
     }
 
     /// SQLite's online backup, in one step: one read transaction, so the copy is the database
-    /// at one moment; in WAL mode writers go on meanwhile.
+    /// at one moment; in WAL mode writers go on meanwhile. Written to `<target>.partial` and
+    /// linked into place when complete, so an interrupted backup never looks like one.
     void backupTo(const std::string& target) override {
-        // O_EXCL: never over an existing file (an old backup, or the database itself).
-        const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0) throw std::runtime_error(target + ": " + std::strerror(errno));
+        const fs::path database = fs::absolute(path_).lexically_normal();
+        const fs::path wanted = fs::absolute(target).lexically_normal();
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+            if (wanted == fs::path(database.string() + suffix)) {
+                throw std::runtime_error(target + " is one of the database's own files");
+            }
+        }
+        std::error_code ec;
+        if (fs::symlink_status(target, ec).type() != fs::file_type::not_found) {
+            throw std::runtime_error(target + ": " + std::strerror(EEXIST));
+        }
+        const std::string partial = target + ".partial";
+        // O_EXCL: never over an existing file, nor through a symlink.
+        const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) throw std::runtime_error(partial + ": " + std::strerror(errno));
         ::close(fd);
         try {
             const Connection source = openFile(path_, SQLITE_OPEN_READONLY);
             sqlite3_busy_timeout(source.get(), 5000);
-            const Connection copy = openFile(target, SQLITE_OPEN_READWRITE);
+            const Connection copy = openFile(partial, SQLITE_OPEN_READWRITE);
             sqlite3_backup* backup = sqlite3_backup_init(copy.get(), "main", source.get(), "main");
             if (!backup) throw std::runtime_error(sqlite3_errmsg(copy.get()));
             const int stepped = sqlite3_backup_step(backup, -1);
@@ -157,9 +170,15 @@ public:
             }
         } catch (...) {
             std::error_code ignored;
-            fs::remove(target, ignored);
+            fs::remove(partial, ignored);
             throw;
         }
+        // link(): into place only if nothing took the name meanwhile (never replaces a file).
+        const int linked = ::link(partial.c_str(), target.c_str());
+        const int linkError = errno;
+        std::error_code ignored;
+        fs::remove(partial, ignored);
+        if (linked != 0) throw std::runtime_error(target + ": " + std::strerror(linkError));
     }
 
 private:

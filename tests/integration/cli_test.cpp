@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 using namespace latchkey::test;
@@ -317,6 +318,15 @@ TEST_CASE("latchkey admin resets the account key and sets the password on a runn
     CHECK(recovered.exitCode == 0);
     CHECK(accountStatus(recovered.out.substr(0, recovered.out.find('\n'))) == 200);
     CHECK(runLatchkey({"check-config", "-c", bare}).exitCode == 2);
+    // Nor when it comes from a variable that is no longer set (with an empty default: an unset
+    // variable without one is a config error for every command).
+    std::string unset = testConfig(dir);
+    unset.replace(unset.find(passwordLine), passwordLine.size(),
+                  "  password: ${LATCHKEY_TEST_NO_SUCH_VARIABLE:-}\n");
+    const std::string unsetFile = dir.write("unset.yaml", unset);
+    CHECK(runLatchkey({"admin", "list-instances", "-c", unsetFile}).exitCode == 0);
+    CHECK(runLatchkey({"migrate", "-c", unsetFile}).exitCode == 0);
+    CHECK(runLatchkey({"serve", "-c", unsetFile}).exitCode == 2);
 
     CHECK(runLatchkey({"admin"}).exitCode == 2);
     CHECK(runLatchkey({"admin", "reset-key"}).exitCode == 2);
@@ -334,20 +344,22 @@ TEST_CASE("latchkey admin set-password asks twice on a terminal and never echoes
     HttpClient http(host.baseUrl());
     const std::string password = "typed at a terminal 42";
 
+    // Everything the child needs is made before the fork (no allocation after it).
+    const std::string binary = latchkeyBinary();
     int terminal = -1;
     const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        const std::string binary = latchkeyBinary();
         ::execl(binary.c_str(), binary.c_str(), "admin", "set-password", "-c", config.c_str(),
                 static_cast<char*>(nullptr));
         ::_exit(127);
     }
     std::string transcript;
     readUntil(terminal, "New password: ", transcript);
-    REQUIRE(::write(terminal, (password + "\n").data(), password.size() + 1) > 0);
-    readUntil(terminal, "Again: ", transcript);
-    REQUIRE(::write(terminal, (password + "\n").data(), password.size() + 1) > 0);
+    // A fast typist: both lines at once, the repeat before its prompt shows. Neither is
+    // echoed, and the repeat is read, not flushed.
+    const std::string typed = password + "\n" + password + "\n";
+    REQUIRE(::write(terminal, typed.data(), typed.size()) == static_cast<ssize_t>(typed.size()));
     readUntil(terminal, "\x04never\x04", transcript); // to the end
     ::close(terminal);
     int status = 0;
@@ -355,6 +367,7 @@ TEST_CASE("latchkey admin set-password asks twice on a terminal and never echoes
     INFO(transcript);
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+    CHECK(transcript.find("Again: ") != std::string::npos);
     CHECK(transcript.find(password) == std::string::npos); // echo was off for both lines
     const auto login =
         http.post("/v1.1/account/auth/", std::string(R"({"email": ")") + kAdminEmail +
@@ -437,10 +450,14 @@ TEST_CASE("latchkey backup copies a serving SQLite store that a host then starts
     struct stat info {};
     REQUIRE(::stat(copy.c_str(), &info) == 0);
     CHECK((info.st_mode & 0777) == 0600);
-    // Never over an existing file.
+    CHECK_FALSE(std::filesystem::exists(copy + ".partial")); // linked into place, then gone
+    // Never over an existing file, nor onto one of the database's own.
     const auto again = runLatchkey({"backup", "-c", config, "-o", copy});
     CHECK(again.exitCode == 1);
     CHECK_THAT(again.err, Catch::Contains("File exists"));
+    const auto ownFile = runLatchkey({"backup", "-c", config, "-o", dir.file("latchkey.db-shm")});
+    CHECK(ownFile.exitCode == 1);
+    CHECK_THAT(ownFile.err, Catch::Contains("is one of the database's own files"));
 
     // A host on the copy (same secret) has the account, its key and the instance.
     std::string restored = configText;

@@ -126,6 +126,12 @@ TEST_CASE("Members: data of login-token 1.x moves to the new layout, inactive us
     CHECK_FALSE(h.identities.isActive(h.instance.id, off.id));
     CHECK(members.countActiveSuperUsers() == 1);
     CHECK(area.list(legacy).empty());
+    // 1.x kept no address: it is recorded once (for notices of renames made elsewhere).
+    CHECK(moved->attributes.address.empty());
+    CHECK(members.recordAddresses() == 2);
+    CHECK(members.find(on.id)->attributes.address == "on@example.com");
+    CHECK(members.find(off.id)->attributes.address == "off@example.com");
+    CHECK(members.recordAddresses() == 0); // once
 }
 
 TEST_CASE("Cookie sessions: issued, checked, idle and absolute expiry, ended", "[login-token]") {

@@ -11,9 +11,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <optional>
 
 namespace latchkey::cli {
@@ -89,75 +91,113 @@ std::optional<AdminArguments> parse(const std::vector<std::string>& args, std::s
     return out;
 }
 
-/// The terminal's settings while echo is off, for the signal handler to put back.
+/// The terminal's settings while echo is off, and the signal dispositions EchoOff replaced, for
+/// the signal handler to put back.
 termios gSavedTerminal{};
+constexpr int kFatalSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+struct sigaction gSavedActions[std::size(kFatalSignals)] = {};
 
 extern "C" void restoreTerminalAndDie(int signal) {
-    tcsetattr(STDIN_FILENO, TCSANOW, &gSavedTerminal); // async-signal-safe
-    std::signal(signal, SIG_DFL);
-    std::raise(signal);
+    // Only async-signal-safe calls (POSIX): tcsetattr, sigaction, raise.
+    const int savedErrno = errno;
+    tcsetattr(STDIN_FILENO, TCSANOW, &gSavedTerminal);
+    for (std::size_t i = 0; i < std::size(kFatalSignals); ++i) {
+        if (kFatalSignals[i] == signal) sigaction(signal, &gSavedActions[i], nullptr);
+    }
+    errno = savedErrno;
+    raise(signal); // delivered once this handler returns, with the disposition it had before
 }
 
-/// Echo off on the terminal while it lives, put back when it ends, and when the process is
-/// interrupted, hung up on or stopped meanwhile (a typed password never stays invisible).
+/// Echo off on the terminal while it lives (both prompts of a password, so nothing typed ahead
+/// is echoed between them), put back when it ends and when the process is interrupted, hung up
+/// on or terminated meanwhile; Ctrl-Z is ignored meanwhile (a stopped prompt would come back
+/// with echo on). Signals the process ignored stay ignored.
 class EchoOff {
 public:
     EchoOff() {
         if (tcgetattr(STDIN_FILENO, &gSavedTerminal) != 0) return; // then echo stays on
-        for (const int s : kSignals)
-            std::signal(s, restoreTerminalAndDie);
+        struct sigaction handler {};
+        handler.sa_handler = restoreTerminalAndDie;
+        sigemptyset(&handler.sa_mask);
+        for (std::size_t i = 0; i < std::size(kFatalSignals); ++i) {
+            sigaction(kFatalSignals[i], nullptr, &gSavedActions[i]);
+            if (gSavedActions[i].sa_handler != SIG_IGN)
+                sigaction(kFatalSignals[i], &handler, nullptr);
+        }
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        sigaction(SIGTSTP, &ignore, &savedStop_);
         termios quiet = gSavedTerminal;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        // TCSAFLUSH: anything typed before the prompt (and so echoed) is not read as the password.
+        // TCSAFLUSH: anything typed before the first prompt (and so echoed) is not read.
         active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
     }
     ~EchoOff() {
-        // TCSADRAIN: what was typed after the line (the repeated password) is kept.
         if (active_) tcsetattr(STDIN_FILENO, TCSADRAIN, &gSavedTerminal);
-        for (const int s : kSignals)
-            std::signal(s, SIG_DFL);
+        for (std::size_t i = 0; i < std::size(kFatalSignals); ++i)
+            sigaction(kFatalSignals[i], &gSavedActions[i], nullptr);
+        sigaction(SIGTSTP, &savedStop_, nullptr);
     }
     EchoOff(const EchoOff&) = delete;
     EchoOff& operator=(const EchoOff&) = delete;
 
 private:
-    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+    struct sigaction savedStop_ {};
     bool active_ = false;
 };
 
-/// One line from standard input without its line end; with `prompt` and echo off on a terminal.
-std::optional<std::string> readSecretLine(const char* prompt) {
-    std::string line;
-    bool read = false;
-    if (isatty(STDIN_FILENO) != 0) {
-        {
-            // Echo off before the prompt shows: nothing typed after it is ever echoed.
-            const EchoOff quiet;
-            std::cerr << prompt << std::flush;
-            read = static_cast<bool>(std::getline(std::cin, line));
-        }
-        std::cerr << "\n";
-    } else {
-        read = static_cast<bool>(std::getline(std::cin, line));
+/// The config `file` as the store commands read it; nullopt (problems printed) when it has
+/// problems. admin.password only creates the account at a host's first start: these commands
+/// need none, so nothing about it stops them (an operator may have removed the variable it
+/// came from, and must still be able to recover or back up).
+std::optional<LoadedConfig> readConfig(const std::string& file) {
+    ConfigErrors all;
+    LoadedConfig loaded = runtime::loadConfiguration(file, runtime::processEnvironment(), all);
+    ConfigErrors errors;
+    for (const ConfigIssue& issue : all.issues()) {
+        if (issue.path != "admin.password") errors.add(issue);
     }
-    if (!read) return std::nullopt;
+    if (!errors.empty()) {
+        printIssues(file, errors);
+        return std::nullopt;
+    }
+    return loaded;
+}
+
+/// One line from standard input without its line end; nullopt at its end.
+std::optional<std::string> readLine() {
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
 }
 
-/// The new password, asked for twice on a terminal; nullopt (with the reason printed) if none.
+/// The new password: on a terminal asked twice with echo off (from before the first prompt
+/// shows until after the second line), else the first line of standard input; nullopt (with
+/// the reason printed) when there is none.
 std::optional<std::string> newPassword() {
-    auto password = readSecretLine("New password: ");
+    std::optional<std::string> password;
+    if (isatty(STDIN_FILENO) != 0) {
+        const EchoOff quiet;
+        std::cerr << "New password: " << std::flush;
+        password = readLine();
+        std::cerr << "\n";
+        if (password && !password->empty()) {
+            std::cerr << "Again: " << std::flush;
+            const auto again = readLine();
+            std::cerr << "\n";
+            if (!again || *again != *password) {
+                std::cerr << "latchkey: the two passwords differ\n";
+                return std::nullopt;
+            }
+        }
+    } else {
+        password = readLine();
+    }
     if (!password || password->empty()) {
         std::cerr << "latchkey: no password given on standard input\n";
         return std::nullopt;
-    }
-    if (isatty(STDIN_FILENO) != 0) {
-        const auto again = readSecretLine("Again: ");
-        if (!again || *again != *password) {
-            std::cerr << "latchkey: the two passwords differ\n";
-            return std::nullopt;
-        }
     }
     return password;
 }
@@ -175,21 +215,9 @@ int runAdmin(const std::vector<std::string>& args) {
         std::cerr << "latchkey: " << error << "\n\n" << kAdminUsage;
         return kExitUsage;
     }
-    ConfigErrors all;
-    LoadedConfig loaded =
-        runtime::loadConfiguration(parsed->configFile, runtime::processEnvironment(), all);
-    // admin.password creates the account at a host's first start; these commands need none
-    // (an operator may have removed it from the environment since, and must still recover).
-    ConfigErrors errors;
-    for (const ConfigIssue& issue : all.issues()) {
-        if (issue.path != "admin.password" ||
-            issue.message.rfind("is required when admin.email is set", 0) != 0)
-            errors.add(issue);
-    }
-    if (!errors.empty()) {
-        printIssues(parsed->configFile, errors);
-        return kExitUsage;
-    }
+    auto config = readConfig(parsed->configFile);
+    if (!config) return kExitUsage;
+    LoadedConfig loaded = std::move(*config);
     const std::string email = parsed->email.empty() ? loaded.host.admin.email : parsed->email;
     if (email.empty()) {
         std::cerr << "latchkey: " << parsed->configFile
@@ -294,17 +322,6 @@ std::optional<std::string> storeArguments(const std::vector<std::string>& args, 
         return std::nullopt;
     }
     return configFile;
-}
-
-/// The config `file`, read; nullopt (problems printed) when it has problems.
-std::optional<LoadedConfig> readConfig(const std::string& file) {
-    ConfigErrors errors;
-    LoadedConfig loaded = runtime::loadConfiguration(file, runtime::processEnvironment(), errors);
-    if (!errors.empty()) {
-        printIssues(file, errors);
-        return std::nullopt;
-    }
-    return loaded;
 }
 
 } // namespace

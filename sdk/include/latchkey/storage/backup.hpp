@@ -20,8 +20,9 @@ public:
     virtual ~StorageBackup() = default;
 
     /// Writes a copy of the store as it was at one moment to `path`, a new file (an existing
-    /// one is refused, never overwritten) readable by the owner only. On failure nothing is
-    /// left at `path`, and std::runtime_error names the problem.
+    /// one is refused, never overwritten) readable by the owner only, which appears only once
+    /// complete. On failure nothing is left at `path`, and std::runtime_error names the
+    /// problem.
     virtual void backupTo(const std::string& path) = 0;
 };
 
