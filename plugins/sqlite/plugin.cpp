@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 
 namespace latchkey::plugins {
 
@@ -148,12 +148,13 @@ public:
         }
         std::error_code ec;
         if (fs::symlink_status(target, ec).type() != fs::file_type::not_found) {
-            throw std::runtime_error(target + ": " + std::strerror(EEXIST));
+            throw std::runtime_error(target + ": " + std::generic_category().message(EEXIST));
         }
         const std::string partial = target + ".partial";
         // O_EXCL: never over an existing file, nor through a symlink.
         const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0) throw std::runtime_error(partial + ": " + std::strerror(errno));
+        if (fd < 0)
+            throw std::runtime_error(partial + ": " + std::generic_category().message(errno));
         ::close(fd);
         try {
             const Connection source = openFile(path_, SQLITE_OPEN_READONLY);
@@ -178,7 +179,8 @@ public:
         const int linkError = errno;
         std::error_code ignored;
         fs::remove(partial, ignored);
-        if (linked != 0) throw std::runtime_error(target + ": " + std::strerror(linkError));
+        if (linked != 0)
+            throw std::runtime_error(target + ": " + std::generic_category().message(linkError));
     }
 
 private:

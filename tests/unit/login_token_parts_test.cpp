@@ -182,7 +182,7 @@ TEST_CASE("Token mail: single-use tokens, a link in the fragment, values escaped
     TokenMail mail(h.store.loginTokens(), mailer, log, settings, "https://auth.example.com",
                    h.clock, h.random, jobs);
     const UserRecord user = h.addUser("t+1@example.com", std::nullopt, false);
-    Member member{user, Attributes{"<b>Tom</b>", "", "", std::nullopt, false}, false};
+    Member member{user, Attributes{"<b>Tom</b>", "", "", std::nullopt, false, false, ""}, false};
 
     const IssuedToken first = mail.issue(user.id, "invite", std::chrono::hours(1));
     const IssuedToken second = mail.issue(user.id, "invite", std::chrono::hours(1));

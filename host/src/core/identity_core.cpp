@@ -68,7 +68,7 @@ std::string IdentityCore::setAccountPassword(const std::string& email,
     return rotateFor(email, core_.hasher.hash(password), "account_password_change");
 }
 
-std::vector<InstanceRecord> IdentityCore::instancesOf(const std::string& email) {
+std::vector<InstanceRecord> IdentityCore::instancesOf(const std::string& email) const {
     const std::string address = asciiLower(email);
     const auto account = core_.store.accounts().findAccountByEmail(address);
     if (!account) throw std::runtime_error("no account has the email " + address);

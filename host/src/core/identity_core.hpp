@@ -41,7 +41,7 @@ public:
 
     /// `latchkey admin list-instances`: every instance the account `email` owns, in id order.
     /// Throws std::runtime_error for an unknown account.
-    std::vector<InstanceRecord> instancesOf(const std::string& email);
+    std::vector<InstanceRecord> instancesOf(const std::string& email) const;
 
     /// Mounts the v1.1 routes.
     void mount(Router& router);
