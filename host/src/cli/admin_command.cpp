@@ -11,9 +11,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -61,28 +61,11 @@ std::optional<AdminArguments> parse(const std::vector<std::string>& args, std::s
         error = "unknown admin subcommand \"" + out.subcommand + "\"";
         return std::nullopt;
     }
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        std::string* target = nullptr;
-        std::string value;
-        if (arg == "-c" || arg == "--config" || arg == "--email") {
-            if (i + 1 >= args.size()) {
-                error = arg + " needs a value";
-                return std::nullopt;
-            }
-            target = arg == "--email" ? &out.email : &out.configFile;
-            value = args[++i];
-        } else if (arg.rfind("--config=", 0) == 0) {
-            target = &out.configFile;
-            value = arg.substr(std::strlen("--config="));
-        } else if (arg.rfind("--email=", 0) == 0) {
-            target = &out.email;
-            value = arg.substr(std::strlen("--email="));
-        } else {
-            error = "unexpected argument \"" + arg + "\"";
-            return std::nullopt;
-        }
-        *target = std::move(value);
+    if (!readOptions(args, 1,
+                     {{"-c", "--config", "a file", &out.configFile},
+                      {nullptr, "--email", "an address", &out.email}},
+                     error)) {
+        return std::nullopt;
     }
     if (out.configFile.empty()) {
         error = "admin " + out.subcommand + " needs -c FILE";
@@ -291,27 +274,25 @@ namespace {
 /// `exit` when the command must stop (help printed, or a usage error).
 std::optional<std::string> storeArguments(const std::vector<std::string>& args, const char* usage,
                                           std::string* output, int& exit) {
+    if (std::find_if(args.begin(), args.end(), [](const std::string& a) {
+            return a == "--help" || a == "-h";
+        }) != args.end()) {
+        std::cout << usage;
+        exit = kExitOk;
+        return std::nullopt;
+    }
     std::string configFile;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        if (arg == "--help" || arg == "-h") {
-            std::cout << usage;
-            exit = kExitOk;
-            return std::nullopt;
-        }
-        const bool config = arg == "-c" || arg == "--config";
-        const bool out = output && (arg == "-o" || arg == "--output");
-        if ((config || out) && i + 1 < args.size()) {
-            (config ? configFile : *output) = args[++i];
-        } else if (arg.rfind("--config=", 0) == 0) {
-            configFile = arg.substr(std::strlen("--config="));
-        } else if (output && arg.rfind("--output=", 0) == 0) {
-            *output = arg.substr(std::strlen("--output="));
-        } else {
-            std::cerr << "latchkey: unexpected argument \"" << arg << "\"\n\n" << usage;
-            exit = kExitUsage;
-            return std::nullopt;
-        }
+    std::string error;
+    const bool read =
+        output ? readOptions(args, 0,
+                             {{"-c", "--config", "a file", &configFile},
+                              {"-o", "--output", "a file", output}},
+                             error)
+               : readOptions(args, 0, {{"-c", "--config", "a file", &configFile}}, error);
+    if (!read) {
+        std::cerr << "latchkey: " << error << "\n\n" << usage;
+        exit = kExitUsage;
+        return std::nullopt;
     }
     if (configFile.empty() || (output && output->empty())) {
         std::cerr << "latchkey: "

@@ -54,19 +54,8 @@ bool parseArguments(int argc, char** argv, Arguments& out, std::string& error) {
         return false;
     }
     out.command = args[0];
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        if (args[i] == "-c" || args[i] == "--config") {
-            if (i + 1 >= args.size()) {
-                error = args[i] + " needs a file";
-                return false;
-            }
-            out.configFile = args[++i];
-        } else if (args[i].rfind("--config=", 0) == 0) {
-            out.configFile = args[i].substr(std::strlen("--config="));
-        } else {
-            error = "unexpected argument \"" + args[i] + "\"";
-            return false;
-        }
+    if (!readOptions(args, 1, {{"-c", "--config", "a file", &out.configFile}}, error)) {
+        return false;
     }
     if (out.configFile.empty()) {
         error = out.command + " needs -c FILE";
