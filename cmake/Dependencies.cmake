@@ -29,6 +29,10 @@ find_package(SQLite3 REQUIRED)
 # OpenSSL directly for the social backends (HMAC, RS256); Poco::NetSSL uses it too.
 find_package(OpenSSL 3 REQUIRED)
 
+# prometheus-cpp's core (Debian's prometheus-cpp-dev) for GET /metrics: the registry, the metric
+# types and the text exposition format. Not its pull library: the host serves /metrics itself.
+find_package(prometheus-cpp CONFIG REQUIRED)
+
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 

@@ -13,6 +13,11 @@ BackgroundJobs::~BackgroundJobs() {
     shutdown(std::chrono::milliseconds(0));
 }
 
+std::size_t BackgroundJobs::waiting() {
+    const std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
 std::size_t BackgroundJobs::shutdown(std::chrono::milliseconds deadline) {
     {
         std::lock_guard lock(mutex_);

@@ -26,6 +26,9 @@ public:
     /// refused once the queue is half full, so it can never crowd out the others.
     bool post(std::function<void()> job, bool lowPriority = false);
 
+    /// Jobs waiting now (not the one running).
+    std::size_t waiting();
+
     /// Stops taking jobs, runs the queued ones until `deadline` passes, drops the rest, and
     /// waits for the job in progress. Returns how many were dropped. Call it while everything
     /// the jobs use is still alive.

@@ -9,6 +9,7 @@
 #include "text.hpp"
 
 #include <latchkey/mailer.hpp>
+#include <latchkey/metrics.hpp>
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/support/text.hpp>
 #include <latchkey/support/time.hpp>
@@ -78,6 +79,10 @@ BuzzService::BuzzService(PluginContext& context, Settings settings)
     jobs_ = std::make_unique<BackgroundJobs>(settings_.mailQueue, [this](const std::string& what) {
         context_.logger().error("background job failed: " + what);
     });
+    context_.metrics().gauge(
+        "latchkey_mail_queue_depth",
+        "Jobs of the login-token flow waiting to run: mails, lost-password lookups, sweeps.",
+        [jobs = jobs_.get()] { return static_cast<double>(jobs->waiting()); });
 }
 
 BuzzService::~BuzzService() {
@@ -231,6 +236,7 @@ void BuzzService::mount(Router& router) {
         TokenMail(tokenStore_, *context_.mailer(), context_.logger(), settings_,
                   context_.publicUrl(), context_.clock(), context_.random(), *jobs_),
         Lockout(values_, settings_, instance_.id, context_.clock(), context_.logger())});
+    parts_->mail.countInto(context_.metrics());
     migrating_ = true;
     const std::size_t moved = parts_->members.migrateLegacy();
     migrating_ = false;

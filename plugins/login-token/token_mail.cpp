@@ -60,6 +60,7 @@ void TokenMail::invite(const Member& member) {
     const MailMessage message = compose(member, token, settings_.invite);
     const Id userId = member.user.id;
     if (!jobs_.post([this, message, userId] { deliver(message, userId); })) {
+        count(dropped_);
         log_.error("mail queue full: mail to user " + std::to_string(userId) +
                    " dropped (resend it)");
     }
@@ -87,6 +88,7 @@ void TokenMail::notify(Id userId, const std::string& to, const std::string& subj
     message.subject = subject;
     message.text = text;
     if (!jobs_.post([this, message, userId] { deliver(message, userId); })) {
+        count(dropped_);
         log_.error("mail queue full: notice to user " + std::to_string(userId) + " dropped");
     }
 }
@@ -94,10 +96,24 @@ void TokenMail::notify(Id userId, const std::string& to, const std::string& subj
 void TokenMail::deliver(const MailMessage& message, Id userId) {
     try {
         mailer_.send(message);
+        count(sent_);
     } catch (const std::exception& e) {
+        count(failed_);
         // The user stays; an administrator can resend the mail.
         log_.error("mail to user " + std::to_string(userId) + " failed: " + e.what());
     }
+}
+
+void TokenMail::countInto(Metrics& metrics) {
+    const auto counter = [&metrics](const char* outcome) {
+        return &metrics.counter("latchkey_mail_total",
+                                "Mails of the login-token flow (invitations, resets, notices) by "
+                                "outcome: sent, failed (the mailer refused), dropped (queue full).",
+                                {{"outcome", outcome}});
+    };
+    sent_ = counter("sent");
+    failed_ = counter("failed");
+    dropped_ = counter("dropped");
 }
 
 } // namespace latchkey::plugins::buzz

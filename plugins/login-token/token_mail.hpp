@@ -8,6 +8,7 @@
 #include <latchkey/clock.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/mailer.hpp>
+#include <latchkey/metrics.hpp>
 #include <latchkey/random.hpp>
 #include <latchkey/storage/login_tokens.hpp>
 
@@ -49,9 +50,16 @@ public:
     /// changed): no link, no token, nothing that acts on the account. A full queue is logged.
     void notify(Id userId, const std::string& to, const std::string& subject,
                 const std::string& text);
+    /// From now on, counts every mail into `metrics` (latchkey_mail_total by outcome: sent,
+    /// failed, dropped because the queue was full). Call once, at creation.
+    void countInto(Metrics& metrics);
 
 private:
     void deliver(const MailMessage& message, Id userId);
+    /// Counts one mail; a no-op before countInto().
+    static void count(MetricCounter* counter) {
+        if (counter) counter->add();
+    }
 
     LoginTokens& tokens_;
     Mailer& mailer_;
@@ -61,6 +69,9 @@ private:
     const Clock& clock_;
     Random& random_;
     BackgroundJobs& jobs_;
+    MetricCounter* sent_ = nullptr;
+    MetricCounter* failed_ = nullptr;
+    MetricCounter* dropped_ = nullptr;
 };
 
 } // namespace latchkey::plugins::buzz

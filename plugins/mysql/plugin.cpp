@@ -63,6 +63,7 @@ public:
         const std::string where = settings.user + "@" + settings.host + ":" +
                                   std::to_string(settings.port) + "/" + settings.database;
         migrate("mysql " + where);
+        countCalls(context.metrics());
     }
 };
 

@@ -37,6 +37,9 @@ public:
     std::string hash(std::string_view password) override;
     PasswordCheck verify(std::string_view password, std::string_view stored) override;
 
+    /// Hashes and checks waiting for a worker now.
+    std::size_t waiting() const { return pool_.waiting(); }
+
 private:
     std::string hashNow(std::string_view password) const;
 

@@ -2,6 +2,7 @@
 #include "argon2_hasher.hpp"
 
 #include <latchkey/context.hpp>
+#include <latchkey/metrics.hpp>
 #include <latchkey/plugin.hpp>
 #include <latchkey/support/config_reader.hpp>
 
@@ -93,6 +94,11 @@ public:
         if (belowOwasp) {
             context.logger().warn("argon2id parameters are below OWASP's minimum (m=19MiB, t=2)");
         }
+        context.metrics().gauge(
+            "latchkey_password_pool_waiting",
+            "Password hashes and checks queued for an argon2id worker (at password.queue the "
+            "next is refused: latchkey_password_hashes_shed_total).",
+            [this] { return static_cast<double>(hasher_.waiting()); });
     }
 
     std::vector<std::string> checkPolicy(std::string_view password) const override {

@@ -102,6 +102,7 @@ public:
                                   std::to_string(settings.server.port) + "/" +
                                   settings.server.database;
         migrate("postgresql " + where);
+        countCalls(context.metrics());
     }
 };
 

@@ -197,6 +197,7 @@ private:
           path_(path) {
         checkWritable(path);
         migrate(path);
+        countCalls(context.metrics());
     }
 
     std::string path_; ///< The database file.

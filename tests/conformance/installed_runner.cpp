@@ -11,8 +11,10 @@
 
 #include <latchkey/context.hpp>
 #include <latchkey/identities.hpp>
+#include <latchkey/metrics.hpp>
 #include <latchkey/outbound_http.hpp>
 #include <latchkey/plugin.hpp>
+#include <latchkey/support/null_metrics.hpp>
 
 #include <catch2/catch.hpp>
 #include <dlfcn.h>
@@ -91,7 +93,7 @@ struct Library {
 };
 
 /// What a storage driver may use of the host while it is created: a logger, the clock, the
-/// CSPRNG, paths. Nothing else exists for it.
+/// CSPRNG, paths, metrics that go nowhere. Nothing else exists for it.
 class MinimalContext final : public PluginContext, private Logger, private Clock, private Random {
 public:
     explicit MinimalContext(std::string dir) : dir_(std::move(dir)) {}
@@ -118,6 +120,7 @@ public:
     Identities& identities() override {
         throw std::logic_error("a storage plugin changes no users through the service");
     }
+    Metrics& metrics() override { return metrics_; }
 
 private:
     void log(LogLevel level, std::string_view message) override {
@@ -138,6 +141,7 @@ private:
     }
 
     std::string dir_;
+    NullMetrics metrics_; // the conformance suite reads none
 };
 
 /// The settings as the map node the driver's reader gets, with "{dir}" replaced by `dir`.

@@ -209,6 +209,12 @@ fi
 # Any case of the scheme works (RFC 9110).
 [ "$(status "$base/machine/whoami" -H "Authorization: bearer $machine_token")" = 200 ] \
   || fail "a lower-case Bearer scheme was refused"
+# Its own metrics (SDK 2.5) are served with the host's, labelled with its name.
+curl -sf "$base/metrics" >"$work/metrics.txt" || fail "GET /metrics"
+for expected in 'latchkey_machine_tokens_checks_total{outcome="accepted",plugin="machine-tokens"} 2' \
+  'latchkey_machine_tokens_checks_total{outcome="refused",plugin="machine-tokens"} 1'; do
+  grep -qF -- "$expected" "$work/metrics.txt" || { cat "$work/metrics.txt"; fail "metrics: $expected"; }
+done
 
 kill -TERM "$host_pid"
 wait "$host_pid" || fail "the host did not exit cleanly"

@@ -15,6 +15,7 @@
 #include <latchkey/context.hpp>
 #include <latchkey/errors.hpp>
 #include <latchkey/flow.hpp>
+#include <latchkey/metrics.hpp>
 #include <latchkey/plugin.hpp>
 #include <latchkey/router.hpp>
 #include <latchkey/support/config_reader.hpp>
@@ -98,7 +99,9 @@ public:
     }
 
     MachineTokens(PluginContext& context, Settings settings)
-        : context_(context), settings_(std::move(settings)) {
+        : context_(context), settings_(std::move(settings)),
+          // Made once and kept: GET /metrics shows them with plugin="machine-tokens" (SDK 2.5).
+          accepted_(checks(context, "accepted")), refused_(checks(context, "refused")) {
         if (sodium_init() < 0) throw std::runtime_error("libsodium failed to start");
     }
 
@@ -140,10 +143,19 @@ private:
             }
         }
         if (!found) {
+            refused_.add();
             context_.logger().info("machine token refused");
             refuse();
         }
+        accepted_.add();
         return *found;
+    }
+
+    static MetricCounter& checks(PluginContext& context, const char* outcome) {
+        return context.metrics().counter(
+            "latchkey_machine_tokens_checks_total",
+            "Bearer tokens checked against the configured hashes, by outcome: accepted, refused.",
+            {{"outcome", outcome}});
     }
 
     [[noreturn]] static void refuse() {
@@ -152,6 +164,8 @@ private:
 
     PluginContext& context_;
     Settings settings_;
+    MetricCounter& accepted_;
+    MetricCounter& refused_;
 };
 
 } // namespace example

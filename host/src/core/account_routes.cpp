@@ -46,7 +46,8 @@ rotateAccountCredentials(const CoreServices& core, const AccountRecord& account,
                                           passwordHash)) {
         return std::nullopt;
     }
-    logAuthEvent(*core.log, {event, std::nullopt, account.id, client, "success", {}});
+    logAuthEvent(*core.log, core.observeAuthEvent,
+                 {event, std::nullopt, account.id, client, "success", {}});
     AccountRecord saved = account;
     saved.key = std::move(sealedKey);
     if (passwordHash) saved.passwordHash = std::string(*passwordHash);
@@ -72,7 +73,7 @@ Response login(const CoreServices& core, const Request& request) {
     // Unknown emails cost the same hashing work and get the same answer.
     PasswordCheck check;
     const bool ok = throttledCheck(
-        core.throttle, subject, *core.log,
+        core.throttle, subject, *core.log, core.observeAuthEvent,
         {"account_login",
          std::nullopt,
          account ? std::optional<Id>(account->id) : std::nullopt,
@@ -141,8 +142,9 @@ Response changePassword(const CoreServices& core, const Request& request) {
     if (core.throttle) core.throttle->begin(subject);
     if (!core.hasher.verify(*current, account.passwordHash).ok) {
         if (core.throttle) core.throttle->failed(subject);
-        logAuthEvent(*core.log, {"account_password_change", std::nullopt, account.id,
-                                 request.remoteAddress, "failure", "wrong_password"});
+        logAuthEvent(*core.log, core.observeAuthEvent,
+                     {"account_password_change", std::nullopt, account.id, request.remoteAddress,
+                      "failure", "wrong_password"});
         throw HttpError::invalid({{"current_password", {"Invalid password."}}});
     }
     if (core.throttle) core.throttle->succeeded(subject);

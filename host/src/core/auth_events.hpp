@@ -6,6 +6,7 @@
 
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -21,9 +22,14 @@ struct AuthEvent {
     std::string_view reason = {}; ///< A code ("wrong_password", "throttled"); empty: none.
 };
 
+/// Who else is told of each authentication event (the host's metrics). Called on the request's
+/// thread after the log line; must not block and should not throw.
+using AuthEventObserver = std::function<void(const AuthEvent&)>;
+
 /// Writes `auth event=... instance=... user=... client=... outcome=... reason=...` at info
-/// (failures and refusals at warn) to `log`. Every value is a number or a code, or a client
-/// address the host formatted: nothing from the request body, never a password, key or token.
-void logAuthEvent(spdlog::logger& log, const AuthEvent& event);
+/// (failures and refusals at warn) to `log`, then tells `observe` (when set; what it throws is
+/// logged, not passed on). Every value is a number or a code, or a client address the host
+/// formatted: nothing from the request body, never a password, key or token.
+void logAuthEvent(spdlog::logger& log, const AuthEventObserver& observe, const AuthEvent& event);
 
 } // namespace latchkey::core

@@ -71,6 +71,8 @@ struct CoreServices {
     std::shared_ptr<RenderMemo> memo = std::make_shared<RenderMemo>(std::size_t{4} << 20);
     /// Throttles password logins (the identity service's too); nullptr: none (unit tests).
     LoginThrottle* throttle = nullptr;
+    /// Told of every authentication event after its log line (the host's metrics).
+    AuthEventObserver observeAuthEvent = {};
 
     /// Now, in the store's time unit.
     Micros now() const { return nowMicros(clock); }

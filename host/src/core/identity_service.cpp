@@ -201,8 +201,12 @@ KeyedUser IdentityService::update(Id instanceId, Id userId,
     std::vector<UserEvent> events;
     if (renamed) events.push_back({UserEventKind::UsernameChanged, instanceId, userId});
     if (key) events.push_back({UserEventKind::PasswordChanged, instanceId, userId});
-    if (renamed) logAuthEvent(*parts_.log, {"username_change", instanceId, userId, {}, "success"});
-    if (key) logAuthEvent(*parts_.log, {"password_change", instanceId, userId, {}, "success"});
+    if (renamed)
+        logAuthEvent(*parts_.log, parts_.observeAuthEvent,
+                     {"username_change", instanceId, userId, {}, "success"});
+    if (key)
+        logAuthEvent(*parts_.log, parts_.observeAuthEvent,
+                     {"password_change", instanceId, userId, {}, "success"});
     announceAll(events);
     return {saved, key ? key->first : openKey(saved)};
 }
@@ -222,7 +226,8 @@ KeyedUser IdentityService::resetKey(Id instanceId, Id userId) {
     std::pair<std::string, SealedKey> key = newKey();
     const UserRecord saved =
         write(instanceId, userId, [&key](UserRecord& user) { user.key = key.second; });
-    logAuthEvent(*parts_.log, {"key_reset", instanceId, userId, {}, "success"});
+    logAuthEvent(*parts_.log, parts_.observeAuthEvent,
+                 {"key_reset", instanceId, userId, {}, "success"});
     return {saved, std::move(key.first)};
 }
 
@@ -301,7 +306,7 @@ std::optional<UserRecord> IdentityService::verified(Id instanceId,
     // never matches) and gets the same answer: users cannot be probed by answer or timing.
     PasswordCheck check;
     const bool ok = throttledCheck(
-        parts_.throttle, subject, *parts_.log,
+        parts_.throttle, subject, *parts_.log, parts_.observeAuthEvent,
         {"login", instanceId, found ? std::optional<Id>(found->id) : std::nullopt, client, {}},
         [&]() -> std::string_view {
             check = parts_.hasher.verify(password, found ? found->passwordHash : std::string());

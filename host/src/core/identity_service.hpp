@@ -49,6 +49,8 @@ struct IdentityParts {
     std::function<InstanceRecord(std::string_view)> ensureInstance;
     /// Throttles password logins; nullptr: none (tests of other parts only).
     LoginThrottle* throttle = nullptr;
+    /// Told of every authentication event after its log line (the host's metrics).
+    AuthEventObserver observeAuthEvent = {};
 };
 
 /// A user with its key in plain text: the v1.1 API shows the key with the user.

@@ -347,18 +347,27 @@ std::size_t LoginThrottle::sweep(Micros at) {
 }
 
 bool throttledCheck(LoginThrottle* throttle, const LoginSubject& subject, spdlog::logger& log,
-                    AuthEvent event, const std::function<std::string_view()>& check) {
+                    const AuthEventObserver& observe, AuthEvent event,
+                    const std::function<std::string_view()>& check) {
     if (throttle) {
         try {
             throttle->begin(subject);
         } catch (const HttpError&) {
             event.outcome = "refused";
             event.reason = "throttled";
-            logAuthEvent(log, event);
+            logAuthEvent(log, observe, event);
             throw;
         }
     }
-    event.reason = check();
+    try {
+        event.reason = check();
+    } catch (const Overloaded&) {
+        // Neither a failure nor a success: the throttle counts nothing, the client retries.
+        event.outcome = "shed";
+        event.reason = "overloaded";
+        logAuthEvent(log, observe, event);
+        throw;
+    }
     const bool ok = event.reason.empty();
     if (throttle) {
         if (ok) {
@@ -368,7 +377,7 @@ bool throttledCheck(LoginThrottle* throttle, const LoginSubject& subject, spdlog
         }
     }
     event.outcome = ok ? "success" : "failure";
-    logAuthEvent(log, event);
+    logAuthEvent(log, observe, event);
     return ok;
 }
 

@@ -132,10 +132,12 @@ private:
 };
 
 /// A password check under `throttle` (nullptr: none) that writes its auth event (`event`, whose
-/// outcome and reason it fills in): begin() (a refusal is logged, then thrown), `check` (the
-/// reason code of a failure, or empty for a success), then failed() or succeeded(). True when
-/// the check succeeded.
+/// outcome and reason it fills in, to `log` and `observe`): begin() (a refusal is logged as
+/// "refused"/"throttled", then thrown), `check` (the reason code of a failure, or empty for a
+/// success; an Overloaded it throws, the hasher's pool being full, is logged as "shed" and
+/// passed on), then failed() or succeeded(). True when the check succeeded.
 bool throttledCheck(LoginThrottle* throttle, const LoginSubject& subject, spdlog::logger& log,
-                    AuthEvent event, const std::function<std::string_view()>& check);
+                    const AuthEventObserver& observe, AuthEvent event,
+                    const std::function<std::string_view()>& check);
 
 } // namespace latchkey::core

@@ -3,6 +3,8 @@
 // provider's identity to a user of the instance, creating one on the first login.
 #include "core/social_routes.hpp"
 
+#include "core/auth_events.hpp"
+
 #include "core/key_vault.hpp"
 #include "core/request_input.hpp"
 #include "core/routes.hpp"
@@ -153,12 +155,30 @@ Response login(const CoreServices& core, const Request& request) {
     const std::string& name = request.param("backend");
     SocialBackend* backend = core.social.find(name, scope.access.instance.name);
     if (!backend) throw HttpError(400, "Unsupported social backend.");
-    const SocialIdentity identity = verifiedIdentity(core, name, *backend, body);
+    AuthEvent event{"social_login", scope.access.instance.id, std::nullopt, request.remoteAddress,
+                    "failure"};
+    const auto refused = [&](std::string_view reason) {
+        event.reason = reason;
+        logAuthEvent(*core.log, core.observeAuthEvent, event);
+    };
+    SocialIdentity identity;
+    try {
+        identity = verifiedIdentity(core, name, *backend, body);
+    } catch (const HttpError& e) {
+        // A malformed body (400) is not an attempt; the provider's answers are.
+        if (e.status() == 401) refused("invalid_token");
+        if (e.status() >= 500) refused("provider_unavailable");
+        throw;
+    }
     const UserRecord user = userFor(core, scope, name, *backend, identity);
+    event.userId = user.id;
     // The provider proved who this is: a deactivated user may be told so.
     if (!core.identities.isActive(user.instanceId, user.id)) {
+        refused("inactive");
         throw HttpError(403, "This user is deactivated.");
     }
+    event.outcome = "success";
+    logAuthEvent(*core.log, core.observeAuthEvent, event);
     JsonWriter out;
     scope.renderUser(core, out, user);
     return Response::json(200, out.take());

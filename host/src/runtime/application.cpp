@@ -201,10 +201,18 @@ void Application::createPlugins(PluginSet which) {
              kind != PluginKind::Hasher) ||
             (which == PluginSet::Storage && kind != PluginKind::Storage))
             continue;
+        ServiceLocator own = services;
+        if (metrics_) {
+            countedOutbound_.push_back(
+                std::make_unique<CountedOutboundHttp>(*outbound_, *metrics_, use.name));
+            own.http = [counted = countedOutbound_.back().get()]() -> OutboundHttp& {
+                return *counted;
+            };
+        }
         contexts_.push_back(std::make_unique<HostContext>(
             PluginIdentity{use.name, selected.library->storageFacets()},
-            makeLogger(use.name, host.logging.level), clock_, random_, services, publicUrl_,
-            host.directory));
+            makeLogger(use.name, host.logging.level), clock_, random_, std::move(own), publicUrl_,
+            host.directory, metrics_ ? metrics_->forPlugin(use.name) : nullptr));
         std::shared_ptr<Plugin> plugin;
         try {
             plugin = createPlugin(selected.library, *contexts_.back(), selected.settings);
@@ -385,6 +393,60 @@ void Application::mountRoutes() {
     }
 }
 
+void Application::mountMetrics() {
+    HostRouter& router = metricsRouter_ ? *metricsRouter_ : *router_;
+    router.add("GET", "/metrics", [metrics = metrics_.get()](const Request&) {
+        Response response;
+        response.contentType = std::string(HostMetrics::kContentType);
+        response.body = metrics->scrape();
+        return response;
+    });
+    // Counted by route index from here on: every route exists now.
+    metrics_->prepareRoutes(router_->routeList());
+    server_->countInto(*metrics_);
+
+    using Type = SampledMetric::Type;
+    LaneGuardedHasher* hasher = guardedHasher_.get();
+    core::CachedStorage* caches = cachedStorage_.get();
+    if (!hasher || !caches) return; // loadConfiguration() insists on both
+    metrics_->addSampled({"latchkey_password_hashes_in_flight",
+                          "Password hashes and checks waiting for or running in the hasher.",
+                          Type::Gauge, [hasher]() -> std::vector<MetricSample> {
+                              return {{{}, static_cast<double>(hasher->inFlight())}};
+                          }});
+    metrics_->addSampled({"latchkey_password_hashes_shed_total",
+                          "Password hashes and checks refused (503): the hasher was full.",
+                          Type::Counter, [hasher]() -> std::vector<MetricSample> {
+                              return {{{}, static_cast<double>(hasher->shed())}};
+                          }});
+    const auto perCache = [caches](std::uint64_t core::CacheStats::*field) {
+        return [caches, field]() -> std::vector<MetricSample> {
+            const core::StorageCacheStats s = caches->stats();
+            const std::pair<const char*, const core::CacheStats*> all[] = {
+                {"instances", &s.instances},    {"api_keys", &s.apiKeys},
+                {"users_by_key", &s.users},     {"users_by_id", &s.usersById},
+                {"user_states", &s.userStates}, {"classes", &s.classes},
+                {"sessions", &s.sessions},      {"values", &s.values}};
+            std::vector<MetricSample> samples;
+            for (const auto& [name, stats] : all)
+                samples.push_back({{{"cache", name}}, static_cast<double>(stats->*field)});
+            return samples;
+        };
+    };
+    metrics_->addSampled({"latchkey_cache_hits_total",
+                          "Reads answered from the host's caches of the store, by cache.",
+                          Type::Counter, perCache(&core::CacheStats::hits)});
+    metrics_->addSampled({"latchkey_cache_misses_total",
+                          "Reads the caches had nothing live for (read from the store), by cache.",
+                          Type::Counter, perCache(&core::CacheStats::misses)});
+    metrics_->addSampled({"latchkey_cache_refreshes_total",
+                          "Live entries read again ahead of their expiry, by cache.", Type::Counter,
+                          perCache(&core::CacheStats::refreshes)});
+    metrics_->addSampled({"latchkey_cache_refused_total",
+                          "Reads not kept because a write invalidated them meanwhile, by cache.",
+                          Type::Counter, perCache(&core::CacheStats::refused)});
+}
+
 void Application::openVault() {
     const HostConfig& host = config_.host;
     try {
@@ -407,15 +469,22 @@ void Application::openCore(bool throttled) {
             std::make_unique<core::LoginThrottle>(*throttleValues_, host.throttle, clock_, log_);
     }
     const auto announceEvent = [this](const UserEvent& e) { announce(e); };
+    core::AuthEventObserver observe;
+    if (metrics_) {
+        observe = [metrics = metrics_.get()](const core::AuthEvent& e) {
+            metrics->countAuthEvent(HostRouter::currentApi(), e.event, e.outcome, e.reason);
+        };
+    }
     identities_ = std::make_unique<core::IdentityService>(core::IdentityParts{
         *storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
         [this](const UserEvent& e) { return guard(e); },
         [this](const UserEvent& e) { guardDone(e); },
-        [this](std::string_view name) { return ensureInstance(name); }, throttle_.get()});
+        [this](std::string_view name) { return ensureInstance(name); }, throttle_.get(), observe});
     core::CoreServices services{
         *storage_, *identities_, *hasher_,           *vault_, clock_,       random_,
         log_,      publicUrl_,   host.files.maxSize, social_, announceEvent};
     services.throttle = throttle_.get();
+    services.observeAuthEvent = std::move(observe);
     core_ = std::make_unique<core::IdentityCore>(std::move(services));
     try {
         core_->checkSecret();
@@ -462,6 +531,26 @@ void Application::start() {
         throw StartupError("cannot listen on " + host.server.host + ":" +
                            std::to_string(host.server.port) + ": " + e.what());
     }
+    if (host.server.metrics) metrics_ = std::make_unique<HostMetrics>();
+    if (host.server.metricsListen) {
+        // Scrapes only: two workers, a short queue, no access log, nothing counted.
+        ServerSettings own = host.server;
+        own.host = host.server.metricsListen->host;
+        own.port = host.server.metricsListen->port;
+        own.threads = 2;
+        own.queue = 16;
+        own.hashing = LaneSettings{1, 1};
+        own.outbound = LaneSettings{1, 1};
+        own.maxConnections = 64;
+        metricsRouter_ = std::make_unique<HostRouter>(log_);
+        metricsServer_ = std::make_unique<HttpServer>(own, *metricsRouter_, log_, nullptr);
+        try {
+            metricsServer_->bind();
+        } catch (const std::exception& e) {
+            throw StartupError("cannot listen on " + own.host + ":" + std::to_string(own.port) +
+                               " (server.metrics_listen): " + e.what());
+        }
+    }
     publicUrl_ = host.server.publicUrl;
     if (publicUrl_.empty()) {
         publicUrl_ = host.server.host == "0.0.0.0" || host.server.host == "::"
@@ -483,10 +572,13 @@ void Application::start() {
 
     try {
         mountRoutes();
+        if (metrics_) mountMetrics();
     } catch (const std::logic_error& e) {
         throw StartupError(std::string("routes: ") + e.what());
     }
     server_->start();
+    if (metricsServer_) metricsServer_->start();
+    if (metrics_) log_->info("metrics on {}", metricsUrl());
 }
 
 std::uint16_t Application::port() const {
@@ -499,8 +591,22 @@ std::string Application::listenUrl() const {
     return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
 }
 
+std::string Application::metricsUrl() const {
+    if (!metrics_) return {};
+    if (!metricsServer_) return listenUrl() + "/metrics";
+    const std::string& host = config_.host.server.metricsListen->host;
+    const bool v6 = host.find(':') != std::string::npos;
+    return "http://" + (v6 ? "[" + host + "]" : host) + ":" +
+           std::to_string(metricsServer_->port()) + "/metrics";
+}
+
 bool Application::stop() {
     bool drained = true;
+    // First: it reads what is taken down below.
+    if (metricsServer_) {
+        metricsServer_->stop(std::chrono::milliseconds(0));
+        metricsServer_.reset();
+    }
     if (server_) {
         drained = server_->stop(config_.host.server.drainTimeout);
         server_.reset();
@@ -539,6 +645,9 @@ bool Application::stop() {
     cachedStorage_.reset();
     guardedHasher_.reset();
     contexts_.clear();
+    countedOutbound_.clear();
+    metricsRouter_.reset();
+    metrics_.reset();
     // The catalog's references go last; each library unloads when its last object is gone.
     config_.selected.clear();
     config_.catalog = PluginCatalog{};

@@ -101,6 +101,8 @@ public:
     std::uint16_t port() const;
     /// The URL the server listens on.
     std::string listenUrl() const;
+    /// Where GET /metrics is served ("http://host:port/metrics"), or empty when it is off.
+    std::string metricsUrl() const;
     /// Drains and stops; safe to call more than once. Returns false if the drain timed out.
     bool stop();
 
@@ -119,6 +121,8 @@ private:
     /// Tells every guard that `proposed`, which they all let through, is finished.
     void guardDone(const UserEvent& proposed) const;
     void mountRoutes();
+    /// GET /metrics on the main router or the metrics listener's, and every sampled metric.
+    void mountMetrics();
     InstanceRecord ensureInstance(std::string_view wanted);
 
     LoadedConfig config_;
@@ -128,6 +132,10 @@ private:
     std::string publicUrl_; ///< server.public_url, or derived from the bound address.
     std::unique_ptr<core::KeyVault> vault_;
     std::unique_ptr<PocoOutboundHttp> outbound_;
+    /// Null when server.metrics is false; what it samples lives shorter, so the metrics
+    /// listener (which scrapes it) is stopped first.
+    std::unique_ptr<HostMetrics> metrics_;
+    std::vector<std::unique_ptr<CountedOutboundHttp>> countedOutbound_; ///< One per plugin.
     std::vector<std::unique_ptr<HostContext>> contexts_;
     std::vector<std::shared_ptr<Plugin>> plugins_; ///< In creation order.
     /// The storage plugin behind the per-host caches; storage_ is built on it.
@@ -147,6 +155,9 @@ private:
     std::unique_ptr<core::IdentityCore> core_;
     std::unique_ptr<HostRouter> router_;
     std::unique_ptr<HttpServer> server_;
+    /// server.metrics_listen: a listener with a router of its own that serves /metrics only.
+    std::unique_ptr<HostRouter> metricsRouter_;
+    std::unique_ptr<HttpServer> metricsServer_;
 };
 
 } // namespace latchkey::runtime

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "runtime/host_config.hpp"
+#include "runtime/host_metrics.hpp"
 #include "runtime/host_router.hpp"
 #include "runtime/request_parser.hpp"
 #include "runtime/worker_lane.hpp"
@@ -40,6 +41,8 @@ public:
     bool tryOpen(const std::string& address);
     /// Forgets a connection tryOpen() counted.
     void close(const std::string& address);
+    /// Connections counted now.
+    std::size_t open() const noexcept { return open_.load(std::memory_order_relaxed); }
 
 private:
     const std::size_t total_;
@@ -83,6 +86,7 @@ struct ServerShared {
     std::atomic<std::uint64_t> inlineAnswers{0};      ///< Answered on a network thread (tryInline).
     std::atomic<std::uint64_t> overBudget{0};         ///< Bodies refused: max_body_memory.
     std::atomic<std::uint64_t> refused{0};            ///< Connections closed at once: over a cap.
+    HostMetrics* metrics = nullptr; ///< Where answers are counted; null: not counted.
 
     WorkerLane& lane(Lane lane) { return *lanes[static_cast<std::size_t>(lane)]; }
 };

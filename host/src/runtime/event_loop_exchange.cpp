@@ -32,9 +32,13 @@ void prepareAnswer(ServerShared& shared, Exchange& x, const std::string& address
     }
     if (shared.draining.load(std::memory_order_relaxed)) x.close = true;
     appendResponse(out, response, ResponseFraming{x.headOnly, x.close, x.http10});
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - x.started);
+    if (shared.metrics) {
+        shared.metrics->countRequest(x.match.routeIndex(), x.method, response.status,
+                                     static_cast<double>(micros.count()) / 1e6);
+    }
     if (shared.accessLog) {
-        const auto micros =
-            std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - x.started);
         shared.accessLog->info("{} {} {} {} {} {:.3f}ms", escapeForLog(address),
                                x.method.empty() ? "-" : escapeForLog(x.method),
                                loggableTarget(x.rawPath, x.rawQuery), response.status,
@@ -190,6 +194,7 @@ void EventLoop::startExchange(const std::shared_ptr<Connection>& connection) {
     RequestHead& head = c.parser->head();
     Exchange& x = c.exchange;
     x.started = SteadyClock::now();
+    x.match = {}; // until match(): a bad target is no route's
     x.method = head.method;
     splitTarget(head.target, x.rawPath, x.rawQuery);
     x.headOnly = head.method == "HEAD";
@@ -262,6 +267,7 @@ void EventLoop::startExchange(const std::shared_ptr<Connection>& connection) {
 void EventLoop::endReceipt(Connection& c) {
     Exchange& x = c.exchange;
     x.started = c.since;
+    x.match = {};
     x.method.clear();
     x.rawPath.clear();
     x.rawQuery.clear();

@@ -24,38 +24,49 @@ std::string resolveAgainst(const std::string& directory, const std::string& path
 
 namespace {
 
-void readListen(ConfigReader& server, ServerSettings& out) {
-    const ConfigValue* listen = server.child("listen");
-    if (!listen || listen->isNull()) return;
+/// Reads `key` (host:port, [v6]:port) into `host` and `port`; false when it is absent or wrong
+/// (the error is recorded).
+bool readListen(ConfigReader& server, const char* key, std::string& host, std::uint16_t& port) {
+    const ConfigValue* listen = server.child(key);
+    if (!listen || listen->isNull()) return false;
     if (listen->kind() != ConfigValue::Kind::Scalar) {
         server.errors().add(*listen, "expected host:port");
-        return;
+        return false;
     }
     const std::string& text = listen->scalar();
     const std::size_t colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0) {
         server.errors().add(*listen, "expected host:port, got \"" + text + "\"");
-        return;
+        return false;
     }
-    std::string host = text.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
+    std::string name = text.substr(0, colon);
+    if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+        name = name.substr(1, name.size() - 2);
     }
-    const auto port = detail::parseInt(text.substr(colon + 1));
-    if (!port || *port < 0 || *port > 65535) {
+    const auto number = detail::parseInt(text.substr(colon + 1));
+    if (!number || *number < 0 || *number > 65535) {
         server.errors().add(*listen,
                             "port must be 0-65535, got \"" + text.substr(colon + 1) + "\"");
-        return;
+        return false;
     }
-    out.host = host;
-    out.port = static_cast<std::uint16_t>(*port);
+    host = name;
+    port = static_cast<std::uint16_t>(*number);
+    return true;
 }
 
 void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& out) {
     static const ConfigValue empty;
     const ConfigValue* node = root.find("server");
     ConfigReader r(node ? *node : empty, errors);
-    readListen(r, out);
+    readListen(r, "listen", out.host, out.port);
+    out.metrics = r.boolean("metrics", out.metrics);
+    MetricsListen metricsAt;
+    if (readListen(r, "metrics_listen", metricsAt.host, metricsAt.port)) {
+        if (!out.metrics) {
+            errors.add(*r.child("metrics_listen"), "server.metrics is false: nothing to serve");
+        }
+        out.metricsListen = metricsAt;
+    }
     out.publicUrl = r.string("public_url");
     if (!out.publicUrl.empty() && out.publicUrl.rfind("http://", 0) != 0 &&
         out.publicUrl.rfind("https://", 0) != 0) {

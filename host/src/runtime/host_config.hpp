@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,10 +24,19 @@ struct LaneSettings {
 };
 
 /// How the HTTP server listens, holds connections and schedules work.
+/// Where GET /metrics is served when not on the main listener: `server.metrics_listen`.
+struct MetricsListen {
+    std::string host;
+    std::uint16_t port = 0; ///< 0 picks a free port (tests).
+};
+
 struct ServerSettings {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8080;             ///< 0 picks a free port (tests).
-    std::string publicUrl;                 ///< Base URL for links; derived from listen if unset.
+    std::uint16_t port = 8080; ///< 0 picks a free port (tests).
+    std::string publicUrl;     ///< Base URL for links; derived from listen if unset.
+    bool metrics = true;       ///< Serve GET /metrics (Prometheus text format).
+    /// Serve it there only (the main listener then answers 404); nullopt: on the main listener.
+    std::optional<MetricsListen> metricsListen;
     int ioThreads = 1;                     ///< Network threads holding the connections.
     int threads = 16;                      ///< Standard lane: worker threads.
     int queue = 256;                       ///< Standard lane: requests waiting for a worker.

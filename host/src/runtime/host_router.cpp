@@ -12,6 +12,17 @@
 
 namespace latchkey::runtime {
 
+namespace {
+
+/// The router and route whose handler runs on this thread (dispatch()), for currentApi().
+struct Dispatching {
+    const HostRouter* router = nullptr;
+    const std::string* pattern = nullptr;
+};
+thread_local Dispatching dispatching;
+
+} // namespace
+
 HostRouter::HostRouter(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
 
 std::vector<std::string_view> HostRouter::split(std::string_view path) {
@@ -55,6 +66,7 @@ void HostRouter::addInLane(std::string_view method, std::string_view pattern, La
                                    " is already taken by " + existing.pattern);
         }
     }
+    route.index = routes_.size();
     routes_.push_back(std::move(route));
 }
 
@@ -76,6 +88,32 @@ bool HostRouter::matches(const Route& route, const std::vector<std::string_view>
 const std::string& HostRouter::Match::pattern() const {
     static const std::string none;
     return route_ ? route_->pattern : none;
+}
+
+std::optional<std::size_t> HostRouter::Match::routeIndex() const {
+    if (!route_) return std::nullopt;
+    return route_->index;
+}
+
+std::vector<std::pair<std::string, std::string>> HostRouter::routeList() const {
+    std::vector<std::pair<std::string, std::string>> list;
+    list.reserve(routes_.size());
+    for (const Route& route : routes_)
+        list.emplace_back(route.method, route.pattern);
+    return list;
+}
+
+std::string HostRouter::currentApi() {
+    if (!dispatching.router || !dispatching.pattern) return {};
+    const std::string& pattern = *dispatching.pattern;
+    for (const auto& [prefix, renderer] : dispatching.router->renderers_) {
+        // renderers_ is longest first; a prefix counts only up to a segment boundary.
+        if (pattern.rfind(prefix, 0) == 0 &&
+            (pattern.size() == prefix.size() || pattern[prefix.size()] == '/'))
+            return prefix;
+    }
+    const std::size_t end = pattern.find('/', 1);
+    return pattern.substr(0, end);
 }
 
 Response HostRouter::renderDetail(const HttpError& error) {
@@ -183,6 +221,11 @@ Response HostRouter::dispatch(Request& request, const Match& match) const {
         return render(request.path, HttpError(405, "Method \"" + request.method + "\" not allowed.",
                                               {}, {{"Allow", match.allow_}}));
     }
+    struct Scope {
+        Dispatching saved;
+        ~Scope() { dispatching = saved; }
+    } scope{dispatching};
+    dispatching = Dispatching{this, &found->pattern};
     try {
         return found->handler(request);
     } catch (const core::WouldBlock&) {

@@ -34,6 +34,8 @@ public:
     public:
         /// The route's pattern, or empty when nothing matched.
         const std::string& pattern() const;
+        /// The route's index in routeList(), or nullopt when nothing matched.
+        std::optional<std::size_t> routeIndex() const;
 
     private:
         friend class HostRouter;
@@ -73,6 +75,15 @@ public:
     /// answers.
     Response renderBusy(const std::string& path, int retryAfterSeconds) const;
 
+    /// Every route as `{method, pattern}`, by route index (Match::routeIndex()).
+    std::vector<std::pair<std::string, std::string>> routeList() const;
+
+    /// While a handler runs on this thread (dispatch()): the API its route belongs to, as the
+    /// longest error-renderer prefix its pattern starts with ("/rest", "/buzz/rest"), else the
+    /// pattern's first segment ("/v1.1"); empty outside dispatch(). Bounded by the route table,
+    /// never by input: a label for metrics and events.
+    static std::string currentApi();
+
     /// The v1.1 error shape: `{"detail": ...}`, or `{"field": ["..."]}` for field errors.
     static Response renderDetail(const HttpError& error);
 
@@ -88,6 +99,7 @@ private:
         LaneSelector lane;
         Handler handler;
         bool inlineFirst = false;
+        std::size_t index = 0; ///< In routes_.
     };
 
     /// Whether the matched route may be tried inline.

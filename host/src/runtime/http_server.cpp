@@ -91,18 +91,23 @@ void HttpServer::start() {
         log_->warn("server.max_connections is {}, but the open-file limit ({}) allows {}",
                    settings_.maxConnections, capacity.openFileLimit, capacity.maxConnections);
     }
-    shared_ = std::make_unique<ServerShared>(settings_, router_, log_, accessLog_,
-                                             capacity.maxConnections);
+    auto shared = std::make_unique<ServerShared>(settings_, router_, log_, accessLog_,
+                                                 capacity.maxConnections);
+    shared->metrics = metrics_;
     const auto lane = [](Lane which, const char* name, const LaneSettings& size) {
         return std::make_unique<WorkerLane>(which, name, static_cast<std::size_t>(size.threads),
                                             static_cast<std::size_t>(size.queue));
     };
-    shared_->lanes[static_cast<std::size_t>(Lane::Standard)] =
+    shared->lanes[static_cast<std::size_t>(Lane::Standard)] =
         lane(Lane::Standard, "lk-std", capacity.standard);
-    shared_->lanes[static_cast<std::size_t>(Lane::Hashing)] =
+    shared->lanes[static_cast<std::size_t>(Lane::Hashing)] =
         lane(Lane::Hashing, "lk-hash", capacity.hashing);
-    shared_->lanes[static_cast<std::size_t>(Lane::Outbound)] =
+    shared->lanes[static_cast<std::size_t>(Lane::Outbound)] =
         lane(Lane::Outbound, "lk-out", capacity.outbound);
+    {
+        const std::lock_guard lock(sharedMutex_);
+        shared_ = std::move(shared);
+    }
 
     std::vector<EventLoop*> loops;
     for (int i = 0; i < settings_.ioThreads; ++i) {
@@ -121,6 +126,66 @@ void HttpServer::start() {
                capacity.openFileLimit, settings_.ioThreads, capacity.standard.threads,
                capacity.standard.queue, capacity.hashing.threads, capacity.hashing.queue,
                capacity.outbound.threads, capacity.outbound.queue);
+}
+
+void HttpServer::countInto(HostMetrics& metrics) {
+    metrics_ = &metrics;
+    using Type = SampledMetric::Type;
+    const auto one = [this](auto field) {
+        return [this, field]() -> std::vector<MetricSample> {
+            return {{{}, static_cast<double>(field(stats()))}};
+        };
+    };
+    const auto byLane = [this](auto field) {
+        return [this, field]() -> std::vector<MetricSample> {
+            const Stats s = stats();
+            std::vector<MetricSample> samples;
+            for (std::size_t i = 0; i < s.lanes.size(); ++i) {
+                samples.push_back({{{"lane", laneName(static_cast<Lane>(i))}},
+                                   static_cast<double>(field(s.lanes[i]))});
+            }
+            return samples;
+        };
+    };
+    metrics.addSampled({"latchkey_open_connections", "Client connections open now.", Type::Gauge,
+                        one([](const Stats& s) { return s.openConnections; })});
+    metrics.addSampled({"latchkey_refused_connections_total",
+                        "Connections closed at once: over server.max_connections or "
+                        "max_connections_per_ip.",
+                        Type::Counter, one([](const Stats& s) { return s.refusedConnections; })});
+    metrics.addSampled({"latchkey_body_memory_refused_total",
+                        "Requests answered 503 because server.max_body_memory was in use.",
+                        Type::Counter, one([](const Stats& s) { return s.overBudget; })});
+    metrics.addSampled({"latchkey_inline_answers_total",
+                        "Requests answered on a network thread from the caches.", Type::Counter,
+                        one([](const Stats& s) { return s.inlineAnswers; })});
+    metrics.addSampled({"latchkey_lane_queued",
+                        "Requests waiting for a worker, by lane (hashing: password checks).",
+                        Type::Gauge, byLane([](const Stats::LaneStats& l) { return l.queued; })});
+    metrics.addSampled({"latchkey_lane_running", "Requests a worker is running, by lane.",
+                        Type::Gauge, byLane([](const Stats::LaneStats& l) { return l.running; })});
+    metrics.addSampled({"latchkey_lane_shed_total",
+                        "Requests answered 503 because their lane's queue was full, by lane.",
+                        Type::Counter, byLane([](const Stats::LaneStats& l) { return l.shed; })});
+}
+
+HttpServer::Stats HttpServer::stats() const {
+    Stats s;
+    const std::lock_guard lock(sharedMutex_);
+    if (!shared_) return s;
+    s.serving = true;
+    s.openConnections = shared_->connections.open();
+    for (std::size_t i = 0; i < s.lanes.size(); ++i) {
+        if (const auto& lane = shared_->lanes[i]) {
+            s.lanes[i].queued = lane->queued();
+            s.lanes[i].running = lane->running();
+        }
+        s.lanes[i].shed = shared_->shed[i].load(std::memory_order_relaxed);
+    }
+    s.inlineAnswers = shared_->inlineAnswers.load(std::memory_order_relaxed);
+    s.overBudget = shared_->overBudget.load(std::memory_order_relaxed);
+    s.refusedConnections = shared_->refused.load(std::memory_order_relaxed);
+    return s;
 }
 
 std::uint16_t HttpServer::port() const {
@@ -167,7 +232,10 @@ bool HttpServer::stop(std::chrono::milliseconds drainTimeout) {
     for (auto& loop : loops_)
         loop->stop();
     loops_.clear();
-    shared_.reset();
+    {
+        const std::lock_guard lock(sharedMutex_);
+        shared_.reset();
+    }
     bound_ = false;
     return left == 0;
 }

@@ -38,16 +38,35 @@ std::vector<std::string> LaneGuardedHasher::checkPolicy(std::string_view passwor
     return inner_.checkPolicy(password);
 }
 
+template <class Call>
+auto LaneGuardedHasher::counted(Call&& call) -> decltype(call()) {
+    struct InFlight {
+        std::atomic<std::size_t>& n;
+        explicit InFlight(std::atomic<std::size_t>& count) : n(count) {
+            n.fetch_add(1, std::memory_order_relaxed);
+        }
+        ~InFlight() { n.fetch_sub(1, std::memory_order_relaxed); }
+        InFlight(const InFlight&) = delete;
+        InFlight& operator=(const InFlight&) = delete;
+    };
+    try {
+        const InFlight counting(inFlight_);
+        const Admission admitted(*this);
+        return call();
+    } catch (const Overloaded&) {
+        shed_.fetch_add(1, std::memory_order_relaxed);
+        throw;
+    }
+}
+
 std::string LaneGuardedHasher::hash(std::string_view password) {
     core::mayBlock(); // never on a network thread: an inline attempt goes to a worker
-    const Admission admitted(*this);
-    return inner_.hash(password);
+    return counted([&] { return inner_.hash(password); });
 }
 
 PasswordCheck LaneGuardedHasher::verify(std::string_view password, std::string_view stored) {
     core::mayBlock();
-    const Admission admitted(*this);
-    return inner_.verify(password, stored);
+    return counted([&] { return inner_.verify(password, stored); });
 }
 
 } // namespace latchkey::runtime

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 namespace latchkey::runtime {
 
@@ -21,13 +22,25 @@ public:
     std::string hash(std::string_view password) override;
     PasswordCheck verify(std::string_view password, std::string_view stored) override;
 
+    /// Calls inside hash() or verify() now (waiting in the hasher's pool or running).
+    std::size_t inFlight() const noexcept { return inFlight_.load(std::memory_order_relaxed); }
+    /// Calls answered Overloaded so far: by the hasher (its pool full) or by the standard-lane
+    /// cap.
+    std::uint64_t shed() const noexcept { return shed_.load(std::memory_order_relaxed); }
+
 private:
+    /// Runs `call` counted in inFlight_, counting an Overloaded it throws in shed_.
+    template <class Call>
+    auto counted(Call&& call) -> decltype(call());
+
     /// Counts a standard-lane caller in for as long as it lives; throws Overloaded when full.
     class Admission;
 
     PasswordHasher& inner_;
     const std::size_t standardLimit_;
     std::atomic<std::size_t> standardCallers_{0};
+    std::atomic<std::size_t> inFlight_{0};
+    std::atomic<std::uint64_t> shed_{0};
 };
 
 } // namespace latchkey::runtime

@@ -212,4 +212,24 @@ OutboundResponse PocoOutboundHttp::send(const OutboundRequest& request) {
     }
 }
 
+OutboundResponse CountedOutboundHttp::send(const OutboundRequest& request) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto seconds = [&started] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    try {
+        OutboundResponse response = inner_.send(request);
+        const int status = response.status;
+        const std::string outcome =
+            status >= 100 && status <= 599 ? std::to_string(status / 100) + "xx" : "error";
+        metrics_.countOutbound(plugin_, outcome, seconds());
+        return response;
+    } catch (const std::invalid_argument&) {
+        throw; // the plugin's mistake, not a call: nothing was sent
+    } catch (...) {
+        metrics_.countOutbound(plugin_, "error", seconds());
+        throw;
+    }
+}
+
 } // namespace latchkey::runtime

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "runtime/host_config.hpp"
+#include "runtime/host_metrics.hpp"
 
 #include <latchkey/outbound_http.hpp>
 
@@ -65,6 +66,20 @@ private:
     std::mutex tlsMutex_;
     Poco::Net::Context::Ptr tls_; ///< Created on the first https call.
     SocketWatchdog watchdog_;
+};
+
+/// One plugin's view of the host's client: every call counted in the host's metrics under the
+/// plugin's name (latchkey_outbound_requests_total, ..._duration_seconds). Thread-safe.
+class CountedOutboundHttp final : public OutboundHttp {
+public:
+    CountedOutboundHttp(OutboundHttp& inner, HostMetrics& metrics, std::string plugin)
+        : inner_(inner), metrics_(metrics), plugin_(std::move(plugin)) {}
+    OutboundResponse send(const OutboundRequest& request) override;
+
+private:
+    OutboundHttp& inner_;
+    HostMetrics& metrics_;
+    const std::string plugin_;
 };
 
 } // namespace latchkey::runtime

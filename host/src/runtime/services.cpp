@@ -2,6 +2,7 @@
 #include "runtime/services.hpp"
 
 #include "runtime/host_config.hpp"
+#include "runtime/host_metrics.hpp"
 
 #include <latchkey/storage/backup.hpp>
 
@@ -115,10 +116,12 @@ BoundKeyValues::listAfter(std::string_view prefix, std::string_view after, std::
 
 HostContext::HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> log,
                          const Clock& clock, Random& random, ServiceLocator services,
-                         std::string publicUrl, std::string configDirectory)
+                         std::string publicUrl, std::string configDirectory,
+                         std::unique_ptr<Metrics> metrics)
     : plugin_(std::move(plugin)), logger_(std::move(log)), clock_(clock), random_(random),
       services_(std::move(services)), publicUrl_(std::move(publicUrl)),
-      configDirectory_(std::move(configDirectory)), values_(plugin_.name, services_.storage) {}
+      configDirectory_(std::move(configDirectory)), values_(plugin_.name, services_.storage),
+      metrics_(metrics ? std::move(metrics) : HostMetrics::discarding()) {}
 
 bool declarableFacet(std::string_view id) noexcept {
     // UserStates is the identity service's alone: a deactivation that bypassed it would skip

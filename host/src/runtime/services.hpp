@@ -4,6 +4,7 @@
 #include <latchkey/clock.hpp>
 #include <latchkey/context.hpp>
 #include <latchkey/logger.hpp>
+#include <latchkey/metrics.hpp>
 #include <latchkey/outbound_http.hpp>
 #include <latchkey/random.hpp>
 #include <latchkey/support/storage_facets.hpp>
@@ -92,9 +93,10 @@ struct PluginIdentity {
 /// The context handed to one plugin.
 class HostContext final : public PluginContext {
 public:
+    /// `metrics` null: one that keeps nothing.
     HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> log, const Clock& clock,
                 Random& random, ServiceLocator services, std::string publicUrl,
-                std::string configDirectory);
+                std::string configDirectory, std::unique_ptr<Metrics> metrics = nullptr);
 
     Logger& logger() override { return logger_; }
     const Clock& clock() const override { return clock_; }
@@ -111,6 +113,7 @@ public:
     SealedKey newUserKey() override { return services_.newUserKey(); }
     OutboundHttp& http() override { return services_.http(); }
     Identities& identities() override { return services_.identities(); }
+    Metrics& metrics() override { return *metrics_; }
 
 private:
     PluginIdentity plugin_;
@@ -121,6 +124,7 @@ private:
     std::string publicUrl_;
     std::string configDirectory_;
     BoundKeyValues values_;
+    std::unique_ptr<Metrics> metrics_;
 };
 
 } // namespace latchkey::runtime

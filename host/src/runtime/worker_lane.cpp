@@ -33,6 +33,16 @@ WorkerLane::~WorkerLane() {
     stop();
 }
 
+std::size_t WorkerLane::queued() const {
+    const std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
+std::size_t WorkerLane::running() const {
+    const std::lock_guard lock(mutex_);
+    return running_;
+}
+
 bool WorkerLane::tryPost(Job job) {
     {
         std::lock_guard lock(mutex_);

@@ -35,6 +35,11 @@ public:
     /// Lets the threads finish every queued job, then joins them. Idempotent.
     void stop();
 
+    /// Jobs waiting for a thread now.
+    std::size_t queued() const;
+    /// Jobs running now.
+    std::size_t running() const;
+
     /// The lane of the calling thread, or nullopt outside every lane's threads.
     static std::optional<Lane> current() noexcept;
 

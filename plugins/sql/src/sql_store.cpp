@@ -31,6 +31,31 @@ void SqlStore::migrate(const std::string& where) {
     log_.info("database " + where + " at schema version " + std::to_string(schemaVersion()));
 }
 
+void SqlStore::countCalls(Metrics& metrics) {
+    // From a cached read (well under a millisecond on SQLite) to a call that waited for the
+    // pool or a lock (seconds).
+    const std::vector<double> bounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                     0.025,  0.05,    0.1,    0.25,  0.5,    1,     5};
+    const char* outcomes[] = {"ok", "conflict", "unavailable", "error"};
+    for (std::size_t i = 0; i < calls_.size(); ++i) {
+        calls_[i] = &metrics.histogram(
+            "latchkey_store_call_duration_seconds",
+            "Calls that reached the database (the caches' misses and every write), by driver and "
+            "outcome: ok, conflict (a unique key taken), unavailable, error.",
+            bounds, {{"driver", dialect_->name()}, {"outcome", outcomes[i]}});
+    }
+    metrics.gauge("latchkey_store_connections", "Database connections open now (idle and in use).",
+                  [this] { return static_cast<double>(pool_.openCount()); },
+                  {{"driver", dialect_->name()}});
+}
+
+void SqlStore::countCall(CallOutcome outcome, std::chrono::steady_clock::time_point started) const {
+    if (MetricHistogram* histogram = calls_[static_cast<std::size_t>(outcome)]) {
+        histogram->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+}
+
 int SqlStore::schemaVersion() {
     return run("schema", [&](Session& session) {
         Statement statement =

@@ -31,6 +31,31 @@ inline void rollback(ConnectionPool::Lease& lease) {
 
 template <class Work>
 auto SqlStore::withLease(const char* conflictField, Work&& work) {
+    if (!calls_[0]) return leased(conflictField, std::forward<Work>(work));
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        if constexpr (std::is_void_v<decltype(leased(conflictField, std::forward<Work>(work)))>) {
+            leased(conflictField, std::forward<Work>(work));
+            countCall(CallOutcome::Ok, started);
+        } else {
+            auto result = leased(conflictField, std::forward<Work>(work));
+            countCall(CallOutcome::Ok, started);
+            return result;
+        }
+    } catch (const Conflict&) {
+        countCall(CallOutcome::Conflict, started);
+        throw;
+    } catch (const Unavailable&) {
+        countCall(CallOutcome::Unavailable, started);
+        throw;
+    } catch (...) {
+        countCall(CallOutcome::Error, started);
+        throw;
+    }
+}
+
+template <class Work>
+auto SqlStore::leased(const char* conflictField, Work&& work) {
     // At most two rounds: the second only after a pooled connection turned out dead before
     // anything could have been committed (a database restart leaves every idle one dead).
     int victims = 0; // times the database picked this transaction as a deadlock victim

@@ -16,6 +16,7 @@ namespace latchkey {
 
 class Identities;
 class Mailer;
+class Metrics;
 class OutboundHttp;
 class PasswordHasher;
 
@@ -62,6 +63,8 @@ public:
     /// The identity service: the one way to create, change, verify and delete users (since SDK
     /// 2.1). Available from Flow::mount() on.
     virtual Identities& identities() = 0;
+    /// This plugin's metrics, served with the host's at GET /metrics (since SDK 2.5).
+    virtual Metrics& metrics() = 0;
 
     /// The declared storage facet `Facet` (Sessions, LoginTokens, ...), or nullptr.
     template <class Facet>

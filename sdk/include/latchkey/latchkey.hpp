@@ -12,6 +12,7 @@
 #include <latchkey/key_value_area.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/mailer.hpp>
+#include <latchkey/metrics.hpp>
 #include <latchkey/outbound_http.hpp>
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/plugin.hpp>
@@ -26,6 +27,7 @@
 
 #include <latchkey/support/config_reader.hpp>
 #include <latchkey/support/json_writer.hpp>
+#include <latchkey/support/null_metrics.hpp>
 #include <latchkey/support/retry.hpp>
 #include <latchkey/support/storage_facets.hpp>
 #include <latchkey/support/text.hpp>

@@ -6,7 +6,7 @@
 /// SDK major version: a plugin built against another major is refused.
 #define LATCHKEY_SDK_VERSION_MAJOR 2
 /// SDK minor version: a plugin built against a newer minor than the host's is refused.
-#define LATCHKEY_SDK_VERSION_MINOR 4
+#define LATCHKEY_SDK_VERSION_MINOR 5
 /// SDK patch version: never affects loading.
 #define LATCHKEY_SDK_VERSION_PATCH 0
 

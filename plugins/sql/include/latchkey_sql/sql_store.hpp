@@ -6,9 +6,11 @@
 #include "latchkey_sql/dialect.hpp"
 
 #include <latchkey/logger.hpp>
+#include <latchkey/metrics.hpp>
 #include <latchkey/plugin.hpp>
 #include <latchkey/storage.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -37,6 +39,10 @@ public:
     void migrate(const std::string& where);
     /// The schema version the database is at.
     int schemaVersion();
+    /// From now on, times every call that reaches the database into `metrics`
+    /// (latchkey_store_call_duration_seconds by driver and outcome) and shows the pool's open
+    /// connections (latchkey_store_connections). Call once, at creation.
+    void countCalls(Metrics& metrics);
 
     void ping() override;
 
@@ -141,9 +147,16 @@ private:
     };
     /// Runs `work(lease, state)` with a pooled session's lease, translating database errors
     /// (unique violations into Conflict(conflictField), busy/unreachable into Unavailable) and
-    /// retrying once on a new connection when a pooled one turns out dead (Dialect::isBroken).
+    /// retrying once on a new connection when a pooled one turns out dead (Dialect::isBroken);
+    /// timed by outcome when countCalls() was called.
     template <class Work>
     auto withLease(const char* conflictField, Work&& work);
+    /// withLease() without the timing.
+    template <class Work>
+    auto leased(const char* conflictField, Work&& work);
+    /// How a call ended, for the metrics.
+    enum class CallOutcome : std::uint8_t { Ok, Conflict, Unavailable, Error };
+    void countCall(CallOutcome outcome, std::chrono::steady_clock::time_point started) const;
     /// As withLease(), handing `work` just the session.
     template <class Work>
     auto run(const char* conflictField, Work&& work);
@@ -159,6 +172,8 @@ private:
     std::unique_ptr<Dialect> dialect_;
     ConnectionPool pool_;
     Logger& log_;
+    /// By CallOutcome; null until countCalls().
+    std::array<MetricHistogram*, 4> calls_{};
 };
 
 } // namespace latchkey::sql
