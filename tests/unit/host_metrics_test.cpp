@@ -77,6 +77,10 @@ TEST_CASE("A plugin's metrics carry its name and follow the naming rules", "[met
         other->counter("latchkey_store_retries_total", "Retries.", {{"driver", "postgresql"}});
         CHECK_THAT(host.scrape(), Catch::Contains("plugin=\"postgresql\""));
     }
+    SECTION("the host stops reading a plugin's gauges before it destroys the plugin") {
+        host.dropGauges("sqlite");
+        CHECK_THAT(host.scrape(), !Catch::Contains("latchkey_store_open{"));
+    }
     SECTION("a plugin's gauges go with it") {
         plugin.reset();
         text = host.scrape();
@@ -92,4 +96,16 @@ TEST_CASE("Without metrics, a plugin's calls still work and still check names", 
     none->histogram("latchkey_anything_seconds", "Kept nowhere.", {1}).observe(2);
     none->gauge("latchkey_anything", "Kept nowhere.", [] { return 1.0; });
     CHECK_THROWS_AS(none->counter("anything", "No prefix."), std::invalid_argument);
+}
+
+TEST_CASE("Logins that are answered alike are counted alike", "[metrics]") {
+    HostMetrics metrics;
+    for (const char* reason : {"unknown_user", "wrong_password", "inactive", "unknown_account"})
+        metrics.countAuthEvent("/v1.1", "login", "failure", reason);
+    metrics.countAuthEvent("/rest", "login", "refused", "throttled");
+    const std::string text = metrics.scrape();
+    CHECK_THAT(text, Catch::Contains("latchkey_auth_events_total{api=\"/v1.1\",event=\"login\","
+                                     "outcome=\"failure\",reason=\"bad_credentials\"} 4"));
+    CHECK_THAT(text, Catch::Contains("reason=\"throttled\"} 1"));
+    CHECK_THAT(text, !Catch::Contains("unknown"));
 }

@@ -160,6 +160,28 @@ TEST_CASE("A client's failures across accounts have a ceiling (password spraying
     CHECK_FALSE(t.attempt({"n/1/someone-else", "203.0.113.9"}));
 }
 
+TEST_CASE("An attempt the hasher could not decide (shed) is taken back from the account and the "
+          "client",
+          "[throttle]") {
+    ThrottleSettings s = settings();
+    s.clientLimit = 3;
+    s.clientWindow = 10min;
+    Throttled t(s);
+    const LoginSubject owner{"u/1/7", "203.0.113.9"};
+    // Twenty attempts shed under a flood leave nothing behind...
+    for (int i = 0; i < 20; ++i) {
+        t.throttle.begin(owner);
+        t.throttle.abandoned(owner);
+    }
+    // ...so the client still has its three attempts across accounts, and the account its ten.
+    for (int i = 0; i < 3; ++i)
+        CHECK_FALSE(t.attempt({"u/1/" + std::to_string(100 + i), "203.0.113.9"}));
+    CHECK(t.attempt({"u/1/200", "203.0.113.9"}) == 600);
+    for (int i = 0; i < 10; ++i)
+        CHECK_FALSE(t.attempt({"u/1/7", "198.51.100." + std::to_string(i)}));
+    CHECK(t.attempt({"u/1/7", "198.51.100.99"}) == 60);
+}
+
 TEST_CASE("A check without a client counts against the account's ceiling only", "[throttle]") {
     Throttled t(settings());
     for (int i = 0; i < 10; ++i)

@@ -216,7 +216,8 @@ int runAdmin(const std::vector<std::string>& args) {
     // A closed stdout must be an error on the write below, not a silent death by SIGPIPE
     // after the old key was revoked.
     std::signal(SIGPIPE, SIG_IGN);
-    auto log = runtime::makeLogger("latchkey", loaded.host.logging.level);
+    auto log =
+        runtime::makeLogger("latchkey", loaded.host.logging.level, loaded.host.logging.format);
     Application app(std::move(loaded), log);
     try {
         app.openForAdministration();
@@ -313,7 +314,8 @@ int runMigrate(const std::vector<std::string>& args) {
     if (!configFile) return exit;
     auto loaded = readConfig(*configFile);
     if (!loaded) return kExitUsage;
-    auto log = runtime::makeLogger("latchkey", loaded->host.logging.level);
+    auto log =
+        runtime::makeLogger("latchkey", loaded->host.logging.level, loaded->host.logging.format);
     Application app(std::move(*loaded), log);
     try {
         app.openStore(); // the storage plugin migrates as it opens, and logs what it applied
@@ -333,7 +335,8 @@ int runBackup(const std::vector<std::string>& args) {
     auto loaded = readConfig(*configFile);
     if (!loaded) return kExitUsage;
     const std::string driver = loaded->selected.empty() ? "" : loaded->selected.front().use.name;
-    auto log = runtime::makeLogger("latchkey", loaded->host.logging.level);
+    auto log =
+        runtime::makeLogger("latchkey", loaded->host.logging.level, loaded->host.logging.format);
     Application app(std::move(*loaded), log);
     try {
         app.openStore();

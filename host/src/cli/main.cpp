@@ -126,7 +126,7 @@ int serve(const std::string& file) {
         printIssues(file, errors);
         return kExitUsage;
     }
-    auto log = makeLogger("latchkey", loaded.host.logging.level);
+    auto log = makeLogger("latchkey", loaded.host.logging.level, loaded.host.logging.format);
     Application app(std::move(loaded), log);
     try {
         app.start();

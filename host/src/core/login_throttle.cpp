@@ -296,20 +296,36 @@ void LoginThrottle::succeeded(const LoginSubject& subject) {
             // begin() counted this attempt at the client as a failure: take it back (only that
             // one; logging in to one's own account buys no guesses at others). An attempt
             // counted in an overflow bucket stays there.
-            retryCompareAndSet([&] {
-                const std::optional<std::string> stored = values_.get(keys.client);
-                if (!stored) return true;
-                Counter c = read(stored);
-                if (c.count == 0 || t - c.at >= micros(settings_.clientWindow)) return true;
-                --c.count;
-                return values_.compareAndSet(keys.client, *stored, formatCounter(c));
-            });
+            takeBack(keys.client, t, micros(settings_.clientWindow));
         }
         values_.remove(keys.account);
     } catch (const std::exception& e) {
         // The password was right: the login stands; the counters stay as they were.
         log_->warn("login throttle: recording a success failed: {}", e.what());
     }
+}
+
+void LoginThrottle::abandoned(const LoginSubject& subject) {
+    const Keys keys = keysOf(subject);
+    const Micros t = now();
+    try {
+        takeBack(keys.account, t, 0);
+        if (!keys.client.empty()) takeBack(keys.client, t, micros(settings_.clientWindow));
+    } catch (const std::exception& e) {
+        // The client was answered 503 either way; the attempt stays counted.
+        log_->warn("login throttle: taking an undecided attempt back failed: {}", e.what());
+    }
+}
+
+void LoginThrottle::takeBack(const std::string& key, Micros t, Micros window) {
+    retryCompareAndSet([&] {
+        const std::optional<std::string> stored = values_.get(key);
+        if (!stored) return true;
+        Counter c = read(stored);
+        if (c.count == 0 || (window > 0 && t - c.at >= window)) return true;
+        --c.count;
+        return values_.compareAndSet(key, *stored, formatCounter(c));
+    });
 }
 
 std::size_t LoginThrottle::sweep(Micros at) {
@@ -362,7 +378,8 @@ bool throttledCheck(LoginThrottle* throttle, const LoginSubject& subject, spdlog
     try {
         event.reason = check();
     } catch (const Overloaded&) {
-        // Neither a failure nor a success: the throttle counts nothing, the client retries.
+        // Neither a failure nor a success: begin()'s count is taken back, the client retries.
+        if (throttle) throttle->abandoned(subject);
         event.outcome = "shed";
         event.reason = "overloaded";
         logAuthEvent(log, observe, event);

@@ -94,6 +94,10 @@ public:
     /// is taken back from the client's count across accounts (its earlier failures stay:
     /// logging in to one's own account does not buy guesses at others).
     void succeeded(const LoginSubject& subject);
+    /// The attempt begun was never decided (the hasher was full: 503): begin()'s count at the
+    /// account and at the client is taken back, so that retrying through an overload does not
+    /// use up the owner's own attempts. Nothing else changes.
+    void abandoned(const LoginSubject& subject);
     /// Deletes the counters that have run out at `at`, reading the area in pages; returns how
     /// many are kept. begin() has one run in the background every `sweep_every`.
     std::size_t sweep(Micros at);
@@ -115,6 +119,9 @@ private:
     bool changeCounter(const std::string& key, bool mayCreate, Micros t, Next&& next);
     /// Logs, once a minute at most, that the counters are full.
     void warnFull(Micros t);
+    /// Takes one attempt back from the counter at `key` if it still counts one (within
+    /// `window` of its start, when `window` is not 0).
+    void takeBack(const std::string& key, Micros t, Micros window);
     /// Starts a sweep now unless one started within the last minute (the counters are full).
     void sweepSoon(Micros t);
     /// Has the background thread sweep.

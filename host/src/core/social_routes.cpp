@@ -167,7 +167,8 @@ Response login(const CoreServices& core, const Request& request) {
     } catch (const HttpError& e) {
         // A malformed body (400) is not an attempt; the provider's answers are.
         if (e.status() == 401) refused("invalid_token");
-        if (e.status() >= 500) refused("provider_unavailable");
+        if (e.status() == 502) refused("provider_error");
+        if (e.status() == 503) refused("provider_unavailable");
         throw;
     }
     const UserRecord user = userFor(core, scope, name, *backend, identity);

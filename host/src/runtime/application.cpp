@@ -211,8 +211,9 @@ void Application::createPlugins(PluginSet which) {
         }
         contexts_.push_back(std::make_unique<HostContext>(
             PluginIdentity{use.name, selected.library->storageFacets()},
-            makeLogger(use.name, host.logging.level), clock_, random_, std::move(own), publicUrl_,
-            host.directory, metrics_ ? metrics_->forPlugin(use.name) : nullptr));
+            makeLogger(use.name, host.logging.level, host.logging.format), clock_, random_,
+            std::move(own), publicUrl_, host.directory,
+            metrics_ ? metrics_->forPlugin(use.name) : nullptr));
         std::shared_ptr<Plugin> plugin;
         try {
             plugin = createPlugin(selected.library, *contexts_.back(), selected.settings);
@@ -522,9 +523,9 @@ void Application::start() {
 
     // Bind first: with port 0 the public URL is only known once the port is.
     router_ = std::make_unique<HostRouter>(log_);
-    server_ = std::make_unique<HttpServer>(host.server, *router_, log_,
-                                           host.logging.accessLog ? makeLogger("access", "info")
-                                                                  : nullptr);
+    server_ = std::make_unique<HttpServer>(
+        host.server, *router_, log_,
+        host.logging.accessLog ? makeLogger("access", "info", host.logging.format) : nullptr);
     try {
         server_->bind();
     } catch (const std::exception& e) {
@@ -634,6 +635,11 @@ bool Application::stop() {
     guards_.clear();
     mailer_ = nullptr;
     hasher_ = nullptr;
+    // Their gauges call into them: no scrape runs now, but none may find one after.
+    if (metrics_) {
+        for (const auto& context : contexts_)
+            metrics_->dropGauges(context->pluginName());
+    }
     // Newest first: later plugins may use earlier ones, and their destructors may still use the
     // storage (a flow draining its queued mail reads its key/value area).
     while (!plugins_.empty())

@@ -6,6 +6,8 @@
 #include "runtime/event_loop_internal.hpp"
 #include "runtime/http_message.hpp"
 
+#include "core/log_record.hpp"
+
 #include <Poco/Exception.h>
 #include <Poco/Net/SocketAddress.h>
 
@@ -39,10 +41,21 @@ void prepareAnswer(ServerShared& shared, Exchange& x, const std::string& address
                                      static_cast<double>(micros.count()) / 1e6);
     }
     if (shared.accessLog) {
-        shared.accessLog->info("{} {} {} {} {} {:.3f}ms", escapeForLog(address),
-                               x.method.empty() ? "-" : escapeForLog(x.method),
-                               loggableTarget(x.rawPath, x.rawQuery), response.status,
-                               response.body.size(), static_cast<double>(micros.count()) / 1000.0);
+        const std::string client = escapeForLog(address);
+        const std::string method = x.method.empty() ? "-" : escapeForLog(x.method);
+        const std::string target = loggableTarget(x.rawPath, x.rawQuery);
+        const double millis = static_cast<double>(micros.count()) / 1000.0;
+        const std::array<core::LogField, 6> fields{{
+            {"client", client},
+            {"method", method},
+            {"target", target},
+            {"status", std::int64_t{response.status}},
+            {"bytes", static_cast<std::int64_t>(response.body.size())},
+            {"ms", millis},
+        }};
+        core::logRecord(*shared.accessLog, spdlog::level::info, {"request", fields},
+                        fmt::format("{} {} {} {} {} {:.3f}ms", client, method, target,
+                                    response.status, response.body.size(), millis));
     }
     x.request = Request{};
     x.client.clear();

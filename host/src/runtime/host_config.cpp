@@ -64,6 +64,10 @@ void readServer(const ConfigValue& root, ConfigErrors& errors, ServerSettings& o
     if (readListen(r, "metrics_listen", metricsAt.host, metricsAt.port)) {
         if (!out.metrics) {
             errors.add(*r.child("metrics_listen"), "server.metrics is false: nothing to serve");
+        } else if (metricsAt.port != 0 && metricsAt.port == out.port &&
+                   (metricsAt.host == out.host || metricsAt.host == "0.0.0.0" ||
+                    out.host == "0.0.0.0" || metricsAt.host == "::" || out.host == "::")) {
+            errors.add(*r.child("metrics_listen"), "must not be the address of server.listen");
         }
         out.metricsListen = metricsAt;
     }
@@ -262,6 +266,12 @@ void readLogging(const ConfigValue& root, ConfigErrors& errors, LoggingSettings&
         errors.add(*r.child("level"), "must be debug, info, warn or error");
     }
     out.accessLog = r.boolean("access_log", out.accessLog);
+    const std::string format = r.string("format", "text");
+    if (format == "json") {
+        out.format = LogFormat::Json;
+    } else if (format != "text") {
+        errors.add(*r.child("format"), "must be text or json");
+    }
     r.finish();
 }
 

@@ -87,10 +87,17 @@ struct OutboundSettings {
 /// Per-host caches of the store's hot reads: `cache:`.
 using CacheSettings = core::CacheSettings;
 
+/// How log lines are written: `logging.format`.
+enum class LogFormat : std::uint8_t {
+    Text, ///< `2026-12-04T10:00:00.123Z info  [latchkey] message`
+    Json, ///< One JSON object per line (JsonLogFormatter).
+};
+
 /// Log output.
 struct LoggingSettings {
     std::string level = "info";
     bool accessLog = true;
+    LogFormat format = LogFormat::Text; ///< `format`: text, or one JSON object per line.
 };
 
 /// Where in the config a plugin is named, which decides the kinds it may be.

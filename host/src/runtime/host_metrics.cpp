@@ -25,8 +25,25 @@ namespace {
 
 /// The statuses a route's series are kept ready for without a lock once seen; any other status
 /// is counted through the family's own (locked) lookup.
-constexpr std::array<int, 24> kStatuses{200, 201, 204, 301, 302, 303, 304, 400, 401, 403, 404, 405,
-                                        408, 409, 411, 413, 415, 422, 429, 431, 500, 501, 503, 505};
+constexpr std::array<int, 28> kStatuses{200, 201, 202, 204, 301, 302, 303, 304, 400, 401,
+                                        403, 404, 405, 408, 409, 410, 411, 413, 415, 422,
+                                        429, 431, 500, 501, 502, 503, 504, 505};
+
+/// The names of the host's sampled metrics (HttpServer::countInto, Application::mountMetrics),
+/// reserved before any plugin exists; a counter's end in _total.
+constexpr std::array<std::string_view, 13> kSampledNames{"latchkey_open_connections",
+                                                         "latchkey_refused_connections_total",
+                                                         "latchkey_body_memory_refused_total",
+                                                         "latchkey_inline_answers_total",
+                                                         "latchkey_lane_queued",
+                                                         "latchkey_lane_running",
+                                                         "latchkey_lane_shed_total",
+                                                         "latchkey_password_hashes_in_flight",
+                                                         "latchkey_password_hashes_shed_total",
+                                                         "latchkey_cache_hits_total",
+                                                         "latchkey_cache_misses_total",
+                                                         "latchkey_cache_refreshes_total",
+                                                         "latchkey_cache_refused_total"};
 
 /// The methods an unmatched request is labelled with; anything else is "other".
 constexpr std::array<std::string_view, 7> kMethods{"GET",   "HEAD",   "POST",   "PUT",
@@ -149,7 +166,14 @@ struct HostMetrics::Impl {
         std::string help;
         std::map<prometheus::Labels, std::function<double()>> reads;
     };
+    /// Under `gauging`, not `naming`: a slow gauge holds up scrapes only.
+    std::mutex gauging;
     std::map<std::string, PluginGauge, std::less<>> pluginGauges;
+
+    /// One scrape at a time; one that finds another running answers the last text instead.
+    std::mutex scraping;
+    std::mutex lastMutex;
+    std::shared_ptr<const std::string> last;
 
     /// Registers `name` as `kind` (the host's when `host`), or throws when it is another
     /// kind's or, for a plugin, the host's.
@@ -196,7 +220,7 @@ public:
     PluginView(Impl& registry, std::string plugin)
         : registry_(registry), plugin_(std::move(plugin)) {}
     ~PluginView() override {
-        const std::lock_guard lock(registry_.naming);
+        const std::lock_guard lock(registry_.gauging);
         for (const auto& [name, labels] : gauges_) {
             const auto gauge = registry_.pluginGauges.find(name);
             if (gauge != registry_.pluginGauges.end()) gauge->second.reads.erase(labels);
@@ -247,12 +271,15 @@ public:
         const std::string checked = pluginName(name, Kind::Gauge);
         if (!read) throw std::invalid_argument("\"" + checked + "\": no function to read");
         prometheus::Labels all = pluginLabels(plugin_, labels);
-        const std::lock_guard lock(registry_.naming);
-        registry_.claim(checked, Kind::Gauge);
+        {
+            const std::lock_guard lock(registry_.naming);
+            registry_.claim(checked, Kind::Gauge);
+        }
+        const std::lock_guard lock(registry_.gauging);
         Impl::PluginGauge& gauge = registry_.pluginGauges[checked];
         if (gauge.help.empty()) gauge.help = std::string(help);
         gauge.reads[all] = std::move(read);
-        gauges_.emplace_back(checked, std::move(all));
+        gauges_.emplace_back(checked, std::move(all)); // under `gauging`, like the destructor
     }
 
 private:
@@ -279,7 +306,7 @@ private:
 
     Impl& registry_;
     const std::string plugin_;
-    // Under registry_.naming.
+    // Under registry_.naming (gauges_: registry_.gauging).
     std::map<prometheus::Counter*, std::unique_ptr<Counter>> counters_;
     std::map<prometheus::Histogram*, std::unique_ptr<Histogram>> histograms_;
     std::vector<std::pair<std::string, prometheus::Labels>> gauges_;
@@ -318,6 +345,10 @@ HostMetrics::HostMetrics() : impl_(std::make_unique<Impl>()) {
     for (const char* name :
          {"latchkey_http_request_duration_seconds", "latchkey_outbound_request_duration_seconds"})
         impl_->claim(name, Kind::Histogram, true);
+    for (const std::string_view name : kSampledNames) {
+        const bool counter = name.size() > 6 && name.substr(name.size() - 6) == "_total";
+        impl_->claim(std::string(name), counter ? Kind::Counter : Kind::Gauge, true);
+    }
 }
 
 std::unique_ptr<Metrics> HostMetrics::forPlugin(std::string plugin) {
@@ -365,6 +396,12 @@ void HostMetrics::countRequest(std::optional<std::size_t> route, std::string_vie
 
 void HostMetrics::countAuthEvent(std::string_view api, std::string_view event,
                                  std::string_view outcome, std::string_view reason) {
+    // Reasons the API answers alike are counted alike: anyone who can read the metrics could
+    // otherwise try a login and see from the counter that moved whether the account exists, or
+    // whether the password was right for a deactivated one. The log keeps the detail.
+    if (reason == "unknown_user" || reason == "unknown_account" || reason == "wrong_password" ||
+        reason == "inactive")
+        reason = "bad_credentials";
     impl_->authEvents
         .Add({{"api", api.empty() ? "-" : std::string(api)},
               {"event", std::string(event)},
@@ -383,14 +420,36 @@ void HostMetrics::countOutbound(std::string_view plugin, std::string_view outcom
 void HostMetrics::addSampled(SampledMetric metric) {
     {
         const std::lock_guard lock(impl_->naming);
-        impl_->claim(metric.name,
-                     metric.type == SampledMetric::Type::Counter ? Kind::Counter : Kind::Gauge,
-                     true);
+        const auto reserved = impl_->names.find(metric.name);
+        const Kind kind = metric.type == SampledMetric::Type::Counter ? Kind::Counter : Kind::Gauge;
+        if (reserved == impl_->names.end() || reserved->second != std::pair{kind, true}) {
+            throw std::logic_error("sampled metric " + metric.name +
+                                   " is not in kSampledNames with its type");
+        }
     }
     impl_->sampled.push_back(std::move(metric));
 }
 
+void HostMetrics::dropGauges(std::string_view plugin) {
+    const std::lock_guard lock(impl_->gauging);
+    for (auto& [name, gauge] : impl_->pluginGauges) {
+        std::erase_if(gauge.reads, [plugin](const auto& read) {
+            const auto label = read.first.find("plugin");
+            return label != read.first.end() && label->second == plugin;
+        });
+    }
+}
+
 std::string HostMetrics::scrape() const {
+    std::unique_lock scraping(impl_->scraping, std::try_to_lock);
+    if (!scraping.owns_lock()) {
+        // Scrapes in a flood cost one scrape's work at a time, and never hold a worker waiting.
+        {
+            const std::lock_guard lock(impl_->lastMutex);
+            if (impl_->last) return *impl_->last;
+        }
+        scraping.lock(); // the first scrape of all is still running: wait for it once
+    }
     std::vector<prometheus::MetricFamily> families = impl_->registry.Collect();
     for (const SampledMetric& metric : impl_->sampled) {
         prometheus::MetricFamily family;
@@ -410,7 +469,7 @@ std::string HostMetrics::scrape() const {
         }
         families.push_back(std::move(family));
     }
-    const std::lock_guard lock(impl_->naming);
+    std::unique_lock gauging(impl_->gauging);
     for (const auto& [name, gauge] : impl_->pluginGauges) {
         if (gauge.reads.empty()) continue;
         prometheus::MetricFamily family;
@@ -430,7 +489,14 @@ std::string HostMetrics::scrape() const {
         }
         families.push_back(std::move(family));
     }
-    return prometheus::TextSerializer().Serialize(families);
+    gauging.unlock();
+    auto text =
+        std::make_shared<const std::string>(prometheus::TextSerializer().Serialize(families));
+    {
+        const std::lock_guard lock(impl_->lastMutex);
+        impl_->last = text;
+    }
+    return *text;
 }
 
 } // namespace latchkey::runtime

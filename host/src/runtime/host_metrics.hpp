@@ -55,7 +55,9 @@ public:
 
     /// Counts one authentication event: `api` the prefix of the API it came through ("/v1.1",
     /// "/rest"; empty: "-"), `event` and `outcome` as in the event log, `reason` its code or
-    /// empty. Every value is a code from a small fixed set, never input.
+    /// empty. Every value is a code from a small fixed set, never input. The reasons a login
+    /// answers alike (unknown user or account, wrong password, inactive) are all counted as
+    /// "bad_credentials", so the metrics cannot tell which accounts exist.
     void countAuthEvent(std::string_view api, std::string_view event, std::string_view outcome,
                         std::string_view reason);
 
@@ -71,10 +73,14 @@ public:
     /// `plugin="<plugin>"`; its gauges are dropped with it. Must not outlive this.
     std::unique_ptr<Metrics> forPlugin(std::string plugin);
 
+    /// Stops reading the gauges of `plugin` (before the plugin is destroyed: they call into it).
+    void dropGauges(std::string_view plugin);
+
     /// A Metrics that keeps nothing: for a host serving no metrics, and CLI commands.
     static std::unique_ptr<Metrics> discarding();
 
-    /// Everything, in the Prometheus text exposition format (version 0.0.4).
+    /// Everything, in the Prometheus text exposition format (version 0.0.4). One scrape runs at
+    /// a time: a scrape that comes while another runs answers the last one's text at once.
     std::string scrape() const;
 
     /// The media type of scrape()'s text.

@@ -76,7 +76,9 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::bind() {
-    socket_.bind(Poco::Net::SocketAddress(settings_.host, settings_.port), true);
+    // SO_REUSEADDR (a restart binds at once) but not SO_REUSEPORT (Poco's bind(address, true)
+    // sets both): a second host or listener on a taken port must fail, not share its traffic.
+    socket_.bind(Poco::Net::SocketAddress(settings_.host, settings_.port), true, false);
     // The kernel caps the backlog at net.core.somaxconn; accepting is fast, so this only has
     // to absorb a burst of connections between two turns of the network thread.
     socket_.listen(4096);

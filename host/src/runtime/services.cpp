@@ -3,10 +3,12 @@
 
 #include "runtime/host_config.hpp"
 #include "runtime/host_metrics.hpp"
+#include "runtime/json_log_formatter.hpp"
 
 #include <latchkey/storage/backup.hpp>
 
 #include <sodium.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -49,10 +51,23 @@ bool SpdLogger::enabled(LogLevel level) const {
     return log_->should_log(toSpd(level));
 }
 
-std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::string& level) {
-    static const auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    auto log = std::make_shared<spdlog::logger>(name, sink);
-    log->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [%n] %v", spdlog::pattern_time_type::utc);
+std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::string& level,
+                                           LogFormat format) {
+    // A sink per format, its formatter set once: a logger's set_pattern would change the
+    // formatter of every logger on a shared sink.
+    static const auto text = [] {
+        auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+        sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+            "%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [%n] %v", spdlog::pattern_time_type::utc));
+        return sink;
+    }();
+    static const auto json = [] {
+        auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+        sink->set_formatter(std::make_unique<JsonLogFormatter>());
+        return sink;
+    }();
+    auto log = std::make_shared<spdlog::logger>(
+        name, format == LogFormat::Json ? spdlog::sink_ptr(json) : spdlog::sink_ptr(text));
     log->set_level(spdlog::level::from_str(level));
     return log;
 }

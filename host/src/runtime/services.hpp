@@ -1,6 +1,8 @@
 // The host's implementations of the SDK services: clock, CSPRNG, logger, and the plugin context.
 #pragma once
 
+#include "runtime/host_config.hpp"
+
 #include <latchkey/clock.hpp>
 #include <latchkey/context.hpp>
 #include <latchkey/logger.hpp>
@@ -11,6 +13,7 @@
 
 #include <spdlog/logger.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,8 +45,9 @@ private:
     std::shared_ptr<spdlog::logger> log_;
 };
 
-/// Creates the host's spdlog loggers: all write to stderr, with one pattern.
-std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::string& level);
+/// Creates the host's spdlog loggers: all write to stderr, in `format`.
+std::shared_ptr<spdlog::logger> makeLogger(const std::string& name, const std::string& level,
+                                           LogFormat format = LogFormat::Text);
 
 /// Where a context finds the plugins created so far (resolved at call time, not at creation).
 struct ServiceLocator {
@@ -114,6 +118,9 @@ public:
     OutboundHttp& http() override { return services_.http(); }
     Identities& identities() override { return services_.identities(); }
     Metrics& metrics() override { return *metrics_; }
+
+    /// The name of the plugin this context is for.
+    const std::string& pluginName() const { return plugin_.name; }
 
 private:
     PluginIdentity plugin_;

@@ -48,6 +48,9 @@ auto SqlStore::withLease(const char* conflictField, Work&& work) {
     } catch (const Unavailable&) {
         countCall(CallOutcome::Unavailable, started);
         throw;
+    } catch (const Overloaded&) {
+        countCall(CallOutcome::Unavailable, started); // the pool was full: a 503 as well
+        throw;
     } catch (...) {
         countCall(CallOutcome::Error, started);
         throw;

@@ -7,6 +7,7 @@
 #include <latchkey/random.hpp>
 #include <latchkey/storage/records/instance.hpp>
 #include <latchkey/storage/records/types.hpp>
+#include <latchkey/support/null_metrics.hpp>
 
 #include <cstdint>
 #include <string>
@@ -16,7 +17,6 @@ namespace latchkey {
 
 class Identities;
 class Mailer;
-class Metrics;
 class OutboundHttp;
 class PasswordHasher;
 
@@ -63,8 +63,13 @@ public:
     /// The identity service: the one way to create, change, verify and delete users (since SDK
     /// 2.1). Available from Flow::mount() on.
     virtual Identities& identities() = 0;
-    /// This plugin's metrics, served with the host's at GET /metrics (since SDK 2.5).
-    virtual Metrics& metrics() = 0;
+    /// This plugin's metrics, served with the host's at GET /metrics (since SDK 2.5). The
+    /// host's context overrides it; this default, for contexts written elsewhere (a test's),
+    /// keeps nothing.
+    virtual Metrics& metrics() {
+        static NullMetrics none;
+        return none;
+    }
 
     /// The declared storage facet `Facet` (Sessions, LoginTokens, ...), or nullptr.
     template <class Facet>

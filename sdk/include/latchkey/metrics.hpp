@@ -55,9 +55,9 @@ public:
                                        const MetricLabels& labels = {}) = 0;
 
     /// A gauge read when the metrics are scraped: `read` runs on the scraping thread, so it
-    /// must be quick, thread-safe and never block. The host calls it until the plugin is
-    /// destroyed and never after. A second gauge with the same name and labels replaces the
-    /// first.
+    /// must be quick, thread-safe and never block. The host stops calling it before the plugin
+    /// is destroyed. A second gauge with the same name and labels replaces the first; an empty
+    /// `read` throws std::invalid_argument.
     virtual void gauge(std::string_view name, std::string_view help, std::function<double()> read,
                        const MetricLabels& labels = {}) = 0;
 };
