@@ -34,7 +34,7 @@ prefix=$work/prefix
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
 [ -f "$prefix/lib/cmake/Latchkey/LatchkeyConfigVersion.cmake" ] || fail "no CMake package installed"
 
-for example in oidc-userinfo machine-tokens memory-store; do
+for example in oidc-userinfo machine-tokens memory-store audit-trail; do
   # Nothing of the source tree on the include path: only the prefix.
   cmake -S "$source_dir/examples/plugins/$example" -B "$work/build-$example" -G Ninja \
     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_INSTALL_PREFIX="$prefix" \
@@ -117,6 +117,8 @@ auth:
       client_id: sdk-app
       client_secret: sdk-secret
       timeout: 2s
+events:
+  audit-trail: {path: audit.log}
 YAML
 # Their config checks, through the installed host's check-config.
 cat >"$work/bad.yaml" <<YAML
@@ -155,6 +157,7 @@ version_h=$source_dir/sdk/include/latchkey/version.hpp
 sdk="$(sed -n 's/^#define LATCHKEY_SDK_VERSION_MAJOR //p' "$version_h")\.$(sed -n 's/^#define LATCHKEY_SDK_VERSION_MINOR //p' "$version_h")"
 grep -Eq "^oidc-userinfo +social +1\.0\.0 +$sdk +yes" "$work/plugins.txt" || fail "plugins: oidc-userinfo"
 grep -Eq "^machine-tokens +flow +1\.0\.0 +$sdk +yes" "$work/plugins.txt" || fail "plugins: machine-tokens"
+grep -Eq "^audit-trail +event sink +1\.0\.0 +$sdk +yes" "$work/plugins.txt" || fail "plugins: audit-trail"
 grep -q "posture: example; tokens checked to be this client's" "$work/plugins.txt" || fail "posture line"
 
 # ...but not from a directory someone else could write to.
@@ -219,6 +222,10 @@ done
 kill -TERM "$host_pid"
 wait "$host_pid" || fail "the host did not exit cleanly"
 host_pid=
+# The example event sink wrote what happened, the last events too (its destructor drains).
+for expected in "account.logged_in user=1 client=" "user.created instance=" "user.logged_in instance="; do
+  grep -q -- "$expected" "$work/audit.log" || { cat "$work/audit.log"; fail "audit trail: $expected"; }
+done
 
 # The example storage driver serves the v1.1 API...
 mkdir -p "$work/memory"

@@ -63,6 +63,16 @@ auto keyRenderer(const CoreServices& core, const InstanceRecord& instance) {
     };
 }
 
+/// api_key.created or api_key.deleted for key `id`, by the account.
+Event apiKeyEvent(const char* type, const InstanceAccess& access, Id id) {
+    Event event;
+    event.type = type;
+    event.instanceId = access.instance.id;
+    if (access.caller.account) event.userId = access.caller.account->id;
+    event.data = {{"api_key_id", std::to_string(id)}};
+    return event;
+}
+
 } // namespace
 
 namespace api_key_handlers {
@@ -79,6 +89,7 @@ Response create(const CoreServices& core, const Request& request) {
     auto [plain, sealed] = core.newKey(KeyPurpose::ApiKey);
     key.key = std::move(sealed);
     key = core.store.apiKeys().createApiKey(key);
+    core.publish(apiKeyEvent("api_key.created", access, key.id));
     JsonWriter out;
     renderApiKey(out, access.instance, key, plain);
     return Response::json(201, out.take());
@@ -121,6 +132,7 @@ Response remove(const CoreServices& core, const Request& request) {
     const InstanceAccess access = resolveInstanceAccess(core, request);
     const ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
     core.store.apiKeys().deleteApiKey(access.instance.id, key.id);
+    core.publish(apiKeyEvent("api_key.deleted", access, key.id));
     return Response::noContent();
 }
 

@@ -8,6 +8,7 @@
 #include "core/render_memo.hpp"
 
 #include <latchkey/clock.hpp>
+#include <latchkey/events.hpp>
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/random.hpp>
 #include <latchkey/social.hpp>
@@ -73,6 +74,8 @@ struct CoreServices {
     LoginThrottle* throttle = nullptr;
     /// Told of every authentication event after its log line (the host's metrics).
     AuthEventObserver observeAuthEvent = {};
+    /// Hands an event to the event sinks (api_key.created, api_key.deleted).
+    std::function<void(Event)> publish = [](const Event&) {};
 
     /// Now, in the store's time unit.
     Micros now() const { return nowMicros(clock); }

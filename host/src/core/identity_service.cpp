@@ -152,6 +152,7 @@ KeyedUser IdentityService::create(const NewUser& wanted) {
         UserRecord user = parts_.store.users().createUser(
             newRecord(wanted.instanceId, wanted.username, std::move(hash), std::move(sealedKey),
                       wanted.profileData));
+        publishCreated(user, "password");
         return {std::move(user), std::move(plainKey)};
     }
     // Inactive: created without a usable password, deactivated, and only then given its
@@ -163,7 +164,17 @@ KeyedUser IdentityService::create(const NewUser& wanted) {
         user = write(user.instanceId, user.id,
                      [&hash](UserRecord& record) { record.passwordHash = hash; });
     }
+    publishCreated(user, "password");
     return {std::move(user), std::move(plainKey)};
+}
+
+void IdentityService::publishCreated(const UserRecord& user, std::string_view how) const {
+    Event event;
+    event.type = "user.created";
+    event.instanceId = user.instanceId;
+    event.userId = user.id;
+    event.data = {{"method", std::string(how)}};
+    parts_.publish(std::move(event));
 }
 
 UserRecord IdentityService::createUser(const NewUser& user) {
@@ -175,7 +186,9 @@ UserRecord IdentityService::createLinkedUser(Id instanceId, std::string_view use
     // No usable password: only this provider (or a password set later) logs the user in.
     UserRecord user =
         newRecord(instanceId, username, std::string(), newKey().second, std::string("{}"));
-    return parts_.store.socialIdentities().createSocialUser(user, identity);
+    UserRecord created = parts_.store.socialIdentities().createSocialUser(user, identity);
+    publishCreated(created, "social");
+    return created;
 }
 
 // --- changes -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "core/login_throttle.hpp"
 
 #include <latchkey/clock.hpp>
+#include <latchkey/events.hpp>
 #include <latchkey/identities.hpp>
 #include <latchkey/password_hasher.hpp>
 #include <latchkey/random.hpp>
@@ -51,6 +52,9 @@ struct IdentityParts {
     LoginThrottle* throttle = nullptr;
     /// Told of every authentication event after its log line (the host's metrics).
     AuthEventObserver observeAuthEvent = {};
+    /// Hands an event to the event sinks (user.created; the rest come through the
+    /// authentication events and the announcements).
+    std::function<void(Event)> publish = [](const Event&) {};
 };
 
 /// A user with its key in plain text: the v1.1 API shows the key with the user.
@@ -126,6 +130,8 @@ private:
     /// Announces each event in turn; every one is announced even when an earlier one fails
     /// (the first failure is rethrown after the last).
     void announceAll(const std::vector<UserEvent>& events) const;
+    /// Publishes user.created for `user`, made by `how` ("password", "social").
+    void publishCreated(const UserRecord& user, std::string_view how) const;
     /// False when the driver records the user as inactive (never without UserStates).
     bool recordedActive(Id userId) const;
     /// 501: the driver has no UserStates facet.

@@ -146,9 +146,11 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env, Co
         switch (p.library->info().kind) {
         case PluginKind::Storage: return 0;
         case PluginKind::Mailer: return 1;
-        case PluginKind::Hasher: return 2;
-        case PluginKind::Flow: return 3;
-        case PluginKind::Social: return 4;
+        // Before the plugins that publish (a flow's first super user), destroyed after them.
+        case PluginKind::EventSink: return 2;
+        case PluginKind::Hasher: return 3;
+        case PluginKind::Flow: return 4;
+        case PluginKind::Social: return 5;
         }
         return 9;
     };
@@ -173,7 +175,7 @@ LoadedConfig loadConfiguration(const std::string& file, const EnvLookup& env, Co
 }
 
 Application::Application(LoadedConfig config, std::shared_ptr<spdlog::logger> log)
-    : config_(std::move(config)), log_(std::move(log)) {}
+    : config_(std::move(config)), log_(std::move(log)), events_(clock_, random_, log_) {}
 
 Application::~Application() {
     stop();
@@ -191,7 +193,8 @@ void Application::createPlugins(PluginSet which) {
         [this]() -> Identities& {
             if (!identities_) throw std::logic_error("the identity service exists from mount on");
             return *identities_;
-        }};
+        },
+        [this]() -> EventPublisher& { return events_; }};
     outbound_ = std::make_unique<PocoOutboundHttp>(host.outbound);
     // loadConfiguration sorted them into creation order and refused a second hasher.
     for (const SelectedPlugin& selected : config_.selected) {
@@ -243,6 +246,7 @@ void Application::createPlugins(PluginSet which) {
         case PluginKind::Social:
             social_.add(use.name, use.instance, *static_cast<SocialBackend*>(interface));
             break;
+        case PluginKind::EventSink: events_.add(*static_cast<EventSink*>(interface)); break;
         }
         log_->info("plugin {} {} ({}) ready{}", use.name, selected.library->info().version,
                    kindName(kind), use.instance.empty() ? "" : " for instance " + use.instance);
@@ -298,7 +302,7 @@ void Application::checkStorageFacets() const {
     }
 }
 
-void Application::announce(const UserEvent& event) const {
+void Application::announce(const UserEvent& event) {
     // Every listener hears it, whatever another one does. The change is stored already: when a
     // listener fails, the client gets 503 and may repeat the request, which announces again
     // (a password set again ends the sessions a failed listener left).
@@ -317,6 +321,8 @@ void Application::announce(const UserEvent& event) const {
             failed = "unknown exception";
         }
     }
+    if (std::optional<Event> published = EventHub::fromUserEvent(event))
+        events_.publish(std::move(*published));
     if (!failed.empty()) {
         throw Unavailable("the change is stored, but a plugin could not act on it: " + failed);
     }
@@ -470,22 +476,26 @@ void Application::openCore(bool throttled) {
             std::make_unique<core::LoginThrottle>(*throttleValues_, host.throttle, clock_, log_);
     }
     const auto announceEvent = [this](const UserEvent& e) { announce(e); };
-    core::AuthEventObserver observe;
-    if (metrics_) {
-        observe = [metrics = metrics_.get()](const core::AuthEvent& e) {
+    const core::AuthEventObserver observe = [this,
+                                             metrics = metrics_.get()](const core::AuthEvent& e) {
+        if (metrics)
             metrics->countAuthEvent(HostRouter::currentApi(), e.event, e.outcome, e.reason);
-        };
-    }
-    identities_ = std::make_unique<core::IdentityService>(core::IdentityParts{
-        *storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
-        [this](const UserEvent& e) { return guard(e); },
-        [this](const UserEvent& e) { guardDone(e); },
-        [this](std::string_view name) { return ensureInstance(name); }, throttle_.get(), observe});
+        if (events_.empty()) return;
+        if (std::optional<Event> event = EventHub::fromAuthEvent(e)) events_.publish(*event);
+    };
+    const auto publish = [this](Event e) { events_.publish(std::move(e)); };
+    identities_ = std::make_unique<core::IdentityService>(
+        core::IdentityParts{*storage_, *hasher_, *vault_, clock_, random_, log_, announceEvent,
+                            [this](const UserEvent& e) { return guard(e); },
+                            [this](const UserEvent& e) { guardDone(e); },
+                            [this](std::string_view name) { return ensureInstance(name); },
+                            throttle_.get(), observe, publish});
     core::CoreServices services{
         *storage_, *identities_, *hasher_,           *vault_, clock_,       random_,
         log_,      publicUrl_,   host.files.maxSize, social_, announceEvent};
     services.throttle = throttle_.get();
-    services.observeAuthEvent = std::move(observe);
+    services.observeAuthEvent = observe;
+    services.publish = publish;
     core_ = std::make_unique<core::IdentityCore>(std::move(services));
     try {
         core_->checkSecret();
@@ -642,8 +652,12 @@ bool Application::stop() {
     }
     // Newest first: later plugins may use earlier ones, and their destructors may still use the
     // storage (a flow draining its queued mail reads its key/value area).
-    while (!plugins_.empty())
+    while (!plugins_.empty()) {
+        // The sinks come before every plugin that publishes: from the first one on, no event
+        // has anywhere to go (and the sinks' destructors deliver what they hold).
+        if (provided<EventSink>(*plugins_.back())) events_.clear();
         plugins_.pop_back();
+    }
     // After the plugins: a flow's destructor may still finish queued work through it (a
     // lost-password mail looks its member up). Its guards and listeners are gone by now.
     identities_.reset();

@@ -4,6 +4,7 @@
 
 #include "core/identity_core.hpp"
 #include "core/key_vault.hpp"
+#include "runtime/event_hub.hpp"
 #include "runtime/host_config.hpp"
 #include "runtime/host_router.hpp"
 #include "runtime/http_server.hpp"
@@ -114,7 +115,7 @@ private:
     /// The identity service and core over the plugins; `throttled`: with the login throttle.
     void openCore(bool throttled);
     void checkStorageFacets() const;
-    void announce(const UserEvent& event) const;
+    void announce(const UserEvent& event);
     /// The first reason a UserChangeGuard gives against `proposed`, if any; when there is one,
     /// the guards that let it through are told it is finished.
     std::optional<std::string> guard(const UserEvent& proposed) const;
@@ -129,6 +130,7 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     SystemClock clock_;
     SodiumRandom random_;
+    EventHub events_;       ///< Its sinks are plugins; cleared before the first sink is destroyed.
     std::string publicUrl_; ///< server.public_url, or derived from the bound address.
     std::unique_ptr<core::KeyVault> vault_;
     std::unique_ptr<PocoOutboundHttp> outbound_;

@@ -384,6 +384,18 @@ void readAuth(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginU
         out.push_back(std::move(use));
 }
 
+/// `events:`: a map of event sink plugins, each with its settings.
+void readEvents(const ConfigValue& root, ConfigErrors& errors, std::vector<PluginUse>& out) {
+    const ConfigValue* events = root.find("events");
+    if (!events || events->isNull()) return;
+    if (events->kind() != ConfigValue::Kind::Map) {
+        errors.add(*events, "expected a map of event sink plugins");
+        return;
+    }
+    for (const auto& [name, node] : events->entries())
+        addUse({name, PluginSlot::Events, node, node, {}}, errors, out);
+}
+
 } // namespace
 
 bool isPluginName(std::string_view name) noexcept {
@@ -403,6 +415,7 @@ bool slotAccepts(PluginSlot slot, PluginKind kind) noexcept {
     case PluginSlot::Mailer: return kind == PluginKind::Mailer;
     case PluginSlot::Auth: return kind == PluginKind::Hasher || kind == PluginKind::Flow;
     case PluginSlot::Social: return kind == PluginKind::Social;
+    case PluginSlot::Events: return kind == PluginKind::EventSink;
     }
     return false;
 }
@@ -413,6 +426,7 @@ const char* slotName(PluginSlot slot) noexcept {
     case PluginSlot::Mailer: return "mailer";
     case PluginSlot::Auth: return "hasher or flow";
     case PluginSlot::Social: return "social";
+    case PluginSlot::Events: return "event sink";
     }
     return "unknown";
 }
@@ -425,7 +439,7 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
 
     ConfigReader top(root, errors);
     top.allow({"server", "secrets", "admin", "logging", "files", "outbound", "plugins", "storage",
-               "mailer", "auth", "cache", "login_throttle"});
+               "mailer", "auth", "cache", "login_throttle", "events"});
 
     readServer(root, errors, config.server);
     readSecrets(root, config.directory, errors, config.secrets);
@@ -448,6 +462,7 @@ HostConfig readHostConfig(const ConfigValue& root, const std::string& file,
     readDriverSlot(root, "storage", PluginSlot::Storage, errors, config.plugins);
     readDriverSlot(root, "mailer", PluginSlot::Mailer, errors, config.plugins);
     readAuth(root, errors, config.plugins);
+    readEvents(root, errors, config.plugins);
     top.finish();
     return config;
 }

@@ -106,6 +106,7 @@ enum class PluginSlot {
     Mailer,  ///< `mailer.driver`: a mailer.
     Auth,    ///< A key of `auth:`: a hasher or a flow.
     Social,  ///< A key of `auth.social:`: a social backend.
+    Events,  ///< A key of `events:`: an event sink.
 };
 
 /// Whether `name` can name a plugin: letters, digits, '-', '_' and '.', starting with a letter

@@ -133,6 +133,7 @@ void* kindInterface(Plugin& object, PluginKind kind) noexcept {
     case PluginKind::Hasher: return provided<PasswordHasher>(object);
     case PluginKind::Flow: return provided<Flow>(object);
     case PluginKind::Social: return provided<SocialBackend>(object);
+    case PluginKind::EventSink: return provided<EventSink>(object);
     }
     return nullptr;
 }

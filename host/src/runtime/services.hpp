@@ -5,6 +5,7 @@
 
 #include <latchkey/clock.hpp>
 #include <latchkey/context.hpp>
+#include <latchkey/events.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/metrics.hpp>
 #include <latchkey/outbound_http.hpp>
@@ -57,7 +58,8 @@ struct ServiceLocator {
     std::function<InstanceRecord(std::string_view)> ensureInstance;
     std::function<SealedKey()> newUserKey;
     std::function<OutboundHttp&()> http;
-    std::function<Identities&()> identities; ///< Exists from Flow::mount() on.
+    std::function<Identities&()> identities;      ///< Exists from Flow::mount() on.
+    std::function<EventPublisher&()> events = {}; ///< Empty: events are dropped.
 };
 
 /// A plugin's key/value area: the store's KeyValues facet with the plugin's name as namespace.
@@ -118,6 +120,9 @@ public:
     OutboundHttp& http() override { return services_.http(); }
     Identities& identities() override { return services_.identities(); }
     Metrics& metrics() override { return *metrics_; }
+    EventPublisher& events() override {
+        return services_.events ? services_.events() : PluginContext::events();
+    }
 
     /// The name of the plugin this context is for.
     const std::string& pluginName() const { return plugin_.name; }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <latchkey/clock.hpp>
+#include <latchkey/events.hpp>
 #include <latchkey/key_value_area.hpp>
 #include <latchkey/logger.hpp>
 #include <latchkey/random.hpp>
@@ -68,6 +69,15 @@ public:
     /// keeps nothing.
     virtual Metrics& metrics() {
         static NullMetrics none;
+        return none;
+    }
+    /// Where this plugin publishes events of its own (since SDK 2.5); the host's context hands
+    /// them to every event sink. This default, for contexts written elsewhere, drops them.
+    virtual EventPublisher& events() {
+        struct Dropping final : EventPublisher {
+            void publish(Event) override {}
+        };
+        static Dropping none;
         return none;
     }
 

@@ -7,6 +7,7 @@
 #include <latchkey/config_value.hpp>
 #include <latchkey/context.hpp>
 #include <latchkey/errors.hpp>
+#include <latchkey/events.hpp>
 #include <latchkey/flow.hpp>
 #include <latchkey/identities.hpp>
 #include <latchkey/key_value_area.hpp>
@@ -26,6 +27,7 @@
 #include <latchkey/version.hpp>
 
 #include <latchkey/support/config_reader.hpp>
+#include <latchkey/support/event_json.hpp>
 #include <latchkey/support/json_writer.hpp>
 #include <latchkey/support/null_metrics.hpp>
 #include <latchkey/support/retry.hpp>

@@ -22,15 +22,16 @@ namespace latchkey {
 class PluginContext;
 
 /// What a plugin is for. The kind decides where the config names the plugin, when the host
-/// creates it (in this order: storage, mailer, hasher, flow, social) and which interface the
-/// host asks its object for (see `kindInterface`). Values are never reused; 3 was SDK 1's
-/// "credential", split into Hasher and Flow in 2.0.
+/// creates it (in this order: storage, mailer, event sink, hasher, flow, social) and which
+/// interface the host asks its object for (see `kindInterface`). Values are never reused; 3 was
+/// SDK 1's "credential", split into Hasher and Flow in 2.0.
 enum class PluginKind : std::uint32_t {
     Storage = 1, ///< Keeps the identity core's data (`storage.driver`).
     Mailer = 2,  ///< Sends mail (`mailer.driver`).
     Social = 4,  ///< Verifies a social provider's tokens (`auth.social.<name>`).
     Hasher = 5,  ///< Hashes and verifies passwords, and states the password policy (`auth.<name>`).
     Flow = 6,    ///< Mounts routes of a login flow of its own (`auth.<name>`).
+    EventSink = 7, ///< Takes events somewhere (`events.<name>`; since SDK 2.5).
 };
 
 /// The kind's name as written in listings and messages ("storage", "hasher", ...).
@@ -39,6 +40,7 @@ inline const char* kindName(PluginKind kind) noexcept {
     case PluginKind::Storage: return "storage";
     case PluginKind::Mailer: return "mailer";
     case PluginKind::Social: return "social";
+    case PluginKind::EventSink: return "event sink";
     case PluginKind::Hasher: return "hasher";
     case PluginKind::Flow: return "flow";
     }
