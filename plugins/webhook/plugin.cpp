@@ -47,6 +47,8 @@ Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     s.url = r.requiredString("url");
     if (!s.url.empty() && s.url.rfind("https://", 0) != 0 && s.url.rfind("http://", 0) != 0) {
         errors.add(*r.child("url"), "must be an http(s) URL");
+    } else if (s.url.find_first_of(" \t\r\n") != std::string::npos) {
+        errors.add(*r.child("url"), "must not contain spaces or line breaks");
     }
     s.secret = r.requiredString("secret");
     if (!s.secret.empty() && s.secret.size() < 32) {
@@ -128,16 +130,18 @@ public:
 
     void accept(const Event& event) override {
         if (!eventTypeSelected(settings_.types, event.type)) return;
+        Pending pending{event.type, event.id, eventJson(event)}; // outside the lock
+        bool full = false;
         {
             const std::lock_guard lock(mutex_);
             if (stopping_) return;
-            if (queue_.size() >= settings_.queue) {
-                dropped_.add();
-                context_.logger().error("webhook queue full (" + std::to_string(queue_.size()) +
-                                        "): event " + event.type + " " + event.id + " dropped");
-                return;
-            }
-            queue_.push_back({event.type, event.id, eventJson(event)});
+            full = queue_.size() >= settings_.queue;
+            if (!full) queue_.push_back(std::move(pending));
+        }
+        if (full) {
+            dropped_.add();
+            warnFull();
+            return;
         }
         changed_.notify_all();
     }
@@ -157,23 +161,72 @@ private:
             {{"outcome", name}});
     }
 
-    /// The scheme, host and port of `url`: what the log may say (a path may hold a token).
+    /// The scheme, host and port of `url`, without user information: what the log may say
+    /// (a hook URL often holds its token in the path or the query).
     static std::string origin(const std::string& url) {
-        const std::size_t start = url.find("://");
-        const std::size_t end = url.find('/', start == std::string::npos ? 0 : start + 3);
-        return end == std::string::npos ? url : url.substr(0, end);
+        const std::size_t scheme = url.find("://");
+        const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+        const std::size_t end = url.find_first_of("/?#", start);
+        std::string authority = url.substr(start, end == std::string::npos ? end : end - start);
+        if (const std::size_t at = authority.rfind('@'); at != std::string::npos)
+            authority.erase(0, at + 1);
+        return url.substr(0, start) + authority;
     }
 
-    /// The delivery thread: the front event until it is delivered or out of attempts, then the
-    /// next; at shutdown until the queue is empty or the drain deadline passes.
-    void run() {
+    /// `message` (an error of the host's HTTP client, which names the URL) with every part of
+    /// the URL past its origin replaced.
+    std::string redacted(std::string message) const {
+        const std::string whole = settings_.url;
+        const std::size_t scheme = whole.find("://");
+        const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+        const std::size_t pathAt = whole.find_first_of("/?#", start);
+        std::vector<std::string> secrets;
+        if (const std::size_t at = whole.find('@', start);
+            at != std::string::npos && (pathAt == std::string::npos || at < pathAt))
+            secrets.push_back(whole.substr(start, at - start)); // user information
+        if (pathAt != std::string::npos) {
+            const std::size_t queryAt = whole.find_first_of("?#", pathAt);
+            secrets.push_back(whole.substr(pathAt)); // path and query
+            secrets.push_back(whole.substr(pathAt, queryAt == std::string::npos
+                                                       ? std::string::npos
+                                                       : queryAt - pathAt)); // path alone
+        }
+        for (const std::string& secret : secrets) {
+            if (secret.size() <= 1) continue;
+            for (std::size_t at = message.find(secret); at != std::string::npos;
+                 at = message.find(secret, at + 3))
+                message.replace(at, secret.size(), "***");
+        }
+        return message;
+    }
+
+    /// A full queue drops events; said at most once a minute (a flood would fill the log).
+    void warnFull() {
+        const auto now = Clock::now();
+        const std::lock_guard lock(mutex_);
+        if (now - lastFullWarning_ < std::chrono::minutes(1)) return;
+        lastFullWarning_ = now;
+        context_.logger().error("webhook queue full (webhook.queue " +
+                                std::to_string(settings_.queue) +
+                                "): new events are dropped until the receiver catches up");
+    }
+
+    /// The delivery thread: the front event until it is delivered or given up, then the next;
+    /// at shutdown until the queue is empty or the drain deadline passes. Never throws (an
+    /// escape would end the process): an event it cannot handle is dropped.
+    void run() noexcept {
         std::unique_lock lock(mutex_);
         for (;;) {
             changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
             if (queue_.empty() || (stopping_ && Clock::now() >= deadline_)) return;
             const Pending pending = queue_.front();
             lock.unlock();
-            const bool done = deliver(pending);
+            bool done = true;
+            try {
+                done = deliver(pending);
+            } catch (...) {
+                dropped_.add();
+            }
             lock.lock();
             if (done) queue_.pop_front();
         }
@@ -184,8 +237,15 @@ private:
     bool deliver(const Pending& pending) {
         milliseconds wait = settings_.backoff;
         for (int attempt = 1;; ++attempt) {
-            if (send(pending)) {
+            const Sent sent = send(pending);
+            if (sent == Sent::Delivered) {
                 delivered_.add();
+                return true;
+            }
+            if (sent == Sent::Refused) {
+                dropped_.add();
+                context_.logger().error("webhook: event " + pending.type + " " + pending.id +
+                                        " refused by the receiver; not retried");
                 return true;
             }
             if (attempt >= settings_.attempts) {
@@ -213,8 +273,14 @@ private:
         return !(stopping_ && Clock::now() >= deadline_);
     }
 
-    /// One POST; true for a 2xx answer.
-    bool send(const Pending& pending) {
+    enum class Sent : std::uint8_t {
+        Delivered, ///< 2xx.
+        Again,     ///< No answer, 5xx, 408 or 429: the receiver may take it later.
+        Refused,   ///< Any other 4xx (or 3xx: redirects are not followed): it never will.
+    };
+
+    /// One POST. While draining, it may take no longer than what is left of the deadline.
+    Sent send(const Pending& pending) {
         const std::string timestamp =
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                context_.clock().now().time_since_epoch())
@@ -224,6 +290,14 @@ private:
         request.url = settings_.url;
         request.body = pending.body;
         request.timeout = settings_.timeout;
+        {
+            const std::lock_guard lock(mutex_);
+            if (stopping_) {
+                const auto left =
+                    std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now());
+                request.timeout = std::clamp(left, milliseconds(100), settings_.timeout);
+            }
+        }
         request.headers = {
             {"Content-Type", "application/json"},
             {"User-Agent", "latchkey-webhook/1.0"},
@@ -233,13 +307,17 @@ private:
             {"X-Latchkey-Signature", signature(settings_.secret, timestamp, pending.body)}};
         try {
             const OutboundResponse response = context_.http().send(request);
-            if (response.status >= 200 && response.status < 300) return true;
+            const int status = response.status;
+            if (status >= 200 && status < 300) return Sent::Delivered;
             context_.logger().warn("webhook: " + origin(settings_.url) + " answered " +
-                                   std::to_string(response.status) + " for event " + pending.id);
+                                   std::to_string(status) + " for event " + pending.id);
+            const bool later = status >= 500 || status == 408 || status == 429;
+            return later ? Sent::Again : Sent::Refused;
         } catch (const std::exception& e) {
-            context_.logger().warn("webhook: event " + pending.id + " not delivered: " + e.what());
+            context_.logger().warn("webhook: event " + pending.id +
+                                   " not delivered: " + redacted(e.what()));
         }
-        return false;
+        return Sent::Again;
     }
 
     PluginContext& context_;
@@ -252,6 +330,7 @@ private:
     std::deque<Pending> queue_;
     bool stopping_ = false;
     Clock::time_point deadline_ = Clock::time_point::max();
+    Clock::time_point lastFullWarning_{};
     std::thread thread_; ///< Last: it uses everything above.
 };
 

@@ -78,7 +78,7 @@ TEST_CASE("logging.format json writes one JSON object per line, with the same re
     // The host's own lines and the plugins' are objects too.
     CHECK(find(lines, "latchkey", "message", "latchkey 1.0.0 listening on " + host.baseUrl()) !=
           nullptr);
-    CHECK(find(lines, "sqlite", "level", "info") != nullptr);
+    CHECK(find(lines, testStorageDriver(), "level", "info") != nullptr); // the storage plugin's
 
     const auto files = find(lines, "access", "target", "/files/***?api_key=***");
     REQUIRE(files);

@@ -15,6 +15,9 @@
 #include <latchkey/support/config_reader.hpp>
 #include <latchkey/support/time.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -66,8 +69,14 @@ public:
     AuditTrail(PluginContext& context, Settings settings)
         : context_(context), settings_(std::move(settings)) {
         settings_.path = context.resolvePath(settings_.path);
-        file_ = std::fopen(settings_.path.c_str(), "a");
-        if (!file_) throw std::runtime_error("cannot open " + settings_.path);
+        // Private whatever the umask: user ids and client addresses.
+        const int fd =
+            ::open(settings_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        file_ = fd < 0 ? nullptr : ::fdopen(fd, "a");
+        if (!file_) {
+            if (fd >= 0) ::close(fd);
+            throw std::runtime_error("cannot open " + settings_.path);
+        }
         writer_ = std::thread([this] { write(); });
     }
 

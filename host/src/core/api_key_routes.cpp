@@ -131,8 +131,9 @@ Response update(const CoreServices& core, const Request& request) {
 Response remove(const CoreServices& core, const Request& request) {
     const InstanceAccess access = resolveInstanceAccess(core, request);
     const ApiKeyRecord key = keyForAccount(core, access, pathId(request, "id"));
-    core.store.apiKeys().deleteApiKey(access.instance.id, key.id);
-    core.publish(apiKeyEvent("api_key.deleted", access, key.id));
+    // Published by the request that deleted it, once, however many ask at the same time.
+    if (core.store.apiKeys().deleteApiKey(access.instance.id, key.id))
+        core.publish(apiKeyEvent("api_key.deleted", access, key.id));
     return Response::noContent();
 }
 

@@ -152,7 +152,7 @@ KeyedUser IdentityService::create(const NewUser& wanted) {
         UserRecord user = parts_.store.users().createUser(
             newRecord(wanted.instanceId, wanted.username, std::move(hash), std::move(sealedKey),
                       wanted.profileData));
-        publishCreated(user, "password");
+        publishCreated(user, wanted.password ? "password" : "without_password");
         return {std::move(user), std::move(plainKey)};
     }
     // Inactive: created without a usable password, deactivated, and only then given its
@@ -164,7 +164,7 @@ KeyedUser IdentityService::create(const NewUser& wanted) {
         user = write(user.instanceId, user.id,
                      [&hash](UserRecord& record) { record.passwordHash = hash; });
     }
-    publishCreated(user, "password");
+    publishCreated(user, wanted.password ? "password" : "without_password");
     return {std::move(user), std::move(plainKey)};
 }
 

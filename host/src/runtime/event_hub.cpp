@@ -32,12 +32,14 @@ void EventHub::publish(Event event) {
             sink->accept(event);
         } catch (const std::exception& e) {
             log_->error("event {} {}: a sink failed: {}", event.type, event.id, e.what());
+        } catch (...) {
+            log_->error("event {} {}: a sink failed", event.type, event.id);
         }
     }
 }
 
 std::optional<Event> EventHub::fromAuthEvent(const core::AuthEvent& e) {
-    const bool account = e.event.rfind("account", 0) == 0;
+    const bool account = e.event.rfind("account_", 0) == 0;
     std::string verb;
     if (e.event == "login" || e.event == "social_login" || e.event == "account_login") {
         if (e.outcome == "success")

@@ -138,6 +138,13 @@ HostContext::HostContext(PluginIdentity plugin, std::shared_ptr<spdlog::logger> 
       configDirectory_(std::move(configDirectory)), values_(plugin_.name, services_.storage),
       metrics_(metrics ? std::move(metrics) : HostMetrics::discarding()) {}
 
+void HostContext::MarkedEvents::publish(Event event) {
+    // A plugin's own mark, first: no plugin can pass its events off as the core's or another's.
+    std::erase_if(event.data, [](const auto& field) { return field.first == "plugin"; });
+    event.data.insert(event.data.begin(), {"plugin", owner_.plugin_.name});
+    if (owner_.services_.events) owner_.services_.events().publish(std::move(event));
+}
+
 bool declarableFacet(std::string_view id) noexcept {
     // UserStates is the identity service's alone: a deactivation that bypassed it would skip
     // the guards and the events. (Users stays declarable for SDK 2.0 plugins.) A backup is a

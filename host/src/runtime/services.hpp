@@ -120,9 +120,8 @@ public:
     OutboundHttp& http() override { return services_.http(); }
     Identities& identities() override { return services_.identities(); }
     Metrics& metrics() override { return *metrics_; }
-    EventPublisher& events() override {
-        return services_.events ? services_.events() : PluginContext::events();
-    }
+    /// The host's events, each marked with this plugin's name (`data.plugin`).
+    EventPublisher& events() override { return events_; }
 
     /// The name of the plugin this context is for.
     const std::string& pluginName() const { return plugin_.name; }
@@ -137,6 +136,15 @@ private:
     std::string configDirectory_;
     BoundKeyValues values_;
     std::unique_ptr<Metrics> metrics_;
+    /// What events() hands out: the host's publisher, with the plugin named in every event.
+    class MarkedEvents final : public EventPublisher {
+    public:
+        explicit MarkedEvents(HostContext& owner) : owner_(owner) {}
+        void publish(Event event) override;
+
+    private:
+        HostContext& owner_;
+    } events_{*this};
 };
 
 } // namespace latchkey::runtime
