@@ -337,6 +337,39 @@ TEST_CASE("latchkey admin resets the account key and sets the password on a runn
     CHECK_THAT(help.out, Catch::Contains("latchkey admin set-password -c FILE [--email ADDR]"));
 }
 
+TEST_CASE("latchkey admin create-admin creates a second administrator a host then serves",
+          "[cli]") {
+    TempDir dir;
+    const std::string config = dir.write("latchkey.yaml", testConfig(dir));
+    const std::string password = "the operator's own passphrase";
+    const auto created = runLatchkeyWithInput(
+        {"admin", "create-admin", "-c", config, "--email", "Ops@Example.com"}, password + "\n");
+    INFO(created.err);
+    REQUIRE(created.exitCode == 0);
+    const std::string key = created.out.substr(0, created.out.find('\n'));
+    CHECK(created.out == key + "\n"); // the key alone on stdout, for scripts
+    CHECK(created.err.find(password) == std::string::npos);
+    CHECK(created.err.find(key) == std::string::npos);
+    // Again: it exists, and nothing changes.
+    const auto again =
+        runLatchkeyWithInput({"admin", "create-admin", "-c", config, "--email", "ops@example.com"},
+                             "another one 12345\n");
+    CHECK(again.exitCode == 1);
+    CHECK_THAT(again.err, Catch::Contains("exists already"));
+    // A password the policy refuses creates nothing.
+    const auto weak = runLatchkeyWithInput(
+        {"admin", "create-admin", "-c", config, "--email", "weak@example.com"}, "short\n");
+    CHECK(weak.exitCode == 1);
+    HostProcess host(config);
+    HttpClient http(host.baseUrl());
+    CHECK(http.get("/v1.1/account/", {{"X-API-KEY", key}}).status == 200);
+    const auto login = http.post(
+        "/v1.1/account/auth/", R"({"email": "ops@example.com", "password": ")" + password + "\"}");
+    CHECK(login.status == 200);
+    CHECK(http.post("/v1.1/account/auth/", R"({"email": "weak@example.com", "password": "short"})")
+              .status == 401);
+}
+
 TEST_CASE("latchkey admin set-password asks twice on a terminal and never echoes", "[cli]") {
     TempDir dir;
     const std::string config = dir.write("latchkey.yaml", testConfig(dir));

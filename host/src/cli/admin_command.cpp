@@ -26,6 +26,9 @@ using runtime::Application;
 using runtime::LoadedConfig;
 
 const char* const kAdminUsage = R"(Usage:
+  latchkey admin create-admin -c FILE [--email ADDR]
+      create the administrator account with a password read as set-password reads it, and
+      print its account key (exit 1 when it exists: set-password changes its password)
   latchkey admin reset-key -c FILE [--email ADDR]
       give the account a new account key and print it; the old key stops working at once
   latchkey admin set-password -c FILE [--email ADDR]
@@ -52,12 +55,12 @@ struct AdminArguments {
 std::optional<AdminArguments> parse(const std::vector<std::string>& args, std::string& error) {
     AdminArguments out;
     if (args.empty() || args[0].rfind('-', 0) == 0) {
-        error = "admin needs a subcommand (reset-key, set-password, list-instances)";
+        error = "admin needs a subcommand (create-admin, reset-key, set-password, list-instances)";
         return std::nullopt;
     }
     out.subcommand = args[0];
-    if (out.subcommand != "reset-key" && out.subcommand != "set-password" &&
-        out.subcommand != "list-instances") {
+    if (out.subcommand != "create-admin" && out.subcommand != "reset-key" &&
+        out.subcommand != "set-password" && out.subcommand != "list-instances") {
         error = "unknown admin subcommand \"" + out.subcommand + "\"";
         return std::nullopt;
     }
@@ -208,7 +211,7 @@ int runAdmin(const std::vector<std::string>& args) {
         return kExitUsage;
     }
     std::optional<std::string> password;
-    if (parsed->subcommand == "set-password") {
+    if (parsed->subcommand == "set-password" || parsed->subcommand == "create-admin") {
         // Asked before the store opens, so a typo costs no migration run.
         password = newPassword();
         if (!password) return kExitUsage;
@@ -227,6 +230,19 @@ int runAdmin(const std::vector<std::string>& args) {
                           << formatSeconds(instance.createdAt) << '\n';
             }
             std::cout.flush();
+            return std::cout ? kExitOk : kExitFailure;
+        }
+        if (parsed->subcommand == "create-admin") {
+            const auto created = app.identityCore().createAdmin(email, *password);
+            if (!created) {
+                std::cerr << "latchkey: an account " << email
+                          << " exists already; `latchkey admin set-password` changes its "
+                             "password\n";
+                return kExitFailure;
+            }
+            std::cerr << "created the administrator account " << email
+                      << "; its account key follows\n";
+            std::cout << *created << std::endl;
             return std::cout ? kExitOk : kExitFailure;
         }
         const std::string key = password ? app.identityCore().setAccountPassword(email, *password)

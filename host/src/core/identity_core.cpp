@@ -32,16 +32,25 @@ void IdentityCore::checkSecret() {
     }
 }
 
-void IdentityCore::bootstrapAdmin(const std::string& emailGiven, const std::string& password) {
+void IdentityCore::bootstrapAdmin(const std::string& email, const std::string& password) {
+    // The policy first, so that its message names the config key; an existing account is
+    // left alone whatever admin.password says now.
+    if (!core_.store.accounts().findAccountByEmail(asciiLower(email))) {
+        const auto problems = core_.hasher.checkPolicy(password);
+        if (!problems.empty()) throw std::runtime_error("admin.password: " + problems.front());
+    }
+    createAdmin(email, password);
+}
+
+std::optional<std::string> IdentityCore::createAdmin(const std::string& emailGiven,
+                                                     const std::string& password) {
     const std::string email = asciiLower(emailGiven);
     if (core_.store.accounts().findAccountByEmail(email)) {
         core_.log->info("administrator account {} exists", email);
-        return;
+        return std::nullopt;
     }
     const auto problems = core_.hasher.checkPolicy(password);
-    if (!problems.empty()) {
-        throw std::runtime_error("admin.password: " + problems.front());
-    }
+    if (!problems.empty()) throw std::runtime_error(problems.front());
     AccountRecord account;
     account.email = email;
     account.passwordHash = core_.hasher.hash(password);
@@ -54,7 +63,9 @@ void IdentityCore::bootstrapAdmin(const std::string& emailGiven, const std::stri
     } catch (const Conflict&) {
         // Another host created it at the same moment.
         core_.log->info("administrator account {} exists", email);
+        return std::nullopt;
     }
+    return std::move(plainKey);
 }
 
 std::string IdentityCore::resetAccountKey(const std::string& email) {

@@ -29,6 +29,12 @@ public:
     /// std::runtime_error if the password breaks the password policy.
     void bootstrapAdmin(const std::string& email, const std::string& password);
 
+    /// `latchkey admin create-admin`: creates the administrator account `email` with
+    /// `password` and returns its account key in plain text, or nullopt when the account
+    /// exists (it is left as it is). Throws std::runtime_error if the password breaks the
+    /// password policy.
+    std::optional<std::string> createAdmin(const std::string& email, const std::string& password);
+
     /// `latchkey admin reset-key`: a new account key for the account `email`, in plain text; the
     /// old key stops working at once, on every host. Throws std::runtime_error naming the
     /// problem (no such account, a driver that cannot change credentials).
