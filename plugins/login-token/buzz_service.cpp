@@ -250,9 +250,7 @@ void BuzzService::mount(Router& router) {
     parts_->roles.seed();
     bootstrapSuperUser();
 
-    const std::string m = settings_.mount;
     origin_ = originOf(context_.publicUrl());
-    router.setErrorRenderer(m, renderError);
     // Every route that changes something refuses a browser's request from another site (the
     // session cookie is SameSite=Lax, which a sibling subdomain is not kept out by).
     const auto bind = [this](Response (BuzzService::*handler)(const Request&)) {
@@ -266,32 +264,51 @@ void BuzzService::mount(Router& router) {
     // Routes that hash or verify a password run in the hashing lane, so a login flood is shed
     // there and never takes the workers cookie lookups need.
     const LaneSelector hashing = inLane(Lane::Hashing);
-    router.addInLane("POST", m + "/authenticate", hashing, bind(&BuzzService::authenticate));
-    router.addInLane("PUT", m + "/authenticate", hashing, bind(&BuzzService::changeOwnPassword));
-    router.add("DELETE", m + "/authenticate", bind(&BuzzService::logout));
-    router.addInLane("POST", m + "/user", hashingIfPasswordMayBeSet,
-                     bind(&BuzzService::createUser));
-    router.add("GET", m + "/user", bind(&BuzzService::listUsers));
-    // "Who is this" with a cookie: the session, the member and its role are cached reads, so
-    // the host answers it on its network thread when it can (a list of others, an expired
-    // session or a touch of its idle clock goes to a worker).
-    router.allowInline("GET", m + "/user");
-    router.addInLane("PUT", m + "/user", hashingIfPasswordMayBeSet, bind(&BuzzService::updateUser));
-    router.add("DELETE", m + "/user", bind(&BuzzService::deleteUser));
-    router.add("POST", m + "/resend_user_email", bind(&BuzzService::resendUserEmail));
-    for (const char* method : {"PUT", "POST"}) {
-        router.addInLane(method, m + "/change_password", hashingIfPasswordMayBeSet,
-                         bind(&BuzzService::changePassword));
+    // The same routes at every mount, over the same users and sessions; a session's cookie is
+    // for the mount it was opened through.
+    for (const std::string& m : settings_.mounts) {
+        router.setErrorRenderer(m, renderError);
+        router.addInLane("POST", m + "/authenticate", hashing, bind(&BuzzService::authenticate));
+        router.addInLane("PUT", m + "/authenticate", hashing,
+                         bind(&BuzzService::changeOwnPassword));
+        router.add("DELETE", m + "/authenticate", bind(&BuzzService::logout));
+        router.addInLane("POST", m + "/user", hashingIfPasswordMayBeSet,
+                         bind(&BuzzService::createUser));
+        router.add("GET", m + "/user", bind(&BuzzService::listUsers));
+        // "Who is this" with a cookie: the session, the member and its role are cached reads, so
+        // the host answers it on its network thread when it can (a list of others, an expired
+        // session or a touch of its idle clock goes to a worker).
+        router.allowInline("GET", m + "/user");
+        router.addInLane("PUT", m + "/user", hashingIfPasswordMayBeSet,
+                         bind(&BuzzService::updateUser));
+        router.add("DELETE", m + "/user", bind(&BuzzService::deleteUser));
+        router.add("POST", m + "/resend_user_email", bind(&BuzzService::resendUserEmail));
+        for (const char* method : {"PUT", "POST"}) {
+            router.addInLane(method, m + "/change_password", hashingIfPasswordMayBeSet,
+                             bind(&BuzzService::changePassword));
+        }
+        router.add("GET", m + "/role", bind(&BuzzService::listRoles));
+        router.add("POST", m + "/role", bind(&BuzzService::createRole));
+        router.add("PUT", m + "/role", bind(&BuzzService::updateRole));
+        router.add("DELETE", m + "/role", bind(&BuzzService::deleteRole));
+        router.add("GET", m + "/set-password", [this, m](const Request&) {
+            return setPasswordPage(m + "/change_password", randomToken(context_.random(), 18));
+        });
     }
-    router.add("GET", m + "/role", bind(&BuzzService::listRoles));
-    router.add("POST", m + "/role", bind(&BuzzService::createRole));
-    router.add("PUT", m + "/role", bind(&BuzzService::updateRole));
-    router.add("DELETE", m + "/role", bind(&BuzzService::deleteRole));
-    router.add("GET", m + "/set-password", [this](const Request&) {
-        return setPasswordPage(settings_.mount + "/change_password",
-                               randomToken(context_.random(), 18));
-    });
-    context_.logger().info("login-token flow at " + m + " for instance " + instance_.name);
+    std::string mounts;
+    for (const std::string& m : settings_.mounts)
+        mounts += (mounts.empty() ? "" : ", ") + m;
+    context_.logger().info("login-token flow at " + mounts + " for instance " + instance_.name);
+}
+
+const std::string& BuzzService::mountOf(const Request& request) const {
+    for (const std::string& m : settings_.mounts) {
+        // No mount is under another (settings), so at most one is the path's.
+        if (request.path.size() > m.size() && request.path.rfind(m, 0) == 0 &&
+            request.path[m.size()] == '/')
+            return m;
+    }
+    return settings_.mount;
 }
 
 void BuzzService::bootstrapSuperUser() {
@@ -366,7 +383,7 @@ Response BuzzService::authenticate(const Request& request) {
     // A fresh session id at every login; the session the client came with, if any, ends.
     parts_->sessions.endPresented(request);
     Response response = envelope(200, "Cookie set successfully");
-    response.headers.push_back(parts_->sessions.start(user->id, remember));
+    response.headers.push_back(parts_->sessions.start(user->id, remember, mountOf(request)));
     maybeCleanup(now());
     return response;
 }
@@ -394,7 +411,7 @@ Response BuzzService::changeOwnPassword(const Request& request) {
     setPasswordHere(caller.user.id, *newPassword);
     noticePasswordChanged(caller.user.id, caller.user.username);
     Response response = idEnvelope(200, "Password updated", caller.user.id);
-    response.headers.push_back(parts_->sessions.start(caller.user.id, false));
+    response.headers.push_back(parts_->sessions.start(caller.user.id, false, mountOf(request)));
     return response;
 }
 
@@ -403,7 +420,7 @@ Response BuzzService::logout(const Request& request) {
     requireSession(request, &hash);
     parts_->sessions.end(hash);
     Response response = envelope(200, "You have been successfully logged out");
-    response.headers.push_back(parts_->sessions.clearCookie());
+    response.headers.push_back(parts_->sessions.clearCookie(mountOf(request)));
     return response;
 }
 

@@ -120,7 +120,9 @@ private:
     KeyValueArea& values_;             ///< This plugin's own area.
     Identities* identities_ = nullptr; ///< From mount on.
     InstanceRecord instance_;
-    std::string origin_;           ///< The public URL's origin, which browsers must send.
+    std::string origin_; ///< The public URL's origin, which browsers must send.
+    /// The mount `request` came through (its session cookie's path).
+    const std::string& mountOf(const Request& request) const;
     std::unique_ptr<Parts> parts_; ///< From mount on.
     std::atomic<Micros> lastCleanup_{0};
     /// Held while a change could leave the instance without an active super user, from the

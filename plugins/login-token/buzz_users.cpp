@@ -241,7 +241,7 @@ Response BuzzService::updateUser(const Request& request) {
     Response response = idEnvelope(200, "user updated", *userId);
     // A user that changed its own address or password continues in a fresh session.
     if ((emailChanges || password) && self && activeAfter) {
-        response.headers.push_back(parts_->sessions.start(*userId, false));
+        response.headers.push_back(parts_->sessions.start(*userId, false, mountOf(request)));
     }
     return response;
 }

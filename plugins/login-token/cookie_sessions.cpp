@@ -45,7 +45,7 @@ std::optional<SessionRecord> CookieSessions::check(const Request& request) {
     return session;
 }
 
-Header CookieSessions::start(Id userId, bool remember) {
+Header CookieSessions::start(Id userId, bool remember, const std::string& path) {
     const std::string id = randomToken(random_, 32);
     SessionRecord session;
     session.idHash = hashHex(id);
@@ -56,7 +56,7 @@ Header CookieSessions::start(Id userId, bool remember) {
                         toMicros(remember ? settings_.sessionRemember : settings_.sessionAbsolute);
     store_.createSession(session);
     std::string cookie =
-        settings_.cookieName + "=" + id + "; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax";
+        settings_.cookieName + "=" + id + "; Path=" + path + "; HttpOnly; SameSite=Lax";
     if (secure_) cookie += "; Secure";
     if (remember) {
         cookie += "; Max-Age=" + std::to_string(settings_.sessionRemember.count() / 1000);
@@ -76,9 +76,9 @@ void CookieSessions::endAll(Id userId) {
     store_.deleteUserSessions(userId);
 }
 
-Header CookieSessions::clearCookie() const {
+Header CookieSessions::clearCookie(const std::string& path) const {
     std::string cookie =
-        settings_.cookieName + "=; Path=" + settings_.mount + "; HttpOnly; SameSite=Lax; Max-Age=0";
+        settings_.cookieName + "=; Path=" + path + "; HttpOnly; SameSite=Lax; Max-Age=0";
     if (secure_) cookie += "; Secure";
     return {"Set-Cookie", cookie};
 }

@@ -29,16 +29,20 @@ public:
     /// request).
     std::optional<SessionRecord> check(const Request& request);
     /// Starts a session for `userId` (`remember`: the long lifetime, a persistent cookie);
-    /// returns the Set-Cookie header.
-    Header start(Id userId, bool remember);
+    /// returns the Set-Cookie header, for `path` (the mount the request came through).
+    Header start(Id userId, bool remember, const std::string& path);
+    /// start() for the first mount.
+    Header start(Id userId, bool remember) { return start(userId, remember, settings_.mount); }
     /// Ends the session with this id hash.
     void end(const std::string& idHash);
     /// Ends the session the request presents, if any.
     void endPresented(const Request& request);
     /// Ends every session of the user.
     void endAll(Id userId);
-    /// The Set-Cookie header that removes the cookie.
-    Header clearCookie() const;
+    /// The Set-Cookie header that removes the cookie of `path`.
+    Header clearCookie(const std::string& path) const;
+    /// clearCookie() for the first mount.
+    Header clearCookie() const { return clearCookie(settings_.mount); }
     /// Deletes the sessions past their expiry at `at`.
     void sweep(Micros at);
 

@@ -74,13 +74,34 @@ bool isInstanceName(const std::string& name) {
 Settings readSettings(const ConfigValue& node, ConfigErrors& errors) {
     ConfigReader r(node, errors);
     Settings s;
-    s.mount = r.string("mount", s.mount);
-    if (s.mount.size() < 2 || s.mount.front() != '/' || s.mount.back() == '/' ||
-        s.mount.find_first_of("{}?#% ") != std::string::npos || s.mount.rfind("/v1.1", 0) == 0) {
-        const ConfigValue* at = r.child("mount");
-        errors.add(at ? *at : node,
-                   "must be a path like /rest (no trailing slash, not under /v1.1)");
+    if (const ConfigValue* at = r.child("mount"); at && at->kind() == ConfigValue::Kind::Sequence) {
+        s.mounts = r.strings("mount");
+        if (s.mounts.empty()) errors.add(*at, "lists no path");
+    } else {
+        s.mounts = {r.string("mount", s.mount)};
     }
+    const auto under = [](const std::string& path, const std::string& prefix) {
+        return path.size() > prefix.size() && path.rfind(prefix, 0) == 0 &&
+               path[prefix.size()] == '/';
+    };
+    for (const std::string& mount : s.mounts) {
+        const ConfigValue* at = r.child("mount");
+        if (mount.size() < 2 || mount.front() != '/' || mount.back() == '/' ||
+            mount.find_first_of("{}?#% ") != std::string::npos || mount == "/v1.1" ||
+            under(mount, "/v1.1")) {
+            errors.add(at ? *at : node, "\"" + mount +
+                                            "\" must be a path like /rest (no trailing slash, "
+                                            "not under /v1.1)");
+        }
+        for (const std::string& other : s.mounts) {
+            if (&other != &mount && (other == mount || under(mount, other))) {
+                errors.add(at ? *at : node,
+                           "\"" + mount + "\" is " +
+                               (other == mount ? "listed twice" : "under \"" + other + "\""));
+            }
+        }
+    }
+    if (!s.mounts.empty()) s.mount = s.mounts.front();
     s.instance = r.string("instance", s.instance);
     if (!isInstanceName(s.instance)) {
         const ConfigValue* at = r.child("instance");

@@ -31,7 +31,10 @@ struct RoleSeed {
 
 /// Everything under `auth.login-token`.
 struct Settings {
-    std::string mount = "/rest";
+    /// Where the flow answers (`mount`: one path or a list); the first is the one mailed links
+    /// use. Each is a whole set of the same routes over the same users and sessions.
+    std::vector<std::string> mounts = {"/rest"};
+    std::string mount = "/rest"; ///< mounts.front().
     std::string instance = "default";
     std::chrono::milliseconds inviteTtl = std::chrono::hours(72);
     std::chrono::milliseconds resetTtl = std::chrono::hours(1);

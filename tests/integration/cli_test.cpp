@@ -209,6 +209,38 @@ TEST_CASE("The configs shipped in config/ are valid", "[cli]") {
     }
 }
 
+TEST_CASE("The embedded default serves the v1.1 API and the Buzz flow at /rest and /buzz/rest",
+          "[cli]") {
+    // config/latchkey.yaml as shipped, in a copy of its layout (config/ beside data/).
+    TempDir dir;
+    std::filesystem::create_directories(dir.file("config"));
+    const std::string config = dir.file("config/latchkey.yaml");
+    std::filesystem::copy_file(std::string(LATCHKEY_TEST_SOURCE_DIR) + "/config/latchkey.yaml",
+                               config);
+    const Env env{{"LATCHKEY_PLUGIN_DIR", pluginDir()},
+                  {"LATCHKEY_LISTEN", "127.0.0.1:0"},
+                  {"LATCHKEY_ADMIN_EMAIL", "admin@example.com"},
+                  {"LATCHKEY_ADMIN_PASSWORD", "a long admin password"},
+                  {"LATCHKEY_SUPERUSER_EMAIL", "super@example.com"},
+                  {"LATCHKEY_SUPERUSER_PASSWORD", "a long super user password"}};
+    HostProcess host(config, env);
+    HttpClient http(host.baseUrl());
+    CHECK(http.post("/v1.1/account/auth/",
+                    R"({"email": "admin@example.com", "password": "a long admin password"})")
+              .status == 200);
+    for (const char* mount : {"/rest", "/buzz/rest"}) {
+        INFO(mount);
+        const auto login = http.post(
+            std::string(mount) + "/authenticate",
+            R"({"email": "super@example.com", "password": "a long super user password"})");
+        CHECK(login.status == 200);
+        const std::string cookie =
+            login.header("Set-Cookie").substr(0, login.header("Set-Cookie").find(';'));
+        CHECK(http.get(std::string(mount) + "/user", {{"Cookie", cookie}}).status == 200);
+    }
+    CHECK(std::filesystem::exists(dir.file("data/latchkey.db")));
+}
+
 TEST_CASE("check-config checks each instance's social settings and reports a shared problem once",
           "[cli]") {
     TempDir dir;

@@ -709,6 +709,50 @@ TEST_CASE("Buzz errors use the envelope, bad input included", "[buzz]") {
     CHECK(f.http->request("PATCH", "/rest/user", "{}").status == 405);
 }
 
+TEST_CASE("The flow answers at every mount, with one set of users and sessions", "[buzz]") {
+    BuzzFixture f("    mount: [/rest, /buzz/rest]\n");
+    // The Buzz guide logs in at /buzz/rest/authenticate: the cookie is for that mount.
+    const auto login =
+        f.http->post("/buzz/rest/authenticate", std::string(R"({"email": ")") + kRootEmail +
+                                                    R"(", "password": ")" + kRootPassword + "\"}");
+    REQUIRE(login.status == 200);
+    CHECK_THAT(login.header("Set-Cookie"), Catch::Contains("; Path=/buzz/rest;"));
+    const std::string cookie =
+        login.header("Set-Cookie").substr(0, login.header("Set-Cookie").find(';'));
+    CHECK(f.as(cookie, "GET", "/buzz/rest/user").status == 200);
+    CHECK(f.as(cookie, "GET", "/rest/user").status == 200); // the same sessions
+    CHECK(f.http->get("/buzz/rest/nothing").body ==
+          R"({"success": false, "errors": ["Not found."]})");
+    CHECK_THAT(f.http->get("/buzz/rest/set-password").body,
+               Catch::Contains("/buzz/rest/change_password"));
+    // A user invited through one mount is the same user at the other; mailed links use the
+    // first mount.
+    const std::string root = f.login(kRootEmail, kRootPassword);
+    REQUIRE(f.as(root, "POST", "/buzz/rest/user",
+                 R"({"email": "both@example.com", "role_id": 2, "first_name": "B"})")
+                .status == 201);
+    const auto mails = f.smtp.waitForMessages(1);
+    REQUIRE(mails.size() == 1);
+    CHECK_THAT(mails.back(), Catch::Contains("/rest/set-password#"));
+    const auto out = f.as(cookie, "DELETE", "/buzz/rest/authenticate");
+    CHECK(out.status == 200);
+    CHECK_THAT(out.header("Set-Cookie"), Catch::Contains("; Path=/buzz/rest;"));
+}
+
+TEST_CASE("Mounts must be distinct paths, none under another or /v1.1", "[buzz]") {
+    TempDir dir;
+    for (const std::string mounts :
+         {"[/rest, /rest]", "[/rest, /rest/inner]", "[/v1.1/buzz]", "[]"}) {
+        INFO(mounts);
+        const auto result = runLatchkey(
+            {"check-config", "-c",
+             dir.write("latchkey.yaml",
+                       testConfig(dir, "", "  login-token:\n    mount: " + mounts + "\n"))});
+        CHECK(result.exitCode != 0);
+        CHECK_THAT(result.out + result.err, Catch::Contains("auth.login-token.mount"));
+    }
+}
+
 TEST_CASE("The set-password page is self-contained, with strict headers", "[buzz]") {
     BuzzFixture f;
     const auto page = f.http->get("/rest/set-password");
