@@ -57,17 +57,26 @@ HttpError unauthenticated() {
 /// A use of a mailed token as an authentication event, in the host's format (docs/security.md,
 /// "Logging"): numbers, codes and the client address the host formatted, never the token or
 /// the address. `user` is nullopt for an address no user has.
-void logTokenEvent(Logger& log, Id instance, std::optional<Id> user, std::string_view client,
-                   std::string_view outcome, std::string_view reason) {
+void logTokenEvent(PluginContext& context, Id instance, std::optional<Id> user,
+                   std::string_view client, std::string_view outcome, std::string_view reason) {
+    Logger& log = context.logger();
     std::string line = "auth event=login_token instance=" + std::to_string(instance) +
                        " user=" + (user ? std::to_string(*user) : std::string("unknown")) +
                        " client=" + std::string(client.empty() ? "-" : client) +
                        " outcome=" + std::string(outcome) + " reason=" + std::string(reason);
     if (outcome == "success") {
         log.info(line);
-    } else {
-        log.warn(line);
+        return; // the password it sets is published as user.password_changed
     }
+    log.warn(line);
+    // A wrong or throttled token, as an event like a refused password (SDK 2.5).
+    Event event;
+    event.type = outcome == "refused" ? "user.throttled" : "user.login_failed";
+    event.instanceId = instance;
+    event.userId = user;
+    event.data = {{"method", "login_token"}, {"reason", std::string(reason)}};
+    if (!client.empty()) event.data.emplace_back("client", std::string(client));
+    context.events().publish(std::move(event));
 }
 
 } // namespace
@@ -465,13 +474,13 @@ Response BuzzService::changePassword(const Request& request) {
     try {
         parts_->lockout.checkClient(fails);
     } catch (const HttpError&) {
-        logTokenEvent(context_.logger(), instance_.id, std::nullopt, request.remoteAddress,
-                      "refused", "throttled");
+        logTokenEvent(context_, instance_.id, std::nullopt, request.remoteAddress, "refused",
+                      "throttled");
         throw;
     }
     const auto member = parts_->members.findByEmail(address);
     const auto event = [&](std::string_view outcome, std::string_view reason) {
-        logTokenEvent(context_.logger(), instance_.id,
+        logTokenEvent(context_, instance_.id,
                       member ? std::optional<Id>(member->user.id) : std::nullopt,
                       request.remoteAddress, outcome, reason);
     };

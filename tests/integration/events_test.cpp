@@ -229,6 +229,39 @@ TEST_CASE("A webhook whose receiver is down drops after its attempts and never l
                                "plugin=\"webhook\"} 1"));
 }
 
+TEST_CASE("The login-token flow's events reach the sinks, marked with the plugin", "[events]") {
+    TempDir dir;
+    HostProcess host(
+        dir.write("latchkey.yaml",
+                  testConfig(dir, "",
+                             "  login-token:\n    instance: buzz-app\n"
+                             "    super_user: {email: root@example.com, password: "
+                             "root-password-for-tests}\n",
+                             "events:\n  event-log: {path: " + dir.file("events.jsonl") + "}\n")));
+    HttpClient http(host.baseUrl());
+    REQUIRE(http.request("PUT", "/rest/change_password",
+                         R"({"email": "root@example.com", "new_password": "a new long password",)"
+                         R"( "login_token": "not-the-token"})")
+                .status == 400);
+    REQUIRE(http.post("/rest/authenticate",
+                      R"({"email": "root@example.com", "password": "root-password-for-tests"})")
+                .status == 200);
+    host.stop();
+    const auto events = Receiver::lines(dir.file("events.jsonl"));
+    std::vector<std::string> types;
+    for (const auto& event : events)
+        types.push_back(event->getValue<std::string>("type"));
+    // The super user made at start, the wrong token, the login through /rest.
+    CHECK(types == std::vector<std::string>{"user.created", "user.login_failed", "user.logged_in"});
+    REQUIRE(events.size() == 3);
+    const auto failed = events[1]->getObject("data");
+    CHECK(failed->getValue<std::string>("plugin") == "login-token");
+    CHECK(failed->getValue<std::string>("method") == "login_token");
+    CHECK(failed->getValue<std::string>("reason") == "wrong_token");
+    CHECK(events[2]->getObject("data")->getValue<std::string>("api") == "/rest");
+    CHECK(readFile(dir.file("events.jsonl")).find("not-the-token") == std::string::npos);
+}
+
 TEST_CASE("The webhook's settings are checked at start", "[events]") {
     TempDir dir;
     const auto result = runLatchkey(
