@@ -161,25 +161,34 @@ private:
             {{"outcome", name}});
     }
 
+    /// Where a URL's parts are: `scheme://` ends at `start`, the authority (with any user
+    /// information) runs from there to `path` (npos: to the end).
+    struct UrlParts {
+        std::size_t start = 0;
+        std::size_t path = std::string::npos;
+    };
+    static UrlParts split(const std::string& url) {
+        const std::size_t scheme = url.find("://");
+        const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+        return {start, url.find_first_of("/?#", start)};
+    }
+
     /// The scheme, host and port of `url`, without user information: what the log may say
     /// (a hook URL often holds its token in the path or the query).
     static std::string origin(const std::string& url) {
-        const std::size_t scheme = url.find("://");
-        const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-        const std::size_t end = url.find_first_of("/?#", start);
-        std::string authority = url.substr(start, end == std::string::npos ? end : end - start);
+        const UrlParts parts = split(url);
+        std::string authority = url.substr(
+            parts.start, parts.path == std::string::npos ? parts.path : parts.path - parts.start);
         if (const std::size_t at = authority.rfind('@'); at != std::string::npos)
             authority.erase(0, at + 1);
-        return url.substr(0, start) + authority;
+        return url.substr(0, parts.start) + authority;
     }
 
     /// `message` (an error of the host's HTTP client, which names the URL) with every part of
     /// the URL past its origin replaced.
     std::string redacted(std::string message) const {
-        const std::string whole = settings_.url;
-        const std::size_t scheme = whole.find("://");
-        const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-        const std::size_t pathAt = whole.find_first_of("/?#", start);
+        const std::string& whole = settings_.url;
+        const auto [start, pathAt] = split(whole);
         std::vector<std::string> secrets;
         if (const std::size_t at = whole.find('@', start);
             at != std::string::npos && (pathAt == std::string::npos || at < pathAt))

@@ -19,8 +19,6 @@ using namespace latchkey::test;
 
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 constexpr const char* kSecret = "a-webhook-secret-of-at-least-32-characters";
 
 /// The receiver, answering 503 to the first `failFirst` requests, each after `delayMs`.

@@ -18,8 +18,6 @@ using namespace latchkey::test;
 
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 constexpr const char* kRootEmail = "root@example.com";
 constexpr const char* kRootPassword = "root-password-for-tests";
 

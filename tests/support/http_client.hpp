@@ -10,10 +10,13 @@
 
 namespace latchkey::test {
 
+/// Request or answer headers: (name, value) pairs, in order.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 /// One answer.
 struct HttpResult {
     int status = 0;
-    std::vector<std::pair<std::string, std::string>> headers;
+    Headers headers;
     std::string body;
 
     /// The first header called `name` (case-insensitive), or "".
@@ -33,16 +36,14 @@ public:
 
     /// Sends a request; `headers` are added as given.
     HttpResult request(const std::string& method, const std::string& path,
-                       const std::string& body = "",
-                       const std::vector<std::pair<std::string, std::string>>& headers = {},
+                       const std::string& body = "", const Headers& headers = {},
                        const std::string& contentType = "application/json") const;
 
-    HttpResult get(const std::string& path,
-                   const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
+    HttpResult get(const std::string& path, const Headers& headers = {}) const {
         return request("GET", path, "", headers);
     }
     HttpResult post(const std::string& path, const std::string& body,
-                    const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
+                    const Headers& headers = {}) const {
         return request("POST", path, body, headers);
     }
 

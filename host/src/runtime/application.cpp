@@ -596,19 +596,24 @@ std::uint16_t Application::port() const {
     return server_ ? server_->port() : 0;
 }
 
-std::string Application::listenUrl() const {
-    const std::string& host = config_.host.server.host;
+namespace {
+
+/// "http://host:port", an IPv6 host in brackets.
+std::string httpUrl(const std::string& host, std::uint16_t port) {
     const bool v6 = host.find(':') != std::string::npos;
-    return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
+    return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+} // namespace
+
+std::string Application::listenUrl() const {
+    return httpUrl(config_.host.server.host, port());
 }
 
 std::string Application::metricsUrl() const {
     if (!metrics_) return {};
     if (!metricsServer_) return listenUrl() + "/metrics";
-    const std::string& host = config_.host.server.metricsListen->host;
-    const bool v6 = host.find(':') != std::string::npos;
-    return "http://" + (v6 ? "[" + host + "]" : host) + ":" +
-           std::to_string(metricsServer_->port()) + "/metrics";
+    return httpUrl(config_.host.server.metricsListen->host, metricsServer_->port()) + "/metrics";
 }
 
 bool Application::stop() {

@@ -175,7 +175,6 @@ HttpServer::Stats HttpServer::stats() const {
     Stats s;
     const std::lock_guard lock(sharedMutex_);
     if (!shared_) return s;
-    s.serving = true;
     s.openConnections = shared_->connections.open();
     for (std::size_t i = 0; i < s.lanes.size(); ++i) {
         if (const auto& lane = shared_->lanes[i]) {

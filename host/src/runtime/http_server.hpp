@@ -31,7 +31,6 @@ public:
             std::size_t running = 0;
             std::uint64_t shed = 0; ///< Answered 503: the lane's queue was full.
         };
-        bool serving = false; ///< Between start() and stop(); everything else is 0 otherwise.
         std::size_t openConnections = 0;
         std::array<LaneStats, 3> lanes{};     ///< Indexed by Lane.
         std::uint64_t inlineAnswers = 0;      ///< Answered on a network thread.
@@ -53,7 +52,7 @@ public:
     /// Counts every answer into `metrics` and adds its own sampled metrics (connections, lanes)
     /// there. Before start(); `metrics` must outlive every scrape.
     void countInto(HostMetrics& metrics);
-    /// A snapshot; thread-safe, also before start() and after stop().
+    /// A snapshot; thread-safe, also before start() and after stop() (all 0 then).
     Stats stats() const;
     /// The bound port (useful when the config asked for port 0).
     std::uint16_t port() const;
